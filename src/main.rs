@@ -1,1 +1,136 @@
-fn main() {}
+//! `strait`: command-line entry point. `strait run --config mm2.properties [--clusters ALIAS...]`
+//! replicates every enabled flow of an MM2 dedicated-mode config, like
+//! `connect-mirror-maker.sh mm2.properties [--clusters ...]`.
+//!
+//! Exit codes follow MM2's: 0 after a clean shutdown, 3 when start-up fails (bad config), 2 when
+//! replication fails later; usage errors exit 2 (clap).
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use strait::config::Mm2Config;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Command line.
+#[derive(Parser)]
+#[command(name = "strait", version, about = "Zero-copy Kafka replicator, a drop-in for MirrorMaker 2")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replicate every enabled flow of an mm2.properties file until SIGTERM/SIGINT.
+    Run {
+        /// The MM2 dedicated-mode properties file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Target cluster aliases this node serves (MM2's --clusters); default: all.
+        #[arg(long, num_args = 1..)]
+        clusters: Vec<String>,
+    },
+    /// Load and validate an mm2.properties file, print the resolved flows, and exit.
+    Check {
+        /// The MM2 dedicated-mode properties file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Target cluster aliases, as for `run`.
+        #[arg(long, num_args = 1..)]
+        clusters: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let (config, clusters, run) = match cli.command {
+        Command::Run { config, clusters } => (config, clusters, true),
+        Command::Check { config, clusters } => (config, clusters, false),
+    };
+    let loaded = Mm2Config::load(&config).and_then(|c| {
+        let flows = c.flows_for(&clusters)?;
+        Ok((c, flows))
+    });
+    let (mm2, flows) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            error!("invalid configuration: {e}");
+            eprintln!("strait: invalid configuration: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if !mm2.ignored.is_empty() {
+        let listed: Vec<String> = mm2.ignored.iter().map(|o| format!("{} (line {})", o.key, o.line)).collect();
+        warn!(count = listed.len(), keys = %listed.join(", "), "accepted keys that have no effect in strait");
+    }
+    for f in &flows {
+        info!(
+            flow = %format!("{}->{}", f.source, f.target),
+            source = %f.source_consumer.bootstrap.join(","),
+            target = %f.target_producer.bootstrap.join(","),
+            tasks = f.tasks_max,
+            "flow enabled"
+        );
+    }
+    if !run {
+        println!("{}: {} flow(s) enabled", config.display(), flows.len());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strait: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(async move {
+        let shutdown = CancellationToken::new();
+        tokio::spawn(watch_signals(shutdown.clone()));
+        match strait::replicate::run(flows, shutdown).await {
+            Ok(()) => {
+                info!("shut down cleanly");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                error!(error = %e, "replication failed");
+                ExitCode::from(2)
+            }
+        }
+    })
+}
+
+/// First SIGTERM/SIGINT: graceful shutdown (finish in-flight produces, save progress). Second:
+/// exit at once.
+async fn watch_signals(shutdown: CancellationToken) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        warn!("cannot install a SIGTERM handler");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    info!("shutdown requested: finishing in-flight data and saving progress");
+    shutdown.cancel();
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    warn!("second signal: exiting now");
+    std::process::exit(130);
+}

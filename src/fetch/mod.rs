@@ -1,1 +1,69 @@
-//! (being written)
+//! The source side of a task: multi-partition Fetch requests to each source leader, the response
+//! turned into [`Chunk`]s of whole record batches (zero-copy slices of the response buffer), and
+//! per-partition error handling (leader moves, deleted data, authorization).
+//!
+//! Output goes one way, to the task's producer, over a bounded channel: that bound is the task's
+//! memory limit and its backpressure.
+
+pub mod fetcher;
+pub mod request;
+pub mod response;
+
+use std::sync::Arc;
+
+use crate::records::Batch;
+
+/// A source partition routed to its remote topic: what a task is told to replicate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Route {
+    /// Source topic name.
+    pub source_topic: String,
+    /// Remote topic name on the target (e.g. `primary.orders`).
+    pub remote_topic: String,
+    /// Partition number, the same on both sides.
+    pub partition: i32,
+}
+
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.source_topic, self.partition)
+    }
+}
+
+/// Batches fetched for one partition, in offset order, ready to forward.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// Which partition and where it goes.
+    pub route: Arc<Route>,
+    /// Batches to forward (control batches and, under `read_committed`, aborted data removed).
+    pub batches: Vec<Batch>,
+    /// The fetch position after this chunk: once every batch here is on the target, progress for
+    /// this partition may be saved as `next_offset`.
+    pub next_offset: i64,
+}
+
+impl Chunk {
+    /// Total bytes of the batches in this chunk (for request sizing and memory accounting).
+    pub fn bytes(&self) -> usize {
+        self.batches.iter().map(|b| b.bytes.len()).sum()
+    }
+}
+
+/// Everything one fetch response yielded, handed to the producer as a unit.
+#[derive(Debug, Default)]
+pub struct FetchedRound {
+    /// Per-partition chunks, at most one per partition.
+    pub chunks: Vec<Chunk>,
+}
+
+/// Commands to a task's fetcher from the flow (new partitions) and from the task's producer
+/// (pause a partition whose data the target refuses, resume it once it is accepted again).
+#[derive(Debug)]
+pub enum FetchControl {
+    /// Start fetching these partitions at these offsets.
+    Add(Vec<(Arc<Route>, i64)>),
+    /// Stop fetching this partition until resumed (its produce is failing non-retriably).
+    Pause(Arc<Route>),
+    /// Fetch this partition again.
+    Resume(Arc<Route>),
+}

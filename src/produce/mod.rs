@@ -1,1 +1,7 @@
-//! (being written)
+//! The target side of a task: fetched batches, rewritten only in their producer fields and CRC,
+//! sent in multi-partition Produce requests to the target leaders as an idempotent producer, with
+//! retries that cannot duplicate; progress is recorded only for what the target acknowledged.
+
+pub mod producer;
+pub mod request;
+pub mod sequence;

@@ -1,1 +1,51 @@
-//! (being written)
+//! Wiring: one flow per enabled `source->target` pair, each with its topic discovery loop, its
+//! pinned tasks (fetch -> produce) and its progress store; plus clean shutdown on a signal.
+
+pub mod flow;
+pub mod task;
+pub mod topics;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use crate::config::FlowConfig;
+
+/// Why replication stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A flow could not start or failed for good.
+    #[error("flow {flow}: {message}")]
+    Flow {
+        /// `source->target`.
+        flow: String,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Runs every flow until `shutdown` fires (then drains in-flight data and saves progress) or a
+/// flow fails for good.
+pub async fn run(flows: Vec<FlowConfig>, shutdown: CancellationToken) -> Result<(), RunError> {
+    let mut handles = Vec::new();
+    for cfg in flows {
+        info!(flow = %format!("{}->{}", cfg.source, cfg.target), tasks = cfg.tasks_max, "starting flow");
+        handles.push(tokio::spawn(flow::run_flow(cfg, shutdown.clone())));
+    }
+    let mut first_error = None;
+    for h in handles {
+        let result = match h.await {
+            Ok(r) => r,
+            Err(e) => Err(RunError::Flow { flow: "?".into(), message: format!("flow task ended abnormally: {e}") }),
+        };
+        if let Err(e) = result {
+            error!(error = %e, "flow stopped");
+            // One failed flow stops the others: the process exits non-zero and a supervisor restarts it.
+            shutdown.cancel();
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

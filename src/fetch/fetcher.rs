@@ -1,0 +1,327 @@
+//! The fetch loop of one task: keeps at most one Fetch in flight per source leader, each covering
+//! every ready partition that leader holds for this task, and hands what comes back to the task's
+//! producer as one [`FetchedRound`] per response.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::messages::FetchResponse;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+use super::request::{self, PartitionFetch};
+use super::response::{interpret, PartitionOutcome};
+use super::{FetchControl, FetchedRound, Route};
+use crate::config::{FetchSettings, StartAt};
+use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::{ClusterClient, ProtocolError};
+
+/// Longest wait before a partition that keeps failing is tried again.
+const MAX_PARTITION_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Where one partition stands.
+struct Position {
+    route: Arc<Route>,
+    next_offset: i64,
+    max_bytes: i32,
+    in_flight: bool,
+    paused: bool,
+    retry_at: Option<Instant>,
+    failures: u32,
+}
+
+impl Position {
+    fn ready(&self, now: Instant) -> bool {
+        !self.in_flight && !self.paused && self.retry_at.is_none_or(|t| t <= now)
+    }
+
+    fn back_off(&mut self, base: Duration) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let exp = base.saturating_mul(1u32 << self.failures.min(8));
+        let delay = exp.min(MAX_PARTITION_BACKOFF);
+        self.retry_at = Some(Instant::now() + delay);
+        delay
+    }
+}
+
+type Key = (String, i32);
+type InFlight = (i32, Vec<Key>, Result<(i16, FetchResponse), ProtocolError>);
+
+/// One task's fetch side. Built by the task, run until shutdown or until its producer goes away.
+pub struct Fetcher {
+    task: usize,
+    client: ClusterClient,
+    settings: FetchSettings,
+    retry_backoff: Duration,
+    control: mpsc::UnboundedReceiver<FetchControl>,
+    out: mpsc::Sender<FetchedRound>,
+    positions: BTreeMap<Key, Position>,
+}
+
+impl Fetcher {
+    /// Creates the fetch side of task `task`, reading commands from `control` and sending rounds
+    /// to `out`.
+    pub fn new(
+        task: usize,
+        client: ClusterClient,
+        settings: FetchSettings,
+        retry_backoff: Duration,
+        control: mpsc::UnboundedReceiver<FetchControl>,
+        out: mpsc::Sender<FetchedRound>,
+    ) -> Self {
+        Fetcher { task, client, settings, retry_backoff, control, out, positions: BTreeMap::new() }
+    }
+
+    /// Runs the loop until `shutdown` fires or the producer side is gone.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut in_flight: JoinSet<InFlight> = JoinSet::new();
+        let mut busy: HashMap<i32, ()> = HashMap::new();
+        loop {
+            let next_retry = self.issue(&mut in_flight, &mut busy).await;
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    let Ok((leader, keys, result)) = joined else { continue };
+                    busy.remove(&leader);
+                    if !self.handle(keys, result).await {
+                        break;
+                    }
+                }
+                cmd = self.control.recv() => match cmd {
+                    Some(cmd) => self.apply(cmd),
+                    None => break,
+                },
+                _ = sleep_until(next_retry), if next_retry.is_some() => {}
+            }
+        }
+        in_flight.abort_all();
+        debug!(task = self.task, "fetcher stopped");
+    }
+
+    fn apply(&mut self, cmd: FetchControl) {
+        match cmd {
+            FetchControl::Add(parts) => {
+                for (route, offset) in parts {
+                    info!(task = self.task, partition = %route, offset, "replicating partition");
+                    let key = (route.source_topic.clone(), route.partition);
+                    self.positions.insert(
+                        key,
+                        Position {
+                            route,
+                            next_offset: offset,
+                            max_bytes: self.settings.partition_max_bytes,
+                            in_flight: false,
+                            paused: false,
+                            retry_at: None,
+                            failures: 0,
+                        },
+                    );
+                }
+            }
+            FetchControl::Pause(route) => {
+                if let Some(p) = self.positions.get_mut(&(route.source_topic.clone(), route.partition)) {
+                    p.paused = true;
+                }
+            }
+            FetchControl::Resume(route) => {
+                if let Some(p) = self.positions.get_mut(&(route.source_topic.clone(), route.partition)) {
+                    p.paused = false;
+                }
+            }
+        }
+    }
+
+    /// Sends a Fetch to every idle leader that has ready partitions; returns the earliest moment a
+    /// backed-off partition becomes ready again.
+    async fn issue(&mut self, in_flight: &mut JoinSet<InFlight>, busy: &mut HashMap<i32, ()>) -> Option<Instant> {
+        let now = Instant::now();
+        let mut by_leader: BTreeMap<i32, Vec<Key>> = BTreeMap::new();
+        let mut missing: Vec<String> = Vec::new();
+        let metadata = self.client.metadata();
+        for (key, pos) in self.positions.iter_mut() {
+            if !pos.ready(now) {
+                continue;
+            }
+            let leader = metadata
+                .topics
+                .get(&key.0)
+                .and_then(|t| t.partitions.get(&key.1))
+                .map(|p| p.leader)
+                .filter(|l| *l >= 0);
+            match leader {
+                Some(l) if !busy.contains_key(&l) => by_leader.entry(l).or_default().push(key.clone()),
+                Some(_) => {}
+                None => {
+                    missing.push(key.0.clone());
+                    pos.retry_at = Some(now + self.retry_backoff);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            missing.sort();
+            missing.dedup();
+            if let Err(e) = self.client.refresh_metadata(Some(&missing)).await {
+                warn!(task = self.task, error = %e, "source metadata refresh failed");
+            }
+        }
+        for (leader, keys) in by_leader {
+            let parts: Vec<PartitionFetch> = keys
+                .iter()
+                .filter_map(|k| self.positions.get_mut(k))
+                .map(|p| {
+                    p.in_flight = true;
+                    PartitionFetch {
+                        topic: p.route.source_topic.clone(),
+                        partition: p.route.partition,
+                        offset: p.next_offset,
+                        max_bytes: p.max_bytes,
+                    }
+                })
+                .collect();
+            let req = request::build(&parts, &self.settings);
+            let client = self.client.clone();
+            busy.insert(leader, ());
+            in_flight.spawn(async move {
+                let result = client.send_to(leader, &req).await;
+                (leader, keys, result)
+            });
+        }
+        self.positions.values().filter(|p| !p.in_flight && !p.paused).filter_map(|p| p.retry_at).filter(|t| *t > now).min()
+    }
+
+    /// Applies one response; returns false when the producer is gone and the task should stop.
+    async fn handle(&mut self, keys: Vec<Key>, result: Result<(i16, FetchResponse), ProtocolError>) -> bool {
+        for k in &keys {
+            if let Some(p) = self.positions.get_mut(k) {
+                p.in_flight = false;
+            }
+        }
+        let response = match result {
+            Ok((_, r)) => r,
+            Err(e) => {
+                let generation = self.client.metadata().generation;
+                self.client.invalidate_metadata(generation);
+                for k in &keys {
+                    if let Some(p) = self.positions.get_mut(k) {
+                        let delay = p.back_off(self.retry_backoff);
+                        warn!(task = self.task, partition = %p.route, error = %e, retry_in = ?delay, "fetch failed");
+                    }
+                }
+                return true;
+            }
+        };
+        if response.throttle_time_ms > 0 {
+            if let Some(leader) = keys.first().and_then(|k| self.leader_of(k)) {
+                self.client.throttle(leader, response.throttle_time_ms);
+            }
+        }
+        let mut round = FetchedRound::default();
+        let mut out_of_range: Vec<Key> = Vec::new();
+        let mut stale_metadata = false;
+        for topic in &response.responses {
+            for data in &topic.partitions {
+                let key = (topic.topic.0.to_string(), data.partition_index);
+                let Some(pos) = self.positions.get_mut(&key) else { continue };
+                match interpret(&pos.route, pos.next_offset, data, self.settings.read_committed) {
+                    PartitionOutcome::Data { chunk, needed_max_bytes } => {
+                        pos.failures = 0;
+                        pos.retry_at = None;
+                        match needed_max_bytes {
+                            Some(n) => {
+                                debug!(partition = %pos.route, bytes = n, "raising partition fetch size for a large batch");
+                                pos.max_bytes = n.max(pos.max_bytes);
+                            }
+                            None => pos.max_bytes = self.settings.partition_max_bytes,
+                        }
+                        if let Some(chunk) = chunk {
+                            pos.next_offset = chunk.next_offset;
+                            round.chunks.push(chunk);
+                        }
+                    }
+                    PartitionOutcome::OutOfRange => out_of_range.push(key),
+                    PartitionOutcome::Retriable(e) => {
+                        stale_metadata = true;
+                        let delay = pos.back_off(self.retry_backoff);
+                        debug!(partition = %pos.route, error = ?e, retry_in = ?delay, "fetch: retriable partition error");
+                    }
+                    PartitionOutcome::Failed(e) => {
+                        let delay = pos.back_off(self.retry_backoff);
+                        error!(partition = %pos.route, error = ?e, retry_in = ?delay, "fetch refused by the source broker; this partition is not replicating");
+                    }
+                    PartitionOutcome::Corrupt(e) => {
+                        let delay = pos.back_off(self.retry_backoff);
+                        error!(partition = %pos.route, offset = pos.next_offset, error = %e, retry_in = ?delay, "corrupt data from the source; not forwarding it");
+                    }
+                }
+            }
+        }
+        if stale_metadata {
+            let generation = self.client.metadata().generation;
+            self.client.invalidate_metadata(generation);
+        }
+        if !out_of_range.is_empty() {
+            self.reset_out_of_range(out_of_range).await;
+        }
+        if !round.chunks.is_empty() && self.out.send(round).await.is_err() {
+            return false;
+        }
+        true
+    }
+
+    fn leader_of(&self, key: &Key) -> Option<i32> {
+        self.client.metadata().topics.get(&key.0)?.partitions.get(&key.1).map(|p| p.leader)
+    }
+
+    /// Moves partitions whose fetch offset left the source log back inside it, reporting loudly any
+    /// records that were deleted before they could be copied.
+    async fn reset_out_of_range(&mut self, keys: Vec<Key>) {
+        let earliest = list_offsets(&self.client, &keys, OffsetSpec::Earliest).await;
+        let latest = list_offsets(&self.client, &keys, OffsetSpec::Latest).await;
+        for key in keys {
+            let Some(pos) = self.positions.get_mut(&key) else { continue };
+            let (Some(Ok(start)), Some(Ok(end))) = (earliest.get(&key), latest.get(&key)) else {
+                let delay = pos.back_off(self.retry_backoff);
+                warn!(partition = %pos.route, retry_in = ?delay, "offset out of range and the log bounds could not be read; retrying");
+                continue;
+            };
+            let (start, end) = (*start, *end);
+            if pos.next_offset < start {
+                error!(
+                    partition = %pos.route,
+                    from = pos.next_offset,
+                    to = start,
+                    lost = start - pos.next_offset,
+                    "DATA GAP: the source deleted records before they were replicated; resuming at the earliest available offset"
+                );
+                pos.next_offset = start;
+            } else {
+                let to = match self.settings.start_at {
+                    StartAt::Earliest => start,
+                    StartAt::Latest => end,
+                };
+                error!(
+                    partition = %pos.route,
+                    position = pos.next_offset,
+                    log_start = start,
+                    log_end = end,
+                    resume_at = to,
+                    "the source log is shorter than what was already replicated (truncated or recreated); resetting per auto.offset.reset"
+                );
+                pos.next_offset = to;
+            }
+            pos.retry_at = None;
+        }
+    }
+}
+
+async fn sleep_until(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}

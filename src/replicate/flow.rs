@@ -1,0 +1,162 @@
+//! One `source->target` flow: opens its progress store, starts `tasks.max` tasks, and runs topic
+//! discovery at start and every `refresh.topics.interval.seconds`, pinning each newly found
+//! partition to a task (existing partitions never move: no rebalances).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::task::Task;
+use super::topics::TopicSync;
+use super::RunError;
+use crate::config::{FlowConfig, StartAt};
+use crate::fetch::{FetchControl, Route};
+use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
+use crate::plan::assignment::{Assignment, TopicPartition};
+use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::{Backoff, ClusterClient};
+
+/// How soon discovery runs again after a pass that could not prepare every topic.
+const RETRY_DISCOVERY: Duration = Duration::from_secs(5);
+
+/// Runs the flow until `shutdown`, then waits for its tasks to drain and saves progress.
+pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<(), RunError> {
+    let name = format!("{}->{}", cfg.source, cfg.target);
+    let fail = |message: String| RunError::Flow { flow: name.clone(), message };
+
+    let Some((progress, saved)) = open_progress(&cfg, &shutdown).await.map_err(|e| fail(e.to_string()))? else {
+        return Ok(());
+    };
+    let drained = CancellationToken::new();
+    let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
+    let tasks: Vec<Task> = (0..cfg.tasks_max.max(1)).map(|i| Task::spawn(i, &cfg, progress.clone(), shutdown.clone())).collect();
+
+    let source_admin = ClusterClient::new(cfg.source_admin.clone());
+    let sync = TopicSync::new(source_admin.clone(), ClusterClient::new(cfg.target_admin.clone()), cfg.target_admin.request_timeout);
+    let mut assignment = Assignment::new(cfg.tasks_max.max(1));
+    let mut known: HashSet<Route> = HashSet::new();
+    loop {
+        let mut again = cfg.refresh_topics;
+        match sync.discover(&cfg).await {
+            Ok(found) => {
+                if found.incomplete {
+                    again = Some(RETRY_DISCOVERY);
+                }
+                let fresh: Vec<Route> = found.routes.into_iter().filter(|r| !known.contains(r)).collect();
+                if !fresh.is_empty() && !assign(&cfg, &source_admin, &saved, fresh, &mut assignment, &mut known, &tasks).await {
+                    again = Some(RETRY_DISCOVERY);
+                }
+            }
+            Err(e) => {
+                warn!(flow = %name, error = %e, "topic discovery failed; retrying");
+                again = Some(RETRY_DISCOVERY);
+            }
+        }
+        let wait = async {
+            match again {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = wait => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    info!(flow = %name, "stopping: finishing in-flight data");
+    for t in tasks {
+        t.join().await;
+    }
+    drained.cancel();
+    let _ = flusher.await;
+    info!(flow = %name, "stopped");
+    Ok(())
+}
+
+/// Opens the progress store, retrying while the target is unreachable. `Ok(None)` when shutdown
+/// came first; an error when the offsets topic cannot be created at all (a config problem).
+async fn open_progress(
+    cfg: &FlowConfig,
+    shutdown: &CancellationToken,
+) -> Result<Option<(Arc<ProgressStore>, SavedProgress)>, ProgressError> {
+    let client = ClusterClient::new(cfg.target_producer.clone());
+    let mut backoff = Backoff::new(cfg.target_producer.retry_backoff, Duration::from_secs(10));
+    loop {
+        match ProgressStore::open(client.clone(), cfg.offset_storage.clone(), &cfg.source, cfg.target_producer.request_timeout).await {
+            Ok(opened) => return Ok(Some(opened)),
+            Err(e @ ProgressError::Topic { .. }) => return Err(e),
+            Err(e) => {
+                let delay = backoff.next();
+                warn!(cluster = %cfg.target, error = %e, retry_in = ?delay, "cannot read replication progress from the target yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.cancelled() => return Ok(None),
+                }
+            }
+        }
+    }
+}
+
+/// Finds where each new partition starts (saved progress, else `auto.offset.reset`) and pins it to
+/// a task. Returns false when some partition could not be started yet (it is retried next pass).
+async fn assign(
+    cfg: &FlowConfig,
+    source: &ClusterClient,
+    saved: &SavedProgress,
+    fresh: Vec<Route>,
+    assignment: &mut Assignment,
+    known: &mut HashSet<Route>,
+    tasks: &[Task],
+) -> bool {
+    let unsaved: Vec<(String, i32)> = fresh
+        .iter()
+        .map(|r| (r.source_topic.clone(), r.partition))
+        .filter(|k| !saved.contains_key(k))
+        .collect();
+    let spec = match cfg.fetch.start_at {
+        StartAt::Earliest => OffsetSpec::Earliest,
+        StartAt::Latest => OffsetSpec::Latest,
+    };
+    let listed = if unsaved.is_empty() { Default::default() } else { list_offsets(source, &unsaved, spec).await };
+    let mut complete = true;
+    let mut startable: Vec<(Route, i64)> = Vec::new();
+    for route in fresh {
+        let key = (route.source_topic.clone(), route.partition);
+        let start = match saved.get(&key) {
+            Some(o) => Some(*o),
+            None => match listed.get(&key) {
+                Some(Ok(o)) => Some(*o),
+                Some(Err(e)) => {
+                    warn!(partition = %route, error = %e, "cannot find the start offset yet");
+                    None
+                }
+                None => None,
+            },
+        };
+        match start {
+            Some(o) => startable.push((route, o)),
+            None => complete = false,
+        }
+    }
+    let routes: BTreeMap<TopicPartition, (Route, i64)> = startable
+        .into_iter()
+        .map(|(r, o)| (TopicPartition { topic: r.source_topic.clone(), partition: r.partition }, (r, o)))
+        .collect();
+    let placements = assignment.add(routes.keys().cloned().collect());
+    let mut per_task: BTreeMap<usize, Vec<(Arc<Route>, i64)>> = BTreeMap::new();
+    for (task, tp) in placements {
+        if let Some((route, offset)) = routes.get(&tp) {
+            known.insert(route.clone());
+            per_task.entry(task).or_default().push((Arc::new(route.clone()), *offset));
+        }
+    }
+    for (task, parts) in per_task {
+        if let Some(t) = tasks.get(task) {
+            let _ = t.control.send(FetchControl::Add(parts));
+        }
+    }
+    complete
+}

@@ -1,0 +1,65 @@
+//! A task: a fetcher and a producer joined by a bounded channel, owning the partitions pinned to
+//! it. Each task has its own connections, as each Java MM2 task has its own consumer and producer,
+//! so one task's long-polling fetch never queues behind another's.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::FlowConfig;
+use crate::fetch::fetcher::Fetcher;
+use crate::fetch::FetchControl;
+use crate::offsets::progress::ProgressStore;
+use crate::produce::producer::TaskProducer;
+use crate::protocol::{Backoff, ClusterClient};
+
+/// Fetched rounds a task may hold before fetching waits for the target: the task's memory bound
+/// (about this many fetch responses) and its backpressure.
+const ROUND_QUEUE: usize = 4;
+
+/// Handle to a running task.
+pub struct Task {
+    /// Commands to the task's fetcher (new partitions).
+    pub control: mpsc::UnboundedSender<FetchControl>,
+    join: JoinHandle<()>,
+}
+
+impl Task {
+    /// Starts task `index` of `cfg`'s flow.
+    pub fn spawn(index: usize, cfg: &FlowConfig, progress: Arc<ProgressStore>, shutdown: CancellationToken) -> Task {
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let (round_tx, round_rx) = mpsc::channel(ROUND_QUEUE);
+        let mut consumer = cfg.source_consumer.clone();
+        consumer.client_id = format!("{}-{index}", consumer.client_id);
+        let mut producer = cfg.target_producer.clone();
+        producer.client_id = format!("{}-{index}", producer.client_id);
+        let fetcher = Fetcher::new(
+            index,
+            ClusterClient::new(consumer.clone()),
+            cfg.fetch.clone(),
+            consumer.retry_backoff,
+            control_rx,
+            round_tx,
+        );
+        let producer = TaskProducer::new(
+            index,
+            ClusterClient::new(producer.clone()),
+            cfg.produce.clone(),
+            Backoff::new(producer.retry_backoff, producer.retry_backoff_max),
+            round_rx,
+            control_tx.clone(),
+            progress,
+        );
+        let join = tokio::spawn(async move {
+            tokio::join!(fetcher.run(shutdown.clone()), producer.run(shutdown));
+        });
+        Task { control: control_tx, join }
+    }
+
+    /// Waits for the task to finish after shutdown.
+    pub async fn join(self) {
+        let _ = self.join.await;
+    }
+}

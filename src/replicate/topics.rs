@@ -1,0 +1,154 @@
+//! The flow's view of topics: which source topics are replicated (MM2's filters, internal and
+//! cycle rules), and making their remote topics exist on the target with the source's partition
+//! count, `replication.factor` and the source's topic configs (minus `config.properties.exclude`),
+//! as MM2's `MirrorSourceConnector` does at start and every `refresh.topics.interval.seconds`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::config::FlowConfig;
+use crate::fetch::Route;
+use crate::protocol::admin::{create_partitions, create_topics, describe_topic_configs, ConfigEntry, NewTopic};
+use crate::protocol::{ClusterClient, ProtocolError};
+
+/// `DescribeConfigs` config sources MM2 does not copy: broker static config and defaults.
+const STATIC_BROKER_CONFIG: i8 = 4;
+const DEFAULT_CONFIG: i8 = 5;
+
+/// Result of one discovery pass.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Partitions ready to replicate (their remote partition exists).
+    pub routes: Vec<Route>,
+    /// Whether some topic could not be prepared (so the next pass should come soon).
+    pub incomplete: bool,
+}
+
+/// Discovers source topics and prepares their remote topics.
+pub struct TopicSync {
+    source: ClusterClient,
+    target: ClusterClient,
+    timeout: Duration,
+}
+
+impl TopicSync {
+    /// Uses `source` and `target` admin clients.
+    pub fn new(source: ClusterClient, target: ClusterClient, timeout: Duration) -> Self {
+        TopicSync { source, target, timeout }
+    }
+
+    /// One pass: list source topics, select, create or grow remote topics, return the routes.
+    pub async fn discover(&self, cfg: &FlowConfig) -> Result<Discovered, ProtocolError> {
+        let source = self.source.refresh_metadata(None).await?;
+        let mut selected: BTreeMap<String, (String, i32)> = BTreeMap::new();
+        for (name, topic) in &source.topics {
+            if topic.is_internal || topic.error.is_some() || topic.partitions.is_empty() {
+                continue;
+            }
+            if !cfg.policy.should_replicate_topic(&cfg.topics, name, &cfg.target) {
+                continue;
+            }
+            let remote = cfg.policy.format_remote_topic(&cfg.source, name);
+            selected.insert(name.clone(), (remote, topic.partitions.len() as i32));
+        }
+        let remotes: Vec<String> = selected.values().map(|(r, _)| r.clone()).collect();
+        let target = if remotes.is_empty() { None } else { Some(self.target.refresh_metadata(Some(&remotes)).await?) };
+        let remote_count = |name: &str| -> i32 {
+            target
+                .as_ref()
+                .and_then(|m| m.topics.get(name))
+                .filter(|t| t.error.is_none())
+                .map_or(0, |t| t.partitions.len() as i32)
+        };
+
+        let mut out = Discovered::default();
+        let missing: Vec<String> = selected.iter().filter(|(_, (r, _))| remote_count(r) == 0).map(|(s, _)| s.clone()).collect();
+        let created = self.create_missing(cfg, &missing, &selected).await;
+        for (name, (remote, partitions)) in &selected {
+            let mut ready = remote_count(remote);
+            if ready == 0 {
+                match created.get(name) {
+                    Some(Ok(())) => ready = *partitions,
+                    Some(Err(e)) => {
+                        error!(topic = %name, remote = %remote, error = %e, "cannot create the remote topic; retrying at the next refresh");
+                        out.incomplete = true;
+                    }
+                    None => out.incomplete = true,
+                }
+            } else if ready < *partitions {
+                match create_partitions(&self.target, remote, *partitions, self.timeout).await {
+                    Ok(()) => {
+                        info!(remote = %remote, from = ready, to = partitions, "added partitions to the remote topic");
+                        ready = *partitions;
+                    }
+                    Err(e) => {
+                        error!(remote = %remote, error = %e, "cannot add partitions to the remote topic; retrying at the next refresh");
+                        out.incomplete = true;
+                    }
+                }
+            }
+            for partition in 0..ready.min(*partitions) {
+                out.routes.push(Route { source_topic: name.clone(), remote_topic: remote.clone(), partition });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates the remote topics of `missing` source topics with the source's configs.
+    async fn create_missing(
+        &self,
+        cfg: &FlowConfig,
+        missing: &[String],
+        selected: &BTreeMap<String, (String, i32)>,
+    ) -> HashMap<String, Result<(), ProtocolError>> {
+        let mut results = HashMap::new();
+        if missing.is_empty() {
+            return results;
+        }
+        let configs = describe_topic_configs(&self.source, missing).await;
+        let mut new_topics = Vec::new();
+        let mut source_of: HashMap<String, String> = HashMap::new();
+        for name in missing {
+            let Some((remote, partitions)) = selected.get(name) else { continue };
+            let entries = match configs.get(name) {
+                Some(Ok(entries)) => copied_configs(cfg, entries),
+                Some(Err(e)) => {
+                    warn!(topic = %name, error = %e, "cannot read the source topic's configs; creating the remote topic with broker defaults");
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+            source_of.insert(remote.clone(), name.clone());
+            new_topics.push(NewTopic {
+                name: remote.clone(),
+                partitions: *partitions,
+                replication_factor: cfg.replication_factor,
+                configs: entries,
+            });
+        }
+        for (remote, result) in create_topics(&self.target, &new_topics, self.timeout).await {
+            if result.is_ok() {
+                info!(remote = %remote, "remote topic ready");
+            }
+            if let Some(source) = source_of.get(&remote) {
+                results.insert(source.clone(), result);
+            }
+        }
+        results
+    }
+}
+
+/// The source topic configs MM2 copies to a new remote topic: explicitly set ones (not defaults,
+/// not static broker config), not read-only or sensitive, and not excluded by
+/// `config.properties.exclude`.
+pub fn copied_configs(cfg: &FlowConfig, entries: &[ConfigEntry]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .filter(|e| !e.read_only && !e.sensitive)
+        .filter(|e| e.source != STATIC_BROKER_CONFIG && e.source != DEFAULT_CONFIG && !e.is_default)
+        .filter(|e| !cfg.config_properties_exclude.matches(&e.name))
+        .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
+        .collect()
+}
