@@ -416,8 +416,254 @@ pub fn verify_crc(batch: &Batch) -> Result<(), RecordsError> {
     if stored != actual {
         return Err(RecordsError::corrupt(
             batch.header.base_offset,
-            format!("CRC mismatch: stored {stored:#010x}, computed {actual:#010x}"),
+            format!(
+                "CRC mismatch: expected {stored:#010x} (stored), actual {actual:#010x} (computed)"
+            ),
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::{BufMut, Bytes, BytesMut};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::records::test_support::*;
+
+    fn three_batches() -> Bytes {
+        let mut buf = BytesMut::new();
+        buf.put_slice(&kp_batch(
+            &[10, 11, 12],
+            Compression::None,
+            KpOpts::default(),
+        ));
+        buf.put_slice(&kp_batch(&[13], Compression::Gzip, KpOpts::default()));
+        buf.put_slice(&kp_batch(&[14, 15], Compression::Lz4, KpOpts::default()));
+        buf.freeze()
+    }
+
+    #[test]
+    fn parses_every_header_field() {
+        let opts = KpOpts {
+            producer_id: 77,
+            producer_epoch: 4,
+            transactional: true,
+            leader_epoch: 9,
+            ..KpOpts::default()
+        };
+        let bytes = kp_batch(&[500, 501, 504], Compression::Zstd, opts);
+        let h = BatchHeader::parse(&bytes).unwrap();
+        assert_eq!(h.base_offset, 500);
+        assert_eq!(h.total_size(), bytes.len());
+        assert_eq!(h.partition_leader_epoch, 9);
+        assert_eq!(h.magic, 2);
+        assert_eq!(h.crc, u32::from_be_bytes(bytes[17..21].try_into().unwrap()));
+        assert_eq!(h.compression().unwrap(), Compression::Zstd);
+        assert_eq!(h.last_offset_delta, 4);
+        assert_eq!(h.last_offset(), 504);
+        assert_eq!(h.next_offset(), 505);
+        assert_eq!(h.base_timestamp, 1_650_000_000_000 + 1500);
+        assert_eq!(h.max_timestamp, 1_650_000_000_000 + 1512);
+        assert_eq!(
+            (h.producer_id, h.producer_epoch, h.base_sequence),
+            (77, 4, 500)
+        );
+        assert_eq!(h.records_count, 3);
+        assert!(h.is_transactional() && !h.is_control() && h.has_producer_id());
+        assert!(!h.has_delete_horizon() && !h.is_log_append_time());
+        // The header alone parses the same as the whole batch.
+        assert_eq!(BatchHeader::parse(&bytes[..HEADER_SIZE]).unwrap(), h);
+    }
+
+    #[test]
+    fn parse_flags_and_missing_producer() {
+        let txn = batches(&java_txn_fixture());
+        assert!(txn[2].header.is_control() && txn[2].header.is_transactional());
+        let compacted = batches(&java_compacted_fixture(Compression::Snappy));
+        assert!(compacted[0].header.has_delete_horizon());
+        let plain = kp_batch(&[0], Compression::None, KpOpts::default());
+        let h = BatchHeader::parse(&plain).unwrap();
+        assert!(!h.has_producer_id() && !h.is_transactional() && !h.is_control());
+    }
+
+    #[test]
+    fn parse_rejects_bad_headers() {
+        let good = kp_batch(&[1, 2], Compression::None, KpOpts::default()).to_vec();
+        for len in 0..HEADER_SIZE {
+            assert!(matches!(
+                BatchHeader::parse(&good[..len]),
+                Err(RecordsError::CorruptBatch { .. })
+            ));
+        }
+        for magic in [0u8, 1, 3, 0xff] {
+            let mut b = good.clone();
+            b[MAGIC_OFFSET] = magic;
+            assert_eq!(
+                BatchHeader::parse(&b),
+                Err(RecordsError::UnsupportedMagic {
+                    offset: 1,
+                    magic: magic as i8
+                })
+            );
+        }
+        let mut b = good.clone();
+        b[ATTRIBUTES_OFFSET + 1] = 0x05;
+        let err = BatchHeader::parse(&b).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown compression codec id 5"),
+            "{err}"
+        );
+        let mut b = good.clone();
+        b[RECORDS_COUNT_OFFSET..RECORDS_COUNT_OFFSET + 4].copy_from_slice(&(-1i32).to_be_bytes());
+        assert!(BatchHeader::parse(&b).is_err());
+        let mut b = good.clone();
+        b[BATCH_LENGTH_OFFSET..BATCH_LENGTH_OFFSET + 4].copy_from_slice(&48i32.to_be_bytes());
+        assert!(BatchHeader::parse(&b).is_err());
+    }
+
+    #[test]
+    fn compression_names_and_ids() {
+        let names: Vec<String> = CODECS.iter().map(|c| c.to_string()).collect();
+        assert_eq!(names, ["none", "gzip", "snappy", "lz4", "zstd"]);
+        for c in CODECS {
+            assert_eq!(Compression::from_id(c.id()), Some(c));
+        }
+        assert_eq!(Compression::from_id(5), None);
+    }
+
+    #[test]
+    fn splits_three_batches_zero_copy() {
+        let buf = three_batches();
+        let split = split_batches(&buf).unwrap();
+        assert!(!split.truncated_tail);
+        let offsets: Vec<(i64, i64)> = split
+            .batches
+            .iter()
+            .map(|b| (b.header.base_offset, b.header.last_offset()))
+            .collect();
+        assert_eq!(offsets, [(10, 12), (13, 13), (14, 15)]);
+        let total: usize = split.batches.iter().map(|b| b.bytes.len()).sum();
+        assert_eq!(total, buf.len());
+        // Zero-copy: every batch points into the fetch buffer.
+        let range = buf.as_ptr_range();
+        for b in &split.batches {
+            assert!(range.contains(&b.bytes.as_ptr()));
+            assert_eq!(b.bytes.len(), b.header.total_size());
+            verify_crc(b).unwrap();
+            assert_eq!(Batch::from_bytes(b.bytes.clone()).unwrap(), *b);
+        }
+        assert!(split_batches(&Bytes::new()).unwrap().batches.is_empty());
+    }
+
+    #[test]
+    fn truncated_tail_at_every_cut_point() {
+        let buf = three_batches();
+        let ends: Vec<usize> = split_batches(&buf)
+            .unwrap()
+            .batches
+            .iter()
+            .scan(0, |end, b| {
+                *end += b.bytes.len();
+                Some(*end)
+            })
+            .collect();
+        for cut in 0..=buf.len() {
+            let split = split_batches(&buf.slice(..cut)).unwrap();
+            let complete = ends.iter().filter(|&&e| e <= cut).count();
+            assert_eq!(split.batches.len(), complete, "cut {cut}");
+            let expect_tail = cut != 0 && !ends.contains(&cut);
+            assert_eq!(split.truncated_tail, expect_tail, "cut {cut}");
+            for b in &split.batches {
+                verify_crc(b).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn split_rejects_old_magic_and_bad_lengths() {
+        // A magic v1 message (offset 42) first: unsupported, not silently skipped.
+        let mut legacy = BytesMut::new();
+        legacy.put_i64(42);
+        legacy.put_i32(22);
+        legacy.put_u32(0); // crc
+        legacy.put_i8(1); // magic
+        legacy.put_slice(&[0u8; 17]);
+        assert_eq!(
+            split_batches(&legacy.freeze()).unwrap_err(),
+            RecordsError::UnsupportedMagic {
+                offset: 42,
+                magic: 1
+            }
+        );
+        let mut bad = kp_batch(&[3], Compression::None, KpOpts::default()).to_vec();
+        bad[BATCH_LENGTH_OFFSET..BATCH_LENGTH_OFFSET + 4].copy_from_slice(&(-7i32).to_be_bytes());
+        assert!(matches!(
+            split_batches(&Bytes::from(bad)),
+            Err(RecordsError::CorruptBatch { offset: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn verify_crc_accepts_intact_and_rejects_any_flipped_byte() {
+        for codec in CODECS {
+            for batch in batches(&java_fixture(codec)) {
+                verify_crc(&batch).unwrap();
+                assert_eq!(
+                    reference_crc32c(&batch.bytes[ATTRIBUTES_OFFSET..]),
+                    batch.header.crc
+                );
+                for at in CRC_OFFSET..batch.bytes.len() {
+                    let mut b = batch.bytes.to_vec();
+                    b[at] ^= 0x01;
+                    let corrupt = Batch {
+                        header: batch.header,
+                        bytes: Bytes::from(b),
+                    };
+                    let err = verify_crc(&corrupt).unwrap_err();
+                    assert!(err.to_string().contains("CRC mismatch"), "{err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn from_bytes_wants_exactly_one_batch() {
+        let one = kp_batch(&[1], Compression::None, KpOpts::default());
+        assert!(Batch::from_bytes(one.slice(..one.len() - 1)).is_err());
+        let mut two = one.to_vec();
+        two.push(0);
+        assert!(Batch::from_bytes(Bytes::from(two)).is_err());
+    }
+
+    #[test]
+    fn fuzz_split_and_parse_never_panic() {
+        let mut rng = StdRng::seed_from_u64(0x5742_1175);
+        let seed = three_batches();
+        for round in 0..20_000 {
+            let buf: Vec<u8> = if round % 2 == 0 {
+                let len = rng.random_range(0..200);
+                (0..len).map(|_| rng.random()).collect()
+            } else {
+                // Valid-looking magic and lengths, random everything else.
+                let mut b = seed.to_vec();
+                for _ in 0..rng.random_range(1..6) {
+                    let at = rng.random_range(0..b.len());
+                    b[at] = rng.random();
+                }
+                b.truncate(rng.random_range(0..=b.len()));
+                b
+            };
+            let _ = BatchHeader::parse(&buf);
+            if let Ok(split) = split_batches(&Bytes::from(buf)) {
+                for b in &split.batches {
+                    let _ = verify_crc(b);
+                    let _ = b.header.compression();
+                    let _ = b.records_block();
+                }
+            }
+        }
+    }
 }

@@ -54,7 +54,7 @@ pub enum RecordsError {
     CorruptBatch {
         /// Base offset of the offending batch (-1 when not even that could be read).
         offset: i64,
-        /// What was wrong, e.g. `CRC mismatch: stored 0x..., computed 0x...`.
+        /// What was wrong, e.g. `CRC mismatch: expected 0x... (stored), actual 0x... (computed)`.
         reason: String,
     },
     /// Compressing or decompressing a records block failed.

@@ -270,8 +270,9 @@ impl Default for KpOpts {
     }
 }
 
-/// One kafka-protocol record at `offset` (value `v<offset>`, one header).
-pub(crate) fn kp_record(offset: i64, opts: KpOpts) -> KpRecord {
+/// One kafka-protocol record at `offset` (value `v<offset>`, one header). kafka-protocol keeps
+/// records in one batch only while `offset - sequence` stays the same, so `sequence` is given.
+pub(crate) fn kp_record(offset: i64, sequence: i32, opts: KpOpts) -> KpRecord {
     let mut headers = IndexMap::new();
     headers.insert(
         StrBytes::from_static_str("hk"),
@@ -286,12 +287,7 @@ pub(crate) fn kp_record(offset: i64, opts: KpOpts) -> KpRecord {
         producer_epoch: opts.producer_epoch,
         timestamp_type: TimestampType::Creation,
         offset,
-        // Same offset-minus-sequence for every record, so the encoder keeps them in one batch.
-        sequence: if opts.producer_id >= 0 {
-            offset as i32
-        } else {
-            -1
-        },
+        sequence,
         timestamp: 1_650_000_000_000 + offset * 3,
         key: Some(Bytes::from(format!("key{offset}"))),
         value: Some(Bytes::from(format!("v{offset}-").repeat(10))),
@@ -302,7 +298,19 @@ pub(crate) fn kp_record(offset: i64, opts: KpOpts) -> KpRecord {
 /// A batch encoded by kafka-protocol holding records at `offsets` (gaps allowed: the encoder
 /// writes `lastOffsetDelta = max - min` and `recordsCount = offsets.len()`).
 pub(crate) fn kp_batch(offsets: &[i64], codec: Compression, opts: KpOpts) -> Bytes {
-    let records: Vec<KpRecord> = offsets.iter().map(|&o| kp_record(o, opts)).collect();
+    let first = offsets.first().copied().unwrap_or(0);
+    let records: Vec<KpRecord> = offsets
+        .iter()
+        .map(|&o| {
+            // Base sequence = offset for a producer batch, -1 without one.
+            let sequence = if opts.producer_id >= 0 {
+                o
+            } else {
+                o - first - 1
+            };
+            kp_record(o, sequence as i32, opts)
+        })
+        .collect();
     kp_encode(&records, codec)
 }
 
