@@ -476,3 +476,326 @@ pub fn decode_records(batch: &Batch) -> Result<Vec<OwnedRecord>, RecordsError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::{BufMut, Bytes, BytesMut};
+
+    use super::*;
+    use crate::records::test_support::*;
+
+    fn varint_bytes(v: i32) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        put_varint(&mut b, v);
+        b.to_vec()
+    }
+
+    fn varlong_bytes(v: i64) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        put_varlong(&mut b, v);
+        b.to_vec()
+    }
+
+    #[test]
+    fn varints_match_java_byte_utils() {
+        // Encodings from Kafka's ByteUtilsTest.
+        let cases: [(i32, &[u8]); 8] = [
+            (0, &[0x00]),
+            (-1, &[0x01]),
+            (1, &[0x02]),
+            (63, &[0x7e]),
+            (-64, &[0x7f]),
+            (64, &[0x80, 0x01]),
+            (i32::MAX, &[0xfe, 0xff, 0xff, 0xff, 0x0f]),
+            (i32::MIN, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+        ];
+        for (v, enc) in cases {
+            assert_eq!(varint_bytes(v), enc, "{v}");
+            let mut r = Reader::new(enc);
+            assert_eq!(r.varint().unwrap(), v);
+            assert_eq!(r.remaining(), 0);
+        }
+        for v in [0i64, -1, 1, 1 << 40, -(1 << 40), i64::MAX, i64::MIN] {
+            let enc = varlong_bytes(v);
+            let mut r = Reader::new(&enc);
+            assert_eq!(r.varlong().unwrap(), v);
+            assert_eq!(r.remaining(), 0);
+        }
+        assert_eq!(varlong_bytes(i64::MIN).len(), 10);
+        // Over-long encodings are rejected like Java's illegalVarintException.
+        assert!(Reader::new(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00])
+            .varint()
+            .is_err());
+        assert!(Reader::new(&[0x80; 11]).varlong().is_err());
+        assert!(Reader::new(&[0x80]).varint().is_err());
+        // A non-canonical (padded) varint still decodes, as in Java.
+        assert_eq!(Reader::new(&[0x82, 0x80, 0x00]).varint().unwrap(), 1);
+    }
+
+    #[test]
+    fn codecs_round_trip() {
+        let data: Vec<u8> = (0..100_000u32)
+            .map(|i| (i % 251) as u8 ^ (i / 977) as u8)
+            .collect();
+        for codec in CODECS {
+            for input in [&data[..], &data[..1], &[][..]] {
+                let c = compress(codec, input).unwrap();
+                assert_eq!(decompress(codec, &c).unwrap(), input, "{codec}");
+            }
+        }
+        // Snappy's xerial framing splits into 32 KiB blocks; 100 kB spans four.
+        let c = compress(Compression::Snappy, &data).unwrap();
+        assert_eq!(&c[..8], XERIAL_MAGIC);
+    }
+
+    #[test]
+    fn decompresses_what_java_compressed() {
+        let plain = batches(&java_fixture(Compression::None));
+        for codec in CODECS {
+            for (batch, plain) in batches(&java_fixture(codec)).iter().zip(&plain) {
+                assert_eq!(batch.header.compression().unwrap(), codec);
+                let block = decompress(codec, batch.records_block()).unwrap();
+                assert_eq!(block, plain.records_block(), "{codec}");
+            }
+        }
+    }
+
+    #[test]
+    fn decodes_java_records_every_codec() {
+        for codec in CODECS {
+            let got = batches(&java_fixture(codec));
+            assert_eq!(got.len(), 2);
+            let a = decode_records(&got[0]).unwrap();
+            let b = decode_records(&got[1]).unwrap();
+            assert_eq!(
+                a,
+                (0..3).map(|i| java_record(i, 100 + i)).collect::<Vec<_>>()
+            );
+            let gapped = [200, 203, 207];
+            let expect: Vec<_> = (0..3).map(|i| java_record(i, gapped[i as usize])).collect();
+            assert_eq!(b, expect, "{codec}");
+            // The repeated header key survives, in order.
+            assert_eq!(a[0].headers.len(), 3);
+            assert_eq!(a[0].headers[0].0, a[0].headers[1].0);
+        }
+    }
+
+    #[test]
+    fn decodes_java_compacted_batches() {
+        for codec in CODECS {
+            let got = batches(&java_compacted_fixture(codec));
+            let recs = decode_records(&got[0]).unwrap();
+            let expect: Vec<_> = [0i64, 3, 5]
+                .iter()
+                .map(|&i| java_record(i, 300 + i))
+                .collect();
+            assert_eq!(recs, expect, "{codec}");
+            assert_eq!(got[0].header.last_offset_delta, 7);
+            assert!(decode_records(&got[1]).unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn log_append_time_reports_max_timestamp() {
+        let records = hand_records([0, 1, 2]);
+        let mut h = HandHeader::for_records(0, &records);
+        h.flags = 0x08;
+        let batch =
+            Batch::from_bytes(build_batch(h, Compression::None, &encode_block(&records))).unwrap();
+        for r in decode_records(&batch).unwrap() {
+            assert_eq!(r.timestamp, h.max_timestamp);
+        }
+    }
+
+    #[test]
+    fn walker_sees_every_field() {
+        let records = hand_records([0, 4, 9]);
+        let block = encode_block(&records);
+        let views: Vec<RecordView<'_>> = RecordIter::new(&block).map(Result::unwrap).collect();
+        assert_eq!(views.len(), 3);
+        for (v, r) in views.iter().zip(&records) {
+            assert_eq!(v.attributes, 0);
+            assert_eq!(v.timestamp_delta, r.timestamp_delta);
+            assert_eq!(v.offset_delta, r.offset_delta);
+            assert_eq!(v.key, r.key.as_deref());
+            assert_eq!(v.value, r.value.as_deref());
+            let headers: Vec<(&[u8], Option<&[u8]>)> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (&k[..], v.as_deref()))
+                .collect();
+            assert_eq!(v.headers, headers);
+        }
+    }
+
+    #[test]
+    fn walker_rejects_malformed_records() {
+        let good = encode_block(&hand_records([0, 1, 2]));
+        // Every truncation of a valid block fails (or yields fewer records), never panics.
+        for cut in 0..good.len() {
+            let results: Vec<_> = RecordIter::new(&good[..cut]).collect();
+            assert!(results.len() <= 3);
+            if cut > 0 {
+                assert!(results.last().unwrap().is_err() || results.len() < 3);
+            }
+            // The iterator stops after an error.
+            assert!(results.iter().filter(|r| r.is_err()).count() <= 1);
+        }
+        let body = |f: &dyn Fn(&mut BytesMut)| {
+            let mut b = BytesMut::new();
+            b.put_i8(0);
+            put_varlong(&mut b, 0);
+            put_varint(&mut b, 0);
+            f(&mut b);
+            let mut block = BytesMut::new();
+            put_varint(&mut block, b.len() as i32);
+            block.put_slice(&b);
+            block.to_vec()
+        };
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("negative record length", varint_bytes(-3)),
+            ("key length -2", body(&|b| put_varint(b, -2))),
+            (
+                "value length beyond record",
+                body(&|b| {
+                    put_varint(b, -1);
+                    put_varint(b, 1000);
+                }),
+            ),
+            (
+                "negative header count",
+                body(&|b| {
+                    put_varint(b, -1);
+                    put_varint(b, -1);
+                    put_varint(b, -1);
+                }),
+            ),
+            (
+                "header count larger than the record",
+                body(&|b| {
+                    put_varint(b, -1);
+                    put_varint(b, -1);
+                    put_varint(b, i32::MAX);
+                }),
+            ),
+            (
+                "null header key",
+                body(&|b| {
+                    put_varint(b, -1);
+                    put_varint(b, -1);
+                    put_varint(b, 1);
+                    put_varint(b, -1);
+                    put_varint(b, -1);
+                }),
+            ),
+            (
+                "bytes left after the headers",
+                body(&|b| {
+                    put_varint(b, -1);
+                    put_varint(b, -1);
+                    put_varint(b, 0);
+                    b.put_u8(0);
+                }),
+            ),
+        ];
+        for (what, block) in cases {
+            let first = RecordIter::new(&block).next().unwrap();
+            assert!(
+                matches!(first, Err(RecordsError::CorruptBatch { offset: -1, .. })),
+                "{what}: {first:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn decode_records_checks_count_and_crc() {
+        let records = hand_records([0, 1, 2]);
+        let block = encode_block(&records);
+        let mut h = HandHeader::for_records(10, &records);
+        h.records_count = 4;
+        h.last_offset_delta = 3;
+        let batch = Batch::from_bytes(build_batch(h, Compression::Gzip, &block)).unwrap();
+        let err = decode_records(&batch).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("declares 4 records but its block holds 3"),
+            "{err}"
+        );
+        assert!(matches!(err, RecordsError::CorruptBatch { offset: 10, .. }));
+
+        let mut bytes = build_batch(
+            HandHeader::for_records(10, &records),
+            Compression::None,
+            &block,
+        )
+        .to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let batch = Batch::from_bytes(Bytes::from(bytes)).unwrap();
+        assert!(decode_records(&batch)
+            .unwrap_err()
+            .to_string()
+            .contains("CRC"));
+    }
+
+    #[test]
+    fn codec_errors_name_the_codec_and_batch() {
+        let records = hand_records([0, 1, 2]);
+        let h = HandHeader::for_records(77, &records);
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let mut bytes = build_batch(h, codec, &encode_block(&records)).to_vec();
+            // Garble the compressed block (past any stream magic) and re-stamp the CRC.
+            for b in &mut bytes[HEADER_SIZE_FOR_TESTS + 20..] {
+                *b ^= 0x5a;
+            }
+            restamp_crc(&mut bytes);
+            let batch = Batch::from_bytes(Bytes::from(bytes)).unwrap();
+            match decode_records(&batch) {
+                Err(RecordsError::Compression {
+                    offset, codec: c, ..
+                }) => {
+                    assert_eq!((offset, c), (77, codec));
+                }
+                // Some codecs cannot tell garbage from data (snappy has no checksum); the record
+                // walker must then reject what comes out.
+                Err(RecordsError::CorruptBatch { offset, .. }) => assert_eq!(offset, 77),
+                other => panic!("{codec}: {other:?}"),
+            }
+        }
+    }
+
+    const HEADER_SIZE_FOR_TESTS: usize = crate::records::batch::HEADER_SIZE;
+
+    #[test]
+    fn snappy_rejects_absurd_length_claims() {
+        // Raw snappy claiming 4 GiB from 5 bytes.
+        let raw = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        let err = decompress(Compression::Snappy, &raw).unwrap_err();
+        assert!(matches!(
+            err,
+            RecordsError::Compression {
+                offset: -1,
+                codec: Compression::Snappy,
+                ..
+            }
+        ));
+        // The same block inside xerial framing.
+        let mut framed = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01".to_vec();
+        framed.extend_from_slice(&(raw.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&raw);
+        assert!(decompress(Compression::Snappy, &framed).is_err());
+        // A block length beyond the input.
+        let mut framed = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01".to_vec();
+        framed.extend_from_slice(&1000u32.to_be_bytes());
+        assert!(decompress(Compression::Snappy, &framed).is_err());
+        // Highly compressible data is still within the bound.
+        let zeros = vec![0u8; 1 << 20];
+        let c = compress(Compression::Snappy, &zeros).unwrap();
+        assert_eq!(decompress(Compression::Snappy, &c).unwrap(), zeros);
+    }
+}
