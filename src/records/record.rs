@@ -70,11 +70,6 @@ impl<'a> Reader<'a> {
         Ok(self.byte()? as i8)
     }
 
-    pub(crate) fn i16(&mut self) -> Result<i16, String> {
-        let b = self.take(2)?;
-        Ok(i16::from_be_bytes([b[0], b[1]]))
-    }
-
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self
             .pos

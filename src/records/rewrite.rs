@@ -203,3 +203,373 @@ fn patch_header(buf: &mut [u8], producer: ProducerFields, renumbered: Option<(i3
     let crc = crc32c::crc32c(&buf[ATTRIBUTES_OFFSET..]);
     put(buf, CRC_OFFSET, &crc.to_be_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::{Bytes, BytesMut};
+    use kafka_protocol::records::RecordBatchDecoder;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::records::batch::{split_batches, BatchHeader, CONTROL_FLAG_MASK};
+    use crate::records::control::{AbortedFilter, ControlType};
+    use crate::records::record::{decode_records, RecordIter};
+    use crate::records::test_support::*;
+
+    const PRODUCER: ProducerFields = ProducerFields {
+        producer_id: 31337,
+        producer_epoch: 12,
+        base_sequence: 1000,
+    };
+
+    /// Rewrites `src` after some existing bytes and checks everything the target broker and a
+    /// consumer will look at; returns the rewritten batch.
+    fn rewrite_and_check(src: &Batch, expect_renumbered: bool) -> Batch {
+        let prefix = b"earlier batches";
+        let mut out = BytesMut::from(&prefix[..]);
+        let r = rewrite_for_target(src, PRODUCER, &mut out)
+            .unwrap()
+            .expect("forwarded");
+        assert_eq!(&out[..prefix.len()], prefix);
+        assert_eq!(r.bytes, out.len() - prefix.len());
+        assert_eq!(r.renumbered, expect_renumbered);
+        assert_eq!(r.records, src.header.records_count);
+        let got = Batch::from_bytes(out.freeze().slice(prefix.len()..)).unwrap();
+        let (s, h) = (&src.header, &got.header);
+
+        // Independent CRC over the output.
+        assert_eq!(reference_crc32c(&got.bytes[21..]), h.crc);
+        verify_crc(&got).unwrap();
+        // Patched fields.
+        assert_eq!(h.base_offset, 0);
+        assert_eq!(h.partition_leader_epoch, -1);
+        assert_eq!(h.attributes, s.attributes & !0x50);
+        assert_eq!(h.producer_id, PRODUCER.producer_id);
+        assert_eq!(h.producer_epoch, PRODUCER.producer_epoch);
+        assert_eq!(h.base_sequence, PRODUCER.base_sequence);
+        // What the broker checks: lastOffsetDelta + 1 == recordsCount > 0.
+        assert_eq!(h.records_count, s.records_count);
+        assert_eq!(h.last_offset_delta + 1, h.records_count);
+        // Kept as they were.
+        assert_eq!(h.magic, 2);
+        assert_eq!(h.base_timestamp, s.base_timestamp);
+        assert_eq!(h.max_timestamp, s.max_timestamp);
+        assert_eq!(h.compression().unwrap(), s.compression().unwrap());
+        if !expect_renumbered {
+            assert_eq!(got.bytes.len(), src.bytes.len());
+            assert_eq!(
+                got.records_block(),
+                src.records_block(),
+                "block byte-identical"
+            );
+        }
+
+        // Same records, consecutive offsets.
+        let before = decode_records(src).unwrap();
+        let after = decode_records(&got).unwrap();
+        assert_eq!(before.len(), after.len());
+        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+            assert_eq!(a.offset, i as i64);
+            assert_eq!((a.timestamp, a.attributes), (b.timestamp, b.attributes));
+            assert_eq!(
+                (&a.key, &a.value, &a.headers),
+                (&b.key, &b.value, &b.headers)
+            );
+        }
+        // And kafka-protocol's decoder agrees.
+        let set = RecordBatchDecoder::decode(&mut got.bytes.clone()).unwrap();
+        assert_eq!(set.records.len(), before.len());
+        for (i, (k, b)) in set.records.iter().zip(&before).enumerate() {
+            assert_eq!(k.offset, i as i64);
+            assert_eq!(k.sequence, PRODUCER.base_sequence + i as i32);
+            assert_eq!((&k.key, &k.value), (&b.key, &b.value));
+            // kafka-protocol ignores LogAppendTime (it reports base + delta, Java maxTimestamp).
+            if !h.is_log_append_time() {
+                assert_eq!(k.timestamp, b.timestamp);
+            }
+            assert!(!k.transactional && !k.control);
+        }
+        got
+    }
+
+    fn gapped_hand_batch(codec: Compression, flags: i16) -> Batch {
+        let records = hand_records([0, 3, 7]);
+        let mut h = HandHeader::for_records(5000, &records);
+        h.flags = flags;
+        Batch::from_bytes(build_batch(h, codec, &encode_block(&records))).unwrap()
+    }
+
+    #[test]
+    fn consecutive_batch_is_a_copy_with_patched_header() {
+        let opts = KpOpts {
+            producer_id: 8,
+            producer_epoch: 1,
+            transactional: true,
+            ..KpOpts::default()
+        };
+        for codec in CODECS {
+            let src = Batch::from_bytes(kp_batch(&[40, 41, 42, 43], codec, opts)).unwrap();
+            rewrite_and_check(&src, false);
+        }
+    }
+
+    #[test]
+    fn java_batches_forward_unchanged_or_renumbered() {
+        for codec in CODECS {
+            let b = batches(&java_fixture(codec));
+            rewrite_and_check(&b[0], false);
+            rewrite_and_check(&b[1], true);
+        }
+    }
+
+    #[test]
+    fn java_compacted_batches_are_renumbered_and_empty_ones_dropped() {
+        for codec in CODECS {
+            let b = batches(&java_compacted_fixture(codec));
+            assert!(b[0].header.has_delete_horizon());
+            let got = rewrite_and_check(&b[0], true);
+            assert!(!got.header.has_delete_horizon());
+            let mut out = BytesMut::new();
+            assert_eq!(rewrite_for_target(&b[1], PRODUCER, &mut out), Ok(None));
+            assert!(out.is_empty());
+        }
+    }
+
+    #[test]
+    fn hand_gapped_batch_renumbers_every_codec() {
+        for codec in CODECS {
+            // Transactional + delete horizon + LogAppendTime: the first two go, the last stays.
+            let src = gapped_hand_batch(codec, 0x10 | 0x40 | 0x08);
+            let got = rewrite_and_check(&src, true);
+            assert!(got.header.is_log_append_time());
+            assert_eq!(got.header.last_offset_delta, 2);
+            let block = crate::records::record::decompress(codec, got.records_block()).unwrap();
+            let views: Vec<_> = RecordIter::new(&block).map(Result::unwrap).collect();
+            let deltas: Vec<i32> = views.iter().map(|v| v.offset_delta).collect();
+            assert_eq!(deltas, [0, 1, 2]);
+            let expected = hand_records([0, 1, 2]);
+            assert_eq!(
+                block,
+                encode_block(&expected),
+                "{codec}: records otherwise identical"
+            );
+            // Repeated keys and a null value survive in order.
+            let keys: Vec<&[u8]> = views[0].headers.iter().map(|h| h.0).collect();
+            assert_eq!(keys, [&b"dup"[..], b"dup", b"nil"]);
+            assert_eq!(views[0].headers[2].1, None);
+            assert_eq!(views[2].value, None);
+        }
+    }
+
+    #[test]
+    fn kafka_protocol_gapped_batch_renumbers_every_codec() {
+        let opts = KpOpts {
+            producer_id: 3,
+            producer_epoch: 0,
+            ..KpOpts::default()
+        };
+        for codec in CODECS {
+            let src = Batch::from_bytes(kp_batch(&[0, 3, 7], codec, opts)).unwrap();
+            assert_eq!(
+                (src.header.last_offset_delta, src.header.records_count),
+                (7, 3)
+            );
+            rewrite_and_check(&src, true);
+        }
+    }
+
+    #[test]
+    fn renumbering_shrinks_long_offset_deltas() {
+        let mut records = hand_records([0, 100_000, 1_000_000_000]);
+        records[1].offset_delta = 100_000;
+        let h = HandHeader::for_records(0, &records);
+        let src =
+            Batch::from_bytes(build_batch(h, Compression::None, &encode_block(&records))).unwrap();
+        let got = rewrite_and_check(&src, true);
+        // Two 1-byte deltas replace a 3-byte and a 5-byte varint.
+        assert_eq!(got.bytes.len(), src.bytes.len() - 6);
+    }
+
+    #[test]
+    fn control_and_empty_batches_are_not_forwarded() {
+        let txn = batches(&java_txn_fixture());
+        let mut out = BytesMut::from(&b"x"[..]);
+        for b in &txn[2..4] {
+            assert!(b.header.is_control());
+            assert_eq!(rewrite_for_target(b, PRODUCER, &mut out), Ok(None));
+        }
+        let c = Batch::from_bytes(control_batch(9, 1, 1)).unwrap();
+        assert_eq!(rewrite_for_target(&c, PRODUCER, &mut out), Ok(None));
+        let mut h = HandHeader::for_records(12, &[]);
+        h.last_offset_delta = 4;
+        let empty = Batch::from_bytes(build_batch(h, Compression::Lz4, &[])).unwrap();
+        assert_eq!(rewrite_for_target(&empty, PRODUCER, &mut out), Ok(None));
+        assert_eq!(&out[..], b"x");
+        // The transactional data batches themselves are forwarded (filtering is AbortedFilter's).
+        let got = rewrite_and_check(&txn[0], false);
+        assert!(!got.header.is_transactional());
+    }
+
+    #[test]
+    fn corrupt_source_is_refused_and_out_untouched() {
+        for codec in CODECS {
+            for src in [
+                batches(&java_fixture(codec))[0].clone(),
+                gapped_hand_batch(codec, 0),
+            ] {
+                let mut bytes = src.bytes.to_vec();
+                let last = bytes.len() - 1;
+                bytes[last] ^= 0x80;
+                let bad = Batch::from_bytes(Bytes::from(bytes)).unwrap();
+                let mut out = BytesMut::from(&b"keep"[..]);
+                let err = rewrite_for_target(&bad, PRODUCER, &mut out).unwrap_err();
+                assert!(err.to_string().contains("CRC mismatch"), "{err}");
+                assert_eq!(&out[..], b"keep");
+            }
+        }
+    }
+
+    #[test]
+    fn renumbering_refuses_inconsistent_records() {
+        let cases: [([i32; 3], i32, i32, &str); 4] = [
+            ([3, 0, 7], 7, 3, "out of order"),
+            ([0, 3, 3], 7, 3, "out of order"),
+            ([0, 3, 9], 7, 3, "beyond last offset delta"),
+            ([0, 3, 7], 8, 4, "declares 4 records but its block holds 3"),
+        ];
+        for codec in [Compression::None, Compression::Zstd] {
+            for (deltas, last, count, why) in cases {
+                let records = hand_records(deltas);
+                let mut h = HandHeader::for_records(60, &records);
+                h.last_offset_delta = last;
+                h.records_count = count;
+                let src =
+                    Batch::from_bytes(build_batch(h, codec, &encode_block(&records))).unwrap();
+                let mut out = BytesMut::new();
+                let err = rewrite_for_target(&src, PRODUCER, &mut out).unwrap_err();
+                assert!(matches!(err, RecordsError::CorruptBatch { offset: 60, .. }));
+                assert!(err.to_string().contains(why), "{why}: {err}");
+                assert!(out.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn inconsistent_batch_struct_is_refused() {
+        let mut b = batches(&java_fixture(Compression::None))[0].clone();
+        b.bytes = b.bytes.slice(..b.bytes.len() - 1);
+        assert!(rewrite_for_target(&b, PRODUCER, &mut BytesMut::new()).is_err());
+        let mut b = batches(&java_fixture(Compression::None))[0].clone();
+        b.header.records_count = -4;
+        b.header.last_offset_delta = -5;
+        assert!(rewrite_for_target(&b, PRODUCER, &mut BytesMut::new()).is_err());
+    }
+
+    /// Every fixture batch plus hand-made ones per codec.
+    fn corpus() -> Vec<Batch> {
+        let mut all = Vec::new();
+        for codec in CODECS {
+            all.extend(batches(&java_fixture(codec)));
+            all.extend(batches(&java_compacted_fixture(codec)));
+            all.push(gapped_hand_batch(codec, 0x10));
+        }
+        all.extend(batches(&java_txn_fixture()));
+        all
+    }
+
+    fn exercise(bytes: Bytes) {
+        let mut filter = AbortedFilter::new([(1, 0), (2, 3), (99, 5000)]);
+        if let Ok(split) = split_batches(&bytes) {
+            for b in &split.batches {
+                let _ = decode_records(b);
+                let _ = rewrite_for_target(b, PRODUCER, &mut BytesMut::new());
+                let _ = filter.skip(b);
+                if b.header.is_control() {
+                    let _ = ControlType::from_batch(b);
+                }
+            }
+        }
+        let _ = BatchHeader::parse(&bytes);
+    }
+
+    #[test]
+    fn fuzz_mutated_batches_never_panic() {
+        let mut rng = StdRng::seed_from_u64(0xC0FF_EE00);
+        let corpus = corpus();
+        for round in 0..6_000 {
+            let src = &corpus[round % corpus.len()];
+            let mut bytes = src.bytes.to_vec();
+            let flips = rng.random_range(1..4);
+            for _ in 0..flips {
+                // Mostly after the CRC, so decoding gets past the header.
+                let at = rng.random_range(21..bytes.len());
+                bytes[at] = rng.random();
+            }
+            if rng.random_bool(0.2) {
+                // Flip a control or codec bit on purpose.
+                bytes[22] ^= [CONTROL_FLAG_MASK as u8, 0x01, 0x02, 0x04][rng.random_range(0..4)];
+            }
+            restamp_crc(&mut bytes);
+            exercise(Bytes::from(bytes));
+        }
+        // Mutate the *uncompressed* records, then compress validly, so the record walker sees
+        // garbage behind every codec.
+        let records = hand_records([0, 3, 7]);
+        let block = encode_block(&records);
+        for round in 0..3_000 {
+            let codec = CODECS[round % CODECS.len()];
+            let mut b = block.clone();
+            for _ in 0..rng.random_range(1..4) {
+                let at = rng.random_range(0..b.len());
+                b[at] = rng.random();
+            }
+            b.truncate(rng.random_range(0..=b.len()));
+            let h = HandHeader::for_records(1, &records);
+            exercise(build_batch(h, codec, &b));
+        }
+    }
+
+    /// With `STRAIT_RECORDS_DUMP=<dir>`, writes `NAME.src.bin` / `NAME.out.bin` pairs (fixtures and
+    /// what `rewrite_for_target` made of each of their batches) for `JavaCompat check <dir>`.
+    #[test]
+    fn java_compat_dump() {
+        let Some(dir) = std::env::var_os("STRAIT_RECORDS_DUMP") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut sources: Vec<(String, Bytes)> = vec![("java_txn".into(), java_txn_fixture())];
+        for codec in CODECS {
+            sources.push((format!("java_{codec}"), java_fixture(codec)));
+            sources.push((
+                format!("java_compacted_{codec}"),
+                java_compacted_fixture(codec),
+            ));
+            sources.push((
+                format!("hand_gapped_{codec}"),
+                gapped_hand_batch(codec, 0x10 | 0x40).bytes,
+            ));
+            let opts = KpOpts {
+                producer_id: 3,
+                producer_epoch: 0,
+                ..KpOpts::default()
+            };
+            sources.push((
+                format!("kp_gapped_{codec}"),
+                kp_batch(&[0, 3, 7], codec, opts),
+            ));
+        }
+        for (name, src) in sources {
+            let mut out = BytesMut::new();
+            let mut producer = PRODUCER;
+            for b in batches(&src) {
+                if let Some(r) = rewrite_for_target(&b, producer, &mut out).unwrap() {
+                    producer.base_sequence += r.records;
+                }
+            }
+            std::fs::write(dir.join(format!("{name}.src.bin")), &src).unwrap();
+            std::fs::write(dir.join(format!("{name}.out.bin")), &out).unwrap();
+        }
+    }
+}
