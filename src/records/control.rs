@@ -135,3 +135,146 @@ impl AbortedFilter {
         Ok(h.is_control())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::batch::Compression;
+    use crate::records::test_support::*;
+
+    #[test]
+    fn control_keys() {
+        assert_eq!(ControlType::from_key(&[0, 0, 0, 0]), Ok(ControlType::Abort));
+        assert_eq!(
+            ControlType::from_key(&[0, 0, 0, 1]),
+            Ok(ControlType::Commit)
+        );
+        assert_eq!(
+            ControlType::from_key(&[0, 0, 0, 5]),
+            Ok(ControlType::Other(5))
+        );
+        // Newer key versions are read the same way; extra bytes are ignored.
+        assert_eq!(
+            ControlType::from_key(&[0, 3, 0, 1, 9]),
+            Ok(ControlType::Commit)
+        );
+        assert!(ControlType::from_key(&[0, 0, 0]).is_err());
+        assert!(ControlType::from_key(&[0xff, 0xff, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn java_markers() {
+        let b = batches(&java_txn_fixture());
+        assert_eq!(ControlType::from_batch(&b[2]), Ok(Some(ControlType::Abort)));
+        assert_eq!(
+            ControlType::from_batch(&b[3]),
+            Ok(Some(ControlType::Commit))
+        );
+        assert!(ControlType::from_batch(&b[0]).is_err(), "data batch");
+    }
+
+    #[test]
+    fn control_batch_without_records_or_key() {
+        let mut h = HandHeader::for_records(3, &[]);
+        h.flags = 0x30;
+        let empty = Batch::from_bytes(build_batch(h, Compression::None, &[])).unwrap();
+        assert_eq!(ControlType::from_batch(&empty), Ok(None));
+        let mut r = hand_records([0, 1, 2]);
+        r.truncate(2);
+        let keyless = r[1..].to_vec();
+        let mut h = HandHeader::for_records(3, &keyless);
+        h.flags = 0x30;
+        let b =
+            Batch::from_bytes(build_batch(h, Compression::None, &encode_block(&keyless))).unwrap();
+        let err = ControlType::from_batch(&b).unwrap_err();
+        assert!(
+            matches!(err, RecordsError::CorruptBatch { offset: 3, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn java_transactions_read_committed() {
+        let b = batches(&java_txn_fixture());
+        let mut f = AbortedFilter::new([(1, 0)]);
+        let skipped: Vec<bool> = b.iter().map(|b| f.skip(b).unwrap()).collect();
+        // p1 aborted data, p2 committed data, p1 ABORT, p2 COMMIT, p3 idempotent data.
+        assert_eq!(skipped, [true, false, true, true, false]);
+        // read_uncommitted equivalent: no aborted list, only markers go.
+        let mut f = AbortedFilter::new([]);
+        let skipped: Vec<bool> = b.iter().map(|b| f.skip(b).unwrap()).collect();
+        assert_eq!(skipped, [false, false, true, true, false]);
+    }
+
+    fn txn_batch(offsets: &[i64], producer_id: i64) -> Batch {
+        let opts = KpOpts {
+            producer_id,
+            producer_epoch: 0,
+            transactional: true,
+            ..KpOpts::default()
+        };
+        Batch::from_bytes(kp_batch(offsets, Compression::None, opts)).unwrap()
+    }
+
+    #[test]
+    fn interleaved_producers_with_a_second_transaction() {
+        let log = [
+            txn_batch(&[10, 11], 7),                             // p7 txn A (aborted)
+            txn_batch(&[12], 8),                                 // p8 txn (committed)
+            txn_batch(&[13], 7),                                 // p7 txn A (aborted)
+            Batch::from_bytes(control_batch(14, 7, 0)).unwrap(), // p7 ABORT
+            txn_batch(&[15], 7),                                 // p7 txn B (committed)
+            Batch::from_bytes(control_batch(16, 8, 1)).unwrap(), // p8 COMMIT
+            txn_batch(&[17], 8),                                 // p8 txn 2 (aborted)
+            Batch::from_bytes(kp_batch(&[18], Compression::Gzip, KpOpts::default())).unwrap(),
+            Batch::from_bytes(control_batch(19, 8, 0)).unwrap(), // p8 ABORT
+            Batch::from_bytes(control_batch(20, 7, 1)).unwrap(), // p7 COMMIT
+        ];
+        // Listed out of order on purpose; the filter orders by first offset.
+        let mut f = AbortedFilter::new([(8, 17), (7, 10)]);
+        let skipped: Vec<bool> = log.iter().map(|b| f.skip(b).unwrap()).collect();
+        assert_eq!(
+            skipped,
+            [true, false, true, true, false, true, true, false, true, true]
+        );
+    }
+
+    #[test]
+    fn aborted_entry_activates_when_a_batch_spans_its_first_offset() {
+        // The aborted txn starts at 21, inside the producer's batch 20..22: the whole batch goes.
+        let mut f = AbortedFilter::new([(5, 21)]);
+        assert!(!f.skip(&txn_batch(&[18, 19], 5)).unwrap());
+        assert!(f.skip(&txn_batch(&[20, 21, 22], 5)).unwrap());
+        // A non-transactional batch of the same producer id is never skipped.
+        let idempotent = KpOpts {
+            producer_id: 5,
+            producer_epoch: 0,
+            ..KpOpts::default()
+        };
+        let b = Batch::from_bytes(kp_batch(&[23], Compression::None, idempotent)).unwrap();
+        assert!(!f.skip(&b).unwrap());
+    }
+
+    #[test]
+    fn unreadable_marker_is_an_error() {
+        // A control record whose key is 2 bytes: Java's ControlRecordType.parse throws too.
+        let rec = HandRecord {
+            timestamp_delta: 0,
+            offset_delta: 0,
+            key: Some(vec![0, 0]),
+            value: None,
+            headers: vec![],
+        };
+        let mut h = HandHeader::for_records(30, std::slice::from_ref(&rec));
+        h.flags = 0x30;
+        h.producer_id = 1;
+        let b =
+            Batch::from_bytes(build_batch(h, Compression::None, &encode_block(&[rec]))).unwrap();
+        let mut f = AbortedFilter::new([(1, 0)]);
+        let err = f.skip(&b).unwrap_err();
+        assert!(
+            matches!(err, RecordsError::CorruptBatch { offset: 30, .. }),
+            "{err}"
+        );
+    }
+}
