@@ -404,24 +404,36 @@ pub fn split_batches(records: &Bytes) -> Result<SplitBatches, RecordsError> {
 /// Forwarding keeps bytes intact, so a corruption on the source side would otherwise be
 /// re-stamped with a fresh CRC and laundered into the target; this catches it first.
 pub fn verify_crc(batch: &Batch) -> Result<(), RecordsError> {
-    let covered = batch.bytes.get(ATTRIBUTES_OFFSET..).ok_or_else(|| {
-        RecordsError::corrupt(batch.header.base_offset, "batch shorter than its CRC field")
-    })?;
-    let actual = crc32c::crc32c(covered);
-    let stored = batch
-        .bytes
-        .get(CRC_OFFSET..ATTRIBUTES_OFFSET)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .unwrap_or(batch.header.crc);
+    verify_crc_keeping_block_crc(batch).map(|_| ())
+}
+
+/// [`verify_crc`] that also returns the CRC32C of the records block alone, so a rewrite that
+/// changes only header bytes can compute its new CRC with `crc32c_combine` instead of a second
+/// pass over the records.
+pub(crate) fn verify_crc_keeping_block_crc(batch: &Batch) -> Result<u32, RecordsError> {
+    let offset = batch.header.base_offset;
+    let (Some(stored), Some(head), Some(block)) = (
+        batch.bytes.get(CRC_OFFSET..ATTRIBUTES_OFFSET),
+        batch.bytes.get(ATTRIBUTES_OFFSET..HEADER_SIZE),
+        batch.bytes.get(HEADER_SIZE..),
+    ) else {
+        return Err(RecordsError::corrupt(
+            offset,
+            "batch shorter than its header",
+        ));
+    };
+    let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);
+    let block_crc = crc32c::crc32c(block);
+    let actual = crc32c::crc32c_combine(crc32c::crc32c(head), block_crc, block.len());
     if stored != actual {
         return Err(RecordsError::corrupt(
-            batch.header.base_offset,
+            offset,
             format!(
                 "CRC mismatch: expected {stored:#010x} (stored), actual {actual:#010x} (computed)"
             ),
         ));
     }
-    Ok(())
+    Ok(block_crc)
 }
 
 #[cfg(test)]

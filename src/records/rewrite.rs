@@ -11,8 +11,8 @@
 use bytes::{BufMut, BytesMut};
 
 use super::batch::{
-    verify_crc, Batch, Compression, ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET,
-    BATCH_LENGTH_OFFSET, CRC_OFFSET, DELETE_HORIZON_FLAG_MASK, HEADER_SIZE,
+    verify_crc_keeping_block_crc, Batch, Compression, ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET,
+    BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET, DELETE_HORIZON_FLAG_MASK, HEADER_SIZE,
     LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET,
     PRODUCER_ID_OFFSET, TRANSACTIONAL_FLAG_MASK,
 };
@@ -76,7 +76,7 @@ pub fn rewrite_for_target(
             ),
         ));
     }
-    verify_crc(batch)?;
+    let block_crc = verify_crc_keeping_block_crc(batch)?;
     if h.is_control() || h.records_count == 0 {
         return Ok(None);
     }
@@ -90,6 +90,10 @@ pub fn rewrite_for_target(
     if i64::from(h.last_offset_delta) + 1 == i64::from(h.records_count) {
         out.extend_from_slice(&batch.bytes);
         patch_header(&mut out[start..], producer, None);
+        // Only header bytes changed: combine their CRC with the source block's.
+        let header_crc = crc32c::crc32c(&out[start + ATTRIBUTES_OFFSET..start + HEADER_SIZE]);
+        let crc = crc32c::crc32c_combine(header_crc, block_crc, batch.bytes.len() - HEADER_SIZE);
+        out[start + CRC_OFFSET..start + ATTRIBUTES_OFFSET].copy_from_slice(&crc.to_be_bytes());
         return Ok(Some(Rewritten {
             records: h.records_count,
             bytes: out.len() - start,
@@ -109,6 +113,8 @@ pub fn rewrite_for_target(
         producer,
         Some((last_delta, batch_length)),
     );
+    let crc = crc32c::crc32c(&out[start + ATTRIBUTES_OFFSET..]);
+    out[start + CRC_OFFSET..start + ATTRIBUTES_OFFSET].copy_from_slice(&crc.to_be_bytes());
     Ok(Some(Rewritten {
         records: h.records_count,
         bytes: out.len() - start,
@@ -170,8 +176,8 @@ fn renumbered_block(batch: &Batch) -> Result<Vec<u8>, RecordsError> {
     }
 }
 
-/// Rewrites the producer-visible header fields of a batch copy in place and recomputes its CRC.
-/// `renumbered` carries the new `(lastOffsetDelta, batchLength)` when the records block changed.
+/// Rewrites the producer-visible header fields of a batch copy in place (the caller then sets the
+/// CRC). `renumbered` carries the new `(lastOffsetDelta, batchLength)` when the records block changed.
 fn patch_header(buf: &mut [u8], producer: ProducerFields, renumbered: Option<(i32, i32)>) {
     fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
         buf[at..at + bytes.len()].copy_from_slice(bytes);
@@ -200,8 +206,6 @@ fn patch_header(buf: &mut [u8], producer: ProducerFields, renumbered: Option<(i3
         );
         put(buf, BATCH_LENGTH_OFFSET, &batch_length.to_be_bytes());
     }
-    let crc = crc32c::crc32c(&buf[ATTRIBUTES_OFFSET..]);
-    put(buf, CRC_OFFSET, &crc.to_be_bytes());
 }
 
 #[cfg(test)]
@@ -212,7 +216,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::records::batch::{split_batches, BatchHeader, CONTROL_FLAG_MASK};
+    use crate::records::batch::{split_batches, verify_crc, BatchHeader, CONTROL_FLAG_MASK};
     use crate::records::control::{AbortedFilter, ControlType};
     use crate::records::record::{decode_records, RecordIter};
     use crate::records::test_support::*;
