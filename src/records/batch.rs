@@ -303,7 +303,9 @@ impl BatchHeader {
 /// One complete record batch: its decoded header and its bytes.
 ///
 /// `bytes` is a zero-copy slice of the fetch buffer (cloning a `Batch` is cheap), so forwarding a
-/// batch unchanged never copies it.
+/// batch unchanged never copies it. Build one with [`split_batches`] or [`Batch::from_bytes`];
+/// the fields are public for reading, and [`super::rewrite_for_target`] re-reads the header from
+/// `bytes` rather than trusting an edited copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
     /// The decoded header (a copy of the first 61 bytes of `bytes`).

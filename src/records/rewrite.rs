@@ -11,10 +11,11 @@
 use bytes::{BufMut, BytesMut};
 
 use super::batch::{
-    verify_crc_keeping_block_crc, Batch, Compression, ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET,
-    BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET, DELETE_HORIZON_FLAG_MASK, HEADER_SIZE,
-    LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET,
-    PRODUCER_ID_OFFSET, TRANSACTIONAL_FLAG_MASK,
+    verify_crc_keeping_block_crc, Batch, BatchHeader, Compression, ATTRIBUTES_OFFSET,
+    BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET,
+    DELETE_HORIZON_FLAG_MASK, HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD,
+    PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
+    TRANSACTIONAL_FLAG_MASK,
 };
 use super::record::{compress, put_varint, uncompressed_block, RecordIter};
 use super::RecordsError;
@@ -65,8 +66,14 @@ pub fn rewrite_for_target(
     producer: ProducerFields,
     out: &mut BytesMut,
 ) -> Result<Option<Rewritten>, RecordsError> {
+    // The bytes are the authority: `Batch` fields are public, so re-read the 61-byte header
+    // rather than trust a possibly edited copy.
+    let batch = &Batch {
+        header: BatchHeader::parse(&batch.bytes)?,
+        bytes: batch.bytes.clone(),
+    };
     let h = &batch.header;
-    if batch.bytes.len() != h.total_size() || batch.bytes.len() < HEADER_SIZE {
+    if batch.bytes.len() != h.total_size() {
         return Err(RecordsError::corrupt(
             h.base_offset,
             format!(
@@ -216,7 +223,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::records::batch::{split_batches, verify_crc, BatchHeader, CONTROL_FLAG_MASK};
+    use crate::records::batch::{split_batches, verify_crc, CONTROL_FLAG_MASK};
     use crate::records::control::{AbortedFilter, ControlType};
     use crate::records::record::{decode_records, RecordIter};
     use crate::records::test_support::*;
@@ -460,14 +467,20 @@ mod tests {
     }
 
     #[test]
-    fn inconsistent_batch_struct_is_refused() {
+    fn bytes_not_the_header_copy_decide() {
         let mut b = batches(&java_fixture(Compression::None))[0].clone();
         b.bytes = b.bytes.slice(..b.bytes.len() - 1);
         assert!(rewrite_for_target(&b, PRODUCER, &mut BytesMut::new()).is_err());
-        let mut b = batches(&java_fixture(Compression::None))[0].clone();
-        b.header.records_count = -4;
-        b.header.last_offset_delta = -5;
-        assert!(rewrite_for_target(&b, PRODUCER, &mut BytesMut::new()).is_err());
+        // An edited header copy is ignored: the batch is still consecutive and forwarded as is.
+        let src = batches(&java_fixture(Compression::None))[0].clone();
+        let mut edited = src.clone();
+        edited.header.records_count = -4;
+        edited.header.last_offset_delta = 99;
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        let ra = rewrite_for_target(&src, PRODUCER, &mut a).unwrap();
+        let rb = rewrite_for_target(&edited, PRODUCER, &mut b).unwrap();
+        assert_eq!((ra, &a), (rb, &b));
+        assert!(!rb.unwrap().renumbered);
     }
 
     /// Every fixture batch plus hand-made ones per codec.
