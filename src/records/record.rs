@@ -32,10 +32,10 @@ use super::RecordsError;
 /// the decoder allocates the claimed size.
 const SNAPPY_MAX_RATIO: usize = 32;
 
-/// The xerial snappy-java stream header Kafka's snappy codec writes.
-const XERIAL_MAGIC: &[u8; 8] = b"\x82SNAPPY\x00";
-/// Length of the whole xerial header (magic + version + compatible version).
-const XERIAL_HEADER_LEN: usize = 16;
+/// The xerial snappy-java stream header (magic, version 1, compatible version 1) Kafka's snappy
+/// codec writes; `kafka-protocol` treats input without exactly this prefix as raw snappy, and so
+/// does the length check here.
+const XERIAL_HEADER: &[u8; 16] = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01";
 
 /// A cursor over a byte slice that reads Kafka's primitive encodings without panicking.
 #[derive(Clone, Debug)]
@@ -319,11 +319,11 @@ fn check_snappy_claims(data: &[u8]) -> Result<(), RecordsError> {
         }
         Ok(())
     };
-    if data.len() < XERIAL_HEADER_LEN || data[..XERIAL_MAGIC.len()] != XERIAL_MAGIC[..] {
+    if !data.starts_with(XERIAL_HEADER) {
         // Raw snappy (no xerial framing), which snappy-java also accepts.
         return check_block(data);
     }
-    let mut r = Reader::new(&data[XERIAL_HEADER_LEN..]);
+    let mut r = Reader::new(&data[XERIAL_HEADER.len()..]);
     while r.remaining() > 0 {
         let len = r
             .take(4)
@@ -540,7 +540,7 @@ mod tests {
         }
         // Snappy's xerial framing splits into 32 KiB blocks; 100 kB spans four.
         let c = compress(Compression::Snappy, &data).unwrap();
-        assert_eq!(&c[..8], XERIAL_MAGIC);
+        assert!(c.starts_with(XERIAL_HEADER));
     }
 
     #[test]
