@@ -1,1 +1,22 @@
-//! (being written)
+//! The Kafka wire layer: everything between strait and a broker socket.
+//!
+//! Layers, bottom up (ideas from rskafka and mini-redis):
+//! - [`connection::BrokerConnection`]: one TCP connection. Frames requests (4-byte size, header at the
+//!   header version the API needs, body), matches responses by correlation id so many requests can be
+//!   in flight, negotiates versions with ApiVersions and decodes responses from the frame's `Bytes`
+//!   so Fetch `records` are zero-copy slices. Any stream failure poisons it.
+//! - [`versions`]: the versions strait speaks (Fetch <= 12 and Produce <= 11 keep topics by name).
+//! - [`cluster::ClusterClient`]: one cluster: a pool of connections by broker id and a
+//!   [`metadata::Metadata`] cache, both with generations so that concurrent tasks hitting the same
+//!   failure repair it once.
+//! - [`admin`]: topic creation, offsets, configs and producer ids over a `ClusterClient`.
+//! - [`backoff`]: the exponential backoff and retry loop every retry in strait uses.
+//!
+//! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
+
+pub mod backoff;
+pub mod error;
+pub mod versions;
+
+pub use backoff::{retry, Backoff};
+pub use error::{ProtocolError, Result};
