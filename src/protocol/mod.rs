@@ -15,8 +15,10 @@
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
 pub mod backoff;
+pub mod connection;
 pub mod error;
 pub mod versions;
 
 pub use backoff::{retry, Backoff};
+pub use connection::BrokerConnection;
 pub use error::{ProtocolError, Result};
