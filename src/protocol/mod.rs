@@ -15,10 +15,14 @@
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
 pub mod backoff;
+pub mod cluster;
 pub mod connection;
 pub mod error;
+pub mod metadata;
 pub mod versions;
 
 pub use backoff::{retry, Backoff};
+pub use cluster::ClusterClient;
 pub use connection::BrokerConnection;
 pub use error::{ProtocolError, Result};
+pub use metadata::{Metadata, PartitionMetadata, TopicMetadata};
