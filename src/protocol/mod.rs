@@ -14,6 +14,7 @@
 //!
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
+pub mod admin;
 pub mod backoff;
 pub mod cluster;
 pub mod connection;
@@ -21,6 +22,13 @@ pub mod error;
 pub mod metadata;
 pub mod versions;
 
+#[cfg(test)]
+mod tests;
+
+pub use admin::{
+    create_partitions, create_topics, describe_topic_configs, init_producer_id, list_offsets,
+    ConfigEntry, NewTopic, OffsetSpec,
+};
 pub use backoff::{retry, Backoff};
 pub use cluster::ClusterClient;
 pub use connection::BrokerConnection;
