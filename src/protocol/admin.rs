@@ -234,9 +234,21 @@ pub async fn create_partitions(
         match ResponseError::try_from_code(r.error_code) {
             None => Ok(()),
             Some(ResponseError::InvalidPartitions) => {
-                let snap = client.refresh_metadata(Some(&[topic.to_string()])).await?;
-                let have = snap.partition_count(topic);
-                if have == usize::try_from(total_count).ok() {
+                // The controller refuses when the topic has >= total_count partitions. Which one it
+                // is comes from metadata, which may lag the controller (a growth that just
+                // happened): poll it until it shows at least total_count or the deadline passes.
+                let want = usize::try_from(total_count).ok();
+                let mut poll = Backoff::for_retry(client.settings());
+                let have = loop {
+                    let snap = client.refresh_metadata(Some(&[topic.to_string()])).await?;
+                    let have = snap.partition_count(topic);
+                    let delay = poll.next();
+                    if have >= want || Instant::now() + delay >= deadline {
+                        break have;
+                    }
+                    tokio::time::sleep(delay).await;
+                };
+                if have == want {
                     Ok(())
                 } else {
                     Err(broker_error(
