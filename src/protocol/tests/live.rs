@@ -318,4 +318,88 @@ async fn live_broker_end_to_end() {
         "leader_for(no-such-topic): {e} (retriable={})",
         e.is_retriable()
     );
+
+    // 12. A broker that closes idle connections (`connections.max.idle.ms`): the pooled connection
+    // is seen closed and the next send_to reconnects transparently.
+    if let Some(idle_ms) = std::env::var("STRAIT_TEST_IDLE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        let conn = client.connection(leaders[0]).await.expect("connection");
+        tokio::time::sleep(Duration::from_millis(idle_ms * 2 + 1000)).await;
+        println!(
+            "after {}ms idle: pooled connection closed={} reason={:?}",
+            idle_ms * 2 + 1000,
+            conn.is_closed(),
+            conn.close_reason().map(|e| e.to_string())
+        );
+        assert!(conn.is_closed());
+        let (v, _) = client.send_to(leaders[0], &req).await.expect("reconnected");
+        let fresh = client.connection(leaders[0]).await.expect("connection");
+        println!(
+            "send_to after idle close: ok (Metadata v{v}); new connection closed={}",
+            fresh.is_closed()
+        );
+    }
+}
+
+/// Polls one broker through an outage: run it, stop the broker, start it again. Prints each change
+/// of outcome (ok / error kind) and checks the client recovered by itself.
+/// `STRAIT_TEST_OUTAGE_SECS` (default 40) is how long it polls.
+#[tokio::test]
+#[ignore = "needs a real broker that is stopped and restarted while it runs"]
+async fn live_broker_outage() {
+    let Ok(bootstrap) = std::env::var("STRAIT_TEST_BOOTSTRAP") else {
+        panic!("set STRAIT_TEST_BOOTSTRAP=host:port");
+    };
+    let secs: u64 = std::env::var("STRAIT_TEST_OUTAGE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let mut s = settings(&bootstrap);
+    s.request_timeout = Duration::from_secs(3);
+    let client = ClusterClient::new(s);
+    let meta = client.refresh_metadata(None).await.expect("metadata");
+    let id = *meta.brokers.keys().next().expect("a broker");
+    let req = MetadataRequest::default().with_topics(Some(vec![]));
+    let start = std::time::Instant::now();
+    let mut last = String::new();
+    let mut errors = 0;
+    while start.elapsed() < Duration::from_secs(secs) {
+        let outcome = match client.send_to(id, &req).await {
+            Ok(_) => "ok".to_string(),
+            Err(e) => {
+                errors += 1;
+                let kind = match &e {
+                    ProtocolError::Io { source, .. } => format!("Io({:?})", source.kind()),
+                    other => format!("{other:?}")
+                        .split([' ', '{'])
+                        .next()
+                        .unwrap_or("?")
+                        .to_string(),
+                };
+                format!("{kind} retriable={}", e.is_retriable())
+            }
+        };
+        if outcome != last {
+            println!(
+                "{:>6.1}s send_to({id}): {outcome}",
+                start.elapsed().as_secs_f64()
+            );
+            if outcome.starts_with("NoBroker") || outcome.starts_with("Io") {
+                let r = client.refresh_metadata(None).await;
+                println!(
+                    "{:>6.1}s refresh_metadata: {}",
+                    start.elapsed().as_secs_f64(),
+                    r.map(|m| format!("ok gen {}", m.generation))
+                        .unwrap_or_else(|e| e.to_string())
+                );
+            }
+            last = outcome;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("errors seen: {errors}; final: {last}");
+    assert!(errors > 0, "the broker was not stopped during the run");
+    assert_eq!(last, "ok", "did not recover");
 }
