@@ -1,1 +1,36 @@
-//! (being written)
+//! The Kafka wire layer: everything between strait and a broker socket.
+//!
+//! Layers, bottom up (ideas from rskafka and mini-redis):
+//! - [`connection::BrokerConnection`]: one TCP connection. Frames requests (4-byte size, header at the
+//!   header version the API needs, body), matches responses by correlation id so many requests can be
+//!   in flight, negotiates versions with ApiVersions and decodes responses from the frame's `Bytes`
+//!   so Fetch `records` are zero-copy slices. Any stream failure poisons it.
+//! - [`versions`]: the versions strait speaks (Fetch <= 12 and Produce <= 11 keep topics by name).
+//! - [`cluster::ClusterClient`]: one cluster: a pool of connections by broker id and a
+//!   [`metadata::Metadata`] cache, both with generations so that concurrent tasks hitting the same
+//!   failure repair it once.
+//! - [`admin`]: topic creation, offsets, configs and producer ids over a `ClusterClient`.
+//! - [`backoff`]: the exponential backoff and retry loop every retry in strait uses.
+//!
+//! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
+
+pub mod admin;
+pub mod backoff;
+pub mod cluster;
+pub mod connection;
+pub mod error;
+pub mod metadata;
+pub mod versions;
+
+#[cfg(test)]
+mod tests;
+
+pub use admin::{
+    create_partitions, create_topics, describe_topic_configs, init_producer_id, list_offsets,
+    ConfigEntry, NewTopic, OffsetSpec,
+};
+pub use backoff::{retry, Backoff};
+pub use cluster::ClusterClient;
+pub use connection::BrokerConnection;
+pub use error::{ProtocolError, Result};
+pub use metadata::{Metadata, PartitionMetadata, TopicMetadata};

@@ -1,0 +1,97 @@
+//! Which version of each API strait speaks. The `kafka-protocol` crate can encode newer versions than
+//! we want: Fetch v13+ and Produce v13+ address topics by id instead of name, and the rest of strait
+//! works with names. So each API has a cap here, and the version used on a connection is the highest
+//! one in (crate range) ∩ (cap) ∩ (what the broker advertised in ApiVersions).
+
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::protocol::VersionRange;
+
+/// Our highest version for `api`, or `None` when strait does not cap it (the crate's range is used).
+/// Fetch <= 12 and Produce <= 11 keep topics addressed by name; the others are the newest versions
+/// Kafka 3.x brokers speak whose fields strait has been written against.
+pub fn cap(api: ApiKey) -> Option<i16> {
+    match api {
+        ApiKey::Fetch => Some(12),
+        ApiKey::Produce => Some(11),
+        ApiKey::Metadata => Some(12),
+        ApiKey::ListOffsets => Some(8),
+        ApiKey::CreateTopics => Some(7),
+        ApiKey::CreatePartitions => Some(3),
+        ApiKey::DescribeConfigs => Some(4),
+        ApiKey::InitProducerId => Some(4),
+        ApiKey::ApiVersions => Some(3),
+        _ => None,
+    }
+}
+
+/// The range strait can speak for `api`: the crate's range for the message type, capped by [`cap`].
+/// May be empty if the cap is below the crate's minimum.
+pub fn ours(api: ApiKey, crate_range: VersionRange) -> VersionRange {
+    match cap(api) {
+        Some(max) => crate_range.intersect(&VersionRange { min: 0, max }),
+        None => crate_range,
+    }
+}
+
+/// The highest version both sides speak for `api`, with our cap applied to `ours` as well, or `None`
+/// when there is none.
+pub fn pick(api: ApiKey, ours: VersionRange, theirs: VersionRange) -> Option<i16> {
+    let common = self::ours(api, ours).intersect(&theirs);
+    (!common.is_empty() && !theirs.is_empty()).then_some(common.max)
+}
+
+/// An empty range, for "the broker did not list this API".
+pub const NONE: VersionRange = VersionRange { min: 0, max: -1 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::{FetchRequest, MetadataRequest, ProduceRequest};
+    use kafka_protocol::protocol::Message;
+
+    fn r(min: i16, max: i16) -> VersionRange {
+        VersionRange { min, max }
+    }
+
+    #[test]
+    fn caps_apply() {
+        // Kafka 3.9 advertises Fetch 0..17 and Produce 0..11.
+        assert_eq!(
+            pick(ApiKey::Fetch, FetchRequest::VERSIONS, r(0, 17)),
+            Some(12)
+        );
+        assert_eq!(
+            pick(ApiKey::Produce, ProduceRequest::VERSIONS, r(0, 11)),
+            Some(11)
+        );
+        assert_eq!(
+            pick(ApiKey::Metadata, MetadataRequest::VERSIONS, r(0, 12)),
+            Some(12)
+        );
+    }
+
+    #[test]
+    fn older_broker_wins_when_lower() {
+        assert_eq!(
+            pick(ApiKey::Fetch, FetchRequest::VERSIONS, r(0, 11)),
+            Some(11)
+        );
+        assert_eq!(pick(ApiKey::Metadata, r(0, 13), r(0, 9)), Some(9));
+    }
+
+    #[test]
+    fn no_overlap_is_none() {
+        // The crate starts Fetch at v4; a broker stuck at 0..3 has nothing in common.
+        assert_eq!(pick(ApiKey::Fetch, FetchRequest::VERSIONS, r(0, 3)), None);
+        assert_eq!(pick(ApiKey::Metadata, r(0, 13), NONE), None);
+        // Broker only speaks versions above our cap.
+        assert_eq!(pick(ApiKey::Produce, r(3, 13), r(12, 13)), None);
+    }
+
+    #[test]
+    fn uncapped_api_uses_crate_range() {
+        assert_eq!(pick(ApiKey::OffsetCommit, r(2, 10), r(0, 9)), Some(9));
+        assert_eq!(ours(ApiKey::OffsetCommit, r(2, 10)), r(2, 10));
+        assert_eq!(ours(ApiKey::Fetch, r(4, 18)), r(4, 12));
+    }
+}
