@@ -200,7 +200,7 @@ fn parse_logical_line(line: usize, text: &str) -> Result<Entry, ParseError> {
     }
     let key = unescape(&chars[..key_len]).map_err(|detail| ParseError {
         line,
-        key: shown.clone(),
+        key: shorten(&chars[..key_len].iter().collect::<String>()),
         message: format!("invalid escape in the key: {detail}"),
     })?;
     let value = unescape(&chars[value_start.min(limit)..]).map_err(|detail| ParseError {

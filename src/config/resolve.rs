@@ -717,7 +717,7 @@ impl Ctx<'_> {
         let label = format!("{flow}|{SOURCE_CONNECTOR_NAME}|{role}");
         let client_id = match props.get("client.id") {
             Some(user) => Setting {
-                value: format!("{}|{label}", user.value),
+                value: format!("{}|{label}", user.value.trim()),
                 origin: user.origin.clone(),
             },
             None => Setting {
@@ -796,7 +796,7 @@ impl Ctx<'_> {
             bootstrap,
             client_id: p
                 .get("client.id")
-                .map(|s| s.value.clone())
+                .map(|s| s.value.trim().to_string())
                 .unwrap_or_default(),
             request_timeout: self.millis(
                 p.get("request.timeout.ms"),
