@@ -28,12 +28,30 @@ pub struct Origin {
 }
 
 /// One resolved client setting with the raw line it came from (None for a default strait filled in).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` output hides the value when the key it was written under looks secret, so that
+/// `{:?}` of a [`FlowConfig`] never leaks a password or JAAS line into a log.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Setting {
     /// The value after unescaping (config-provider placeholders are left as written).
     pub value: String,
     /// Where it was written; `None` when it is a default.
     pub origin: Option<Origin>,
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = self
+            .origin
+            .as_ref()
+            .is_some_and(|o| keys::looks_secret(&o.key));
+        let mut d = f.debug_struct("Setting");
+        if secret {
+            d.field("value", &"<redacted>");
+        } else {
+            d.field("value", &self.value);
+        }
+        d.field("origin", &self.origin).finish()
+    }
 }
 
 /// The properties MM2 would hand one of its Kafka clients (consumer, producer or admin) on one cluster,

@@ -1765,6 +1765,19 @@ a->b.topics.blacklist = flow
     }
 
     #[test]
+    fn debug_output_redacts_secrets() {
+        let text =
+            format!("{BASE}a.sasl.jaas.config = ScramLoginModule required password=\"hunter2\";\n");
+        let c = ok(&text);
+        let dump = format!("{:?}", c.flows);
+        assert!(
+            dump.contains("a.sasl.jaas.config"),
+            "the key is still visible"
+        );
+        assert!(!dump.contains("hunter2"), "{dump}");
+    }
+
+    #[test]
     fn duplicate_keys_last_wins() {
         let f = ok(&format!("{BASE}tasks.max = 2\ntasks.max = 3\n"))
             .flows
