@@ -1,1 +1,807 @@
-//! (being written)
+//! The key catalogue: every key name MM2 (3.9) gives a meaning to, and for each whether strait acts on
+//! it ("understood") or accepts it without effect ("ignored", listed once at start-up). MM2 drops
+//! unknown keys silently; strait lists them too, so a typo does not go unnoticed.
+//!
+//! A key is located first (section 1.4-1.6 of mm2-compat.md): `S->T.<k>` (flow level),
+//! `<alias>.<k>` (cluster level) or top level; then `<k>` is classified for that scope.
+
+/// `MirrorClientConfig.CLIENT_CONFIG_DEF`: the keys MM2 copies from cluster level (`A.<k>`) and top
+/// level into every consumer/producer/admin of a cluster (`clusterProps`, section 1.5).
+pub const CLIENT_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "security.protocol",
+    // SslConfigs.addClientSslSupport
+    "ssl.protocol",
+    "ssl.provider",
+    "ssl.cipher.suites",
+    "ssl.enabled.protocols",
+    "ssl.keystore.type",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.key.password",
+    "ssl.keystore.key",
+    "ssl.keystore.certificate.chain",
+    "ssl.truststore.certificates",
+    "ssl.truststore.type",
+    "ssl.truststore.location",
+    "ssl.truststore.password",
+    "ssl.keymanager.algorithm",
+    "ssl.trustmanager.algorithm",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.secure.random.implementation",
+    "ssl.engine.factory.class",
+    // SaslConfigs.addClientSaslSupport
+    "sasl.kerberos.service.name",
+    "sasl.kerberos.kinit.cmd",
+    "sasl.kerberos.ticket.renew.window.factor",
+    "sasl.kerberos.ticket.renew.jitter",
+    "sasl.kerberos.min.time.before.relogin",
+    "sasl.login.refresh.window.factor",
+    "sasl.login.refresh.window.jitter",
+    "sasl.login.refresh.min.period.seconds",
+    "sasl.login.refresh.buffer.seconds",
+    "sasl.mechanism",
+    "sasl.jaas.config",
+    "sasl.client.callback.handler.class",
+    "sasl.login.callback.handler.class",
+    "sasl.login.class",
+    "sasl.login.connect.timeout.ms",
+    "sasl.login.read.timeout.ms",
+    "sasl.login.retry.backoff.max.ms",
+    "sasl.login.retry.backoff.ms",
+    "sasl.oauthbearer.scope.claim.name",
+    "sasl.oauthbearer.sub.claim.name",
+    "sasl.oauthbearer.token.endpoint.url",
+    "sasl.oauthbearer.jwks.endpoint.url",
+    "sasl.oauthbearer.jwks.endpoint.refresh.ms",
+    "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms",
+    "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms",
+    "sasl.oauthbearer.clock.skew.seconds",
+    "sasl.oauthbearer.expected.audience",
+    "sasl.oauthbearer.expected.issuer",
+];
+
+/// Union of the key names of `MirrorSourceConfig`, `MirrorCheckpointConfig` and
+/// `MirrorHeartbeatConfig`, each including Connect's `ConnectorConfig` keys and the CLIENT_KEYS.
+/// Only these top-level keys reach the connector configs (section 1.4 step 1).
+pub const CONNECTOR_KEYS: &[&str] = &[
+    // Connect ConnectorConfig
+    "name",
+    "connector.class",
+    "tasks.max",
+    "tasks.max.enforce",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "transforms",
+    "predicates",
+    "config.action.reload",
+    "errors.retry.timeout",
+    "errors.retry.delay.max.ms",
+    "errors.tolerance",
+    "errors.log.enable",
+    "errors.log.include.messages",
+    // MirrorConnectorConfig
+    "enabled",
+    "source.cluster.alias",
+    "target.cluster.alias",
+    "replication.policy.class",
+    "replication.policy.separator",
+    "replication.policy.internal.topic.separator.enabled",
+    "admin.timeout.ms",
+    "forwarding.admin.class",
+    "metric.reporters",
+    "auto.include.jmx.reporter",
+    // MirrorSourceConfig
+    "topics",
+    "topics.exclude",
+    "topics.blacklist",
+    "topic.filter.class",
+    "config.properties.exclude",
+    "config.properties.blacklist",
+    "config.property.filter.class",
+    "consumer.poll.timeout.ms",
+    "refresh.topics.enabled",
+    "refresh.topics.interval.seconds",
+    "sync.topic.configs.enabled",
+    "sync.topic.configs.interval.seconds",
+    "sync.topic.acls.enabled",
+    "sync.topic.acls.interval.seconds",
+    "replication.factor",
+    "offset-syncs.topic.replication.factor",
+    "offset-syncs.topic.location",
+    "offset.lag.max",
+    "emit.offset-syncs.enabled",
+    "use.incremental.alter.configs",
+    "add.source.alias.to.metrics",
+    // MirrorCheckpointConfig
+    "groups",
+    "groups.exclude",
+    "groups.blacklist",
+    "group.filter.class",
+    "refresh.groups.enabled",
+    "refresh.groups.interval.seconds",
+    "emit.checkpoints.enabled",
+    "emit.checkpoints.interval.seconds",
+    "sync.group.offsets.enabled",
+    "sync.group.offsets.interval.seconds",
+    "checkpoints.topic.replication.factor",
+    // MirrorHeartbeatConfig
+    "emit.heartbeats.enabled",
+    "emit.heartbeats.interval.seconds",
+    "heartbeats.topic.replication.factor",
+];
+
+/// Top-level key prefixes MM2 copies into each herder's worker config (section 1.3).
+pub const WORKER_PREFIXES: &[&str] = &[
+    "offset.storage",
+    "config.storage",
+    "status.storage",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "task",
+    "worker",
+    "replication.policy",
+];
+
+/// `config.providers` and its `config.providers.<name>.*` keys.
+pub const CONFIG_PROVIDERS: &str = "config.providers";
+
+/// Connector keys strait acts on (at top level or `S->T.` level).
+const UNDERSTOOD_CONNECTOR_KEYS: &[&str] = &[
+    "enabled",
+    "topics",
+    "topics.exclude",
+    "topics.blacklist",
+    "topic.filter.class",
+    "config.properties.exclude",
+    "config.properties.blacklist",
+    "config.property.filter.class",
+    "replication.factor",
+    "tasks.max",
+    "refresh.topics.enabled",
+    "refresh.topics.interval.seconds",
+    "replication.policy.class",
+    "replication.policy.separator",
+    "replication.policy.internal.topic.separator.enabled",
+];
+
+/// Worker keys strait acts on (given as `T.<k>`; the `offset.storage.*` ones also at top level).
+const UNDERSTOOD_WORKER_KEYS: &[&str] = &[
+    "offset.storage.topic",
+    "offset.storage.partitions",
+    "offset.storage.replication.factor",
+    "offset.flush.interval.ms",
+];
+
+/// Kafka client kinds, as in MM2's `consumer.`/`producer.`/`admin.` prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    /// A consumer (strait: the source fetcher).
+    Consumer,
+    /// A producer (strait: the target data producer).
+    Producer,
+    /// An admin client (strait: metadata and topic creation).
+    Admin,
+}
+
+impl ClientKind {
+    /// The MM2 key prefix without the dot.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ClientKind::Consumer => "consumer",
+            ClientKind::Producer => "producer",
+            ClientKind::Admin => "admin",
+        }
+    }
+}
+
+/// Client keys shared by every kind that strait acts on.
+const UNDERSTOOD_COMMON_CLIENT_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "security.protocol",
+    "client.id",
+    "request.timeout.ms",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "retry.backoff.ms",
+    "retry.backoff.max.ms",
+];
+
+/// True when strait acts on client key `key` for clients of `kind`.
+pub fn client_key_understood(kind: ClientKind, key: &str) -> bool {
+    if UNDERSTOOD_COMMON_CLIENT_KEYS.contains(&key) {
+        return true;
+    }
+    let specific: &[&str] = match kind {
+        ClientKind::Consumer => &[
+            "fetch.max.wait.ms",
+            "fetch.min.bytes",
+            "fetch.max.bytes",
+            "max.partition.fetch.bytes",
+            "isolation.level",
+            "auto.offset.reset",
+        ],
+        ClientKind::Producer => &["acks", "max.request.size", "linger.ms"],
+        ClientKind::Admin => &[],
+    };
+    specific.contains(&key)
+}
+
+/// True for a `MirrorClientConfig` CLIENT_KEY.
+pub fn is_client_key(key: &str) -> bool {
+    CLIENT_KEYS.contains(&key)
+}
+
+/// True for a key defined by one of the three MM2 connector ConfigDefs.
+pub fn is_connector_key(key: &str) -> bool {
+    CONNECTOR_KEYS.contains(&key) || CLIENT_KEYS.contains(&key)
+}
+
+/// True for `config.providers` and `config.providers.*`.
+pub fn is_config_provider_key(key: &str) -> bool {
+    key.starts_with(CONFIG_PROVIDERS)
+}
+
+/// Whether strait acts on a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyClass {
+    /// strait reads and applies it.
+    Understood,
+    /// Accepted without effect; the reason is shown in the start-up log line.
+    Ignored(&'static str),
+}
+
+/// Why-strings for ignored keys (shown at start-up).
+mod why {
+    pub const SECURITY: &str = "TLS/SASL settings are not used yet (only PLAINTEXT is supported)";
+    pub const CHECKPOINTS: &str =
+        "checkpoints, group filtering and group offset sync are not built yet";
+    pub const HEARTBEATS: &str = "heartbeats are not built yet";
+    pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
+    pub const OFFSET_SYNCS: &str = "offset syncs are not built yet";
+    pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
+    pub const METRICS: &str = "metrics settings are not used yet";
+    pub const PROVIDERS: &str =
+        "config providers are not supported yet; `${...}` placeholders are used as written";
+    pub const NO_EFFECT: &str = "accepted for compatibility; strait's data path does not need it";
+    pub const BATCH_SIZE: &str =
+        "strait forwards fetched record batches as they are, so there is no batching to size";
+    pub const MAX_POLL_RECORDS: &str =
+        "strait forwards whole fetched batches, there is no poll loop to bound";
+    pub const CLIENT_OTHER: &str = "client setting strait does not use";
+    pub const TOP_LEVEL_CLIENT: &str = "MM2 does not apply top-level client keys; use `<alias>.consumer.<key>`, `<alias>.producer.<key>`, `<alias>.admin.<key>` or `<source>-><target>.<...>`";
+    pub const TOP_LEVEL_FLUSH: &str = "MM2 does not apply a top-level offset.flush.interval.ms to its herders; set `<target>.offset.flush.interval.ms`";
+    pub const TOP_LEVEL_OVERRIDE: &str =
+        "MM2 drops top-level producer.override.*; set `<source>-><target>.producer.override.<key>`";
+    pub const CLUSTER_NON_CLIENT: &str =
+        "cluster-level key that MM2 passes only to the Connect worker; strait does not use it";
+    pub const FLOW_OTHER: &str = "connector setting strait does not use";
+    pub const MM2_CLIENT: &str = "configures an MM2-internal client (offset syncs, checkpoints) that strait does not have yet";
+    pub const SELF_FLOW: &str = "a cluster never replicates to itself; MM2 ignores this flow";
+    pub const UNKNOWN: &str = "unknown key; MM2 ignores it";
+}
+
+/// Classifies a top-level key (no alias prefix). `None` means "not a key MM2 knows at top level".
+pub fn classify_top_level(key: &str) -> Option<KeyClass> {
+    use KeyClass::{Ignored, Understood};
+    if key == "clusters" || key == "bootstrap.servers" || key == "security.protocol" {
+        return Some(Understood);
+    }
+    if UNDERSTOOD_CONNECTOR_KEYS.contains(&key) {
+        return Some(Understood);
+    }
+    if UNDERSTOOD_WORKER_KEYS.contains(&key) && key != "offset.flush.interval.ms" {
+        return Some(Understood);
+    }
+    if key == "offset.flush.interval.ms" {
+        return Some(Ignored(why::TOP_LEVEL_FLUSH));
+    }
+    if is_client_key(key) {
+        return Some(Ignored(why::SECURITY));
+    }
+    if is_config_provider_key(key) {
+        return Some(Ignored(why::PROVIDERS));
+    }
+    if key.starts_with("producer.override.") {
+        return Some(Ignored(why::TOP_LEVEL_OVERRIDE));
+    }
+    if is_connector_key(key) {
+        return Some(Ignored(connector_key_reason(key)));
+    }
+    if key.starts_with("consumer.") || key.starts_with("producer.") || key.starts_with("admin.") {
+        return Some(Ignored(why::TOP_LEVEL_CLIENT));
+    }
+    if WORKER_PREFIXES.iter().any(|p| key.starts_with(p)) {
+        return Some(Ignored(why::CONNECT));
+    }
+    const CONNECT_KEYS: &[&str] = &[
+        "dedicated.mode.enable.internal.rest",
+        "listeners",
+        "admin.listeners",
+        "group.id",
+        "client.id",
+        "exactly.once.source.support",
+        "exactly.once.support",
+        "transaction.boundary",
+        "use.defaults.from",
+        "plugin.path",
+        "plugin.discovery",
+        "connector.client.config.override.policy",
+        "scheduled.rebalance.max.delay.ms",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+        "rebalance.timeout.ms",
+        "access.control.allow.origin",
+        "access.control.allow.methods",
+        "response.http.headers.config",
+        "topic.creation.enable",
+        "inter.worker.key.generation.algorithm",
+    ];
+    if CONNECT_KEYS.contains(&key)
+        || key.starts_with("rest.")
+        || key.starts_with("listeners.")
+        || key.starts_with("inter.worker.")
+        || key.starts_with("transforms.")
+        || key.starts_with("predicates.")
+        || key.starts_with("errors.")
+    {
+        return Some(Ignored(why::CONNECT));
+    }
+    if key.starts_with("metric") || key.starts_with("metrics.") {
+        return Some(Ignored(why::METRICS));
+    }
+    None
+}
+
+/// Why a known connector key is ignored.
+fn connector_key_reason(key: &str) -> &'static str {
+    if key.starts_with("groups")
+        || key.starts_with("group.")
+        || key.contains("checkpoints")
+        || key.starts_with("refresh.groups")
+        || key.starts_with("sync.group.offsets")
+    {
+        why::CHECKPOINTS
+    } else if key.contains("heartbeats") {
+        why::HEARTBEATS
+    } else if key.starts_with("sync.topic.") || key == "use.incremental.alter.configs" {
+        why::TOPIC_SYNC
+    } else if key.contains("offset-syncs") || key == "offset.lag.max" {
+        why::OFFSET_SYNCS
+    } else if key.starts_with("metric")
+        || key.contains("jmx")
+        || key == "add.source.alias.to.metrics"
+    {
+        why::METRICS
+    } else if is_client_key(key) {
+        why::SECURITY
+    } else {
+        match key {
+            "name"
+            | "connector.class"
+            | "tasks.max.enforce"
+            | "key.converter"
+            | "value.converter"
+            | "header.converter"
+            | "transforms"
+            | "predicates"
+            | "config.action.reload"
+            | "source.cluster.alias"
+            | "target.cluster.alias" => why::CONNECT,
+            k if k.starts_with("errors.") => why::CONNECT,
+            _ => why::FLOW_OTHER,
+        }
+    }
+}
+
+/// Classifies `<k>` of a cluster-level key `<alias>.<k>`.
+pub fn classify_cluster(rest: &str) -> KeyClass {
+    use KeyClass::{Ignored, Understood};
+    if rest == "bootstrap.servers" || rest == "security.protocol" {
+        return Understood;
+    }
+    if is_client_key(rest) {
+        return Ignored(why::SECURITY);
+    }
+    if UNDERSTOOD_WORKER_KEYS.contains(&rest) {
+        return Understood;
+    }
+    for kind in [
+        ClientKind::Consumer,
+        ClientKind::Producer,
+        ClientKind::Admin,
+    ] {
+        if let Some(k) = rest
+            .strip_prefix(kind.prefix())
+            .and_then(|r| r.strip_prefix('.'))
+        {
+            return classify_client_key(kind, k);
+        }
+    }
+    Ignored(why::CLUSTER_NON_CLIENT)
+}
+
+/// Classifies a client key `k` given for clients of `kind`.
+fn classify_client_key(kind: ClientKind, k: &str) -> KeyClass {
+    if client_key_understood(kind, k) {
+        KeyClass::Understood
+    } else if is_client_key(k) {
+        KeyClass::Ignored(why::SECURITY)
+    } else if k == "batch.size" {
+        KeyClass::Ignored(why::BATCH_SIZE)
+    } else if k == "max.poll.records" {
+        KeyClass::Ignored(why::MAX_POLL_RECORDS)
+    } else if matches!(
+        k,
+        "enable.auto.commit"
+            | "key.deserializer"
+            | "value.deserializer"
+            | "key.serializer"
+            | "value.serializer"
+            | "compression.type"
+            | "buffer.memory"
+            | "max.in.flight.requests.per.connection"
+            | "delivery.timeout.ms"
+            | "max.block.ms"
+            | "enable.idempotence"
+            | "retries"
+            | "receive.buffer.bytes"
+            | "send.buffer.bytes"
+            | "connections.max.idle.ms"
+            | "metadata.max.age.ms"
+            | "session.timeout.ms"
+            | "heartbeat.interval.ms"
+            | "max.poll.interval.ms"
+            | "group.id"
+            | "client.rack"
+            | "default.api.timeout.ms"
+            | "check.crcs"
+    ) {
+        KeyClass::Ignored(why::NO_EFFECT)
+    } else {
+        KeyClass::Ignored(why::CLIENT_OTHER)
+    }
+}
+
+/// Classifies `<k>` of a flow-level key `S->T.<k>` (connector level: anything is allowed there).
+pub fn classify_flow(rest: &str) -> KeyClass {
+    use KeyClass::{Ignored, Understood};
+    if UNDERSTOOD_CONNECTOR_KEYS.contains(&rest) {
+        return Understood;
+    }
+    // Keys MM2 reads from the connector map for its clients (section 1.6).
+    let client_prefixes: &[(&str, ClientKind)] = &[
+        ("producer.override.", ClientKind::Producer),
+        ("source.consumer.", ClientKind::Consumer),
+        ("source.admin.", ClientKind::Admin),
+        ("target.admin.", ClientKind::Admin),
+        ("consumer.", ClientKind::Consumer),
+        ("admin.", ClientKind::Admin),
+    ];
+    for (prefix, kind) in client_prefixes {
+        if let Some(k) = rest.strip_prefix(prefix) {
+            if *prefix == "consumer." && k == "poll.timeout.ms" {
+                // `consumer.poll.timeout.ms` is a connector key, not a consumer setting.
+                break;
+            }
+            if *prefix == "admin." && k == "timeout.ms" {
+                break;
+            }
+            return classify_client_key(*kind, k);
+        }
+    }
+    for cluster in ["source.cluster.", "target.cluster."] {
+        if let Some(k) = rest.strip_prefix(cluster) {
+            return if k == "bootstrap.servers" || k == "security.protocol" {
+                Understood
+            } else if is_client_key(k) {
+                Ignored(why::SECURITY)
+            } else {
+                Ignored(why::FLOW_OTHER)
+            };
+        }
+    }
+    if rest.starts_with("producer.")
+        || rest.starts_with("target.consumer.")
+        || rest.starts_with("source.producer.")
+        || rest.starts_with("target.producer.")
+    {
+        return Ignored(why::MM2_CLIENT);
+    }
+    if rest.starts_with("consumer.override.") || rest.starts_with("admin.override.") {
+        return Ignored(why::CONNECT);
+    }
+    if is_connector_key(rest) {
+        return Ignored(connector_key_reason(rest));
+    }
+    match classify_top_level(rest) {
+        Some(Understood) | None => Ignored(why::FLOW_OTHER),
+        Some(ignored) => ignored,
+    }
+}
+
+/// Why a `S->S.` key is ignored.
+pub fn self_flow_reason() -> KeyClass {
+    KeyClass::Ignored(why::SELF_FLOW)
+}
+
+/// Why an unknown key is ignored.
+pub fn unknown_reason() -> KeyClass {
+    KeyClass::Ignored(why::UNKNOWN)
+}
+
+/// True when `rest` would be a meaningful per-cluster key (`A.<rest>`): used to tell a misspelt or
+/// undeclared alias (`tertiary.bootstrap.servers`) from an unknown top-level key.
+pub fn is_per_cluster_key(rest: &str) -> bool {
+    is_client_key(rest)
+        || UNDERSTOOD_WORKER_KEYS.contains(&rest)
+        || rest.starts_with("consumer.")
+        || rest.starts_with("producer.")
+        || rest.starts_with("admin.")
+}
+
+/// Where a raw key applies, given the declared cluster aliases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyScope<'a> {
+    /// `S->T.<rest>` with both aliases declared.
+    Flow {
+        /// Source alias.
+        source: &'a str,
+        /// Target alias.
+        target: &'a str,
+        /// Key after the `S->T.` prefix.
+        rest: &'a str,
+    },
+    /// `<alias>.<rest>` with a declared alias (the longest one when several match).
+    Cluster {
+        /// Alias.
+        alias: &'a str,
+        /// Key after the `alias.` prefix.
+        rest: &'a str,
+    },
+    /// A key without alias prefix.
+    TopLevel(&'a str),
+    /// `X->Y.<rest>` where X or Y is not a declared alias.
+    UndefinedFlow {
+        /// Text before `->`.
+        source: &'a str,
+        /// Text after `->` up to the first `.`.
+        target: &'a str,
+    },
+    /// `<word>.<rest>` where `<word>` is not a declared alias but `<rest>` is a per-cluster key.
+    UnknownAlias {
+        /// The undeclared alias.
+        alias: &'a str,
+    },
+}
+
+/// Locates `key` among the declared `clusters`.
+pub fn locate<'a>(key: &'a str, clusters: &'a [String]) -> KeyScope<'a> {
+    if let Some(arrow) = key.find("->") {
+        let mut best: Option<KeyScope<'a>> = None;
+        let mut best_len = 0;
+        for s in clusters {
+            for t in clusters {
+                let prefix_len = s.len() + 2 + t.len() + 1;
+                let matches = key.len() > prefix_len
+                    && key.starts_with(s.as_str())
+                    && key[s.len()..].starts_with("->")
+                    && key[s.len() + 2..].starts_with(t.as_str())
+                    && key[s.len() + 2 + t.len()..].starts_with('.');
+                if matches && prefix_len > best_len {
+                    best_len = prefix_len;
+                    best = Some(KeyScope::Flow {
+                        source: s,
+                        target: t,
+                        rest: &key[prefix_len..],
+                    });
+                }
+            }
+        }
+        if let Some(scope) = best {
+            return scope;
+        }
+        let source = &key[..arrow];
+        let after = &key[arrow + 2..];
+        let target = after.split('.').next().unwrap_or(after);
+        if !source.contains('.') {
+            return KeyScope::UndefinedFlow { source, target };
+        }
+    }
+    let mut best: Option<(&'a str, &'a str)> = None;
+    for alias in clusters {
+        if let Some(rest) = key
+            .strip_prefix(alias.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        {
+            if !rest.is_empty() && best.is_none_or(|(a, _)| alias.len() > a.len()) {
+                best = Some((alias, rest));
+            }
+        }
+    }
+    if let Some((alias, rest)) = best {
+        return KeyScope::Cluster { alias, rest };
+    }
+    if classify_top_level(key).is_none() {
+        if let Some((word, rest)) = key.split_once('.') {
+            if !word.is_empty() && is_per_cluster_key(rest) {
+                return KeyScope::UnknownAlias { alias: word };
+            }
+        }
+    }
+    KeyScope::TopLevel(key)
+}
+
+/// Classifies a located key. Undefined flows and unknown aliases are errors for the caller; here they
+/// are reported as unknown.
+pub fn classify(scope: &KeyScope<'_>) -> KeyClass {
+    match scope {
+        KeyScope::Flow { source, target, .. } if source == target => self_flow_reason(),
+        KeyScope::Flow { rest, .. } => classify_flow(rest),
+        KeyScope::Cluster { rest, .. } => classify_cluster(rest),
+        KeyScope::TopLevel(key) => classify_top_level(key).unwrap_or_else(unknown_reason),
+        KeyScope::UndefinedFlow { .. } | KeyScope::UnknownAlias { .. } => unknown_reason(),
+    }
+}
+
+/// True when a key's value must never be shown in messages (passwords, secrets, JAAS configs, key
+/// material).
+pub fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("password")
+        || k.contains("secret")
+        || k.contains("jaas")
+        || k.contains("credential")
+        || k.contains("token")
+        || k.ends_with("ssl.keystore.key")
+        || k.ends_with("keystore.certificate.chain")
+        || k.ends_with("truststore.certificates")
+        || k.ends_with(".key")
+        || k.contains("apikey")
+        || k.contains("api.key")
+        || k.contains("private")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clusters() -> Vec<String> {
+        vec!["primary".into(), "secondary".into()]
+    }
+
+    #[test]
+    fn catalogue_sizes() {
+        let ssl = CLIENT_KEYS.iter().filter(|k| k.starts_with("ssl.")).count();
+        assert_eq!(ssl, 19, "the 19 client ssl.* keys");
+        assert!(is_connector_key("tasks.max") && is_connector_key("topics.blacklist"));
+        assert!(!is_connector_key("producer.override.linger.ms"));
+        assert!(!is_connector_key("exactly.once.support"));
+    }
+
+    #[test]
+    fn locate_scopes() {
+        let c = clusters();
+        assert_eq!(
+            locate("primary->secondary.topics", &c),
+            KeyScope::Flow {
+                source: "primary",
+                target: "secondary",
+                rest: "topics"
+            }
+        );
+        assert_eq!(
+            locate("primary.consumer.fetch.min.bytes", &c),
+            KeyScope::Cluster {
+                alias: "primary",
+                rest: "consumer.fetch.min.bytes"
+            }
+        );
+        assert_eq!(locate("tasks.max", &c), KeyScope::TopLevel("tasks.max"));
+        assert_eq!(
+            locate("tertiary.bootstrap.servers", &c),
+            KeyScope::UnknownAlias { alias: "tertiary" }
+        );
+        assert_eq!(
+            locate("primary->tertiary.enabled", &c),
+            KeyScope::UndefinedFlow {
+                source: "primary",
+                target: "tertiary"
+            }
+        );
+        // Known top-level keys are never taken for an alias.
+        for k in [
+            "consumer.bootstrap.servers",
+            "replication.factor",
+            "offset.storage.topic",
+            "ssl.truststore.location",
+        ] {
+            assert_eq!(locate(k, &c), KeyScope::TopLevel(k), "{k}");
+        }
+        // An unknown word with a non-cluster rest is just an unknown key.
+        assert_eq!(locate("foo.bar", &c), KeyScope::TopLevel("foo.bar"));
+    }
+
+    #[test]
+    fn locate_dotted_aliases_prefers_longest() {
+        let c = vec!["us".to_string(), "us.east".to_string(), "eu".to_string()];
+        assert_eq!(
+            locate("us.east.bootstrap.servers", &c),
+            KeyScope::Cluster {
+                alias: "us.east",
+                rest: "bootstrap.servers"
+            }
+        );
+        assert_eq!(
+            locate("us.east->eu.enabled", &c),
+            KeyScope::Flow {
+                source: "us.east",
+                target: "eu",
+                rest: "enabled"
+            }
+        );
+    }
+
+    #[test]
+    fn classification() {
+        use KeyClass::Understood;
+        assert_eq!(classify_cluster("consumer.fetch.min.bytes"), Understood);
+        assert_eq!(classify_cluster("producer.linger.ms"), Understood);
+        assert!(
+            matches!(classify_cluster("producer.batch.size"), KeyClass::Ignored(w) if w.contains("batches"))
+        );
+        assert!(matches!(
+            classify_cluster("consumer.max.poll.records"),
+            KeyClass::Ignored(_)
+        ));
+        assert!(
+            matches!(classify_cluster("ssl.truststore.location"), KeyClass::Ignored(w) if w.contains("TLS"))
+        );
+        assert_eq!(classify_cluster("offset.flush.interval.ms"), Understood);
+        assert_eq!(classify_flow("topics.blacklist"), Understood);
+        assert_eq!(classify_flow("producer.override.linger.ms"), Understood);
+        assert_eq!(classify_flow("source.consumer.isolation.level"), Understood);
+        assert!(matches!(
+            classify_flow("consumer.poll.timeout.ms"),
+            KeyClass::Ignored(_)
+        ));
+        assert!(
+            matches!(classify_flow("emit.checkpoints.enabled"), KeyClass::Ignored(w) if w.contains("checkpoints"))
+        );
+        assert!(matches!(
+            classify_flow("sync.topic.acls.interval.seconds"),
+            KeyClass::Ignored(_)
+        ));
+        assert_eq!(classify_top_level("tasks.max"), Some(Understood));
+        assert!(
+            matches!(classify_top_level("offset.flush.interval.ms"), Some(KeyClass::Ignored(w)) if w.contains("<target>.offset.flush.interval.ms"))
+        );
+        assert!(matches!(
+            classify_top_level("emit.heartbeats.enabled"),
+            Some(KeyClass::Ignored(_))
+        ));
+        assert!(matches!(
+            classify_top_level("config.providers.file.class"),
+            Some(KeyClass::Ignored(_))
+        ));
+        assert_eq!(classify_top_level("xxx"), None);
+    }
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "ssl.keystore.password",
+            "primary.sasl.jaas.config",
+            "x.client.secret",
+            "ssl.keystore.key",
+            "ssl.key.password",
+        ] {
+            assert!(looks_secret(k), "{k}");
+        }
+        for k in ["fetch.min.bytes", "key.converter", "tasks.max"] {
+            assert!(!looks_secret(k), "{k}");
+        }
+    }
+}

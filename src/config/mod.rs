@@ -28,12 +28,30 @@ pub struct Origin {
 }
 
 /// One resolved client setting with the raw line it came from (None for a default strait filled in).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` output hides the value when the key it was written under looks secret, so that
+/// `{:?}` of a [`FlowConfig`] never leaks a password or JAAS line into a log.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Setting {
     /// The value after unescaping (config-provider placeholders are left as written).
     pub value: String,
     /// Where it was written; `None` when it is a default.
     pub origin: Option<Origin>,
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = self
+            .origin
+            .as_ref()
+            .is_some_and(|o| keys::looks_secret(&o.key));
+        let mut d = f.debug_struct("Setting");
+        if secret {
+            d.field("value", &"<redacted>");
+        } else {
+            d.field("value", &self.value);
+        }
+        d.field("origin", &self.origin).finish()
+    }
 }
 
 /// The properties MM2 would hand one of its Kafka clients (consumer, producer or admin) on one cluster,
@@ -122,8 +140,11 @@ pub struct OffsetStorage {
     pub partitions: i32,
     /// `offset.storage.replication.factor` (default 3; -1 = broker default).
     pub replication_factor: i16,
-    /// `offset.flush.interval.ms` given per target alias (MM2 default 60000; strait default 1000 so
-    /// that a restart re-copies at most about a second of data).
+    /// `offset.flush.interval.ms` given per target alias (`T.offset.flush.interval.ms`).
+    ///
+    /// Deliberate difference from MM2: the default is 1000 ms, not Connect's 60000 ms, so that a
+    /// restart re-copies at most about a second of data. As in MM2, a top-level
+    /// `offset.flush.interval.ms` is not applied (it is listed as ignored).
     pub flush_interval: Duration,
 }
 
@@ -157,9 +178,61 @@ pub struct FlowConfig {
     /// `refresh.topics.interval.seconds` when `refresh.topics.enabled` (default 600 s), else None.
     pub refresh_topics: Option<Duration>,
     /// `config.properties.exclude` (`config.properties.blacklist`): topic configs not copied to remote topics.
+    /// Built as an include-everything filter, so `matches(name)` is true for a config that IS copied.
     pub config_properties_exclude: TopicFilter,
     /// Where progress is stored.
     pub offset_storage: OffsetStorage,
+    /// The resolved client property maps behind the four [`ConnectionSettings`] (precedence already
+    /// applied), kept for settings not modelled yet (TLS/SASL) and for conformance tests.
+    pub clients: FlowClients,
+    /// The `MirrorSourceConnector` config MM2 would store for this flow (section 1.4), before
+    /// deprecated-alias translation (`topics.blacklist` stays as written), for conformance tests.
+    pub connector_config: BTreeMap<String, Setting>,
+}
+
+/// The four Kafka clients of one flow, as MM2 would configure them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowClients {
+    /// Source data consumer (`S->T|MirrorSourceConnector|replication-consumer`).
+    pub source_consumer: ClientConfig,
+    /// Source admin (`...|replication-source-admin`).
+    pub source_admin: ClientConfig,
+    /// Target data producer: the Connect worker producer in MM2 (`T.producer.*`,
+    /// `S->T.producer.override.*`).
+    pub target_producer: ClientConfig,
+    /// Target admin (`...|replication-target-admin`).
+    pub target_admin: ClientConfig,
+}
+
+impl FlowClients {
+    /// The four clients with a role name for messages.
+    pub fn roles(&self) -> [(&'static str, &ClientConfig); 4] {
+        [
+            ("source consumer", &self.source_consumer),
+            ("source admin", &self.source_admin),
+            ("target producer", &self.target_producer),
+            ("target admin", &self.target_admin),
+        ]
+    }
+}
+
+impl FlowConfig {
+    /// `S->T`, as MM2 names flows in logs and keys.
+    pub fn label(&self) -> String {
+        format!("{}->{}", self.source, self.target)
+    }
+
+    /// MM2's `shouldReplicateTopic` for this flow: topic filter (heartbeats bypass it), never internal
+    /// topics, never cycles back to the target.
+    pub fn should_replicate_topic(&self, topic: &str) -> bool {
+        self.policy
+            .should_replicate_topic(&self.topics, topic, &self.target)
+    }
+
+    /// The name `topic` gets on the target (`formatRemoteTopic(source, topic)`).
+    pub fn remote_topic(&self, topic: &str) -> String {
+        self.policy.format_remote_topic(&self.source, topic)
+    }
 }
 
 /// A loaded and validated `mm2.properties`.
@@ -179,13 +252,43 @@ pub struct Mm2Config {
 impl Mm2Config {
     /// Reads, parses and validates `path`. Any malformed line, unknown alias, flow naming an undefined
     /// cluster, invalid regex or invalid value fails here with file, line, key and what was expected.
+    /// The "TLS/SASL not built yet" check is NOT done here but in [`Mm2Config::flows_for`], so that
+    /// the resolved client maps of every flow can be inspected.
     pub fn load(path: &Path) -> Result<Mm2Config, ConfigError> {
         resolve::load(path)
     }
 
     /// The flows this node runs: those whose target is in `targets` (MM2's `--clusters`), or all flows
-    /// when `targets` is empty. An alias in `targets` that is not in `clusters` is an error.
+    /// when `targets` is empty. An alias in `targets` that is not in `clusters` is an error, as is a
+    /// selected flow whose clients would need a security protocol other than PLAINTEXT.
     pub fn flows_for(&self, targets: &[String]) -> Result<Vec<FlowConfig>, ConfigError> {
         resolve::flows_for(self, targets)
+    }
+
+    /// Why an entry of [`Mm2Config::ignored`] has no effect (for the start-up log line).
+    pub fn ignore_reason(&self, origin: &Origin) -> &'static str {
+        match keys::classify(&keys::locate(&origin.key, &self.clusters)) {
+            keys::KeyClass::Ignored(why) => why,
+            keys::KeyClass::Understood => "not ignored",
+        }
+    }
+
+    /// One log line listing every ignored key with its line and reason, or None when nothing is
+    /// ignored. Values are never included.
+    pub fn ignored_summary(&self) -> Option<String> {
+        if self.ignored.is_empty() {
+            return None;
+        }
+        let items: Vec<String> = self
+            .ignored
+            .iter()
+            .map(|o| format!("{} (line {}: {})", o.key, o.line, self.ignore_reason(o)))
+            .collect();
+        Some(format!(
+            "{}: {} key(s) accepted but without effect in strait: {}",
+            self.path.display(),
+            items.len(),
+            items.join("; ")
+        ))
     }
 }
