@@ -21,7 +21,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Command line.
 #[derive(Parser)]
-#[command(name = "strait", version, about = "Zero-copy Kafka replicator, a drop-in for MirrorMaker 2")]
+#[command(
+    name = "strait",
+    version,
+    about = "Zero-copy Kafka replicator, a drop-in for MirrorMaker 2"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,7 +79,11 @@ fn main() -> ExitCode {
         }
     };
     if !mm2.ignored.is_empty() {
-        let listed: Vec<String> = mm2.ignored.iter().map(|o| format!("{} (line {})", o.key, o.line)).collect();
+        let listed: Vec<String> = mm2
+            .ignored
+            .iter()
+            .map(|o| format!("{} (line {})", o.key, o.line))
+            .collect();
         warn!(count = listed.len(), keys = %listed.join(", "), "accepted keys that have no effect in strait");
     }
     for f in &flows {
@@ -91,7 +99,10 @@ fn main() -> ExitCode {
         println!("{}: {} flow(s) enabled", config.display(), flows.len());
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("strait: cannot start the runtime: {e}");
@@ -117,7 +128,8 @@ fn main() -> ExitCode {
 /// First SIGTERM/SIGINT: graceful shutdown (finish in-flight produces, save progress). Second:
 /// exit at once.
 async fn watch_signals(shutdown: CancellationToken) {
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
         warn!("cannot install a SIGTERM handler");
         return;
     };

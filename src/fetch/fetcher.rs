@@ -73,7 +73,15 @@ impl Fetcher {
         control: mpsc::UnboundedReceiver<FetchControl>,
         out: mpsc::Sender<FetchedRound>,
     ) -> Self {
-        Fetcher { task, client, settings, retry_backoff, control, out, positions: BTreeMap::new() }
+        Fetcher {
+            task,
+            client,
+            settings,
+            retry_backoff,
+            control,
+            out,
+            positions: BTreeMap::new(),
+        }
     }
 
     /// Runs the loop until `shutdown` fires or the producer side is gone.
@@ -124,12 +132,18 @@ impl Fetcher {
                 }
             }
             FetchControl::Pause(route) => {
-                if let Some(p) = self.positions.get_mut(&(route.source_topic.clone(), route.partition)) {
+                if let Some(p) = self
+                    .positions
+                    .get_mut(&(route.source_topic.clone(), route.partition))
+                {
                     p.paused = true;
                 }
             }
             FetchControl::Resume(route) => {
-                if let Some(p) = self.positions.get_mut(&(route.source_topic.clone(), route.partition)) {
+                if let Some(p) = self
+                    .positions
+                    .get_mut(&(route.source_topic.clone(), route.partition))
+                {
                     p.paused = false;
                 }
             }
@@ -138,7 +152,11 @@ impl Fetcher {
 
     /// Sends a Fetch to every idle leader that has ready partitions; returns the earliest moment a
     /// backed-off partition becomes ready again.
-    async fn issue(&mut self, in_flight: &mut JoinSet<InFlight>, busy: &mut HashMap<i32, ()>) -> Option<Instant> {
+    async fn issue(
+        &mut self,
+        in_flight: &mut JoinSet<InFlight>,
+        busy: &mut HashMap<i32, ()>,
+    ) -> Option<Instant> {
         let now = Instant::now();
         let mut by_leader: BTreeMap<i32, Vec<Key>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
@@ -154,7 +172,9 @@ impl Fetcher {
                 .map(|p| p.leader)
                 .filter(|l| *l >= 0);
             match leader {
-                Some(l) if !busy.contains_key(&l) => by_leader.entry(l).or_default().push(key.clone()),
+                Some(l) if !busy.contains_key(&l) => {
+                    by_leader.entry(l).or_default().push(key.clone())
+                }
                 Some(_) => {}
                 None => {
                     missing.push(key.0.clone());
@@ -170,19 +190,18 @@ impl Fetcher {
             }
         }
         for (leader, keys) in by_leader {
-            let parts: Vec<PartitionFetch> = keys
-                .iter()
-                .filter_map(|k| self.positions.get_mut(k))
-                .map(|p| {
+            let mut parts: Vec<PartitionFetch> = Vec::with_capacity(keys.len());
+            for k in &keys {
+                if let Some(p) = self.positions.get_mut(k) {
                     p.in_flight = true;
-                    PartitionFetch {
+                    parts.push(PartitionFetch {
                         topic: p.route.source_topic.clone(),
                         partition: p.route.partition,
                         offset: p.next_offset,
                         max_bytes: p.max_bytes,
-                    }
-                })
-                .collect();
+                    });
+                }
+            }
             let req = request::build(&parts, &self.settings);
             let client = self.client.clone();
             busy.insert(leader, ());
@@ -191,11 +210,20 @@ impl Fetcher {
                 (leader, keys, result)
             });
         }
-        self.positions.values().filter(|p| !p.in_flight && !p.paused).filter_map(|p| p.retry_at).filter(|t| *t > now).min()
+        self.positions
+            .values()
+            .filter(|p| !p.in_flight && !p.paused)
+            .filter_map(|p| p.retry_at)
+            .filter(|t| *t > now)
+            .min()
     }
 
     /// Applies one response; returns false when the producer is gone and the task should stop.
-    async fn handle(&mut self, keys: Vec<Key>, result: Result<(i16, FetchResponse), ProtocolError>) -> bool {
+    async fn handle(
+        &mut self,
+        keys: Vec<Key>,
+        result: Result<(i16, FetchResponse), ProtocolError>,
+    ) -> bool {
         for k in &keys {
             if let Some(p) = self.positions.get_mut(k) {
                 p.in_flight = false;
@@ -226,9 +254,19 @@ impl Fetcher {
         for topic in &response.responses {
             for data in &topic.partitions {
                 let key = (topic.topic.0.to_string(), data.partition_index);
-                let Some(pos) = self.positions.get_mut(&key) else { continue };
-                match interpret(&pos.route, pos.next_offset, data, self.settings.read_committed) {
-                    PartitionOutcome::Data { chunk, needed_max_bytes } => {
+                let Some(pos) = self.positions.get_mut(&key) else {
+                    continue;
+                };
+                match interpret(
+                    &pos.route,
+                    pos.next_offset,
+                    data,
+                    self.settings.read_committed,
+                ) {
+                    PartitionOutcome::Data {
+                        chunk,
+                        needed_max_bytes,
+                    } => {
                         pos.failures = 0;
                         pos.retry_at = None;
                         match needed_max_bytes {
@@ -274,7 +312,13 @@ impl Fetcher {
     }
 
     fn leader_of(&self, key: &Key) -> Option<i32> {
-        self.client.metadata().topics.get(&key.0)?.partitions.get(&key.1).map(|p| p.leader)
+        self.client
+            .metadata()
+            .topics
+            .get(&key.0)?
+            .partitions
+            .get(&key.1)
+            .map(|p| p.leader)
     }
 
     /// Moves partitions whose fetch offset left the source log back inside it, reporting loudly any
@@ -283,7 +327,9 @@ impl Fetcher {
         let earliest = list_offsets(&self.client, &keys, OffsetSpec::Earliest).await;
         let latest = list_offsets(&self.client, &keys, OffsetSpec::Latest).await;
         for key in keys {
-            let Some(pos) = self.positions.get_mut(&key) else { continue };
+            let Some(pos) = self.positions.get_mut(&key) else {
+                continue;
+            };
             let (Some(Ok(start)), Some(Ok(end))) = (earliest.get(&key), latest.get(&key)) else {
                 let delay = pos.back_off(self.retry_backoff);
                 warn!(partition = %pos.route, retry_in = ?delay, "offset out of range and the log bounds could not be read; retrying");

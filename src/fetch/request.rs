@@ -72,9 +72,24 @@ mod tests {
     #[test]
     fn groups_partitions_by_topic_and_carries_settings() {
         let parts = vec![
-            PartitionFetch { topic: "a".into(), partition: 0, offset: 5, max_bytes: 100 },
-            PartitionFetch { topic: "a".into(), partition: 3, offset: 9, max_bytes: 100 },
-            PartitionFetch { topic: "b".into(), partition: 1, offset: 0, max_bytes: 7000 },
+            PartitionFetch {
+                topic: "a".into(),
+                partition: 0,
+                offset: 5,
+                max_bytes: 100,
+            },
+            PartitionFetch {
+                topic: "a".into(),
+                partition: 3,
+                offset: 9,
+                max_bytes: 100,
+            },
+            PartitionFetch {
+                topic: "b".into(),
+                partition: 1,
+                offset: 0,
+                max_bytes: 7000,
+            },
         ];
         let req = build(&parts, &settings(true));
         assert_eq!(req.topics.len(), 2);

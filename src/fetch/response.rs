@@ -41,7 +41,10 @@ pub fn interpret(
         return classify_error(data.error_code);
     }
     let Some(records) = data.records.as_ref() else {
-        return PartitionOutcome::Data { chunk: None, needed_max_bytes: None };
+        return PartitionOutcome::Data {
+            chunk: None,
+            needed_max_bytes: None,
+        };
     };
     let split = match split_batches(records) {
         Ok(s) => s,
@@ -87,7 +90,10 @@ pub fn interpret(
         batches: forward,
         next_offset,
     });
-    PartitionOutcome::Data { chunk, needed_max_bytes }
+    PartitionOutcome::Data {
+        chunk,
+        needed_max_bytes,
+    }
 }
 
 /// The byte size of the (only, truncated) batch at the start of `records`, read from its length
@@ -135,7 +141,11 @@ mod tests {
     };
 
     fn route() -> Arc<Route> {
-        Arc::new(Route { source_topic: "t".into(), remote_topic: "p.t".into(), partition: 0 })
+        Arc::new(Route {
+            source_topic: "t".into(),
+            remote_topic: "p.t".into(),
+            partition: 0,
+        })
     }
 
     fn batch(base: i64, n: i64, pid: i64, transactional: bool, control: Option<i16>) -> Vec<u8> {
@@ -149,7 +159,7 @@ mod tests {
                 producer_epoch: if pid >= 0 { 0 } else { -1 },
                 timestamp_type: TimestampType::Creation,
                 offset: base + i,
-                sequence: if pid >= 0 { i as i32 } else { -1 },
+                sequence: i as i32,
                 timestamp: 1_700_000_000_000 + i,
                 key: Some(match control {
                     Some(kind) => {
@@ -167,7 +177,10 @@ mod tests {
         RecordBatchEncoder::encode(
             &mut buf,
             records.iter(),
-            &RecordEncodeOptions { version: 2, compression: Compression::None },
+            &RecordEncodeOptions {
+                version: 2,
+                compression: Compression::None,
+            },
         )
         .unwrap();
         buf.to_vec()
@@ -191,16 +204,24 @@ mod tests {
 
     fn chunk_of(o: PartitionOutcome) -> (Vec<i64>, i64) {
         match o {
-            PartitionOutcome::Data { chunk: Some(c), .. } => {
-                (c.batches.iter().map(|b| b.header.base_offset).collect(), c.next_offset)
-            }
+            PartitionOutcome::Data { chunk: Some(c), .. } => (
+                c.batches.iter().map(|b| b.header.base_offset).collect(),
+                c.next_offset,
+            ),
             other => panic!("expected data, got {other:?}"),
         }
     }
 
     #[test]
     fn forwards_batches_and_skips_control_markers() {
-        let d = data(&[batch(0, 3, 7, true, None), batch(3, 1, 7, true, Some(1)), batch(4, 2, -1, false, None)], vec![]);
+        let d = data(
+            &[
+                batch(0, 3, 7, true, None),
+                batch(3, 1, 7, true, Some(1)),
+                batch(4, 2, -1, false, None),
+            ],
+            vec![],
+        );
         let (bases, next) = chunk_of(interpret(&route(), 0, &d, false));
         assert_eq!(bases, vec![0, 4]);
         assert_eq!(next, 6);
@@ -252,14 +273,20 @@ mod tests {
         let mut cut = b;
         cut.truncate(100);
         match interpret(&route(), 0, &data(&[cut], vec![]), false) {
-            PartitionOutcome::Data { chunk: None, needed_max_bytes: Some(n) } => assert_eq!(n, full),
+            PartitionOutcome::Data {
+                chunk: None,
+                needed_max_bytes: Some(n),
+            } => assert_eq!(n, full),
             other => panic!("unexpected {other:?}"),
         }
     }
 
     #[test]
     fn batches_before_the_fetch_offset_are_not_forwarded_again() {
-        let d = data(&[batch(0, 2, -1, false, None), batch(2, 2, -1, false, None)], vec![]);
+        let d = data(
+            &[batch(0, 2, -1, false, None), batch(2, 2, -1, false, None)],
+            vec![],
+        );
         let (bases, next) = chunk_of(interpret(&route(), 2, &d, false));
         assert_eq!(bases, vec![2]);
         assert_eq!(next, 4);
@@ -268,8 +295,17 @@ mod tests {
     #[test]
     fn errors_are_classified() {
         let e = |code| PartitionData::default().with_error_code(code);
-        assert!(matches!(interpret(&route(), 0, &e(1), false), PartitionOutcome::OutOfRange));
-        assert!(matches!(interpret(&route(), 0, &e(6), false), PartitionOutcome::Retriable(_)));
-        assert!(matches!(interpret(&route(), 0, &e(29), false), PartitionOutcome::Failed(ResponseError::TopicAuthorizationFailed)));
+        assert!(matches!(
+            interpret(&route(), 0, &e(1), false),
+            PartitionOutcome::OutOfRange
+        ));
+        assert!(matches!(
+            interpret(&route(), 0, &e(6), false),
+            PartitionOutcome::Retriable(_)
+        ));
+        assert!(matches!(
+            interpret(&route(), 0, &e(29), false),
+            PartitionOutcome::Failed(ResponseError::TopicAuthorizationFailed)
+        ));
     }
 }

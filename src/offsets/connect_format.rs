@@ -91,7 +91,10 @@ mod tests {
             r#"["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]"#
         );
         // mm2-compat.md 3.6: murmur2 of this key is -225638395, partition 3 of 25.
-        assert_eq!(murmur2::murmur2(&key, KAFKA_MURMUR2_SEED) as i32, -225_638_395);
+        assert_eq!(
+            murmur2::murmur2(&key, KAFKA_MURMUR2_SEED) as i32,
+            -225_638_395
+        );
         assert_eq!(partition_for_key(&key, 25), 3);
     }
 

@@ -13,7 +13,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::indexmap::IndexMap;
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -77,7 +79,10 @@ impl ProgressStore {
         timeout: std::time::Duration,
     ) -> Result<(Arc<ProgressStore>, SavedProgress), ProgressError> {
         let topic = storage.topic.clone();
-        let wrap = |source| ProgressError::Protocol { topic: topic.clone(), source };
+        let wrap = |source| ProgressError::Protocol {
+            topic: topic.clone(),
+            source,
+        };
         let created = create_topics(
             &client,
             &[NewTopic {
@@ -101,7 +106,10 @@ impl ProgressStore {
                 });
             }
         }
-        let metadata = client.refresh_metadata(Some(std::slice::from_ref(&storage.topic))).await.map_err(wrap)?;
+        let metadata = client
+            .refresh_metadata(Some(std::slice::from_ref(&storage.topic)))
+            .await
+            .map_err(wrap)?;
         let partitions = metadata
             .topics
             .get(&storage.topic)
@@ -144,7 +152,10 @@ impl ProgressStore {
             request_timeout: std::time::Duration::from_millis(self.timeout_ms as u64),
         };
         for key in &keys {
-            let wrap = |source| ProgressError::Protocol { topic: topic.clone(), source };
+            let wrap = |source| ProgressError::Protocol {
+                topic: topic.clone(),
+                source,
+            };
             let start = self.bound(starts.get(key), key.1)?;
             let end = self.bound(ends.get(key), key.1)?;
             let mut offset = start;
@@ -152,7 +163,12 @@ impl ProgressStore {
             while offset < end {
                 let leader = self.client.leader_for(topic, key.1).await.map_err(wrap)?;
                 let req = fetch_request::build(
-                    &[PartitionFetch { topic: topic.clone(), partition: key.1, offset, max_bytes }],
+                    &[PartitionFetch {
+                        topic: topic.clone(),
+                        partition: key.1,
+                        offset,
+                        max_bytes,
+                    }],
                     &settings,
                 );
                 let (_, resp) = self.client.send_to(leader, &req).await.map_err(wrap)?;
@@ -170,7 +186,10 @@ impl ProgressStore {
                     return Err(ProgressError::Topic {
                         topic: topic.clone(),
                         cluster: self.client.cluster_name().to_string(),
-                        message: format!("reading partition {} failed with error code {}", key.1, data.error_code),
+                        message: format!(
+                            "reading partition {} failed with error code {}",
+                            key.1, data.error_code
+                        ),
                     });
                 }
                 let records = data.records.clone().unwrap_or_default();
@@ -194,7 +213,11 @@ impl ProgressStore {
         Ok(saved)
     }
 
-    fn bound(&self, r: Option<&Result<i64, ProtocolError>>, partition: i32) -> Result<i64, ProgressError> {
+    fn bound(
+        &self,
+        r: Option<&Result<i64, ProtocolError>>,
+        partition: i32,
+    ) -> Result<i64, ProgressError> {
         match r {
             Some(Ok(o)) => Ok(*o),
             Some(Err(e)) => Err(ProgressError::Topic {
@@ -219,7 +242,9 @@ impl ProgressStore {
     }
 
     fn apply(&self, saved: &mut SavedProgress, key: Option<&[u8]>, value: Option<&[u8]>) {
-        let Some(key) = key.and_then(parse_source_offset_key) else { return };
+        let Some(key) = key.and_then(parse_source_offset_key) else {
+            return;
+        };
         if key.connector != SOURCE_CONNECTOR || key.cluster != self.source {
             return;
         }
@@ -241,7 +266,10 @@ impl ProgressStore {
             return;
         }
         let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
-        dirty.insert((route.source_topic.clone(), route.partition), next_offset - 1);
+        dirty.insert(
+            (route.source_topic.clone(), route.partition),
+            next_offset - 1,
+        );
     }
 
     /// Writes everything recorded since the last flush; on failure it is kept for the next one.
@@ -265,8 +293,14 @@ impl ProgressStore {
 
     async fn write(&self, entries: &BTreeMap<(String, i32), i64>) -> Result<(), ProgressError> {
         let topic = &self.storage.topic;
-        let wrap = |source| ProgressError::Protocol { topic: topic.clone(), source };
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let wrap = |source| ProgressError::Protocol {
+            topic: topic.clone(),
+            source,
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
         let mut by_partition: BTreeMap<i32, Vec<Record>> = BTreeMap::new();
         for ((t, p), last) in entries {
             let key = source_offset_key(&self.source, t, *p);
@@ -291,25 +325,46 @@ impl ProgressStore {
         let mut by_leader: BTreeMap<i32, Vec<PartitionRecords>> = BTreeMap::new();
         for (partition, records) in by_partition {
             let mut buf = BytesMut::new();
-            RecordBatchEncoder::encode(&mut buf, records.iter(), &RecordEncodeOptions { version: 2, compression: Compression::None })
-                .map_err(|e| ProgressError::Topic {
-                    topic: topic.clone(),
-                    cluster: self.client.cluster_name().to_string(),
-                    message: format!("cannot encode progress records: {e}"),
-                })?;
-            let leader = self.client.leader_for(topic, partition).await.map_err(wrap)?;
-            by_leader.entry(leader).or_default().push(PartitionRecords { topic: topic.clone(), partition, records: buf.freeze() });
+            RecordBatchEncoder::encode(
+                &mut buf,
+                records.iter(),
+                &RecordEncodeOptions {
+                    version: 2,
+                    compression: Compression::None,
+                },
+            )
+            .map_err(|e| ProgressError::Topic {
+                topic: topic.clone(),
+                cluster: self.client.cluster_name().to_string(),
+                message: format!("cannot encode progress records: {e}"),
+            })?;
+            let leader = self
+                .client
+                .leader_for(topic, partition)
+                .await
+                .map_err(wrap)?;
+            by_leader.entry(leader).or_default().push(PartitionRecords {
+                topic: topic.clone(),
+                partition,
+                records: buf.freeze(),
+            });
         }
         for (leader, parts) in by_leader {
             let req = produce_request::build(&parts, -1, self.timeout_ms);
             let (_, resp) = self.client.send_to(leader, &req).await.map_err(wrap)?;
-            if let Some(bad) = produce_request::results(&resp).into_iter().find(|r| r.error_code != 0) {
+            if let Some(bad) = produce_request::results(&resp)
+                .into_iter()
+                .find(|r| r.error_code != 0)
+            {
                 let generation = self.client.metadata().generation;
                 self.client.invalidate_metadata(generation);
                 return Err(ProgressError::Topic {
                     topic: topic.clone(),
                     cluster: self.client.cluster_name().to_string(),
-                    message: format!("writing partition {} failed with error code {}", bad.partition, bad.error_code),
+                    message: format!(
+                        "writing partition {} failed with error code {}",
+                        bad.partition, bad.error_code
+                    ),
                 });
             }
         }

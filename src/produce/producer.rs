@@ -36,6 +36,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const PARKED_RETRY: Duration = Duration::from_secs(30);
 
 type Key = (String, i32);
+/// A Produce request's answer with the leader and the `pending` indices it covered.
+type InFlight = (i32, Vec<usize>, Result<(i16, ProduceResponse), ProtocolError>);
 
 /// Data for one partition on its way to the target.
 struct Pending {
@@ -152,7 +154,11 @@ impl TaskProducer {
             }
         }
         if !self.parked.is_empty() {
-            let parts: Vec<String> = self.parked.values().map(|p| p.pending.route.to_string()).collect();
+            let parts: Vec<String> = self
+                .parked
+                .values()
+                .map(|p| p.pending.route.to_string())
+                .collect();
             warn!(task = self.task, partitions = ?parts, "stopping with parked partitions; they resume from saved progress on restart");
         }
         debug!(task = self.task, "producer stopped");
@@ -167,7 +173,12 @@ impl TaskProducer {
         loop {
             match init_producer_id(&self.client, self.settings.request_timeout).await {
                 Ok(identity) => {
-                    debug!(task = self.task, producer_id = identity.0, epoch = identity.1, "idempotent producer ready");
+                    debug!(
+                        task = self.task,
+                        producer_id = identity.0,
+                        epoch = identity.1,
+                        "idempotent producer ready"
+                    );
                     self.seq.reset(identity);
                     self.backoff.reset();
                     return true;
@@ -199,12 +210,20 @@ impl TaskProducer {
             }
             let entry = by_key.entry(key.clone()).or_insert_with(|| {
                 order.push(key);
-                Pending { route: chunk.route.clone(), chunks: Vec::new(), encoded: None, next_offset: chunk.next_offset }
+                Pending {
+                    route: chunk.route.clone(),
+                    chunks: Vec::new(),
+                    encoded: None,
+                    next_offset: chunk.next_offset,
+                }
             });
             entry.next_offset = chunk.next_offset;
             entry.chunks.push(chunk);
         }
-        order.into_iter().filter_map(|k| by_key.remove(&k)).collect()
+        order
+            .into_iter()
+            .filter_map(|k| by_key.remove(&k))
+            .collect()
     }
 
     /// Rewrites a partition's batches under the current producer identity. Sequences are consumed
@@ -269,7 +288,11 @@ impl TaskProducer {
                 deadline = Some(Instant::now() + SHUTDOWN_GRACE);
             }
             if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-                warn!(task = self.task, partitions = pending.len(), "giving up on in-flight data at shutdown; it is re-copied on restart");
+                warn!(
+                    task = self.task,
+                    partitions = pending.len(),
+                    "giving up on in-flight data at shutdown; it is re-copied on restart"
+                );
                 return;
             }
             tokio::time::sleep(delay).await;
@@ -301,10 +324,13 @@ impl TaskProducer {
                 warn!(task = self.task, error = %e, "target metadata refresh failed");
             }
         }
-        let timeout_ms = i32::try_from(self.settings.request_timeout.as_millis()).unwrap_or(i32::MAX);
-        let mut requests: JoinSet<(i32, Vec<usize>, Result<(i16, ProduceResponse), ProtocolError>)> = JoinSet::new();
+        let timeout_ms =
+            i32::try_from(self.settings.request_timeout.as_millis()).unwrap_or(i32::MAX);
+        let mut requests: JoinSet<InFlight> = JoinSet::new();
         for (leader, indices) in groups {
-            for slice in split_by_bytes(&indices, |i| pending[i].encoded.as_ref().map_or(0, |b| b.len())) {
+            for slice in split_by_bytes(&indices, |i| {
+                pending[i].encoded.as_ref().map_or(0, |b| b.len())
+            }) {
                 let parts: Vec<PartitionRecords> = slice
                     .iter()
                     .map(|&i| PartitionRecords {
@@ -324,7 +350,9 @@ impl TaskProducer {
         let mut verdicts: HashMap<usize, Verdict> = HashMap::new();
         let mut retry = !missing.is_empty();
         while let Some(joined) = requests.join_next().await {
-            let Ok((leader, indices, result)) = joined else { continue };
+            let Ok((leader, indices, result)) = joined else {
+                continue;
+            };
             match result {
                 Ok((_, resp)) => {
                     if resp.throttle_time_ms > 0 {
@@ -333,7 +361,9 @@ impl TaskProducer {
                     let results = request::results(&resp);
                     for i in indices {
                         let p = &pending[i];
-                        let r = results.iter().find(|r| r.topic == p.route.remote_topic && r.partition == p.route.partition);
+                        let r = results.iter().find(|r| {
+                            r.topic == p.route.remote_topic && r.partition == p.route.partition
+                        });
                         let verdict = match r {
                             Some(r) => verdict(r),
                             None => Verdict::Retry,
@@ -375,7 +405,11 @@ impl TaskProducer {
     async fn reset_identity(&mut self, pending: &mut [Pending]) {
         match init_producer_id(&self.client, self.settings.request_timeout).await {
             Ok(identity) => {
-                info!(task = self.task, producer_id = identity.0, "target producer state was reset; continuing under a new producer id");
+                info!(
+                    task = self.task,
+                    producer_id = identity.0,
+                    "target producer state was reset; continuing under a new producer id"
+                );
                 self.seq.reset(identity);
                 for p in pending.iter_mut() {
                     p.encoded = None;
@@ -384,20 +418,33 @@ impl TaskProducer {
                     p.pending.encoded = None;
                 }
             }
-            Err(e) => warn!(task = self.task, error = %e, "cannot get a new producer id from the target"),
+            Err(e) => {
+                warn!(task = self.task, error = %e, "cannot get a new producer id from the target")
+            }
         }
     }
 
     fn park(&mut self, p: Pending, why: String) {
         error!(task = self.task, partition = %p.route, remote = %p.route.remote_topic, error = %why, retry_in = ?PARKED_RETRY, "the target refuses this partition's data; replication of it is paused and will be retried");
         let _ = self.control.send(FetchControl::Pause(p.route.clone()));
-        self.parked.insert(p.key(), Parked { pending: p, retry_at: Instant::now() + PARKED_RETRY });
+        self.parked.insert(
+            p.key(),
+            Parked {
+                pending: p,
+                retry_at: Instant::now() + PARKED_RETRY,
+            },
+        );
     }
 
     /// Tries every parked partition whose retry time came; resumes fetching those that landed.
     async fn retry_parked(&mut self, deadline: Option<Instant>) {
         let now = Instant::now();
-        let due: Vec<Key> = self.parked.iter().filter(|(_, p)| p.retry_at <= now).map(|(k, _)| k.clone()).collect();
+        let due: Vec<Key> = self
+            .parked
+            .iter()
+            .filter(|(_, p)| p.retry_at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         let mut batch = Vec::new();
         for key in due {
             if let Some(p) = self.parked.remove(&key) {
@@ -476,7 +523,12 @@ mod tests {
     use super::*;
 
     fn result(code: i16) -> PartitionResult {
-        PartitionResult { topic: "t".into(), partition: 0, error_code: code, message: None }
+        PartitionResult {
+            topic: "t".into(),
+            partition: 0,
+            error_code: code,
+            message: None,
+        }
     }
 
     #[test]

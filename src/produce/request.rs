@@ -61,11 +61,11 @@ pub fn results(resp: &ProduceResponse) -> Vec<PartitionResult> {
                 topic: t.name.0.to_string(),
                 partition: p.index,
                 error_code: p.error_code,
-                message: p
-                    .error_message
-                    .as_ref()
-                    .map(|m| m.to_string())
-                    .or_else(|| p.record_errors.first().and_then(|r| r.batch_index_error_message.as_ref().map(|m| m.to_string()))),
+                message: p.error_message.as_ref().map(|m| m.to_string()).or_else(|| {
+                    p.record_errors
+                        .first()
+                        .and_then(|r| r.batch_index_error_message.as_ref().map(|m| m.to_string()))
+                }),
             })
         })
         .collect()
@@ -77,7 +77,11 @@ mod tests {
 
     #[test]
     fn groups_by_topic_and_sets_acks() {
-        let p = |t: &str, n| PartitionRecords { topic: t.into(), partition: n, records: Bytes::from_static(b"x") };
+        let p = |t: &str, n| PartitionRecords {
+            topic: t.into(),
+            partition: n,
+            records: Bytes::from_static(b"x"),
+        };
         let req = build(&[p("a", 0), p("a", 1), p("b", 0)], -1, 30_000);
         assert_eq!(req.acks, -1);
         assert_eq!(req.timeout_ms, 30_000);

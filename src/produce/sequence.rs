@@ -17,7 +17,10 @@ pub struct Sequences {
 impl Sequences {
     /// State for a producer with `identity` (id, epoch), or none for a non-idempotent producer.
     pub fn new(identity: Option<(i64, i16)>) -> Self {
-        Sequences { identity, next: HashMap::new() }
+        Sequences {
+            identity,
+            next: HashMap::new(),
+        }
     }
 
     /// A new identity (after InitProducerId): every partition's sequence restarts at 0.
@@ -37,9 +40,17 @@ impl Sequences {
             Some((producer_id, producer_epoch)) => ProducerFields {
                 producer_id,
                 producer_epoch,
-                base_sequence: self.next.get(&(topic.to_string(), partition)).copied().unwrap_or(0),
+                base_sequence: self
+                    .next
+                    .get(&(topic.to_string(), partition))
+                    .copied()
+                    .unwrap_or(0),
             },
-            None => ProducerFields { producer_id: -1, producer_epoch: -1, base_sequence: -1 },
+            None => ProducerFields {
+                producer_id: -1,
+                producer_epoch: -1,
+                base_sequence: -1,
+            },
         }
     }
 
@@ -68,7 +79,14 @@ mod tests {
         assert_eq!(s.fields_for("t", 1).base_sequence, 3);
         assert_eq!(s.fields_for("u", 0).base_sequence, 0);
         s.reset((43, 0));
-        assert_eq!(s.fields_for("t", 0), ProducerFields { producer_id: 43, producer_epoch: 0, base_sequence: 0 });
+        assert_eq!(
+            s.fields_for("t", 0),
+            ProducerFields {
+                producer_id: 43,
+                producer_epoch: 0,
+                base_sequence: 0
+            }
+        );
     }
 
     #[test]

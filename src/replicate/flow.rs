@@ -25,17 +25,29 @@ const RETRY_DISCOVERY: Duration = Duration::from_secs(5);
 /// Runs the flow until `shutdown`, then waits for its tasks to drain and saves progress.
 pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<(), RunError> {
     let name = format!("{}->{}", cfg.source, cfg.target);
-    let fail = |message: String| RunError::Flow { flow: name.clone(), message };
+    let fail = |message: String| RunError::Flow {
+        flow: name.clone(),
+        message,
+    };
 
-    let Some((progress, saved)) = open_progress(&cfg, &shutdown).await.map_err(|e| fail(e.to_string()))? else {
+    let Some((progress, saved)) = open_progress(&cfg, &shutdown)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+    else {
         return Ok(());
     };
     let drained = CancellationToken::new();
     let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
-    let tasks: Vec<Task> = (0..cfg.tasks_max.max(1)).map(|i| Task::spawn(i, &cfg, progress.clone(), shutdown.clone())).collect();
+    let tasks: Vec<Task> = (0..cfg.tasks_max.max(1))
+        .map(|i| Task::spawn(i, &cfg, progress.clone(), shutdown.clone()))
+        .collect();
 
     let source_admin = ClusterClient::new(cfg.source_admin.clone());
-    let sync = TopicSync::new(source_admin.clone(), ClusterClient::new(cfg.target_admin.clone()), cfg.target_admin.request_timeout);
+    let sync = TopicSync::new(
+        source_admin.clone(),
+        ClusterClient::new(cfg.target_admin.clone()),
+        cfg.target_admin.request_timeout,
+    );
     let mut assignment = Assignment::new(cfg.tasks_max.max(1));
     let mut known: HashSet<Route> = HashSet::new();
     loop {
@@ -45,8 +57,23 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
                 if found.incomplete {
                     again = Some(RETRY_DISCOVERY);
                 }
-                let fresh: Vec<Route> = found.routes.into_iter().filter(|r| !known.contains(r)).collect();
-                if !fresh.is_empty() && !assign(&cfg, &source_admin, &saved, fresh, &mut assignment, &mut known, &tasks).await {
+                let fresh: Vec<Route> = found
+                    .routes
+                    .into_iter()
+                    .filter(|r| !known.contains(r))
+                    .collect();
+                if !fresh.is_empty()
+                    && !assign(
+                        &cfg,
+                        &source_admin,
+                        &saved,
+                        fresh,
+                        &mut assignment,
+                        &mut known,
+                        &tasks,
+                    )
+                    .await
+                {
                     again = Some(RETRY_DISCOVERY);
                 }
             }
@@ -85,7 +112,14 @@ async fn open_progress(
     let client = ClusterClient::new(cfg.target_producer.clone());
     let mut backoff = Backoff::new(cfg.target_producer.retry_backoff, Duration::from_secs(10));
     loop {
-        match ProgressStore::open(client.clone(), cfg.offset_storage.clone(), &cfg.source, cfg.target_producer.request_timeout).await {
+        match ProgressStore::open(
+            client.clone(),
+            cfg.offset_storage.clone(),
+            &cfg.source,
+            cfg.target_producer.request_timeout,
+        )
+        .await
+        {
             Ok(opened) => return Ok(Some(opened)),
             Err(e @ ProgressError::Topic { .. }) => return Err(e),
             Err(e) => {
@@ -120,7 +154,11 @@ async fn assign(
         StartAt::Earliest => OffsetSpec::Earliest,
         StartAt::Latest => OffsetSpec::Latest,
     };
-    let listed = if unsaved.is_empty() { Default::default() } else { list_offsets(source, &unsaved, spec).await };
+    let listed = if unsaved.is_empty() {
+        Default::default()
+    } else {
+        list_offsets(source, &unsaved, spec).await
+    };
     let mut complete = true;
     let mut startable: Vec<(Route, i64)> = Vec::new();
     for route in fresh {
@@ -143,14 +181,25 @@ async fn assign(
     }
     let routes: BTreeMap<TopicPartition, (Route, i64)> = startable
         .into_iter()
-        .map(|(r, o)| (TopicPartition { topic: r.source_topic.clone(), partition: r.partition }, (r, o)))
+        .map(|(r, o)| {
+            (
+                TopicPartition {
+                    topic: r.source_topic.clone(),
+                    partition: r.partition,
+                },
+                (r, o),
+            )
+        })
         .collect();
-    let placements = assignment.add(routes.keys().cloned().collect());
+    let placements = assignment.add(routes.keys().cloned());
     let mut per_task: BTreeMap<usize, Vec<(Arc<Route>, i64)>> = BTreeMap::new();
     for (task, tp) in placements {
         if let Some((route, offset)) = routes.get(&tp) {
             known.insert(route.clone());
-            per_task.entry(task).or_default().push((Arc::new(route.clone()), *offset));
+            per_task
+                .entry(task)
+                .or_default()
+                .push((Arc::new(route.clone()), *offset));
         }
     }
     for (task, parts) in per_task {

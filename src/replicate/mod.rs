@@ -35,7 +35,10 @@ pub async fn run(flows: Vec<FlowConfig>, shutdown: CancellationToken) -> Result<
     for h in handles {
         let result = match h.await {
             Ok(r) => r,
-            Err(e) => Err(RunError::Flow { flow: "?".into(), message: format!("flow task ended abnormally: {e}") }),
+            Err(e) => Err(RunError::Flow {
+                flow: "?".into(),
+                message: format!("flow task ended abnormally: {e}"),
+            }),
         };
         if let Err(e) = result {
             error!(error = %e, "flow stopped");

@@ -28,7 +28,12 @@ pub struct Task {
 
 impl Task {
     /// Starts task `index` of `cfg`'s flow.
-    pub fn spawn(index: usize, cfg: &FlowConfig, progress: Arc<ProgressStore>, shutdown: CancellationToken) -> Task {
+    pub fn spawn(
+        index: usize,
+        cfg: &FlowConfig,
+        progress: Arc<ProgressStore>,
+        shutdown: CancellationToken,
+    ) -> Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (round_tx, round_rx) = mpsc::channel(ROUND_QUEUE);
         let mut consumer = cfg.source_consumer.clone();
@@ -55,7 +60,10 @@ impl Task {
         let join = tokio::spawn(async move {
             tokio::join!(fetcher.run(shutdown.clone()), producer.run(shutdown));
         });
-        Task { control: control_tx, join }
+        Task {
+            control: control_tx,
+            join,
+        }
     }
 
     /// Waits for the task to finish after shutdown.

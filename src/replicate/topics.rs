@@ -10,7 +10,9 @@ use tracing::{error, info, warn};
 
 use crate::config::FlowConfig;
 use crate::fetch::Route;
-use crate::protocol::admin::{create_partitions, create_topics, describe_topic_configs, ConfigEntry, NewTopic};
+use crate::protocol::admin::{
+    create_partitions, create_topics, describe_topic_configs, ConfigEntry, NewTopic,
+};
 use crate::protocol::{ClusterClient, ProtocolError};
 
 /// `DescribeConfigs` config sources MM2 does not copy: broker static config and defaults.
@@ -36,7 +38,11 @@ pub struct TopicSync {
 impl TopicSync {
     /// Uses `source` and `target` admin clients.
     pub fn new(source: ClusterClient, target: ClusterClient, timeout: Duration) -> Self {
-        TopicSync { source, target, timeout }
+        TopicSync {
+            source,
+            target,
+            timeout,
+        }
     }
 
     /// One pass: list source topics, select, create or grow remote topics, return the routes.
@@ -47,14 +53,18 @@ impl TopicSync {
             if topic.is_internal || topic.error.is_some() || topic.partitions.is_empty() {
                 continue;
             }
-            if !cfg.policy.should_replicate_topic(&cfg.topics, name, &cfg.target) {
+            if !cfg.should_replicate_topic(name) {
                 continue;
             }
-            let remote = cfg.policy.format_remote_topic(&cfg.source, name);
+            let remote = cfg.remote_topic(name);
             selected.insert(name.clone(), (remote, topic.partitions.len() as i32));
         }
         let remotes: Vec<String> = selected.values().map(|(r, _)| r.clone()).collect();
-        let target = if remotes.is_empty() { None } else { Some(self.target.refresh_metadata(Some(&remotes)).await?) };
+        let target = if remotes.is_empty() {
+            None
+        } else {
+            Some(self.target.refresh_metadata(Some(&remotes)).await?)
+        };
         let remote_count = |name: &str| -> i32 {
             target
                 .as_ref()
@@ -64,7 +74,11 @@ impl TopicSync {
         };
 
         let mut out = Discovered::default();
-        let missing: Vec<String> = selected.iter().filter(|(_, (r, _))| remote_count(r) == 0).map(|(s, _)| s.clone()).collect();
+        let missing: Vec<String> = selected
+            .iter()
+            .filter(|(_, (r, _))| remote_count(r) == 0)
+            .map(|(s, _)| s.clone())
+            .collect();
         let created = self.create_missing(cfg, &missing, &selected).await;
         for (name, (remote, partitions)) in &selected {
             let mut ready = remote_count(remote);
@@ -90,7 +104,11 @@ impl TopicSync {
                 }
             }
             for partition in 0..ready.min(*partitions) {
-                out.routes.push(Route { source_topic: name.clone(), remote_topic: remote.clone(), partition });
+                out.routes.push(Route {
+                    source_topic: name.clone(),
+                    remote_topic: remote.clone(),
+                    partition,
+                });
             }
         }
         Ok(out)
@@ -111,7 +129,9 @@ impl TopicSync {
         let mut new_topics = Vec::new();
         let mut source_of: HashMap<String, String> = HashMap::new();
         for name in missing {
-            let Some((remote, partitions)) = selected.get(name) else { continue };
+            let Some((remote, partitions)) = selected.get(name) else {
+                continue;
+            };
             let entries = match configs.get(name) {
                 Some(Ok(entries)) => copied_configs(cfg, entries),
                 Some(Err(e)) => {
@@ -148,7 +168,7 @@ pub fn copied_configs(cfg: &FlowConfig, entries: &[ConfigEntry]) -> Vec<(String,
         .iter()
         .filter(|e| !e.read_only && !e.sensitive)
         .filter(|e| e.source != STATIC_BROKER_CONFIG && e.source != DEFAULT_CONFIG && !e.is_default)
-        .filter(|e| !cfg.config_properties_exclude.matches(&e.name))
+        .filter(|e| cfg.config_properties_exclude.matches(&e.name))
         .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
         .collect()
 }
