@@ -315,7 +315,10 @@ impl ProgressStore {
                 producer_epoch: -1,
                 timestamp_type: TimestampType::Creation,
                 offset: records.len() as i64,
-                sequence: -1,
+                // kafka-protocol starts a new batch whenever sequences do not follow on; consecutive
+                // numbers keep each partition's records in ONE batch (brokers accept one batch per
+                // partition per request). The producer id stays -1, so brokers ignore them.
+                sequence: records.len() as i32,
                 timestamp: now,
                 key: Some(Bytes::from(key)),
                 value: Some(Bytes::from(source_offset_value(*last))),

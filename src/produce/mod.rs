@@ -3,5 +3,6 @@
 //! retries that cannot duplicate; progress is recorded only for what the target acknowledged.
 
 pub mod producer;
+pub mod queue;
 pub mod request;
 pub mod sequence;

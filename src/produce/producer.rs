@@ -1,14 +1,15 @@
-//! The produce loop of one task. It takes fetched rounds in order, rewrites each batch's producer
-//! fields (and CRC) for strait's idempotent producer on the target, sends one Produce request per
-//! target leader covering every partition with data, and records progress only for partitions the
-//! target acknowledged. A partition whose data the target refuses for a non-retriable reason is
-//! parked (its fetching paused, the error logged) and retried slowly, never skipped.
+//! The produce loop of one task. Fetched rounds are rewritten batch by batch into per-partition
+//! queues ([`PartitionQueue`]); requests ("waves") carrying the next batch of every partition a
+//! target leader holds are pipelined, up to [`MAX_IN_FLIGHT`] per leader; progress is recorded only
+//! when a partition's acknowledged prefix passes a chunk's end. Failures are settled per partition
+//! once its in-flight batches have answered: retried with the same sequences (the broker drops
+//! duplicates), retried under a new producer id when the target lost ours, or parked (fetching
+//! paused, error logged, retried every 30 s) when the target refuses the data. Never skipped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::ProduceResponse;
 use kafka_protocol::ResponseError;
 use tokio::sync::mpsc;
@@ -17,55 +18,38 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::request::{self, PartitionRecords, PartitionResult};
 use super::sequence::Sequences;
 use crate::config::ProduceSettings;
-use crate::fetch::{Chunk, FetchControl, FetchedRound, Route};
+use crate::fetch::{FetchControl, FetchedRound};
 use crate::offsets::progress::ProgressStore;
 use crate::protocol::admin::init_producer_id;
 use crate::protocol::{Backoff, ClusterClient, ProtocolError};
-use crate::records::{rewrite_for_target, RecordsError};
 
 /// Upper bound of record bytes in one Produce request (brokers accept 100 MiB by default).
 const MAX_REQUEST_BYTES: usize = 16 << 20;
-/// Upper bound of fetched bytes coalesced into one delivery.
-const MAX_DELIVERY_BYTES: usize = 64 << 20;
-/// How long in-flight data may take to land after a shutdown signal.
+/// Bytes a task holds queued for the target before it stops taking fetched rounds.
+const MAX_QUEUED_BYTES: usize = 64 << 20;
+/// How long queued data may take to land after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How often a parked partition is retried.
 const PARKED_RETRY: Duration = Duration::from_secs(30);
 
 type Key = (String, i32);
-/// A Produce request's answer with the leader and the `pending` indices it covered.
-type InFlight = (i32, Vec<usize>, Result<(i16, ProduceResponse), ProtocolError>);
 
-/// Data for one partition on its way to the target.
-struct Pending {
-    route: Arc<Route>,
-    chunks: Vec<Chunk>,
-    /// The rewritten bytes under the current producer identity; None until encoded (again).
-    encoded: Option<Bytes>,
-    next_offset: i64,
+/// A finished Produce request: its leader, the (partition, entry id) pairs it carried, the answer.
+struct Wave {
+    leader: i32,
+    sent: Vec<(Key, u64)>,
+    result: Result<(i16, ProduceResponse), ProtocolError>,
 }
 
-impl Pending {
-    fn key(&self) -> Key {
-        (self.route.remote_topic.clone(), self.route.partition)
-    }
-}
-
-/// A partition the target refused non-retriably, held with its data until the target accepts it.
-struct Parked {
-    pending: Pending,
-    retry_at: Instant,
-}
-
-/// How a partition's produce result is handled.
+/// How one partition's result in a Produce answer is handled.
+#[derive(Debug)]
 enum Verdict {
     Done,
-    Retry,
-    ResetProducer,
-    Park(String),
+    Fail(Failure),
 }
 
 /// One task's produce side.
@@ -78,7 +62,20 @@ pub struct TaskProducer {
     control: mpsc::UnboundedSender<FetchControl>,
     progress: Arc<ProgressStore>,
     seq: Sequences,
-    parked: BTreeMap<Key, Parked>,
+    queues: BTreeMap<Key, PartitionQueue>,
+    next_id: u64,
+    waves: JoinSet<Wave>,
+    waves_per_leader: HashMap<i32, usize>,
+    /// Partitions waiting out a retry backoff, with when to resume.
+    retry_at: HashMap<Key, Instant>,
+    /// Partitions the target refuses, with when to try again.
+    parked: HashMap<Key, Instant>,
+    /// Parked partitions being tried again; a success resumes their fetching.
+    recovering: HashSet<Key>,
+    /// Partitions stopped for good because the source handed over a batch that cannot be forwarded.
+    halted: HashSet<Key>,
+    /// A new producer id is needed once nothing is in flight.
+    resetting: bool,
 }
 
 impl TaskProducer {
@@ -101,67 +98,103 @@ impl TaskProducer {
             control,
             progress,
             seq: Sequences::new(None),
-            parked: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            next_id: 0,
+            waves: JoinSet::new(),
+            waves_per_leader: HashMap::new(),
+            retry_at: HashMap::new(),
+            parked: HashMap::new(),
+            recovering: HashSet::new(),
+            halted: HashSet::new(),
+            resetting: false,
         }
     }
 
-    /// Runs until the fetch side is gone, or after `shutdown` once the rounds already fetched are
-    /// delivered (or the grace period ran out).
+    /// Runs until the fetch side is gone or `shutdown` fires, and then until what was already
+    /// fetched is on the target (or the grace period ran out).
     pub async fn run(mut self, shutdown: CancellationToken) {
         if !self.init_identity(&shutdown).await {
             return;
         }
         let mut deadline: Option<Instant> = None;
+        let mut rounds_open = true;
         loop {
-            let next_parked = self.parked.values().map(|p| p.retry_at).min();
-            let first = if deadline.is_some() {
+            while self.queued_bytes() < MAX_QUEUED_BYTES {
                 match self.rounds.try_recv() {
-                    Ok(r) => r,
-                    Err(_) => break,
-                }
-            } else {
-                tokio::select! {
-                    biased;
-                    r = self.rounds.recv() => match r { Some(r) => r, None => break },
-                    _ = shutdown.cancelled() => {
-                        deadline = Some(Instant::now() + SHUTDOWN_GRACE);
-                        continue;
+                    Ok(round) => self.intake(round),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        rounds_open = false;
+                        break;
                     }
-                    _ = sleep_until(next_parked), if next_parked.is_some() => {
-                        self.retry_parked(deadline).await;
-                        continue;
-                    }
-                }
-            };
-            let mut rounds = vec![first];
-            let mut bytes = round_bytes(&rounds[0]);
-            if !self.settings.linger.is_zero() && deadline.is_none() {
-                tokio::time::sleep(self.settings.linger).await;
-            }
-            while bytes < MAX_DELIVERY_BYTES {
-                match self.rounds.try_recv() {
-                    Ok(r) => {
-                        bytes += round_bytes(&r);
-                        rounds.push(r);
-                    }
-                    Err(_) => break,
                 }
             }
-            let pending = self.merge(rounds);
-            self.deliver(pending, deadline).await;
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if !rounds_open && deadline.is_none() {
+                deadline = Some(Instant::now() + SHUTDOWN_GRACE);
+            }
+            self.settle().await;
+            self.send_waves().await;
+            if deadline.is_some()
+                && self.waves.is_empty()
+                && !rounds_open
+                && !self.has_sendable_work()
+            {
                 break;
             }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                warn!(
+                    task = self.task,
+                    "shutdown grace period over; data not yet acknowledged is re-copied on restart"
+                );
+                break;
+            }
+            let timer = [
+                deadline,
+                self.retry_at.values().min().copied(),
+                self.parked.values().min().copied(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let want_rounds = rounds_open && self.queued_bytes() < MAX_QUEUED_BYTES;
+            tokio::select! {
+                Some(joined) = self.waves.join_next(), if !self.waves.is_empty() => {
+                    if let Ok(wave) = joined {
+                        self.handle(wave);
+                    }
+                }
+                round = self.rounds.recv(), if want_rounds => match round {
+                    Some(r) => self.intake(r),
+                    None => rounds_open = false,
+                },
+                _ = shutdown.cancelled(), if deadline.is_none() => {
+                    deadline = Some(Instant::now() + SHUTDOWN_GRACE);
+                }
+                _ = sleep_until(timer), if timer.is_some() => {}
+            }
         }
-        if !self.parked.is_empty() {
-            let parts: Vec<String> = self
+        self.waves.abort_all();
+        if !self.parked.is_empty() || !self.halted.is_empty() {
+            let stuck: Vec<String> = self
                 .parked
-                .values()
-                .map(|p| p.pending.route.to_string())
+                .keys()
+                .chain(self.halted.iter())
+                .map(|(t, p)| format!("{t}-{p}"))
                 .collect();
-            warn!(task = self.task, partitions = ?parts, "stopping with parked partitions; they resume from saved progress on restart");
+            warn!(task = self.task, partitions = ?stuck, "stopping with partitions that were not replicating; they resume from saved progress on restart");
         }
         debug!(task = self.task, "producer stopped");
+    }
+
+    fn queued_bytes(&self) -> usize {
+        self.queues.values().map(|q| q.bytes).sum()
+    }
+
+    /// Whether anything queued can still go out (parked and halted partitions excluded).
+    fn has_sendable_work(&self) -> bool {
+        self.queues.iter().any(|(k, q)| {
+            !q.entries.is_empty() && !self.parked.contains_key(k) && !self.halted.contains(k)
+        })
     }
 
     /// Gets a producer id from the target (idempotent mode), retrying until it works or shutdown.
@@ -195,126 +228,147 @@ impl TaskProducer {
         }
     }
 
-    /// Merges rounds into one pending entry per partition, keeping each partition's order; data
-    /// for a parked partition joins its parked queue instead.
-    fn merge(&mut self, rounds: Vec<FetchedRound>) -> Vec<Pending> {
-        let mut order: Vec<Key> = Vec::new();
-        let mut by_key: HashMap<Key, Pending> = HashMap::new();
-        for chunk in rounds.into_iter().flat_map(|r| r.chunks) {
+    /// Queues a fetched round, batch by batch, under the current producer identity.
+    fn intake(&mut self, round: FetchedRound) {
+        for chunk in round.chunks {
             let key = (chunk.route.remote_topic.clone(), chunk.route.partition);
-            if let Some(parked) = self.parked.get_mut(&key) {
-                parked.pending.next_offset = chunk.next_offset;
-                parked.pending.encoded = None;
-                parked.pending.chunks.push(chunk);
+            if self.halted.contains(&key) {
                 continue;
             }
-            let entry = by_key.entry(key.clone()).or_insert_with(|| {
-                order.push(key);
-                Pending {
-                    route: chunk.route.clone(),
-                    chunks: Vec::new(),
-                    encoded: None,
-                    next_offset: chunk.next_offset,
+            let route = chunk.route.clone();
+            let queue = self
+                .queues
+                .entry(key.clone())
+                .or_insert_with(|| PartitionQueue::new(route.clone()));
+            match queue.push(
+                chunk.batches,
+                chunk.next_offset,
+                &mut self.seq,
+                &mut self.next_id,
+            ) {
+                Ok(Some(mark)) => self.progress.record(&route, mark),
+                Ok(None) => {}
+                Err(e) => {
+                    error!(task = self.task, partition = %route, error = %e, "a source batch cannot be forwarded; this partition stops here (data before it is still delivered) until strait is restarted");
+                    let _ = self.control.send(FetchControl::Pause(route));
+                    self.halted.insert(key);
                 }
-            });
-            entry.next_offset = chunk.next_offset;
-            entry.chunks.push(chunk);
-        }
-        order
-            .into_iter()
-            .filter_map(|k| by_key.remove(&k))
-            .collect()
-    }
-
-    /// Rewrites a partition's batches under the current producer identity. Sequences are consumed
-    /// here, once per encoding.
-    fn encode(&mut self, p: &mut Pending) -> Result<(), RecordsError> {
-        if p.encoded.is_some() {
-            return Ok(());
-        }
-        let mut out = BytesMut::new();
-        let (topic, partition) = p.key();
-        for batch in p.chunks.iter().flat_map(|c| c.batches.iter()) {
-            let fields = self.seq.fields_for(&topic, partition);
-            if let Some(written) = rewrite_for_target(batch, fields, &mut out)? {
-                if written.renumbered {
-                    debug!(partition = %p.route, offset = batch.header.base_offset, "renumbered a compacted batch");
-                }
-                self.seq.advance(&topic, partition, written.records);
             }
         }
-        p.encoded = Some(out.freeze());
-        Ok(())
     }
 
-    /// Delivers `pending` until every partition is acknowledged or parked.
-    async fn deliver(&mut self, mut pending: Vec<Pending>, mut deadline: Option<Instant>) {
-        let mut attempt: u32 = 0;
-        loop {
-            let mut ready = Vec::with_capacity(pending.len());
-            for mut p in pending.drain(..) {
-                match self.encode(&mut p) {
-                    Ok(()) if p.encoded.as_ref().is_some_and(|b| b.is_empty()) => {
-                        // Only markers or empty batches: nothing to send, the position still moves.
-                        self.progress.record(&p.route, p.next_offset);
+    /// Decides what to do about partitions whose failures are complete (nothing of theirs in
+    /// flight), resumes partitions whose wait is over, and takes a new producer id when needed.
+    async fn settle(&mut self) {
+        let now = Instant::now();
+        let mut stale = false;
+        let keys: Vec<Key> = self.queues.keys().cloned().collect();
+        for key in keys {
+            let Some(queue) = self.queues.get_mut(&key) else {
+                continue;
+            };
+            if queue.failure == Failure::None || queue.in_flight() {
+                continue;
+            }
+            match queue.failure.clone() {
+                Failure::None => {}
+                Failure::Retry => {
+                    let at = *self.retry_at.entry(key.clone()).or_insert_with(|| {
+                        stale = true;
+                        now + self.backoff.next()
+                    });
+                    if at <= now {
+                        self.retry_at.remove(&key);
+                        queue.resume();
                     }
-                    Ok(()) => ready.push(p),
-                    Err(e) => self.park(p, format!("cannot forward a source batch: {e}")),
+                }
+                Failure::Sequence => self.resetting = true,
+                Failure::Refused(why) => {
+                    if let Some(at) = self.parked.get(&key).copied() {
+                        if at <= now {
+                            self.parked.remove(&key);
+                            self.recovering.insert(key.clone());
+                            queue.resume();
+                        }
+                    } else {
+                        error!(task = self.task, partition = %queue.route, remote = %queue.route.remote_topic, error = %why, retry_in = ?PARKED_RETRY, "the target refuses this partition's data; its replication is paused and retried");
+                        let _ = self.control.send(FetchControl::Pause(queue.route.clone()));
+                        self.parked.insert(key.clone(), now + PARKED_RETRY);
+                    }
                 }
             }
-            pending = ready;
-            if pending.is_empty() {
-                self.backoff.reset();
-                return;
-            }
-            let (retry, reset) = self.send_all(&mut pending).await;
-            if pending.is_empty() {
-                self.backoff.reset();
-                return;
-            }
-            if reset {
-                self.reset_identity(&mut pending).await;
-            }
-            if retry {
-                let generation = self.client.metadata().generation;
-                self.client.invalidate_metadata(generation);
-            }
-            attempt += 1;
-            let delay = self.backoff.next();
-            if attempt % 10 == 0 {
-                warn!(task = self.task, partitions = pending.len(), attempt, retry_in = ?delay, "target still not accepting data; retrying");
-            }
-            if deadline.is_none() && self.rounds.is_closed() {
-                deadline = Some(Instant::now() + SHUTDOWN_GRACE);
-            }
-            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-                warn!(
-                    task = self.task,
-                    partitions = pending.len(),
-                    "giving up on in-flight data at shutdown; it is re-copied on restart"
-                );
-                return;
-            }
-            tokio::time::sleep(delay).await;
+        }
+        if stale {
+            let generation = self.client.metadata().generation;
+            self.client.invalidate_metadata(generation);
+        }
+        if self.resetting && self.waves.is_empty() {
+            self.reset_identity().await;
         }
     }
 
-    /// Sends every pending partition once, grouped by target leader; removes what was
-    /// acknowledged (recording progress) or parked. Returns (metadata stale, producer reset needed).
-    async fn send_all(&mut self, pending: &mut Vec<Pending>) -> (bool, bool) {
+    /// Takes a new producer id after the target lost or fenced ours; everything not yet
+    /// acknowledged is re-encoded under it.
+    async fn reset_identity(&mut self) {
+        match init_producer_id(&self.client, self.settings.request_timeout).await {
+            Ok(identity) => {
+                info!(
+                    task = self.task,
+                    producer_id = identity.0,
+                    "the target lost this producer's state; continuing under a new producer id"
+                );
+                self.seq.reset(identity);
+                let keys: Vec<Key> = self.queues.keys().cloned().collect();
+                for key in keys {
+                    let Some(queue) = self.queues.get_mut(&key) else {
+                        continue;
+                    };
+                    if let Err(e) = queue.reencode(&mut self.seq) {
+                        error!(task = self.task, partition = %queue.route, error = %e, "cannot re-encode queued data");
+                        self.halted.insert(key);
+                    }
+                }
+                self.retry_at.clear();
+                self.resetting = false;
+            }
+            Err(e) => {
+                warn!(task = self.task, error = %e, "cannot get a new producer id from the target; retrying")
+            }
+        }
+    }
+
+    /// Sends one request to every target leader that has room and partitions with a batch ready.
+    async fn send_waves(&mut self) {
+        if self.resetting {
+            return;
+        }
+        let limit = if self.seq.is_idempotent() {
+            MAX_IN_FLIGHT
+        } else {
+            1
+        };
         let metadata = self.client.metadata();
-        let mut groups: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        let mut by_leader: BTreeMap<i32, Vec<Key>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
-        for (i, p) in pending.iter().enumerate() {
-            let leader = metadata
+        for (key, queue) in &self.queues {
+            if queue.failure != Failure::None
+                || self.halted.contains(key)
+                || !queue
+                    .entries
+                    .iter()
+                    .any(|e| e.state == super::queue::EntryState::Unsent)
+            {
+                continue;
+            }
+            match metadata
                 .topics
-                .get(&p.route.remote_topic)
-                .and_then(|t| t.partitions.get(&p.route.partition))
-                .map(|m| m.leader)
-                .filter(|l| *l >= 0);
-            match leader {
-                Some(l) => groups.entry(l).or_default().push(i),
-                None => missing.push(p.route.remote_topic.clone()),
+                .get(&key.0)
+                .and_then(|t| t.partitions.get(&key.1))
+                .map(|p| p.leader)
+                .filter(|l| *l >= 0)
+            {
+                Some(l) => by_leader.entry(l).or_default().push(key.clone()),
+                None => missing.push(key.0.clone()),
             }
         }
         if !missing.is_empty() {
@@ -326,138 +380,110 @@ impl TaskProducer {
         }
         let timeout_ms =
             i32::try_from(self.settings.request_timeout.as_millis()).unwrap_or(i32::MAX);
-        let mut requests: JoinSet<InFlight> = JoinSet::new();
-        for (leader, indices) in groups {
-            for slice in split_by_bytes(&indices, |i| {
-                pending[i].encoded.as_ref().map_or(0, |b| b.len())
-            }) {
-                let parts: Vec<PartitionRecords> = slice
-                    .iter()
-                    .map(|&i| PartitionRecords {
-                        topic: pending[i].route.remote_topic.clone(),
-                        partition: pending[i].route.partition,
-                        records: pending[i].encoded.clone().unwrap_or_default(),
-                    })
-                    .collect();
+        for (leader, keys) in by_leader {
+            while self.waves_per_leader.get(&leader).copied().unwrap_or(0) < limit {
+                let mut parts = Vec::new();
+                let mut sent = Vec::new();
+                let mut bytes = 0usize;
+                for key in &keys {
+                    let Some(queue) = self.queues.get_mut(key) else {
+                        continue;
+                    };
+                    let route = queue.route.clone();
+                    let Some(entry) = queue.next_to_send() else {
+                        continue;
+                    };
+                    if !parts.is_empty() && bytes + entry.bytes.len() > MAX_REQUEST_BYTES {
+                        break;
+                    }
+                    entry.state = super::queue::EntryState::InFlight;
+                    bytes += entry.bytes.len();
+                    sent.push((key.clone(), entry.id));
+                    parts.push(PartitionRecords {
+                        topic: route.remote_topic.clone(),
+                        partition: route.partition,
+                        records: entry.bytes.clone(),
+                    });
+                }
+                if parts.is_empty() {
+                    break;
+                }
+                *self.waves_per_leader.entry(leader).or_insert(0) += 1;
                 let req = request::build(&parts, self.settings.acks, timeout_ms);
-                let client = self.client.clone();
-                requests.spawn(async move {
-                    let r = client.send_to(leader, &req).await;
-                    (leader, slice, r)
-                });
-            }
-        }
-        let mut verdicts: HashMap<usize, Verdict> = HashMap::new();
-        let mut retry = !missing.is_empty();
-        while let Some(joined) = requests.join_next().await {
-            let Ok((leader, indices, result)) = joined else {
-                continue;
-            };
-            match result {
-                Ok((_, resp)) => {
-                    if resp.throttle_time_ms > 0 {
-                        self.client.throttle(leader, resp.throttle_time_ms);
-                    }
-                    let results = request::results(&resp);
-                    for i in indices {
-                        let p = &pending[i];
-                        let r = results.iter().find(|r| {
-                            r.topic == p.route.remote_topic && r.partition == p.route.partition
+                // The write happens here, in wave order, so a partition's batches reach the broker
+                // in sequence order; only the wait for the answer runs concurrently.
+                match self.client.start_to(leader, &req).await {
+                    Ok(pending) => {
+                        self.waves.spawn(async move {
+                            let result = pending.response().await;
+                            Wave {
+                                leader,
+                                sent,
+                                result,
+                            }
                         });
-                        let verdict = match r {
-                            Some(r) => verdict(r),
-                            None => Verdict::Retry,
-                        };
-                        if matches!(verdict, Verdict::Retry) {
-                            retry = true;
-                        }
-                        verdicts.insert(i, verdict);
                     }
-                }
-                Err(e) => {
-                    retry = true;
-                    debug!(task = self.task, leader, error = %e, "produce request failed");
-                    if !e.is_retriable() {
-                        warn!(task = self.task, leader, error = %e, "produce request failed");
+                    Err(e) => {
+                        self.waves.spawn(async move {
+                            Wave {
+                                leader,
+                                sent,
+                                result: Err(e),
+                            }
+                        });
+                        break;
                     }
                 }
             }
         }
-        let mut reset = false;
-        let mut keep = Vec::with_capacity(pending.len());
-        for (i, p) in pending.drain(..).enumerate() {
-            match verdicts.remove(&i) {
-                Some(Verdict::Done) => self.progress.record(&p.route, p.next_offset),
-                Some(Verdict::Park(why)) => self.park(p, why),
-                Some(Verdict::ResetProducer) => {
-                    reset = true;
-                    keep.push(p);
-                }
-                Some(Verdict::Retry) | None => keep.push(p),
-            }
-        }
-        *pending = keep;
-        (retry, reset)
     }
 
-    /// Takes a new producer id after the target lost or fenced ours; everything not yet
-    /// acknowledged is re-encoded under it.
-    async fn reset_identity(&mut self, pending: &mut [Pending]) {
-        match init_producer_id(&self.client, self.settings.request_timeout).await {
-            Ok(identity) => {
-                info!(
-                    task = self.task,
-                    producer_id = identity.0,
-                    "target producer state was reset; continuing under a new producer id"
-                );
-                self.seq.reset(identity);
-                for p in pending.iter_mut() {
-                    p.encoded = None;
+    /// Applies one answered request.
+    fn handle(&mut self, wave: Wave) {
+        if let Some(n) = self.waves_per_leader.get_mut(&wave.leader) {
+            *n = n.saturating_sub(1);
+        }
+        let results = match wave.result {
+            Ok((_, resp)) => {
+                if resp.throttle_time_ms > 0 {
+                    self.client.throttle(wave.leader, resp.throttle_time_ms);
                 }
-                for p in self.parked.values_mut() {
-                    p.pending.encoded = None;
-                }
+                request::results(&resp)
             }
             Err(e) => {
-                warn!(task = self.task, error = %e, "cannot get a new producer id from the target")
+                if e.is_retriable() {
+                    debug!(task = self.task, leader = wave.leader, error = %e, "produce request failed; retrying");
+                } else {
+                    warn!(task = self.task, leader = wave.leader, error = %e, "produce request failed; retrying");
+                }
+                for (key, id) in wave.sent {
+                    if let Some(q) = self.queues.get_mut(&key) {
+                        q.fail(id, Failure::Retry);
+                    }
+                }
+                return;
             }
-        }
-    }
-
-    fn park(&mut self, p: Pending, why: String) {
-        error!(task = self.task, partition = %p.route, remote = %p.route.remote_topic, error = %why, retry_in = ?PARKED_RETRY, "the target refuses this partition's data; replication of it is paused and will be retried");
-        let _ = self.control.send(FetchControl::Pause(p.route.clone()));
-        self.parked.insert(
-            p.key(),
-            Parked {
-                pending: p,
-                retry_at: Instant::now() + PARKED_RETRY,
-            },
-        );
-    }
-
-    /// Tries every parked partition whose retry time came; resumes fetching those that landed.
-    async fn retry_parked(&mut self, deadline: Option<Instant>) {
-        let now = Instant::now();
-        let due: Vec<Key> = self
-            .parked
-            .iter()
-            .filter(|(_, p)| p.retry_at <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        let mut batch = Vec::new();
-        for key in due {
-            if let Some(p) = self.parked.remove(&key) {
-                batch.push(p.pending);
-            }
-        }
-        let routes: Vec<Arc<Route>> = batch.iter().map(|p| p.route.clone()).collect();
-        self.deliver(batch, deadline).await;
-        for route in routes {
-            let key = (route.remote_topic.clone(), route.partition);
-            if !self.parked.contains_key(&key) {
-                info!(task = self.task, partition = %route, "the target accepts this partition's data again; resuming");
-                let _ = self.control.send(FetchControl::Resume(route));
+        };
+        for (key, id) in wave.sent {
+            let Some(queue) = self.queues.get_mut(&key) else {
+                continue;
+            };
+            let result = results
+                .iter()
+                .find(|r| r.topic == key.0 && r.partition == key.1);
+            match result.map(verdict) {
+                Some(Verdict::Done) => {
+                    if let Some(mark) = queue.ack(id) {
+                        self.progress.record(&queue.route, mark);
+                    }
+                    self.backoff.reset();
+                    if self.recovering.remove(&key) {
+                        info!(task = self.task, partition = %queue.route, "the target accepts this partition's data again; resuming");
+                        let _ = self.control.send(FetchControl::Resume(queue.route.clone()));
+                    }
+                }
+                Some(Verdict::Fail(f)) => queue.fail(id, f),
+                None => queue.fail(id, Failure::Retry),
             }
         }
     }
@@ -476,39 +502,17 @@ fn verdict(r: &PartitionResult) -> Verdict {
             | ResponseError::UnknownProducerId
             | ResponseError::InvalidProducerEpoch
             | ResponseError::ProducerFenced,
-        ) => Verdict::ResetProducer,
-        Some(e) if e.is_retriable() => Verdict::Retry,
-        Some(e) => Verdict::Park(match &r.message {
+        ) => Verdict::Fail(Failure::Sequence),
+        Some(e) if e.is_retriable() => Verdict::Fail(Failure::Retry),
+        Some(e) => Verdict::Fail(Failure::Refused(match &r.message {
             Some(m) => format!("{e:?}: {m}"),
             None => format!("{e:?}"),
-        }),
-        None => Verdict::Park(format!("unknown error code {}", r.error_code)),
+        })),
+        None => Verdict::Fail(Failure::Refused(format!(
+            "unknown error code {}",
+            r.error_code
+        ))),
     }
-}
-
-/// Splits `indices` into groups whose summed size stays under [`MAX_REQUEST_BYTES`] (a single
-/// oversized entry gets a group of its own).
-fn split_by_bytes(indices: &[usize], size: impl Fn(usize) -> usize) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    let mut current: Vec<usize> = Vec::new();
-    let mut bytes = 0usize;
-    for &i in indices {
-        let s = size(i);
-        if !current.is_empty() && bytes + s > MAX_REQUEST_BYTES {
-            out.push(std::mem::take(&mut current));
-            bytes = 0;
-        }
-        current.push(i);
-        bytes += s;
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-fn round_bytes(r: &FetchedRound) -> usize {
-    r.chunks.iter().map(Chunk::bytes).sum()
 }
 
 async fn sleep_until(t: Option<Instant>) {
@@ -535,18 +539,30 @@ mod tests {
     fn verdicts_follow_kafka_error_semantics() {
         assert!(matches!(verdict(&result(0)), Verdict::Done));
         assert!(matches!(verdict(&result(46)), Verdict::Done)); // DUPLICATE_SEQUENCE_NUMBER
-        assert!(matches!(verdict(&result(45)), Verdict::ResetProducer)); // OUT_OF_ORDER_SEQUENCE_NUMBER
-        assert!(matches!(verdict(&result(59)), Verdict::ResetProducer)); // UNKNOWN_PRODUCER_ID
-        assert!(matches!(verdict(&result(6)), Verdict::Retry)); // NOT_LEADER_OR_FOLLOWER
-        assert!(matches!(verdict(&result(19)), Verdict::Retry)); // NOT_ENOUGH_REPLICAS
-        assert!(matches!(verdict(&result(10)), Verdict::Park(_))); // MESSAGE_TOO_LARGE
-        assert!(matches!(verdict(&result(29)), Verdict::Park(_))); // TOPIC_AUTHORIZATION_FAILED
-    }
-
-    #[test]
-    fn requests_are_split_by_size() {
-        let sizes = [10usize << 20, 10 << 20, 1 << 20, 20 << 20];
-        let groups = split_by_bytes(&[0, 1, 2, 3], |i| sizes[i]);
-        assert_eq!(groups, vec![vec![0], vec![1, 2], vec![3]]);
+        assert!(matches!(
+            verdict(&result(45)),
+            Verdict::Fail(Failure::Sequence)
+        )); // OUT_OF_ORDER_SEQUENCE_NUMBER
+        assert!(matches!(
+            verdict(&result(59)),
+            Verdict::Fail(Failure::Sequence)
+        )); // UNKNOWN_PRODUCER_ID
+        assert!(matches!(verdict(&result(6)), Verdict::Fail(Failure::Retry))); // NOT_LEADER_OR_FOLLOWER
+        assert!(matches!(
+            verdict(&result(19)),
+            Verdict::Fail(Failure::Retry)
+        )); // NOT_ENOUGH_REPLICAS
+        assert!(matches!(
+            verdict(&result(10)),
+            Verdict::Fail(Failure::Refused(_))
+        )); // MESSAGE_TOO_LARGE
+        assert!(matches!(
+            verdict(&result(29)),
+            Verdict::Fail(Failure::Refused(_))
+        )); // TOPIC_AUTHORIZATION_FAILED
+        assert!(matches!(
+            verdict(&result(87)),
+            Verdict::Fail(Failure::Refused(_))
+        )); // INVALID_RECORD
     }
 }

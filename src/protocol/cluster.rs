@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use tracing::{debug, info};
 
 use super::backoff::{retry, Backoff};
-use super::connection::BrokerConnection;
+use super::connection::{BrokerConnection, InFlightRequest};
 use super::error::{ProtocolError, Result};
 use super::metadata::Metadata;
 use crate::config::ConnectionSettings;
@@ -287,6 +287,21 @@ impl ClusterClient {
     pub async fn send_to<R: Request>(&self, broker_id: i32, req: &R) -> Result<(i16, R::Response)> {
         let (conn, generation) = self.connection_with_generation(broker_id).await?;
         let res = conn.send(req).await;
+        if res.is_err() && conn.is_closed() {
+            self.discard(broker_id, generation);
+        }
+        res
+    }
+
+    /// Writes `req` to `broker_id` now and returns its pending answer: requests started one after
+    /// another by one caller reach the broker in that order (see [`BrokerConnection::start`]).
+    pub async fn start_to<R: Request>(
+        &self,
+        broker_id: i32,
+        req: &R,
+    ) -> Result<InFlightRequest<R::Response>> {
+        let (conn, generation) = self.connection_with_generation(broker_id).await?;
+        let res = conn.start(req).await;
         if res.is_err() && conn.is_closed() {
             self.discard(broker_id, generation);
         }

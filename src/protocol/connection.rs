@@ -448,6 +448,45 @@ impl BrokerConnection {
         self.decode::<R::Response>(api, version, body)
     }
 
+    /// First half of a pipelined send: encodes `req`, registers its waiter and writes the frame, so
+    /// that requests started one after another by one caller reach the broker in that order (the
+    /// broker handles a connection's requests in order; an idempotent producer's batches must
+    /// arrive in sequence order). The answer is awaited later with [`InFlightRequest::response`].
+    pub async fn start<R: Request>(&self, req: &R) -> Result<InFlightRequest<R::Response>> {
+        let version = self.version_for::<R>()?;
+        let inner = &*self.inner;
+        let shared = &inner.shared;
+        let api = api_of::<R>(&shared.cluster, &shared.broker)?;
+        if let Some(e) = shared.closed() {
+            return Err(e);
+        }
+        self.wait_throttle().await;
+        let correlation_id = inner.next_correlation_id.fetch_add(1, Ordering::Relaxed) & i32::MAX;
+        let header = RequestHeader::default()
+            .with_request_api_key(api as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation_id)
+            .with_client_id(Some(inner.client_id.clone()));
+        let frame = encode_frame(&header, api.request_header_version(version), |buf| {
+            req.encode(buf, version).map_err(|e| format!("{e:#}"))
+        })
+        .map_err(|e| shared.codec(api, format!("encoding request v{version}: {e}")))?;
+        let (tx, rx) = oneshot::channel();
+        shared.register(correlation_id, Pending { api, version, tx })?;
+        let waiter = InFlightRequest {
+            conn: self.clone(),
+            rx: Some(rx),
+            correlation_id,
+            api,
+            version,
+            deadline: Instant::now() + inner.request_timeout,
+            _response: std::marker::PhantomData,
+        };
+        trace!(broker = %shared.broker, api = ?api, version, correlation_id, bytes = frame.len(), "pipelined request");
+        self.write_frame(&frame).await?;
+        Ok(waiter)
+    }
+
     /// Decodes a response body; a failure poisons the connection (we no longer trust the stream).
     fn decode<T: Decodable>(&self, api: ApiKey, version: i16, mut body: Bytes) -> Result<T> {
         match T::decode(&mut body, version) {
@@ -681,4 +720,53 @@ async fn read_frame(shared: &Shared, rd: &mut BufReader<OwnedReadHalf>) -> Resul
         }
     }
     Ok(buf.freeze())
+}
+
+/// A request written by [`BrokerConnection::start`] whose answer has not been read yet. Dropping
+/// it forgets the waiter (the answer, when it comes, is discarded).
+pub struct InFlightRequest<T> {
+    conn: BrokerConnection,
+    rx: Option<oneshot::Receiver<Result<Bytes>>>,
+    correlation_id: i32,
+    api: ApiKey,
+    version: i16,
+    deadline: Instant,
+    _response: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Decodable> InFlightRequest<T> {
+    /// Waits for the answer until the request timeout (counted from the write), then decodes it.
+    /// A timeout closes the connection, as for [`BrokerConnection::send`].
+    pub async fn response(mut self) -> Result<(i16, T)> {
+        let shared = self.conn.inner.shared.clone();
+        let Some(rx) = self.rx.take() else {
+            return Err(shared.connection_closed());
+        };
+        let body = match tokio::time::timeout_at(self.deadline, rx).await {
+            Ok(Ok(r)) => r?,
+            Ok(Err(_)) => {
+                return Err(shared
+                    .closed()
+                    .unwrap_or_else(|| shared.connection_closed()))
+            }
+            Err(_) => {
+                let err = ProtocolError::Timeout {
+                    cluster: shared.cluster.clone(),
+                    broker: shared.broker.clone(),
+                    api: self.api,
+                    after: self.conn.inner.request_timeout,
+                };
+                shared.poison(err.clone());
+                return Err(err);
+            }
+        };
+        let decoded = self.conn.decode::<T>(self.api, self.version, body)?;
+        Ok((self.version, decoded))
+    }
+}
+
+impl<T> Drop for InFlightRequest<T> {
+    fn drop(&mut self) {
+        self.conn.inner.shared.take(self.correlation_id);
+    }
 }

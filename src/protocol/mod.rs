@@ -31,6 +31,6 @@ pub use admin::{
 };
 pub use backoff::{retry, Backoff};
 pub use cluster::ClusterClient;
-pub use connection::BrokerConnection;
+pub use connection::{BrokerConnection, InFlightRequest};
 pub use error::{ProtocolError, Result};
 pub use metadata::{Metadata, PartitionMetadata, TopicMetadata};

@@ -1,0 +1,366 @@
+//! Per-partition queues of rewritten batches on their way to the target, and the rules that keep
+//! an idempotent producer's batches in sequence order while several requests are in flight.
+//!
+//! Kafka accepts exactly one batch per partition in a Produce request (v3+), so a fetched chunk of
+//! N batches leaves as N requests' worth of that partition, pipelined: up to
+//! [`MAX_IN_FLIGHT`] requests per leader, each carrying the next batch of every partition it leads.
+//! When a batch fails, later batches of the same partition fail too (sequence gap); the partition
+//! stops sending until all of its in-flight batches have answered, then resends from its first
+//! unacknowledged batch with the same sequence numbers, which the broker de-duplicates.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+
+use super::sequence::Sequences;
+use crate::fetch::Route;
+use crate::records::{rewrite_for_target, Batch, RecordsError};
+
+/// Requests in flight per target leader: the idempotent producer's ordering guarantee holds for up
+/// to 5 (the broker remembers the last 5 batches of each producer and partition).
+pub const MAX_IN_FLIGHT: usize = 5;
+
+/// Where a queued batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryState {
+    /// Not sent (or to be resent).
+    Unsent,
+    /// In a request that has not answered.
+    InFlight,
+    /// Appended on the target.
+    Acked,
+}
+
+/// One source batch rewritten for the target.
+#[derive(Debug)]
+pub struct Entry {
+    /// Unique within the task, to match answers to entries.
+    pub id: u64,
+    /// The source batch, kept to re-encode it under a new producer id.
+    pub source: Batch,
+    /// The bytes sent (producer fields and CRC rewritten).
+    pub bytes: Bytes,
+    /// Once this entry and all before it are acknowledged, every source record before this offset
+    /// is on the target.
+    pub mark: Option<i64>,
+    /// Progress of this entry.
+    pub state: EntryState,
+}
+
+/// How the last failures of a partition are to be handled once its in-flight batches answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Failure {
+    /// No failure pending.
+    #[default]
+    None,
+    /// Retry with the same producer id and sequences (leader moved, timeout, ...).
+    Retry,
+    /// Only sequence errors: the target lost this producer's state; a new producer id is needed.
+    Sequence,
+    /// The target refuses the data for good (too large, not authorized, invalid): park it.
+    Refused(String),
+}
+
+impl Failure {
+    /// Combines two failures: a refusal wins over a retry, a retry over a sequence error (a
+    /// sequence error after another failure of the same partition is just its consequence).
+    pub fn merge(self, other: Failure) -> Failure {
+        match (self, other) {
+            (Failure::Refused(a), _) => Failure::Refused(a),
+            (_, Failure::Refused(b)) => Failure::Refused(b),
+            (Failure::Retry, _) | (_, Failure::Retry) => Failure::Retry,
+            (Failure::Sequence, _) | (_, Failure::Sequence) => Failure::Sequence,
+            (Failure::None, Failure::None) => Failure::None,
+        }
+    }
+}
+
+/// The queue of one target partition.
+#[derive(Debug)]
+pub struct PartitionQueue {
+    /// Source partition and remote topic.
+    pub route: Arc<Route>,
+    /// Batches in order; acknowledged ones are popped from the front.
+    pub entries: VecDeque<Entry>,
+    /// Failures seen since the partition last sent cleanly; sending stops while not `None`.
+    pub failure: Failure,
+    /// Bytes queued (for the producer's memory bound).
+    pub bytes: usize,
+}
+
+impl PartitionQueue {
+    /// An empty queue for `route`.
+    pub fn new(route: Arc<Route>) -> Self {
+        PartitionQueue {
+            route,
+            entries: VecDeque::new(),
+            failure: Failure::None,
+            bytes: 0,
+        }
+    }
+
+    /// Rewrites `batches` under the current producer identity and appends them; `next_offset` is
+    /// the progress mark reached once they are all acknowledged. Returns the mark to record at once
+    /// when nothing is queued before it and nothing was added (only markers were fetched).
+    pub fn push(
+        &mut self,
+        batches: Vec<Batch>,
+        next_offset: i64,
+        seq: &mut Sequences,
+        next_id: &mut u64,
+    ) -> Result<Option<i64>, RecordsError> {
+        for batch in batches {
+            if let Some(bytes) = encode(&self.route, &batch, seq)? {
+                *next_id += 1;
+                self.bytes += bytes.len();
+                self.entries.push_back(Entry {
+                    id: *next_id,
+                    source: batch,
+                    bytes,
+                    mark: None,
+                    state: EntryState::Unsent,
+                });
+            }
+        }
+        match self.entries.back_mut() {
+            Some(last) => {
+                last.mark = Some(next_offset);
+                Ok(None)
+            }
+            None => Ok(Some(next_offset)),
+        }
+    }
+
+    /// The next batch to send, if the partition may send: no pending failure and an unsent entry
+    /// right after the in-flight/acknowledged prefix.
+    pub fn next_to_send(&mut self) -> Option<&mut Entry> {
+        if self.failure != Failure::None {
+            return None;
+        }
+        self.entries
+            .iter_mut()
+            .find(|e| e.state == EntryState::Unsent)
+    }
+
+    /// Whether any entry is in flight.
+    pub fn in_flight(&self) -> bool {
+        self.entries.iter().any(|e| e.state == EntryState::InFlight)
+    }
+
+    /// Marks entry `id` acknowledged and pops the acknowledged prefix; returns the furthest progress
+    /// mark popped.
+    pub fn ack(&mut self, id: u64) -> Option<i64> {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
+            e.state = EntryState::Acked;
+        }
+        let mut mark = None;
+        while self
+            .entries
+            .front()
+            .is_some_and(|e| e.state == EntryState::Acked)
+        {
+            if let Some(e) = self.entries.pop_front() {
+                self.bytes -= e.bytes.len();
+                mark = e.mark.or(mark);
+            }
+        }
+        mark
+    }
+
+    /// Records a failed entry: it goes back to unsent and the partition stops sending until
+    /// [`PartitionQueue::resume`].
+    pub fn fail(&mut self, id: u64, failure: Failure) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
+            e.state = EntryState::Unsent;
+        }
+        self.failure = std::mem::take(&mut self.failure).merge(failure);
+    }
+
+    /// Allows sending again: every unacknowledged entry is resent in order.
+    pub fn resume(&mut self) {
+        for e in self.entries.iter_mut() {
+            if e.state == EntryState::InFlight {
+                e.state = EntryState::Unsent;
+            }
+        }
+        self.failure = Failure::None;
+    }
+
+    /// Re-encodes every queued entry under a new producer identity (sequences restart at 0).
+    pub fn reencode(&mut self, seq: &mut Sequences) -> Result<(), RecordsError> {
+        self.bytes = 0;
+        for e in self.entries.iter_mut() {
+            // Entries without output were never queued, so encode always yields bytes here.
+            if let Some(bytes) = encode(&self.route, &e.source, seq)? {
+                e.bytes = bytes;
+            }
+            e.state = EntryState::Unsent;
+            self.bytes += e.bytes.len();
+        }
+        self.failure = Failure::None;
+        Ok(())
+    }
+}
+
+/// Rewrites one batch for the target, consuming sequence numbers; None for batches not forwarded.
+fn encode(
+    route: &Route,
+    batch: &Batch,
+    seq: &mut Sequences,
+) -> Result<Option<Bytes>, RecordsError> {
+    let fields = seq.fields_for(&route.remote_topic, route.partition);
+    let mut out = BytesMut::with_capacity(batch.bytes.len());
+    match rewrite_for_target(batch, fields, &mut out)? {
+        Some(written) => {
+            seq.advance(&route.remote_topic, route.partition, written.records);
+            Ok(Some(out.freeze()))
+        }
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::split_batches;
+    use kafka_protocol::indexmap::IndexMap;
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    };
+
+    fn batch(base: i64, n: i64) -> Batch {
+        let records: Vec<Record> = (0..n)
+            .map(|i| Record {
+                transactional: false,
+                control: false,
+                delete_horizon: false,
+                partition_leader_epoch: 0,
+                producer_id: -1,
+                producer_epoch: -1,
+                timestamp_type: TimestampType::Creation,
+                offset: base + i,
+                sequence: i as i32,
+                timestamp: 1_700_000_000_000,
+                key: None,
+                value: Some(Bytes::from_static(b"v")),
+                headers: IndexMap::new(),
+            })
+            .collect();
+        let mut buf = BytesMut::new();
+        RecordBatchEncoder::encode(
+            &mut buf,
+            records.iter(),
+            &RecordEncodeOptions {
+                version: 2,
+                compression: Compression::None,
+            },
+        )
+        .unwrap();
+        split_batches(&buf.freeze()).unwrap().batches.remove(0)
+    }
+
+    fn queue() -> PartitionQueue {
+        PartitionQueue::new(Arc::new(Route {
+            source_topic: "t".into(),
+            remote_topic: "p.t".into(),
+            partition: 0,
+        }))
+    }
+
+    fn base_sequence(e: &Entry) -> i32 {
+        i32::from_be_bytes([e.bytes[53], e.bytes[54], e.bytes[55], e.bytes[56]])
+    }
+
+    #[test]
+    fn sequences_follow_the_queue_and_marks_pop_in_order() {
+        let mut seq = Sequences::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        assert_eq!(
+            q.push(vec![batch(0, 3), batch(3, 2)], 5, &mut seq, &mut id)
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            q.push(vec![batch(5, 4)], 9, &mut seq, &mut id).unwrap(),
+            None
+        );
+        let seqs: Vec<i32> = q.entries.iter().map(base_sequence).collect();
+        assert_eq!(seqs, vec![0, 3, 5]);
+        // Answers may be observed out of order: nothing pops until the front is acknowledged.
+        for e in q.entries.iter_mut() {
+            e.state = EntryState::InFlight;
+        }
+        assert_eq!(q.ack(2), None);
+        assert_eq!(q.ack(1), Some(5));
+        assert_eq!(q.ack(3), Some(9));
+        assert!(q.entries.is_empty());
+        assert_eq!(q.bytes, 0);
+    }
+
+    #[test]
+    fn a_failure_stops_sending_until_resumed_then_resends_from_the_first_unacked() {
+        let mut seq = Sequences::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        q.push(
+            vec![batch(0, 1), batch(1, 1), batch(2, 1)],
+            3,
+            &mut seq,
+            &mut id,
+        )
+        .unwrap();
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        q.fail(1, Failure::Retry);
+        assert!(q.next_to_send().is_none());
+        q.fail(2, Failure::Sequence);
+        assert_eq!(q.failure, Failure::Retry);
+        assert!(!q.in_flight());
+        q.resume();
+        let first = q.next_to_send().unwrap();
+        assert_eq!(first.id, 1);
+        assert_eq!(
+            base_sequence(first),
+            0,
+            "a retry reuses the sequence so the broker de-duplicates"
+        );
+    }
+
+    #[test]
+    fn reencoding_restarts_sequences_under_a_new_identity() {
+        let mut seq = Sequences::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        q.push(vec![batch(0, 2), batch(2, 2)], 4, &mut seq, &mut id)
+            .unwrap();
+        q.ack(1);
+        seq.reset((10, 0));
+        q.reencode(&mut seq).unwrap();
+        let e = q.entries.front().unwrap();
+        assert_eq!(base_sequence(e), 0);
+        assert_eq!(i64::from_be_bytes(e.bytes[43..51].try_into().unwrap()), 10);
+    }
+
+    #[test]
+    fn marker_only_chunks_report_progress_at_once_when_nothing_is_queued() {
+        let mut seq = Sequences::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        assert_eq!(q.push(vec![], 7, &mut seq, &mut id).unwrap(), Some(7));
+        q.push(vec![batch(7, 1)], 8, &mut seq, &mut id).unwrap();
+        assert_eq!(q.push(vec![], 10, &mut seq, &mut id).unwrap(), None);
+        assert_eq!(q.entries.back().unwrap().mark, Some(10));
+    }
+
+    #[test]
+    fn failures_merge_by_severity() {
+        assert_eq!(Failure::Sequence.merge(Failure::Retry), Failure::Retry);
+        assert_eq!(
+            Failure::Retry.merge(Failure::Refused("x".into())),
+            Failure::Refused("x".into())
+        );
+        assert_eq!(Failure::None.merge(Failure::Sequence), Failure::Sequence);
+    }
+}
