@@ -73,18 +73,12 @@ fn main() -> ExitCode {
     let (mm2, flows) = match loaded {
         Ok(x) => x,
         Err(e) => {
-            error!("invalid configuration: {e}");
             eprintln!("strait: invalid configuration: {e}");
             return ExitCode::from(3);
         }
     };
-    if !mm2.ignored.is_empty() {
-        let listed: Vec<String> = mm2
-            .ignored
-            .iter()
-            .map(|o| format!("{} (line {})", o.key, o.line))
-            .collect();
-        warn!(count = listed.len(), keys = %listed.join(", "), "accepted keys that have no effect in strait");
+    if let Some(summary) = mm2.ignored_summary() {
+        warn!("{summary}");
     }
     for f in &flows {
         info!(
