@@ -101,9 +101,12 @@ write_props() { # K
     echo "controller.listener.names=CONTROLLER"
     echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
     echo "log.dirs=$nd/data"
-    echo "num.partitions=1"
-    echo "default.replication.factor=$NODES"
-    echo "min.insync.replicas=$isr"
+    if [ "$NODES" -gt 1 ]; then
+      # Topic-level defaults only where they differ from Kafka's own, so that a 1-node cluster reports
+      # pristine topic configs (describeConfigs sources) to a replicator's config sync.
+      echo "default.replication.factor=$NODES"
+      echo "min.insync.replicas=$isr"
+    fi
     echo "offsets.topic.replication.factor=$NODES"
     echo "offsets.topic.num.partitions=3"
     echo "transaction.state.log.replication.factor=$NODES"

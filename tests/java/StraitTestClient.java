@@ -36,6 +36,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -55,7 +56,12 @@ public final class StraitTestClient {
 
     /** The deterministic record generator. Keep in step with `expected_record` in tests/e2e/support. */
     static final class Gen {
-        static final long BASE_TS = 1_700_000_000_000L;
+        /**
+         * 4_000_000_000_000 ms = 2096-10-02. Deliberately in the future: a fixed timestamp in the past
+         * (2023, say) is older than the brokers' default retention.ms (7 days), so the brokers would
+         * delete the test data a few minutes after it is written (seen in practice).
+         */
+        static final long BASE_TS = 4_000_000_000_000L;
 
         static long mix(long z) { // splitmix64 finaliser
             z += 0x9E3779B97F4A7C15L;
@@ -156,6 +162,8 @@ public final class StraitTestClient {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "16384");
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+        // Fail soon on a topic that does not exist instead of blocking every send for a minute.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
         return p;
     }
 
@@ -218,12 +226,18 @@ public final class StraitTestClient {
         long seed = num("seed", 1);
         long start = num("start-index", 0);
         List<Future<RecordMetadata>> acks = new ArrayList<>();
+        final AtomicReference<Exception> failure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
             // Round-robin over partitions so that every partition's batches fill up concurrently.
-            for (long i = start; i < start + perPartition; i++) {
-                for (int p = 0; p < partitions; p++) acks.add(producer.send(Gen.record(topic, seed, p, i)));
+            for (long i = start; i < start + perPartition && failure.get() == null; i++) {
+                for (int p = 0; p < partitions && failure.get() == null; p++) {
+                    acks.add(producer.send(Gen.record(topic, seed, p, i), (md, e) -> {
+                        if (e != null && failure.get() == null) failure.set(e);
+                    }));
+                }
             }
             producer.flush();
+            if (failure.get() != null) throw failure.get();
             for (Future<RecordMetadata> f : acks) f.get();
         }
         println("{\"records\":" + acks.size() + ",\"partitions\":" + partitions + "}");
@@ -279,19 +293,19 @@ public final class StraitTestClient {
             pool[k] = (byte) (32 + Long.remainderUnsigned(h, 95));
         }
         long t0 = System.nanoTime();
-        final Exception[] failure = new Exception[1];
+        final AtomicReference<Exception> failure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            for (long i = 0; i < records && failure[0] == null; i++) {
+            for (long i = 0; i < records && failure.get() == null; i++) {
                 byte[] v = new byte[size];
                 int off = (int) Long.remainderUnsigned(Gen.mix(i), pool.length - size);
                 System.arraycopy(pool, off, v, 0, size);
                 producer.send(new ProducerRecord<>(topic, null, v), (md, e) -> {
-                    if (e != null && failure[0] == null) failure[0] = e;
+                    if (e != null && failure.get() == null) failure.set(e);
                 });
             }
             producer.flush();
         }
-        if (failure[0] != null) throw failure[0];
+        if (failure.get() != null) throw failure.get();
         double secs = (System.nanoTime() - t0) / 1e9;
         println(String.format("{\"records\":%d,\"bytes\":%d,\"seconds\":%.3f}", records, records * size, secs));
     }
