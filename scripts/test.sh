@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# strait's full check, as CI runs it (.ci/run): prerequisites, Kafka jars, cargo fmt --check,
+# cargo clippy -D warnings, cargo test (unit tests and the e2e binary, which starts its own real Kafka
+# clusters). Every broker started here is stopped at the end, whatever happened.
+# Usage: scripts/test.sh [extra cargo test args, e.g. -- harness_]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+t_start=$SECONDS
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\ntest.sh: %s\n' "$*" >&2; exit 1; }
+
+step "Prerequisites"
+missing=()
+for tool in java javac mvn; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing Java 17 and Maven (missing: ${missing[*]})"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+  else
+    fail "missing ${missing[*]}: install Java 17 (JDK) and Maven"
+  fi
+fi
+command -v cargo >/dev/null || fail "missing cargo: install Rust (https://rustup.rs)"
+for comp in rustfmt clippy; do
+  sub="${comp/rustfmt/fmt}"
+  if ! cargo "$sub" --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || fail "cargo $sub is missing and there is no rustup to add $comp"
+    rustup component add "$comp"
+  fi
+done
+echo "$(java -version 2>&1 | head -n 1); $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g'); $(cargo --version)"
+
+step "Kafka jars"
+STRAIT_KAFKA_JARS="$(scripts/kafka-jars.sh)" || fail "could not fetch the Kafka jars from Maven Central"
+export STRAIT_KAFKA_JARS
+echo "$STRAIT_KAFKA_JARS"
+
+step "Rust dependencies"
+cargo fetch --locked 2>&1 | tail -n 3 || cargo fetch
+
+# Clusters the e2e tests start live in target/e2e/<run>/; stop any that this run started, even on
+# failure (their owner watchdog would do it too, a second after the test process ends).
+mkdir -p target/e2e
+before="$(ls target/e2e)"
+cleanup() {
+  local rc=$? d
+  for d in target/e2e/*/; do
+    [ -d "$d" ] || continue
+    if ! grep -qxF "$(basename "$d")" <<<"$before"; then
+      scripts/kafka-cluster.sh stop --kill --all-under "$d" >/dev/null 2>&1 || true
+    fi
+  done
+  if [ "$rc" = 0 ]; then
+    printf '\ntest.sh: all checks passed in %d s\n' $((SECONDS - t_start))
+  else
+    printf '\ntest.sh: FAILED (exit %d) after %d s\n' "$rc" $((SECONDS - t_start)) >&2
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "cargo fmt --check"
+cargo fmt --check || fail "cargo fmt --check found unformatted code (run: cargo fmt)"
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test"
+cargo test "$@"
