@@ -96,6 +96,9 @@ impl ProgressStore {
         .await;
         for (_, r) in created {
             if let Err(e) = r {
+                if e.is_retriable() {
+                    return Err(wrap(e));
+                }
                 return Err(ProgressError::Topic {
                     topic: storage.topic.clone(),
                     cluster: client.cluster_name().to_string(),
@@ -106,20 +109,32 @@ impl ProgressStore {
                 });
             }
         }
-        let metadata = client
-            .refresh_metadata(Some(std::slice::from_ref(&storage.topic)))
-            .await
-            .map_err(wrap)?;
-        let partitions = metadata
-            .topics
-            .get(&storage.topic)
-            .map(|t| t.partitions.len() as i32)
-            .filter(|n| *n > 0)
-            .ok_or_else(|| ProgressError::Topic {
-                topic: storage.topic.clone(),
-                cluster: client.cluster_name().to_string(),
-                message: "the topic has no partitions in the target's metadata".into(),
-            })?;
+        // A topic just created reaches every broker's metadata a moment later.
+        let deadline = tokio::time::Instant::now() + timeout;
+        let partitions = loop {
+            let metadata = client
+                .refresh_metadata(Some(std::slice::from_ref(&storage.topic)))
+                .await
+                .map_err(wrap)?;
+            let found = metadata
+                .topics
+                .get(&storage.topic)
+                .filter(|t| t.error.is_none())
+                .map_or(0, |t| t.partitions.len() as i32);
+            if found > 0 {
+                break found;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ProgressError::Topic {
+                    topic: storage.topic.clone(),
+                    cluster: client.cluster_name().to_string(),
+                    message: format!(
+                        "the topic does not appear in the target's metadata after {timeout:?}"
+                    ),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let store = Arc::new(ProgressStore {
             client,

@@ -76,6 +76,8 @@ pub struct TaskProducer {
     halted: HashSet<Key>,
     /// A new producer id is needed once nothing is in flight.
     resetting: bool,
+    /// Some partition had no known leader: look again at this instant.
+    metadata_retry_at: Option<Instant>,
 }
 
 impl TaskProducer {
@@ -107,6 +109,7 @@ impl TaskProducer {
             recovering: HashSet::new(),
             halted: HashSet::new(),
             resetting: false,
+            metadata_retry_at: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl TaskProducer {
             }
             let timer = [
                 deadline,
+                self.metadata_retry_at,
                 self.retry_at.values().min().copied(),
                 self.parked.values().min().copied(),
             ]
@@ -371,12 +375,15 @@ impl TaskProducer {
                 None => missing.push(key.0.clone()),
             }
         }
+        self.metadata_retry_at = None;
         if !missing.is_empty() {
             missing.sort();
             missing.dedup();
             if let Err(e) = self.client.refresh_metadata(Some(&missing)).await {
                 warn!(task = self.task, error = %e, "target metadata refresh failed");
             }
+            // Leaders of a just-created topic appear a moment later; look again soon.
+            self.metadata_retry_at = Some(Instant::now() + self.client.settings().retry_backoff);
         }
         let timeout_ms =
             i32::try_from(self.settings.request_timeout.as_millis()).unwrap_or(i32::MAX);

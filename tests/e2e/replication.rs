@@ -1,0 +1,491 @@
+//! strait against real Kafka 3.9: what a user of the data path cares about. Every assertion reads
+//! the target with Kafka's own tools (console consumer, GetOffsetShell, DumpLogSegments), never with
+//! strait code.
+//!
+//! Each test names its own source alias, so remote topics (`<alias>.<topic>`) and progress topics
+//! (`mm2-offsets.<alias>.internal`) of concurrent tests never meet, and the sample-config test (whose
+//! `topics = .*` copies everything on primary as `primary.*`) cannot collide with them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::support::*;
+
+/// A config for one flow `alias -> secondary` from the shared primary cluster.
+fn flow_config(alias: &str, extra: &str) -> String {
+    let p = pair();
+    format!(
+        "clusters = {alias}, secondary\n\
+         {alias}.bootstrap.servers = {}\n\
+         secondary.bootstrap.servers = {}\n\
+         {alias}->secondary.enabled = true\n\
+         secondary->{alias}.enabled = false\n\
+         replication.factor = 3\n\
+         {extra}\n",
+        p.primary.bootstrap(),
+        p.secondary.bootstrap()
+    )
+}
+
+/// Deletes records of `topic`-`partition` below `before` with Kafka's own DeleteRecordsCommand.
+fn delete_records(cluster: &Cluster, topic: &str, partition: i32, before: i64) {
+    let file = std::env::temp_dir().join(format!("{topic}-delete.json"));
+    std::fs::write(
+        &file,
+        format!(r#"{{"partitions":[{{"topic":"{topic}","partition":{partition},"offset":{before}}}],"version":1}}"#),
+    )
+    .unwrap();
+    cluster
+        .tool(
+            "org.apache.kafka.tools.DeleteRecordsCommand",
+            &["--offset-json-file", file.to_str().unwrap()],
+        )
+        .ok();
+    assert_eq!(cluster.start_offsets(topic)[&partition], before);
+}
+
+/// Waits until every partition of `remote` on the target has the source topic's end offset.
+fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Duration) {
+    let p = pair();
+    let want = p.primary.end_offsets(source);
+    let mut last = BTreeMap::new();
+    wait_until(
+        timeout,
+        &format!("{remote} to reach {source}'s end offsets {want:?}"),
+        || {
+            assert!(
+                strait.is_running(),
+                "strait exited:\n{}",
+                strait.log_tail(30)
+            );
+            if !p.secondary.has_topic(remote) {
+                return false;
+            }
+            last = p.secondary.end_offsets(remote);
+            last == want
+        },
+    );
+}
+
+/// Byte identity across every codec: keys (null too), null values (tombstones), repeated header keys,
+/// header null values, explicit timestamps, 6 partitions; compared record by record with what a
+/// Kafka console consumer reads on the source, and with what the Java producer wrote. The codec of
+/// every batch on the target is the source's (no recompression), and the remote topic got the
+/// source's partitions, `replication.factor` and copied configs (minus MM2's default exclusions).
+#[test]
+fn replicates_every_codec_byte_identical_in_order() {
+    let p = pair();
+    let prefix = unique("bytes");
+    let codecs = ["none", "gzip", "snappy", "lz4", "zstd"];
+    for (n, codec) in codecs.iter().enumerate() {
+        let t = format!("{prefix}-{codec}");
+        p.primary.create_topic(
+            &t,
+            6,
+            1,
+            &[("retention.ms", "604800123"), ("min.insync.replicas", "1")],
+        );
+        assert_eq!(p.primary.produce(&t, 6, 120, codec, 100 + n as i64), 720);
+    }
+    let mut strait = Strait::start(
+        &flow_config("bi", &format!("topics = {prefix}-.*\ntasks.max = 3")),
+        &[],
+    );
+    for codec in codecs {
+        let t = format!("{prefix}-{codec}");
+        wait_replicated(
+            &t,
+            &format!("bi.{t}"),
+            &mut strait,
+            Duration::from_secs(120),
+        );
+    }
+    for (n, codec) in codecs.iter().enumerate() {
+        let t = format!("{prefix}-{codec}");
+        let remote = format!("bi.{t}");
+        let source = p.primary.dump(&t, 720, false);
+        let target = p.secondary.dump(&remote, 720, false);
+        assert_same_records(&source, &expected_records(100 + n as i64, 6, 0, 120), true);
+        // Offsets too: a plain topic keeps its offsets one to one.
+        assert_same_records(&target, &source, true);
+        for partition in [0, 5] {
+            let batches = p.secondary.batches(&remote, partition);
+            assert!(!batches.is_empty());
+            assert!(
+                batches.iter().all(|b| b.codec == *codec),
+                "{remote}-{partition}: {batches:?}"
+            );
+            let source_batches = p.primary.batches(&t, partition);
+            assert_eq!(
+                batches.len(),
+                source_batches.len(),
+                "batches are forwarded as they are, not re-batched"
+            );
+        }
+        let d = p.secondary.describe(&remote);
+        assert_eq!(d.partitions, 6);
+        assert_eq!(d.replication_factor, 3);
+        assert_eq!(
+            d.configs.get("retention.ms").map(String::as_str),
+            Some("604800123")
+        );
+        assert!(
+            !d.configs.contains_key("min.insync.replicas"),
+            "excluded by config.properties.exclude: {:?}",
+            d.configs
+        );
+    }
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+}
+
+/// The issue's sample file, unchanged but for bootstrap addresses, loads and replicates; the keys
+/// strait does not use are listed once; excluded, internal and cycle topics stay on the source.
+#[test]
+fn sample_mm2_properties_replicates_and_filters() {
+    let p = pair();
+    let u = unique("sample");
+    let orders = format!("{u}-orders");
+    let excluded = [
+        format!("{u}-internal"),
+        format!("connect-{u}"),
+        format!("{u}.internal"),
+        format!("secondary.{u}"),
+    ];
+    p.primary.create_topic(&orders, 6, 1, &[]);
+    for t in &excluded {
+        p.primary.create_topic(t, 1, 1, &[]);
+        p.primary.produce(t, 1, 5, "none", 7);
+    }
+    assert_eq!(p.primary.produce(&orders, 6, 200, "lz4", 42), 1200);
+    let config = format!(
+        "clusters = primary, secondary\n\
+         primary.bootstrap.servers = {}\n\
+         secondary.bootstrap.servers = {}\n\
+         primary->secondary.enabled = true\n\
+         secondary->primary.enabled = false\n\
+         replication.factor = 3\n\
+         primary->secondary.topics = .*\n\
+         primary->secondary.topics.blacklist = __.*,.*-internal,connect-.*\n\
+         tasks.max = 4\n\
+         refresh.topics.enabled = true\n\
+         refresh.topics.interval.seconds = 300\n\
+         primary.consumer.max.poll.records = 10000\n\
+         primary.consumer.fetch.min.bytes = 1024\n\
+         primary.consumer.fetch.max.wait.ms = 500\n\
+         secondary.producer.batch.size = 65536\n\
+         secondary.producer.linger.ms = 5\n",
+        p.primary.bootstrap(),
+        p.secondary.bootstrap()
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let remote = format!("primary.{orders}");
+    wait_replicated(&orders, &remote, &mut strait, Duration::from_secs(180));
+    assert_same_records(
+        &p.secondary.dump(&remote, 1200, false),
+        &expected_records(42, 6, 0, 200),
+        true,
+    );
+    assert_eq!(p.secondary.describe(&remote).replication_factor, 3);
+    let targets = p.secondary.topics();
+    for t in &excluded {
+        assert!(
+            !targets.iter().any(|x| x.ends_with(t.as_str())),
+            "{t} must not be replicated; target has {targets:?}"
+        );
+    }
+    let log = strait.log();
+    assert_eq!(
+        log.matches("accepted but without effect").count(),
+        1,
+        "ignored keys are listed once"
+    );
+    for key in [
+        "primary.consumer.max.poll.records",
+        "secondary.producer.batch.size",
+    ] {
+        assert!(log.contains(key), "{key} listed as ignored:\n{log}");
+    }
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+}
+
+/// A topic created after start is found at the next refresh, partitions added to a source topic
+/// are created on the target and replicated, a topic excluded by `topics.exclude` is not.
+#[test]
+fn discovers_new_topics_and_added_partitions() {
+    let p = pair();
+    let u = unique("disc");
+    let first = format!("{u}-first");
+    p.primary.create_topic(&first, 2, 1, &[]);
+    p.primary.produce(&first, 2, 50, "none", 1);
+    let mut strait = Strait::start(
+        &flow_config("disc", &format!("topics = {u}-.*\ntopics.exclude = {u}-skip.*\nrefresh.topics.interval.seconds = 2\ntasks.max = 2")),
+        &[],
+    );
+    wait_replicated(
+        &first,
+        &format!("disc.{first}"),
+        &mut strait,
+        Duration::from_secs(60),
+    );
+
+    let late = format!("{u}-late");
+    let skip = format!("{u}-skipped");
+    p.primary.create_topic(&late, 3, 1, &[]);
+    p.primary.create_topic(&skip, 1, 1, &[]);
+    p.primary.produce(&late, 3, 40, "snappy", 2);
+    p.primary.produce(&skip, 1, 10, "none", 3);
+    wait_replicated(
+        &late,
+        &format!("disc.{late}"),
+        &mut strait,
+        Duration::from_secs(60),
+    );
+
+    p.primary.add_partitions(&late, 5);
+    p.primary.produce_from(&late, 5, 40, 30, "zstd", 2);
+    wait_replicated(
+        &late,
+        &format!("disc.{late}"),
+        &mut strait,
+        Duration::from_secs(60),
+    );
+    assert_eq!(p.secondary.describe(&format!("disc.{late}")).partitions, 5);
+    let mut want = expected_records(2, 3, 0, 40);
+    want.extend(expected_records(2, 5, 40, 30));
+    let got = p.secondary.dump(&format!("disc.{late}"), want.len(), false);
+    assert_same_records(&got, &p.primary.dump(&late, want.len(), false), true);
+    assert!(
+        !p.secondary.has_topic(&format!("disc.{skip}")),
+        "excluded topic was replicated"
+    );
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+}
+
+/// Committed and aborted transactions from a Java transactional producer, replicated with
+/// `read_committed`: the target holds exactly the committed and plain records, in order, with no
+/// control batches and no transactional batches (so any consumer sees the same, whatever its
+/// isolation level).
+#[test]
+fn read_committed_replicates_committed_data_without_markers() {
+    let p = pair();
+    let t = unique("txn");
+    p.primary.create_topic(&t, 3, 1, &[]);
+    let counts = p.primary.transactions(&t, 3, 12, 25, 9);
+    assert!(counts.aborted > 0 && counts.committed > 0);
+    let mut strait = Strait::start(
+        &flow_config(
+            "txn",
+            &format!("topics = {t}\ntxn.consumer.isolation.level = read_committed"),
+        ),
+        &[],
+    );
+    let remote = format!("txn.{t}");
+    let kept = (counts.committed + counts.plain) as i64;
+    wait_until(
+        Duration::from_secs(90),
+        "committed records on the target",
+        || {
+            p.secondary.has_topic(&remote)
+                && p.secondary.end_offsets(&remote).values().sum::<i64>() == kept
+        },
+    );
+    let source = p.primary.dump(&t, kept as usize, true);
+    let target = p.secondary.dump(&remote, kept as usize, false);
+    assert_eq!(target.len() as i64, kept);
+    assert!(
+        target
+            .iter()
+            .all(|r| !r.value.as_deref().unwrap_or("").contains("aborted")),
+        "aborted data on the target"
+    );
+    assert_same_records(&target, &source, false);
+    for partition in 0..3 {
+        let batches = p.secondary.batches(&remote, partition);
+        assert!(
+            batches.iter().all(|b| !b.is_control && !b.is_transactional),
+            "{batches:?}"
+        );
+    }
+    // Progress moved past the final markers: nothing more arrives after a while.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(p.secondary.end_offsets(&remote).values().sum::<i64>(), kept);
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+}
+
+/// `kill -9` several times during a large copy, restarting each time: afterwards every source
+/// record is on the target, in per-partition order; the only extra records are re-copies of
+/// records already there (at-least-once), bounded by what was in flight.
+#[test]
+fn kill9_during_copy_loses_nothing() {
+    let p = pair();
+    let t = unique("kill9");
+    let (partitions, per_partition, seed) = (6, 25_000u64, 77);
+    p.primary.create_topic(&t, partitions, 1, &[]);
+    assert_eq!(
+        p.primary
+            .produce(&t, partitions, per_partition, "lz4", seed),
+        partitions as u64 * per_partition
+    );
+    let total = partitions as i64 * per_partition as i64;
+    let remote = format!("k9.{t}");
+    // Small fetches stretch the copy over several seconds so that the kills land mid-copy.
+    let config = flow_config(
+        "k9",
+        &format!("topics = {t}\ntasks.max = 2\nk9.consumer.max.partition.fetch.bytes = 16384\nk9.consumer.fetch.max.bytes = 32768"),
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let mut interrupted = 0;
+    for delay_ms in [1500u64, 1200, 900] {
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        strait.kill9();
+        let copied: i64 = if p.secondary.has_topic(&remote) {
+            p.secondary.end_offsets(&remote).values().sum()
+        } else {
+            0
+        };
+        if copied < total {
+            interrupted += 1;
+        }
+        strait.restart(&[]);
+    }
+    assert!(
+        interrupted >= 2,
+        "the kills did not land during the copy; the test proves nothing"
+    );
+    wait_until(
+        Duration::from_secs(180),
+        "the copy to complete after restarts",
+        || p.secondary.end_offsets(&remote).values().sum::<i64>() >= total,
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let target_total: i64 = p.secondary.end_offsets(&remote).values().sum();
+    let target = p.secondary.dump(&remote, target_total as usize, false);
+    let expected = expected_records(seed, partitions, 0, per_partition);
+    let mut duplicates = 0usize;
+    for partition in 0..partitions {
+        let want: Vec<&DumpedRecord> = expected
+            .iter()
+            .filter(|r| r.partition == partition)
+            .collect();
+        let got: Vec<&DumpedRecord> = target.iter().filter(|r| r.partition == partition).collect();
+        let mut next = 0usize;
+        for r in got {
+            let index = (r.timestamp - BASE_TIMESTAMP - partition as i64 * 1_000_000) as usize;
+            let same = |a: &DumpedRecord, b: &DumpedRecord| {
+                a.key == b.key
+                    && a.value == b.value
+                    && a.headers == b.headers
+                    && a.timestamp == b.timestamp
+            };
+            if next < want.len() && same(r, want[next]) {
+                next += 1;
+            } else {
+                assert!(
+                    index < next && same(r, want[index]),
+                    "partition {partition}: unexpected record {r:?} (next expected #{next})"
+                );
+                duplicates += 1;
+            }
+        }
+        assert_eq!(
+            next,
+            want.len(),
+            "partition {partition}: records lost after #{next}"
+        );
+    }
+    eprintln!("kill9: {duplicates} re-copied records out of {total}");
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+}
+
+/// SIGTERM finishes in-flight work and saves progress: a restart copies nothing again.
+#[test]
+fn sigterm_saves_progress_and_restart_copies_nothing_again() {
+    let p = pair();
+    let t = unique("term");
+    p.primary.create_topic(&t, 4, 1, &[]);
+    p.primary.produce(&t, 4, 500, "gzip", 5);
+    let remote = format!("term.{t}");
+    let mut strait = Strait::start(&flow_config("term", &format!("topics = {t}")), &[]);
+    wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+    assert!(strait.log().contains("final progress saved"));
+    let before = p.secondary.end_offsets(&remote);
+    p.primary.produce_from(&t, 4, 500, 100, "gzip", 5);
+    strait.restart(&[]);
+    wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
+    let after = p.secondary.end_offsets(&remote);
+    for (partition, end) in &after {
+        assert_eq!(
+            end - before[partition],
+            100,
+            "partition {partition}: only the new records were copied"
+        );
+    }
+    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+}
+
+/// Records deleted on the source before strait copied them: replication resumes at the earliest
+/// available offset and the gap is reported with partition and count.
+#[test]
+fn deleted_source_records_are_reported_as_a_gap() {
+    let p = pair();
+    let t = unique("gap");
+    p.primary.create_topic(&t, 1, 1, &[]);
+    p.primary.produce(&t, 1, 100, "none", 11);
+    let remote = format!("gap.{t}");
+    let mut strait = Strait::start(&flow_config("gap", &format!("topics = {t}")), &[]);
+    wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
+    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    p.primary.produce_from(&t, 1, 100, 100, "none", 11);
+    delete_records(&p.primary, &t, 0, 150);
+    strait.restart(&[]);
+    wait_until(
+        Duration::from_secs(60),
+        "the target to catch up after the gap",
+        || p.secondary.end_offsets(&remote)[&0] == 150,
+    );
+    let log = strait.log();
+    let gap = log
+        .lines()
+        .find(|l| l.contains("DATA GAP"))
+        .unwrap_or_else(|| panic!("no gap reported:\n{log}"));
+    assert!(
+        gap.contains(&format!("partition={t}-0")) && gap.contains("lost=50"),
+        "{gap}"
+    );
+    let got = p.secondary.dump(&remote, 150, false);
+    let mut want = expected_records(11, 1, 0, 100);
+    want.extend(expected_records(11, 1, 150, 50));
+    assert_same_records(&got, &want, false);
+    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+}
