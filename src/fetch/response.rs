@@ -7,7 +7,7 @@ use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::ResponseError;
 
 use super::{Chunk, Route};
-use crate::records::{split_batches, AbortedFilter, RecordsError};
+use crate::records::{split_batches, trim_before, AbortedFilter, RecordsError};
 
 /// What the fetcher should do with one partition after a response.
 #[derive(Debug)]
@@ -76,6 +76,15 @@ pub fn interpret(
             }
         }
         if batch.header.is_control() {
+            continue;
+        }
+        if batch.header.base_offset < fetch_offset {
+            // The fetch starts inside this batch: forward only what a consumer from here sees.
+            match trim_before(batch, fetch_offset) {
+                Ok(Some(trimmed)) => forward.push(trimmed),
+                Ok(None) => {}
+                Err(e) => return PartitionOutcome::Corrupt(e),
+            }
             continue;
         }
         forward.push(batch.clone());
@@ -290,6 +299,26 @@ mod tests {
         let (bases, next) = chunk_of(interpret(&route(), 2, &d, false));
         assert_eq!(bases, vec![2]);
         assert_eq!(next, 4);
+    }
+
+    #[test]
+    fn a_fetch_inside_a_batch_forwards_only_the_records_from_there() {
+        let d = data(
+            &[
+                batch(100, 100, -1, false, None),
+                batch(200, 5, -1, false, None),
+            ],
+            vec![],
+        );
+        match interpret(&route(), 150, &d, false) {
+            PartitionOutcome::Data { chunk: Some(c), .. } => {
+                assert_eq!(c.next_offset, 205);
+                assert_eq!(c.batches[0].header.base_offset, 150);
+                assert_eq!(c.batches[0].header.records_count, 50);
+                assert_eq!(c.batches[1].header.base_offset, 200);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

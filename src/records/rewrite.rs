@@ -14,8 +14,8 @@ use super::batch::{
     verify_crc_keeping_block_crc, Batch, BatchHeader, Compression, ATTRIBUTES_OFFSET,
     BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET,
     DELETE_HORIZON_FLAG_MASK, HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD,
-    PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
-    TRANSACTIONAL_FLAG_MASK,
+    MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
+    RECORDS_COUNT_OFFSET, TRANSACTIONAL_FLAG_MASK,
 };
 use super::record::{compress, put_varint, uncompressed_block, RecordIter};
 use super::RecordsError;
@@ -134,6 +134,24 @@ pub fn rewrite_for_target(
 /// Each record keeps its attribute byte, timestamp-delta bytes, key, value and header bytes
 /// verbatim; only the offset-delta varint and the record-length varint in front are re-encoded.
 fn renumbered_block(batch: &Batch) -> Result<Vec<u8>, RecordsError> {
+    renumbered_block_from(batch, i64::MIN).map(|kept| kept.block)
+}
+
+/// What [`renumbered_block_from`] kept.
+struct Kept {
+    /// The new records block, compressed with the batch's codec.
+    block: Vec<u8>,
+    /// Records kept.
+    count: i32,
+    /// Absolute offset of the first kept record.
+    first_offset: Option<i64>,
+    /// Largest timestamp delta among kept records.
+    max_timestamp_delta: Option<i64>,
+}
+
+/// The records of `batch` at or after absolute offset `from`, re-emitted with offset deltas 0..n-1
+/// and compressed with the batch's codec (see [`renumbered_block`]).
+fn renumbered_block_from(batch: &Batch, from: i64) -> Result<Kept, RecordsError> {
     let h = &batch.header;
     let codec = h.compression()?;
     let block = uncompressed_block(batch)?;
@@ -141,6 +159,9 @@ fn renumbered_block(batch: &Batch) -> Result<Vec<u8>, RecordsError> {
     let mut iter = RecordIter::new(&block);
     let mut n: i32 = 0;
     let mut previous_delta: Option<i32> = None;
+    let mut seen: i32 = 0;
+    let mut first_offset = None;
+    let mut max_timestamp_delta: Option<i64> = None;
     while let Some(raw) = iter.next_raw() {
         let raw = raw.map_err(|e| e.at(h.base_offset))?;
         let delta = raw.view.offset_delta;
@@ -154,6 +175,19 @@ fn renumbered_block(batch: &Batch) -> Result<Vec<u8>, RecordsError> {
             ));
         }
         previous_delta = Some(delta);
+        seen = seen
+            .checked_add(1)
+            .ok_or_else(|| RecordsError::corrupt(h.base_offset, "more than 2^31 records"))?;
+        let offset = h.base_offset.saturating_add(i64::from(delta));
+        if offset < from {
+            continue;
+        }
+        first_offset.get_or_insert(offset);
+        max_timestamp_delta = Some(
+            max_timestamp_delta.map_or(raw.view.timestamp_delta, |m: i64| {
+                m.max(raw.view.timestamp_delta)
+            }),
+        );
         let span = raw.offset_delta_span.clone();
         let mut delta_bytes = BytesMut::with_capacity(5);
         put_varint(&mut delta_bytes, n);
@@ -168,19 +202,67 @@ fn renumbered_block(batch: &Batch) -> Result<Vec<u8>, RecordsError> {
             .checked_add(1)
             .ok_or_else(|| RecordsError::corrupt(h.base_offset, "more than 2^31 records"))?;
     }
-    if n != h.records_count {
+    if seen != h.records_count {
         return Err(RecordsError::corrupt(
             h.base_offset,
             format!(
-                "batch declares {} records but its block holds {n}",
+                "batch declares {} records but its block holds {seen}",
                 h.records_count
             ),
         ));
     }
-    match codec {
-        Compression::None => Ok(new_block.to_vec()),
-        c => compress(c, &new_block).map_err(|e| e.at(h.base_offset)),
+    let block = match codec {
+        Compression::None => new_block.to_vec(),
+        c => compress(c, &new_block).map_err(|e| e.at(h.base_offset))?,
+    };
+    Ok(Kept {
+        block,
+        count: n,
+        first_offset,
+        max_timestamp_delta,
+    })
+}
+
+/// The part of `batch` a consumer fetching from `from` sees: `None` when every record is before
+/// `from`, the batch itself when none is, otherwise a new source-shaped batch holding only the
+/// records at or after `from` (renumbered from its first kept offset, count, length and max
+/// timestamp updated, CRC restamped).
+///
+/// A broker answers a fetch from the start of the batch holding the fetch offset, so a fetch that
+/// starts inside a batch (after records were deleted, or resuming from another tool's offsets)
+/// would otherwise forward records a consumer of the source never sees again.
+pub fn trim_before(batch: &Batch, from: i64) -> Result<Option<Batch>, RecordsError> {
+    let h = &batch.header;
+    if h.base_offset >= from {
+        return Ok(Some(batch.clone()));
     }
+    if h.last_offset() < from {
+        return Ok(None);
+    }
+    super::batch::verify_crc(batch)?;
+    let kept = renumbered_block_from(batch, from)?;
+    let Some(first_offset) = kept.first_offset else {
+        return Ok(None);
+    };
+    let batch_length = i32::try_from(HEADER_SIZE - LOG_OVERHEAD + kept.block.len())
+        .map_err(|_| RecordsError::corrupt(h.base_offset, "trimmed batch exceeds 2 GiB"))?;
+    let mut out = BytesMut::with_capacity(HEADER_SIZE + kept.block.len());
+    out.extend_from_slice(&batch.bytes[..HEADER_SIZE]);
+    out.extend_from_slice(&kept.block);
+    out[BASE_OFFSET_OFFSET..BASE_OFFSET_OFFSET + 8].copy_from_slice(&first_offset.to_be_bytes());
+    out[BATCH_LENGTH_OFFSET..BATCH_LENGTH_OFFSET + 4].copy_from_slice(&batch_length.to_be_bytes());
+    out[LAST_OFFSET_DELTA_OFFSET..LAST_OFFSET_DELTA_OFFSET + 4]
+        .copy_from_slice(&(kept.count - 1).to_be_bytes());
+    if !h.is_log_append_time() {
+        if let Some(d) = kept.max_timestamp_delta {
+            let max = h.base_timestamp.saturating_add(d);
+            out[MAX_TIMESTAMP_OFFSET..MAX_TIMESTAMP_OFFSET + 8].copy_from_slice(&max.to_be_bytes());
+        }
+    }
+    out[RECORDS_COUNT_OFFSET..RECORDS_COUNT_OFFSET + 4].copy_from_slice(&kept.count.to_be_bytes());
+    let crc = crc32c::crc32c(&out[ATTRIBUTES_OFFSET..]);
+    out[CRC_OFFSET..ATTRIBUTES_OFFSET].copy_from_slice(&crc.to_be_bytes());
+    Batch::from_bytes(out.freeze()).map(Some)
 }
 
 /// Rewrites the producer-visible header fields of a batch copy in place (the caller then sets the
@@ -587,6 +669,42 @@ mod tests {
             }
             std::fs::write(dir.join(format!("{name}.src.bin")), &src).unwrap();
             std::fs::write(dir.join(format!("{name}.out.bin")), &out).unwrap();
+        }
+    }
+
+    #[test]
+    fn trimming_keeps_only_records_a_consumer_from_that_offset_sees() {
+        for codec in [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let src = Batch::from_bytes(kp_batch(&[40, 41, 42, 43, 44], codec, KpOpts::default()))
+                .unwrap();
+            assert_eq!(trim_before(&src, 40).unwrap().unwrap().bytes, src.bytes);
+            assert_eq!(trim_before(&src, 45).unwrap(), None);
+            let trimmed = trim_before(&src, 42).unwrap().unwrap();
+            assert_eq!(trimmed.header.base_offset, 42);
+            assert_eq!(trimmed.header.last_offset(), 44);
+            assert_eq!(trimmed.header.records_count, 3);
+            assert_eq!(trimmed.header.compression().unwrap(), codec);
+            verify_crc(&trimmed).unwrap();
+            let all = decode_records(&src).unwrap();
+            let kept = decode_records(&trimmed).unwrap();
+            assert_eq!(kept.len(), 3);
+            for (k, a) in kept.iter().zip(all[2..].iter()) {
+                assert_eq!(
+                    (k.offset, k.timestamp, &k.key, &k.value, &k.headers),
+                    (a.offset, a.timestamp, &a.key, &a.value, &a.headers)
+                );
+            }
+            // And it forwards like any other batch.
+            let mut out = BytesMut::new();
+            assert!(rewrite_for_target(&trimmed, PRODUCER, &mut out)
+                .unwrap()
+                .is_some());
         }
     }
 }
