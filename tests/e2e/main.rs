@@ -4,6 +4,7 @@
 //! `harness_*` tests check the harness itself (clusters, Kafka tools, Java test client): they do not
 //! run strait.
 
+mod bad_config;
 mod replication;
 mod support;
 

@@ -1,0 +1,94 @@
+//! A bad `mm2.properties` stops strait at start, before it connects anywhere, with an error that
+//! names the file, the line, the key and what was expected, exit code 3 (MM2's start-up failure), and
+//! never echoes a secret.
+
+use crate::support::*;
+
+const BASE: &str = "clusters = primary, secondary\n\
+                    primary.bootstrap.servers = 127.0.0.1:1\n\
+                    secondary.bootstrap.servers = 127.0.0.1:2\n\
+                    primary->secondary.enabled = true\n";
+
+/// Runs strait on BASE plus `extra` (which starts on line 5) and returns its output, asserting
+/// exit code 3 and that the error points at line 5 of the config file.
+fn rejected(extra: &str, key: &str, expected: &[&str]) -> String {
+    let (status, output) = Strait::check(&format!("{BASE}{extra}\n"));
+    assert_eq!(status.code(), Some(3), "exit status; output:\n{output}");
+    let line = output
+        .lines()
+        .find(|l| l.contains("invalid configuration"))
+        .unwrap_or_else(|| panic!("no configuration error in:\n{output}"));
+    assert!(line.contains("mm2.properties:5: "), "file and line: {line}");
+    assert!(line.contains(&format!("`{key}`")), "key: {line}");
+    for e in expected {
+        assert!(line.contains(e), "`{e}` in: {line}");
+    }
+    output
+}
+
+#[test]
+fn malformed_line_is_rejected_with_its_line() {
+    rejected(
+        "garbage",
+        "garbage",
+        &["malformed line", "expected `key = value`"],
+    );
+}
+
+#[test]
+fn unknown_cluster_alias_is_rejected() {
+    rejected(
+        "tertiary.bootstrap.servers = x:1",
+        "tertiary.bootstrap.servers",
+        &[
+            "unknown cluster alias `tertiary`",
+            "clusters = primary, secondary",
+        ],
+    );
+}
+
+#[test]
+fn flow_naming_an_undefined_cluster_is_rejected() {
+    rejected(
+        "primary->tertiary.enabled = true",
+        "primary->tertiary.enabled",
+        &["undefined cluster `tertiary`"],
+    );
+}
+
+#[test]
+fn invalid_regex_is_rejected() {
+    rejected(
+        "primary->secondary.topics = orders[",
+        "primary->secondary.topics",
+        &["invalid regex `orders[`"],
+    );
+    rejected(
+        "primary->secondary.topics.blacklist = (?<=x)y",
+        "primary->secondary.topics.blacklist",
+        &["invalid regex `(?<=x)y`", "look-around"],
+    );
+}
+
+#[test]
+fn invalid_value_is_rejected_with_what_was_expected() {
+    rejected(
+        "primary.consumer.fetch.min.bytes = lots",
+        "primary.consumer.fetch.min.bytes",
+        &["invalid value `lots`", "expected an integer"],
+    );
+}
+
+#[test]
+fn secrets_are_not_echoed() {
+    let output = rejected(
+        "primary.security.protocol = SASL_SSL\n\
+         primary.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"hunter2-secret\";",
+        "primary.security.protocol",
+        &["SASL_SSL"],
+    );
+    assert!(
+        !output.contains("hunter2-secret"),
+        "secret in output:\n{output}"
+    );
+}
