@@ -601,13 +601,14 @@ impl Cluster {
 
     fn offsets(&self, topic: &str, time: &str) -> BTreeMap<i32, i64> {
         let re = topic_regex(topic);
-        let out = self
-            .tool(
-                "org.apache.kafka.tools.GetOffsetShell",
-                &["--topic", &re, "--time", time],
-            )
-            .ok()
-            .stdout_str();
+        let ran = self.tool(
+            "org.apache.kafka.tools.GetOffsetShell",
+            &["--topic", &re, "--time", time],
+        );
+        if !ran.status.success() && ran.stderr.contains("Could not match any topic-partitions") {
+            return BTreeMap::new(); // no such topic (yet)
+        }
+        let out = ran.ok().stdout_str();
         // "topic:partition:offset"
         out.lines()
             .filter_map(|l| {
@@ -619,12 +620,13 @@ impl Cluster {
             .collect()
     }
 
-    /// Log end offsets (high watermarks) per partition (`GetOffsetShell --time -1`).
+    /// Log end offsets (high watermarks) per partition (`GetOffsetShell --time -1`); empty if the
+    /// topic does not exist (yet).
     pub fn end_offsets(&self, topic: &str) -> BTreeMap<i32, i64> {
         self.offsets(topic, "-1")
     }
 
-    /// Log start offsets per partition (`GetOffsetShell --time -2`).
+    /// Log start offsets per partition (`GetOffsetShell --time -2`); empty if the topic does not exist.
     pub fn start_offsets(&self, topic: &str) -> BTreeMap<i32, i64> {
         self.offsets(topic, "-2")
     }
@@ -1307,6 +1309,7 @@ impl Strait {
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", "info,strait=debug");
         }
+        cmd.env("NO_COLOR", "1"); // plain log files
         for (k, v) in env {
             cmd.env(k, v);
         }
