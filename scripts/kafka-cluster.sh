@@ -9,7 +9,7 @@
 #       (own session, stdin/stdout/stderr detached), waits until Admin.describeCluster lists all N brokers,
 #       then prints `bootstrap=127.0.0.1:P,...` on stdout (also kept in DIR/bootstrap).
 #       On an existing DIR it restarts the nodes that are not running, with the stored id and ports.
-#       --owner-pid PID: a detached watchdog kills (SIGKILL) the brokers within ~1 s once PID has exited.
+#       --owner-pid PID: a detached watchdog (polling every second) SIGKILLs the brokers once PID has exited.
 #       --prop key=value: appended to every node's server.properties (wins over the defaults here).
 #   kafka-cluster.sh start-node --dir DIR --node K       restart one stopped node of an existing cluster
 #   kafka-cluster.sh stop --dir DIR [--node K] [--kill]  SIGTERM (SIGKILL after 20 s; at once with --kill)

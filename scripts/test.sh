@@ -42,7 +42,7 @@ step "Rust dependencies"
 cargo fetch --locked 2>&1 | tail -n 3 || cargo fetch
 
 # Clusters the e2e tests start live in target/e2e/<run>/; stop any that this run started, even on
-# failure (their owner watchdog would do it too, a second after the test process ends).
+# failure (their owner watchdog would do it too, seconds after the test process ends).
 mkdir -p target/e2e
 before="$(ls target/e2e)"
 cleanup() {

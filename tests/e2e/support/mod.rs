@@ -6,7 +6,7 @@
 //! All tests of the `e2e` binary share one pair of clusters ([`pair`]): `primary` (1 node) and
 //! `secondary` (3 nodes, so that `replication.factor = 3` in a user's config works). Tests run in
 //! parallel threads, so every test works on its own topics ([`unique`]). The clusters are started with
-//! the test process as owner: a watchdog kills them about a second after the process exits, however it
+//! the test process as owner: a watchdog kills them a few seconds after the process exits, however it
 //! exits. Their files live under `target/e2e/<run-id>/`.
 //!
 //! Env:
