@@ -18,7 +18,7 @@ use super::response::{interpret, PartitionOutcome};
 use super::{FetchControl, FetchedRound, Route};
 use crate::config::{FetchSettings, StartAt};
 use crate::protocol::admin::{list_offsets, OffsetSpec};
-use crate::protocol::{ClusterClient, ProtocolError};
+use crate::protocol::{sleep_until_or_forever, ClusterClient, ProtocolError};
 
 /// Longest wait before a partition that keeps failing is tried again.
 const MAX_PARTITION_BACKOFF: Duration = Duration::from_secs(30);
@@ -104,7 +104,7 @@ impl Fetcher {
                     Some(cmd) => self.apply(cmd),
                     None => break,
                 },
-                _ = sleep_until(next_retry), if next_retry.is_some() => {}
+                _ = sleep_until_or_forever(next_retry), if next_retry.is_some() => {}
             }
         }
         in_flight.abort_all();
@@ -362,12 +362,5 @@ impl Fetcher {
             }
             pos.retry_at = None;
         }
-    }
-}
-
-async fn sleep_until(t: Option<Instant>) {
-    match t {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
     }
 }

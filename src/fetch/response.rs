@@ -141,13 +141,11 @@ fn classify_error(code: i16) -> PartitionOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::{Bytes, BytesMut};
-    use kafka_protocol::indexmap::IndexMap;
+    use crate::records::test_support::{control_batch, kp_batch, KpOpts};
+    use crate::records::Compression;
+    use bytes::Bytes;
     use kafka_protocol::messages::fetch_response::AbortedTransaction;
     use kafka_protocol::messages::ProducerId;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
 
     fn route() -> Arc<Route> {
         Arc::new(Route {
@@ -157,42 +155,20 @@ mod tests {
         })
     }
 
+    /// `n` records from `base` (a producer's transactional batch when `pid >= 0`), or a control
+    /// marker of type `control` at `base`.
     fn batch(base: i64, n: i64, pid: i64, transactional: bool, control: Option<i16>) -> Vec<u8> {
-        let records: Vec<Record> = (0..n)
-            .map(|i| Record {
-                transactional,
-                control: control.is_some(),
-                delete_horizon: false,
-                partition_leader_epoch: 0,
-                producer_id: pid,
-                producer_epoch: if pid >= 0 { 0 } else { -1 },
-                timestamp_type: TimestampType::Creation,
-                offset: base + i,
-                sequence: i as i32,
-                timestamp: 1_700_000_000_000 + i,
-                key: Some(match control {
-                    Some(kind) => {
-                        let mut k = vec![0, 0];
-                        k.extend_from_slice(&kind.to_be_bytes());
-                        Bytes::from(k)
-                    }
-                    None => Bytes::from(format!("k{}", base + i)),
-                }),
-                value: Some(Bytes::from_static(b"v")),
-                headers: IndexMap::new(),
-            })
-            .collect();
-        let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(
-            &mut buf,
-            records.iter(),
-            &RecordEncodeOptions {
-                version: 2,
-                compression: Compression::None,
-            },
-        )
-        .unwrap();
-        buf.to_vec()
+        if let Some(kind) = control {
+            return control_batch(base, pid, kind).to_vec();
+        }
+        let opts = KpOpts {
+            producer_id: pid,
+            producer_epoch: if pid >= 0 { 0 } else { -1 },
+            transactional,
+            ..KpOpts::default()
+        };
+        let offsets: Vec<i64> = (base..base + n).collect();
+        kp_batch(&offsets, Compression::None, opts).to_vec()
     }
 
     fn data(parts: &[Vec<u8>], aborted: Vec<(i64, i64)>) -> PartitionData {

@@ -25,7 +25,7 @@ use crate::config::ProduceSettings;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::offsets::progress::ProgressStore;
 use crate::protocol::admin::init_producer_id;
-use crate::protocol::{Backoff, ClusterClient, ProtocolError};
+use crate::protocol::{sleep_until_or_forever, Backoff, ClusterClient, ProtocolError};
 
 /// Upper bound of record bytes in one Produce request (brokers accept 100 MiB by default).
 const MAX_REQUEST_BYTES: usize = 16 << 20;
@@ -174,7 +174,7 @@ impl TaskProducer {
                 _ = shutdown.cancelled(), if deadline.is_none() => {
                     deadline = Some(Instant::now() + SHUTDOWN_GRACE);
                 }
-                _ = sleep_until(timer), if timer.is_some() => {}
+                _ = sleep_until_or_forever(timer), if timer.is_some() => {}
             }
         }
         self.waves.abort_all();
@@ -519,13 +519,6 @@ fn verdict(r: &PartitionResult) -> Verdict {
             "unknown error code {}",
             r.error_code
         ))),
-    }
-}
-
-async fn sleep_until(t: Option<Instant>) {
-    match t {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
     }
 }
 

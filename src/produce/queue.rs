@@ -223,41 +223,12 @@ fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::split_batches;
-    use kafka_protocol::indexmap::IndexMap;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
+    use crate::records::test_support::{kp_batch, KpOpts};
+    use crate::records::Compression;
 
     fn batch(base: i64, n: i64) -> Batch {
-        let records: Vec<Record> = (0..n)
-            .map(|i| Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: 0,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: base + i,
-                sequence: i as i32,
-                timestamp: 1_700_000_000_000,
-                key: None,
-                value: Some(Bytes::from_static(b"v")),
-                headers: IndexMap::new(),
-            })
-            .collect();
-        let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(
-            &mut buf,
-            records.iter(),
-            &RecordEncodeOptions {
-                version: 2,
-                compression: Compression::None,
-            },
-        )
-        .unwrap();
-        split_batches(&buf.freeze()).unwrap().batches.remove(0)
+        let offsets: Vec<i64> = (base..base + n).collect();
+        Batch::from_bytes(kp_batch(&offsets, Compression::None, KpOpts::default())).unwrap()
     }
 
     fn queue() -> PartitionQueue {

@@ -117,6 +117,15 @@ where
     }
 }
 
+/// Sleeps until `t`, or forever when there is no deadline: the timer arm of a `select!` loop whose
+/// next wake-up may not exist.
+pub async fn sleep_until_or_forever(t: Option<tokio::time::Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

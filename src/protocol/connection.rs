@@ -448,6 +448,27 @@ impl BrokerConnection {
         self.decode::<R::Response>(api, version, body)
     }
 
+    /// A fresh correlation id and the size-prefixed frame (header + body) of one request.
+    fn request_frame<F>(&self, api: ApiKey, version: i16, encode_body: F) -> Result<(i32, Bytes)>
+    where
+        F: FnOnce(&mut BytesMut) -> std::result::Result<(), String>,
+    {
+        let inner = &*self.inner;
+        let correlation_id = inner.next_correlation_id.fetch_add(1, Ordering::Relaxed) & i32::MAX;
+        let header = RequestHeader::default()
+            .with_request_api_key(api as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation_id)
+            .with_client_id(Some(inner.client_id.clone()));
+        let frame = encode_frame(&header, api.request_header_version(version), encode_body)
+            .map_err(|e| {
+                inner
+                    .shared
+                    .codec(api, format!("encoding request v{version}: {e}"))
+            })?;
+        Ok((correlation_id, frame))
+    }
+
     /// First half of a pipelined send: encodes `req`, registers its waiter and writes the frame, so
     /// that requests started one after another by one caller reach the broker in that order (the
     /// broker handles a connection's requests in order; an idempotent producer's batches must
@@ -461,16 +482,9 @@ impl BrokerConnection {
             return Err(e);
         }
         self.wait_throttle().await;
-        let correlation_id = inner.next_correlation_id.fetch_add(1, Ordering::Relaxed) & i32::MAX;
-        let header = RequestHeader::default()
-            .with_request_api_key(api as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation_id)
-            .with_client_id(Some(inner.client_id.clone()));
-        let frame = encode_frame(&header, api.request_header_version(version), |buf| {
+        let (correlation_id, frame) = self.request_frame(api, version, |buf| {
             req.encode(buf, version).map_err(|e| format!("{e:#}"))
-        })
-        .map_err(|e| shared.codec(api, format!("encoding request v{version}: {e}")))?;
+        })?;
         let (tx, rx) = oneshot::channel();
         shared.register(correlation_id, Pending { api, version, tx })?;
         let waiter = InFlightRequest {
@@ -525,15 +539,7 @@ impl BrokerConnection {
             return Err(e);
         }
         self.wait_throttle().await;
-
-        let correlation_id = inner.next_correlation_id.fetch_add(1, Ordering::Relaxed) & i32::MAX;
-        let header = RequestHeader::default()
-            .with_request_api_key(api as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation_id)
-            .with_client_id(Some(inner.client_id.clone()));
-        let frame = encode_frame(&header, api.request_header_version(version), encode_body)
-            .map_err(|e| shared.codec(api, format!("encoding request v{version}: {e}")))?;
+        let (correlation_id, frame) = self.request_frame(api, version, encode_body)?;
 
         let (tx, rx) = oneshot::channel();
         shared.register(correlation_id, Pending { api, version, tx })?;

@@ -29,7 +29,7 @@ pub use admin::{
     create_partitions, create_topics, describe_topic_configs, init_producer_id, list_offsets,
     ConfigEntry, NewTopic, OffsetSpec,
 };
-pub use backoff::{retry, Backoff};
+pub use backoff::{retry, sleep_until_or_forever, Backoff};
 pub use cluster::ClusterClient;
 pub use connection::{BrokerConnection, InFlightRequest};
 pub use error::{ProtocolError, Result};

@@ -106,4 +106,4 @@ impl RecordsError {
 }
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
