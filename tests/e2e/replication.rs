@@ -489,3 +489,45 @@ fn deleted_source_records_are_reported_as_a_gap() {
     assert_same_records(&got, &want, false);
     assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
 }
+
+/// With `consumer.auto.offset.reset = latest` a new flow starts at the end of each partition:
+/// records written before it started stay on the source, records written after arrive.
+#[test]
+fn auto_offset_reset_latest_starts_at_the_end() {
+    let p = pair();
+    let t = unique("latest");
+    p.primary.create_topic(&t, 2, 1, &[]);
+    p.primary.produce(&t, 2, 30, "none", 21);
+    let remote = format!("lt.{t}");
+    let mut strait = Strait::start(
+        &flow_config(
+            "lt",
+            &format!("topics = {t}\nlt.consumer.auto.offset.reset = latest"),
+        ),
+        &[],
+    );
+    strait.wait_for_log(
+        &format!("partition={t}-1 offset=30"),
+        Duration::from_secs(60),
+    );
+    strait.wait_for_log(
+        &format!("partition={t}-0 offset=30"),
+        Duration::from_secs(60),
+    );
+    p.primary.produce_from(&t, 2, 30, 20, "none", 21);
+    wait_until(
+        Duration::from_secs(60),
+        "the records written after start",
+        || {
+            assert!(
+                strait.is_running(),
+                "strait exited:\n{}",
+                strait.log_tail(30)
+            );
+            p.secondary.end_offsets(&remote).values().sum::<i64>() == 40
+        },
+    );
+    let got = p.secondary.dump(&remote, 40, false);
+    assert_same_records(&got, &expected_records(21, 2, 30, 20), false);
+    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+}
