@@ -232,8 +232,8 @@ impl Fetcher {
         let response = match result {
             Ok((_, r)) => r,
             Err(e) => {
-                let generation = self.client.metadata().generation;
-                self.client.invalidate_metadata(generation);
+                self.refresh(keys.iter().map(|k| k.0.clone()).collect())
+                    .await;
                 for k in &keys {
                     if let Some(p) = self.positions.get_mut(k) {
                         let delay = p.back_off(self.retry_backoff);
@@ -250,7 +250,7 @@ impl Fetcher {
         }
         let mut round = FetchedRound::default();
         let mut out_of_range: Vec<Key> = Vec::new();
-        let mut stale_metadata = false;
+        let mut stale_topics: Vec<String> = Vec::new();
         for topic in &response.responses {
             for data in &topic.partitions {
                 let key = (topic.topic.0.to_string(), data.partition_index);
@@ -283,7 +283,7 @@ impl Fetcher {
                     }
                     PartitionOutcome::OutOfRange => out_of_range.push(key),
                     PartitionOutcome::Retriable(e) => {
-                        stale_metadata = true;
+                        stale_topics.push(key.0.clone());
                         let delay = pos.back_off(self.retry_backoff);
                         debug!(partition = %pos.route, error = ?e, retry_in = ?delay, "fetch: retriable partition error");
                     }
@@ -298,9 +298,8 @@ impl Fetcher {
                 }
             }
         }
-        if stale_metadata {
-            let generation = self.client.metadata().generation;
-            self.client.invalidate_metadata(generation);
+        if !stale_topics.is_empty() {
+            self.refresh(stale_topics).await;
         }
         if !out_of_range.is_empty() {
             self.reset_out_of_range(out_of_range).await;
@@ -309,6 +308,16 @@ impl Fetcher {
             return false;
         }
         true
+    }
+
+    /// Re-reads the leaders of `topics`: routing uses the cached snapshot, so after a leadership
+    /// error it must be refreshed, not merely marked stale.
+    async fn refresh(&self, mut topics: Vec<String>) {
+        topics.sort();
+        topics.dedup();
+        if let Err(e) = self.client.refresh_metadata(Some(&topics)).await {
+            warn!(task = self.task, error = %e, "source metadata refresh failed");
+        }
     }
 
     fn leader_of(&self, key: &Key) -> Option<i32> {

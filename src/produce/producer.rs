@@ -265,7 +265,7 @@ impl TaskProducer {
     /// flight), resumes partitions whose wait is over, and takes a new producer id when needed.
     async fn settle(&mut self) {
         let now = Instant::now();
-        let mut stale = false;
+        let mut stale: Vec<String> = Vec::new();
         let keys: Vec<Key> = self.queues.keys().cloned().collect();
         for key in keys {
             let Some(queue) = self.queues.get_mut(&key) else {
@@ -278,7 +278,7 @@ impl TaskProducer {
                 Failure::None => {}
                 Failure::Retry => {
                     let at = *self.retry_at.entry(key.clone()).or_insert_with(|| {
-                        stale = true;
+                        stale.push(key.0.clone());
                         now + self.backoff.next()
                     });
                     if at <= now {
@@ -302,9 +302,13 @@ impl TaskProducer {
                 }
             }
         }
-        if stale {
-            let generation = self.client.metadata().generation;
-            self.client.invalidate_metadata(generation);
+        if !stale.is_empty() {
+            // Leaders may have moved: routing reads the cached snapshot, so refresh it now.
+            stale.sort();
+            stale.dedup();
+            if let Err(e) = self.client.refresh_metadata(Some(&stale)).await {
+                warn!(task = self.task, error = %e, "target metadata refresh failed");
+            }
         }
         if self.resetting && self.waves.is_empty() {
             self.reset_identity().await;
@@ -375,8 +379,11 @@ impl TaskProducer {
                 None => missing.push(key.0.clone()),
             }
         }
-        self.metadata_retry_at = None;
-        if !missing.is_empty() {
+        let refresh_due = self.metadata_retry_at.is_none_or(|t| t <= Instant::now());
+        if refresh_due {
+            self.metadata_retry_at = None;
+        }
+        if !missing.is_empty() && refresh_due {
             missing.sort();
             missing.dedup();
             if let Err(e) = self.client.refresh_metadata(Some(&missing)).await {
@@ -471,13 +478,15 @@ impl TaskProducer {
                 return;
             }
         };
+        let by_partition: HashMap<(&str, i32), &PartitionResult> = results
+            .iter()
+            .map(|r| ((r.topic.as_str(), r.partition), r))
+            .collect();
         for (key, id) in wave.sent {
             let Some(queue) = self.queues.get_mut(&key) else {
                 continue;
             };
-            let result = results
-                .iter()
-                .find(|r| r.topic == key.0 && r.partition == key.1);
+            let result = by_partition.get(&(key.0.as_str(), key.1)).copied();
             match result.map(verdict) {
                 Some(Verdict::Done) => {
                     if let Some(mark) = queue.ack(id) {

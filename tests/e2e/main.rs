@@ -230,6 +230,7 @@ fn harness_secondary_node_restart() {
     }
     let t = unique("harness-restart");
     c.create_topic(&t, 1, 3, &[]);
+    let _faults = node_fault_lock();
     c.stop_node(3, true);
     // acks=all with min.insync.replicas=2 still works with 2 of 3 nodes.
     c.produce(&t, 1, 20, "zstd", 5);

@@ -531,3 +531,46 @@ fn auto_offset_reset_latest_starts_at_the_end() {
     assert_same_records(&got, &expected_records(21, 2, 30, 20), false);
     assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
 }
+
+/// A target broker is killed mid-copy and started again: partition leaders move, strait refreshes
+/// its metadata and retries with the same sequence numbers, and the target ends with every record
+/// exactly once, in order, at the same offsets as the source.
+#[test]
+fn target_broker_killed_mid_copy_loses_and_duplicates_nothing() {
+    let p = pair();
+    assert!(
+        p.secondary.dir().is_some(),
+        "this test needs the secondary's files (STRAIT_TEST_SECONDARY as a dir)"
+    );
+    let t = unique("failover");
+    let (partitions, per_partition, seed) = (6, 15_000u64, 31);
+    p.primary.create_topic(&t, partitions, 1, &[]);
+    p.primary
+        .produce(&t, partitions, per_partition, "lz4", seed);
+    let remote = format!("fo.{t}");
+    let config = flow_config(
+        "fo",
+        &format!("topics = {t}\ntasks.max = 2\nfo.consumer.max.partition.fetch.bytes = 16384\nfo.consumer.fetch.max.bytes = 32768"),
+    );
+    let _faults = node_fault_lock();
+    let mut strait = Strait::start(&config, &[]);
+    wait_until(Duration::from_secs(60), "the copy to start", || {
+        p.secondary.end_offsets(&remote).values().sum::<i64>() > 0
+    });
+    p.secondary.stop_node(2, true);
+    std::thread::sleep(Duration::from_secs(2));
+    p.secondary.start_node(2);
+    wait_replicated(&t, &remote, &mut strait, Duration::from_secs(180));
+    let total = (partitions as u64 * per_partition) as usize;
+    assert_same_records(
+        &p.secondary.dump(&remote, total, false),
+        &expected_records(seed, partitions, 0, per_partition),
+        true,
+    );
+    assert_eq!(
+        strait.terminate(Duration::from_secs(60)).code(),
+        Some(0),
+        "{}",
+        strait.log_tail(40)
+    );
+}

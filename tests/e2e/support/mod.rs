@@ -268,6 +268,14 @@ impl ClusterPair {
     }
 }
 
+/// Serializes tests that stop or kill broker nodes: with two of the secondary's three nodes down at
+/// once its controller quorum and `min.insync.replicas=2` would both be lost. Hold the guard for as
+/// long as a node may be down.
+pub fn node_fault_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The shared cluster pair, started on first use (thread-safe) or taken from
 /// `STRAIT_TEST_PRIMARY` / `STRAIT_TEST_SECONDARY`.
 pub fn pair() -> &'static ClusterPair {
