@@ -87,6 +87,11 @@ pub struct PartitionQueue {
     pub failure: Failure,
     /// Bytes queued (for the producer's memory bound).
     pub bytes: usize,
+    /// Whether the target acknowledged a batch of this partition under the current producer id.
+    /// Until then only one batch may be in flight: a broker accepts any sequence number as a new
+    /// producer's first write, so a second pipelined batch could land before a first one that hit
+    /// a retriable error (the partition of a just-created topic not ready yet), out of order.
+    pub confirmed: bool,
 }
 
 impl PartitionQueue {
@@ -97,6 +102,7 @@ impl PartitionQueue {
             entries: VecDeque::new(),
             failure: Failure::None,
             bytes: 0,
+            confirmed: false,
         }
     }
 
@@ -135,7 +141,7 @@ impl PartitionQueue {
     /// The next batch to send, if the partition may send: no pending failure and an unsent entry
     /// right after the in-flight/acknowledged prefix.
     pub fn next_to_send(&mut self) -> Option<&mut Entry> {
-        if self.failure != Failure::None {
+        if self.failure != Failure::None || (!self.confirmed && self.in_flight()) {
             return None;
         }
         self.entries
@@ -153,6 +159,7 @@ impl PartitionQueue {
     pub fn ack(&mut self, id: u64) -> Option<i64> {
         if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
             e.state = EntryState::Acked;
+            self.confirmed = true;
         }
         let mut mark = None;
         while self
@@ -187,18 +194,24 @@ impl PartitionQueue {
         self.failure = Failure::None;
     }
 
-    /// Re-encodes every queued entry under a new producer identity (sequences restart at 0).
+    /// Re-encodes every entry not yet acknowledged under a new producer identity (sequences
+    /// restart at 0).
     pub fn reencode(&mut self, seq: &mut Sequences) -> Result<(), RecordsError> {
         self.bytes = 0;
         for e in self.entries.iter_mut() {
-            // Entries without output were never queued, so encode always yields bytes here.
-            if let Some(bytes) = encode(&self.route, &e.source, seq)? {
-                e.bytes = bytes;
+            // Acknowledged entries waiting behind an unacknowledged one are on the target already:
+            // they keep their state and are never sent again.
+            if e.state != EntryState::Acked {
+                // Entries without output were never queued, so encode always yields bytes here.
+                if let Some(bytes) = encode(&self.route, &e.source, seq)? {
+                    e.bytes = bytes;
+                }
+                e.state = EntryState::Unsent;
             }
-            e.state = EntryState::Unsent;
             self.bytes += e.bytes.len();
         }
         self.failure = Failure::None;
+        self.confirmed = false;
         Ok(())
     }
 }
@@ -282,6 +295,7 @@ mod tests {
             &mut id,
         )
         .unwrap();
+        q.confirmed = true; // the broker already knows this producer on this partition
         q.next_to_send().unwrap().state = EntryState::InFlight;
         q.next_to_send().unwrap().state = EntryState::InFlight;
         q.fail(1, Failure::Retry);
@@ -323,6 +337,55 @@ mod tests {
         q.push(vec![batch(7, 1)], 8, &mut seq, &mut id).unwrap();
         assert_eq!(q.push(vec![], 10, &mut seq, &mut id).unwrap(), None);
         assert_eq!(q.entries.back().unwrap().mark, Some(10));
+    }
+
+    #[test]
+    fn one_batch_in_flight_until_the_first_is_acknowledged() {
+        let mut seq = Sequences::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        q.push(
+            vec![batch(0, 2), batch(2, 2), batch(4, 2)],
+            6,
+            &mut seq,
+            &mut id,
+        )
+        .unwrap();
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        assert!(
+            q.next_to_send().is_none(),
+            "no pipelining before the first acknowledgement"
+        );
+        q.ack(1);
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        assert!(
+            q.next_to_send().is_some(),
+            "pipelining once the broker knows this producer"
+        );
+    }
+
+    #[test]
+    fn acknowledged_entries_are_not_resent_under_a_new_identity() {
+        let mut seq = Sequences::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        q.push(vec![batch(0, 2), batch(2, 2)], 4, &mut seq, &mut id)
+            .unwrap();
+        q.confirmed = true;
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        q.fail(1, Failure::Sequence);
+        assert_eq!(q.ack(2), None, "behind an unacknowledged entry");
+        seq.reset((10, 0));
+        q.reencode(&mut seq).unwrap();
+        assert_eq!(q.next_to_send().unwrap().id, 1);
+        assert_eq!(q.entries[1].state, EntryState::Acked);
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        assert!(
+            q.next_to_send().is_none(),
+            "the acknowledged entry is not sent again"
+        );
+        assert_eq!(q.ack(1), Some(4));
     }
 
     #[test]
