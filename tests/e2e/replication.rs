@@ -339,7 +339,7 @@ fn read_committed_replicates_committed_data_without_markers() {
 fn kill9_during_copy_loses_nothing() {
     let p = pair();
     let t = unique("kill9");
-    let (partitions, per_partition, seed) = (6, 25_000u64, 77);
+    let (partitions, per_partition, seed) = (6, 40_000u64, 77);
     p.primary.create_topic(&t, partitions, 1, &[]);
     assert_eq!(
         p.primary
@@ -351,7 +351,7 @@ fn kill9_during_copy_loses_nothing() {
     // Small fetches stretch the copy over several seconds so that the kills land mid-copy.
     let config = flow_config(
         "k9",
-        &format!("topics = {t}\ntasks.max = 2\nk9.consumer.max.partition.fetch.bytes = 16384\nk9.consumer.fetch.max.bytes = 32768"),
+        &format!("topics = {t}\ntasks.max = 2\nk9.consumer.max.partition.fetch.bytes = 8192\nk9.consumer.fetch.max.bytes = 16384"),
     );
     let mut strait = Strait::start(&config, &[]);
     let mut interrupted = 0;
