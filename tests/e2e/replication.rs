@@ -574,3 +574,52 @@ fn target_broker_killed_mid_copy_loses_and_duplicates_nothing() {
         strait.log_tail(40)
     );
 }
+
+/// `--clusters` picks the target aliases this node serves, as MM2's dedicated mode does: of two
+/// enabled flows only the one whose target is listed runs. (Both target aliases point at the
+/// secondary cluster; the second flow's separator and offsets topic keep its state apart. A `_`
+/// separator would not do: Kafka refuses `sel_x` next to `sel.x` as colliding names.)
+#[test]
+fn clusters_flag_runs_only_the_flows_to_the_listed_targets() {
+    let p = pair();
+    let t = unique("sel");
+    p.primary.create_topic(&t, 2, 1, &[]);
+    p.primary.produce(&t, 2, 20, "none", 3);
+    let config = format!(
+        "clusters = sel, near, far\n\
+         sel.bootstrap.servers = {primary}\n\
+         near.bootstrap.servers = {secondary}\n\
+         far.bootstrap.servers = {secondary}\n\
+         sel->near.enabled = true\n\
+         sel->far.enabled = true\n\
+         sel->far.replication.policy.separator = -\n\
+         far.offset.storage.topic = mm2-offsets.sel-far.internal\n\
+         topics = {t}\n\
+         replication.factor = 3\n\
+         emit.heartbeats.enabled = false\n",
+        primary = p.primary.bootstrap(),
+        secondary = p.secondary.bootstrap()
+    );
+    let mut strait = Strait::start(&config, &["--clusters", "near"]);
+    wait_replicated(
+        &t,
+        &format!("sel.{t}"),
+        &mut strait,
+        Duration::from_secs(60),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !p.secondary.has_topic(&format!("sel-{t}")),
+        "the flow to `far` ran although --clusters names only `near`"
+    );
+    assert!(
+        !strait.log().contains("flow=sel->far"),
+        "{}",
+        strait.log_tail(20)
+    );
+    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    // The other flow is real: selected, it replicates under its own separator.
+    let mut far = Strait::start(&config, &["--clusters", "far"]);
+    wait_replicated(&t, &format!("sel-{t}"), &mut far, Duration::from_secs(60));
+    assert_eq!(far.terminate(Duration::from_secs(60)).code(), Some(0));
+}
