@@ -37,8 +37,6 @@ pub enum EntryState {
 pub struct Entry {
     /// Unique within the task, to match answers to entries.
     pub id: u64,
-    /// The source batch, kept to re-encode it under a new producer id.
-    pub source: Batch,
     /// The bytes sent (producer fields and CRC rewritten).
     pub bytes: Bytes,
     /// Once this entry and all before it are acknowledged, every source record before this offset
@@ -122,7 +120,6 @@ impl PartitionQueue {
                 self.bytes += bytes.len();
                 self.entries.push_back(Entry {
                     id: *next_id,
-                    source: batch,
                     bytes,
                     mark: None,
                     state: EntryState::Unsent,
@@ -203,7 +200,10 @@ impl PartitionQueue {
             // they keep their state and are never sent again.
             if e.state != EntryState::Acked {
                 // Entries without output were never queued, so encode always yields bytes here.
-                if let Some(bytes) = encode(&self.route, &e.source, seq)? {
+                // Re-encoding starts from the rewritten bytes (the rewrite is idempotent), so no
+                // entry pins the fetch response it came from.
+                let rewritten = Batch::from_bytes(e.bytes.clone())?;
+                if let Some(bytes) = encode(&self.route, &rewritten, seq)? {
                     e.bytes = bytes;
                 }
                 e.state = EntryState::Unsent;

@@ -17,7 +17,7 @@ use crate::protocol::{Backoff, ClusterClient};
 
 /// Fetched rounds a task may hold before fetching waits for the target: the task's memory bound
 /// (about this many fetch responses) and its backpressure.
-const ROUND_QUEUE: usize = 4;
+const ROUND_QUEUE: usize = 2;
 
 /// Handle to a running task.
 pub struct Task {
