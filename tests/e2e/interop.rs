@@ -97,8 +97,12 @@ impl JavaMm2 {
         }
     }
 
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
     fn log_tail(&self, n: usize) -> String {
-        let log = fs::read_to_string(&self.log_path).unwrap_or_default();
+        let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
@@ -408,6 +412,13 @@ fn java_mm2_takes_over_from_strait() {
         "Java MM2 exit {st}:\n{}",
         java.log_tail(40)
     );
+    // Java's own account: its source task found a stored offset for every partition it was given.
+    assert!(
+        java.log()
+            .contains("Starting with 0 previously uncommitted partitions."),
+        "Java MM2 did not find strait's progress for every partition:\n{}",
+        java.log_tail(40)
+    );
 
     let want: BTreeMap<i32, i64> = (0..PARTITIONS)
         .map(|p| (p, (FIRST + SECOND) as i64))
@@ -485,6 +496,12 @@ fn strait_takes_over_from_java_mm2() {
     p.primary
         .produce_from(&t, PARTITIONS, FIRST, SECOND, "gzip", seed);
     let mut strait = Strait::start(&fs::read_to_string(&config_path).unwrap(), &[]);
+    // (The count in this line covers every topic of the alias saved so far, so clusters reused
+    // across runs show more than this test's partitions.)
+    strait.wait_for_log(
+        &format!("loaded saved replication progress topic={offsets_topic}"),
+        Duration::from_secs(60),
+    );
     wait_remote_end(
         &remote,
         (FIRST + SECOND) as i64,
