@@ -249,7 +249,7 @@ fn latest_progress(
     for p in 0..PARTITIONS {
         let key = source_key(alias, topic, p);
         // Per-partition log order; a key lives in one partition, so the last match is the latest.
-        if let Some(r) = records.iter().filter(|r| r.key == key).last() {
+        if let Some(r) = records.iter().rfind(|r| r.key == key) {
             m.insert(p, (r.partition, r.value.clone()));
         }
     }
@@ -378,6 +378,15 @@ fn java_mm2_takes_over_from_strait() {
         );
     }
     let strait_partitions = key_partitions(&by_strait, alias, &t);
+    // strait created the offsets topic as Connect would (Connect refuses to start on an offsets topic
+    // that is not compacted, and hashes keys over its partition count).
+    let d = p.secondary.describe(&offsets_topic);
+    assert_eq!(d.partitions, 25, "{offsets_topic}: {d:?}");
+    assert_eq!(
+        d.configs.get("cleanup.policy").map(String::as_str),
+        Some("compact"),
+        "{offsets_topic}: {d:?}"
+    );
 
     p.primary
         .produce_from(&t, PARTITIONS, FIRST, SECOND, "lz4", seed);
