@@ -526,9 +526,12 @@ mod tests {
         assert_eq!(OffsetSync::decode(&key, &value).unwrap(), sync_example());
     }
 
+    /// Decodes a key and value, true when the decoder refused them.
+    type DecodeFails = fn(&[u8], &[u8]) -> bool;
+
     #[test]
     fn every_truncation_is_an_error_not_a_panic() {
-        let cases: [(&str, &str, fn(&[u8], &[u8]) -> bool); 4] = [
+        let cases: [(&str, &str, DecodeFails); 4] = [
             (SYNC_KEY, SYNC_VALUE, |k, v| {
                 OffsetSync::decode(k, v).is_err()
             }),
