@@ -3,4 +3,5 @@
 //! instance on another host, strait or Java MM2, resumes where this one stopped.
 
 pub mod connect_format;
+pub mod mm2_records;
 pub mod progress;
