@@ -406,18 +406,10 @@ pub fn split_batches(records: &Bytes) -> Result<SplitBatches, RecordsError> {
 /// Forwarding keeps bytes intact, so a corruption on the source side would otherwise be
 /// re-stamped with a fresh CRC and laundered into the target; this catches it first.
 pub fn verify_crc(batch: &Batch) -> Result<(), RecordsError> {
-    verify_crc_keeping_block_crc(batch).map(|_| ())
-}
-
-/// [`verify_crc`] that also returns the CRC32C of the records block alone, so a rewrite that
-/// changes only header bytes can compute its new CRC with `crc32c_combine` instead of a second
-/// pass over the records.
-pub(crate) fn verify_crc_keeping_block_crc(batch: &Batch) -> Result<u32, RecordsError> {
     let offset = batch.header.base_offset;
-    let (Some(stored), Some(head), Some(block)) = (
+    let (Some(stored), Some(covered)) = (
         batch.bytes.get(CRC_OFFSET..ATTRIBUTES_OFFSET),
-        batch.bytes.get(ATTRIBUTES_OFFSET..HEADER_SIZE),
-        batch.bytes.get(HEADER_SIZE..),
+        batch.bytes.get(ATTRIBUTES_OFFSET..),
     ) else {
         return Err(RecordsError::corrupt(
             offset,
@@ -425,8 +417,7 @@ pub(crate) fn verify_crc_keeping_block_crc(batch: &Batch) -> Result<u32, Records
         ));
     };
     let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);
-    let block_crc = crc32c::crc32c(block);
-    let actual = crc32c::crc32c_combine(crc32c::crc32c(head), block_crc, block.len());
+    let actual = crc32c::crc32c(covered);
     if stored != actual {
         return Err(RecordsError::corrupt(
             offset,
@@ -435,7 +426,7 @@ pub(crate) fn verify_crc_keeping_block_crc(batch: &Batch) -> Result<u32, Records
             ),
         ));
     }
-    Ok(block_crc)
+    Ok(())
 }
 
 #[cfg(test)]

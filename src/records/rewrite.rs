@@ -11,11 +11,10 @@
 use bytes::{BufMut, BytesMut};
 
 use super::batch::{
-    verify_crc_keeping_block_crc, Batch, BatchHeader, Compression, ATTRIBUTES_OFFSET,
-    BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BATCH_LENGTH_OFFSET, CRC_OFFSET,
-    DELETE_HORIZON_FLAG_MASK, HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD,
-    MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
-    RECORDS_COUNT_OFFSET, TRANSACTIONAL_FLAG_MASK,
+    Batch, BatchHeader, Compression, ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET,
+    BATCH_LENGTH_OFFSET, CRC_OFFSET, DELETE_HORIZON_FLAG_MASK, HEADER_SIZE,
+    LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
+    PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET, TRANSACTIONAL_FLAG_MASK,
 };
 use super::record::{compress, put_varint, uncompressed_block, RecordIter};
 use super::RecordsError;
@@ -83,7 +82,9 @@ pub fn rewrite_for_target(
             ),
         ));
     }
-    let block_crc = verify_crc_keeping_block_crc(batch)?;
+    // One straight hardware pass; the new CRC below is a second one over the unchanged block,
+    // far cheaper than `crc32c_combine` (2 us against 22 us for 16 KiB, see benches/).
+    super::batch::verify_crc(batch)?;
     if h.is_control() || h.records_count == 0 {
         return Ok(None);
     }
@@ -97,9 +98,9 @@ pub fn rewrite_for_target(
     if i64::from(h.last_offset_delta) + 1 == i64::from(h.records_count) {
         out.extend_from_slice(&batch.bytes);
         patch_header(&mut out[start..], producer, None);
-        // Only header bytes changed: combine their CRC with the source block's.
+        // Only header bytes changed: hash the new header, then continue over the unchanged block.
         let header_crc = crc32c::crc32c(&out[start + ATTRIBUTES_OFFSET..start + HEADER_SIZE]);
-        let crc = crc32c::crc32c_combine(header_crc, block_crc, batch.bytes.len() - HEADER_SIZE);
+        let crc = crc32c::crc32c_append(header_crc, &out[start + HEADER_SIZE..]);
         out[start + CRC_OFFSET..start + ATTRIBUTES_OFFSET].copy_from_slice(&crc.to_be_bytes());
         return Ok(Some(Rewritten {
             records: h.records_count,
