@@ -226,8 +226,28 @@ fn bench_produce_request(c: &mut Criterion) {
     g.finish();
 }
 
+/// The CRC step of the rewrite in isolation: `crc32c_combine` (what `rewrite_for_target` does to
+/// reuse the source block's CRC) against hashing the block again with `crc32c_append`.
+fn bench_crc(c: &mut Criterion) {
+    let mut g = c.benchmark_group("crc32c");
+    for kib in [16usize, 256] {
+        let block = vec![0x5au8; kib * 1024];
+        let block_crc = crc32c::crc32c(&block);
+        g.bench_function(format!("combine/{kib}KiB"), |b| {
+            b.iter(|| {
+                crc32c::crc32c_combine(black_box(0x1234_5678), block_crc, black_box(block.len()))
+            })
+        });
+        g.bench_function(format!("append/{kib}KiB"), |b| {
+            b.iter(|| crc32c::crc32c_append(black_box(0x1234_5678), black_box(&block)))
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_crc,
     bench_split,
     bench_rewrite,
     bench_queue,

@@ -8,7 +8,7 @@
       polls the end offsets of T until they equal --expect, sampling PID's CPU time (utime+stime, plus
       reaped children) and peak RSS (VmHWM), printing a progress line every ~2 s on stderr. Prints one
       JSON line on stdout: wall_s (from NS), data_s (first record on target -> caught up), cpu_s,
-      hwm_mb, broker_cpu_s (delta while waiting), caught_up.
+      cpu_data_s (CPU from the first record on the target to catch-up), hwm_mb, broker_cpu_s (delta while waiting), caught_up.
 
 ListOffsets v1 over one plain socket to a single-node cluster (the broker leads every partition).
 """
@@ -119,6 +119,7 @@ def main():
     start = a.start_ns / 1e9 if a.start_ns else time.time()
     b0 = cpu_s(a.broker_pid) if a.broker_pid else None
     first = None
+    cpu_first = None
     last_print = 0.0
     last_cpu = last_hwm = None
     caught = False
@@ -136,7 +137,7 @@ def main():
             offs = [None] * len(expect)
         done = sum(o or 0 for o in offs)
         if done > 0 and first is None:
-            first = now
+            first, cpu_first = now, c
         if offs == expect:
             caught = True
             # final CPU/RSS right at catch-up, before anyone stops the process
@@ -161,6 +162,7 @@ def main():
         "wall_s": round(end - start, 3),
         "data_s": round(end - first, 3) if first else None,
         "cpu_s": last_cpu,
+        "cpu_data_s": round(last_cpu - cpu_first, 2) if (cpu_first is not None and last_cpu is not None) else None,
         "hwm_mb": round(last_hwm, 1) if last_hwm else None,
         "broker_cpu_s": round(b1 - b0, 2) if (b0 is not None and b1 is not None) else None,
     }))

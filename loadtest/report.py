@@ -53,14 +53,14 @@ def main():
     p("- **MB/s** = record value bytes (10^6) / seconds from the first record visible on the target until the "
       "target's end offsets equal the source's (polled every 0.5 s with ListOffsets). *Wall* includes "
       "process start-up. **CPU-s/GB** = the replicator's utime+stime at catch-up (start-up included) per "
-      "10^9 value bytes. **Peak RSS** = VmHWM. **Broker CPU-s/GB** = the target broker's CPU while "
+      "10^9 value bytes; *data phase* counts only the CPU from the first record on the target on. **Peak RSS** = VmHWM. **Broker CPU-s/GB** = the target broker's CPU while "
       "replicating, per GB.")
     p("- **Ceiling** = `ProducerPerformance` (same record count and size, same codec, batch.size 256 KiB, "
       "linger 20 ms, acks=all, idempotent) into a fresh topic on a fresh target broker: what the broker "
       "takes from Kafka's own producer on this machine.")
     p("")
-    p("| codec | replicator | MB/s | records/s | wall s | CPU-s/GB | peak RSS MB | target broker CPU-s/GB |")
-    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    p("| codec | replicator | MB/s | records/s | wall s | CPU-s/GB | CPU-s/GB data phase | peak RSS MB | target broker CPU-s/GB |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     summary = []
     for codec, d in data.items():
         src = d.get("source", {})
@@ -76,7 +76,7 @@ def main():
                 mbps = rps * size / 1e6
                 bcpu = r.get("broker_cpu_s")
                 rows[what] = {"mbps": mbps, "cpu": None}
-                p(f"| {codec} | ceiling (ProducerPerformance) | {fmt(mbps)} | {fmt(rps, 0)} | | | | "
+                p(f"| {codec} | ceiling (ProducerPerformance) | {fmt(mbps)} | {fmt(rps, 0)} | | | | | "
                   f"{fmt(bcpu / gbytes if bcpu is not None and gbytes else None, 2)} |")
                 continue
             ok = r.get("caught_up")
@@ -87,6 +87,7 @@ def main():
             mbps = src["value_bytes"] / 1e6 / ds if ok and ds else None
             rps = nrec / ds if ok and ds else None
             cpu = r["cpu_s"] / gbytes if ok and r.get("cpu_s") is not None and gbytes else None
+            cpud = r["cpu_data_s"] / gbytes if ok and r.get("cpu_data_s") is not None and gbytes else None
             bcpu = r["broker_cpu_s"] / gbytes if ok and r.get("broker_cpu_s") is not None and gbytes else None
             name = "strait" if what == "strait" else "Java MM2"
             if short:
@@ -94,7 +95,7 @@ def main():
             if not ok:
                 name += f" (did not catch up: {r.get('records_done', 0):,} of {nrec:,} records)"
             rows[what] = {"mbps": mbps, "cpu": cpu, "rss": r.get("hwm_mb")}
-            p(f"| {codec} | {name} | {fmt(mbps)} | {fmt(rps, 0)} | {fmt(r.get('wall_s'))} | {fmt(cpu, 2)} | "
+            p(f"| {codec} | {name} | {fmt(mbps)} | {fmt(rps, 0)} | {fmt(r.get('wall_s'))} | {fmt(cpu, 2)} | {fmt(cpud, 2)} | "
               f"{fmt(r.get('hwm_mb'), 0)} | {fmt(bcpu, 2)} |")
         s, m, c = rows.get("strait"), rows.get("mm2"), rows.get("ceiling")
         summary.append((codec, src, s, m, c))

@@ -233,7 +233,7 @@ for codec in $codecs; do
 done
 
 step "Report"
-strait_rev="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo '+dirty')"
+strait_rev="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo '+dirty')"
 python3 "$root/loadtest/report.py" --results "$results" --size "$size" --parts "$parts" --tasks "$tasks" \
   --command "loadtest/run.sh${orig_args:+ $orig_args}" --rev "$strait_rev" --cpu "$cpu_model" --cores "$(nproc)" \
   --mem "$(free -g | awk '/^Mem:/ {print $2}') GiB" --load "$load_before" \
