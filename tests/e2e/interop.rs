@@ -429,22 +429,7 @@ fn java_mm2_takes_over_from_strait() {
         java.log_tail(40)
     );
 
-    let want: BTreeMap<i32, i64> = (0..PARTITIONS)
-        .map(|p| (p, (FIRST + SECOND) as i64))
-        .collect();
-    assert_eq!(
-        p.secondary.end_offsets(&remote),
-        want,
-        "Java MM2 re-copied records"
-    );
-    let total = (PARTITIONS as u64 * (FIRST + SECOND)) as usize;
-    let source = p.primary.dump(&t, total, false);
-    assert_same_records(
-        &source,
-        &expected_records(seed, PARTITIONS, 0, FIRST + SECOND),
-        true,
-    );
-    assert_same_records(&p.secondary.dump(&remote, total, false), &source, true);
+    assert_copied_exactly_once(&t, &remote, seed, "Java MM2");
 
     // Java wrote the same keys, to the same partitions of the offsets topic (same key bytes, same
     // murmur2), after strait's records.
@@ -524,22 +509,7 @@ fn strait_takes_over_from_java_mm2() {
         strait.log_tail(40)
     );
 
-    let want: BTreeMap<i32, i64> = (0..PARTITIONS)
-        .map(|p| (p, (FIRST + SECOND) as i64))
-        .collect();
-    assert_eq!(
-        p.secondary.end_offsets(&remote),
-        want,
-        "strait re-copied records"
-    );
-    let total = (PARTITIONS as u64 * (FIRST + SECOND)) as usize;
-    let source = p.primary.dump(&t, total, false);
-    assert_same_records(
-        &source,
-        &expected_records(seed, PARTITIONS, 0, FIRST + SECOND),
-        true,
-    );
-    assert_same_records(&p.secondary.dump(&remote, total, false), &source, true);
+    assert_copied_exactly_once(&t, &remote, seed, "strait");
 
     // strait saved its progress under Java's keys, in the same offsets-topic partitions.
     let all = read_offsets_topic(&offsets_topic);
@@ -552,4 +522,26 @@ fn strait_takes_over_from_java_mm2() {
         );
     }
     assert_eq!(key_partitions(&all, alias, &t), java_partitions);
+}
+
+/// After the take-over: the remote topic holds exactly FIRST + SECOND records per partition (the
+/// tool that took over copied only the new ones) and they equal the source's, record by record.
+fn assert_copied_exactly_once(t: &str, remote: &str, seed: i64, who: &str) {
+    let p = pair();
+    let want: BTreeMap<i32, i64> = (0..PARTITIONS)
+        .map(|p| (p, (FIRST + SECOND) as i64))
+        .collect();
+    assert_eq!(
+        p.secondary.end_offsets(remote),
+        want,
+        "{who} re-copied records"
+    );
+    let total = (PARTITIONS as u64 * (FIRST + SECOND)) as usize;
+    let source = p.primary.dump(t, total, false);
+    assert_same_records(
+        &source,
+        &expected_records(seed, PARTITIONS, 0, FIRST + SECOND),
+        true,
+    );
+    assert_same_records(&p.secondary.dump(remote, total, false), &source, true);
 }

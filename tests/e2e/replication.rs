@@ -44,6 +44,17 @@ fn delete_records(cluster: &Cluster, topic: &str, partition: i32, before: i64) {
     assert_eq!(cluster.start_offsets(topic)[&partition], before);
 }
 
+/// SIGTERM and the exit a user expects after a clean shutdown: status 0 (progress saved).
+fn stop_cleanly(strait: &mut Strait) {
+    let status = strait.terminate(Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "strait exit {status}:\n{}",
+        strait.log_tail(40)
+    );
+}
+
 /// Waits until every partition of `remote` on the target has the source topic's end offset.
 fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Duration) {
     let p = pair();
@@ -135,12 +146,7 @@ fn replicates_every_codec_byte_identical_in_order() {
             d.configs
         );
     }
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
 }
 
 /// The sample file, unchanged but for bootstrap addresses, loads and replicates; the keys
@@ -210,12 +216,7 @@ fn sample_mm2_properties_replicates_and_filters() {
     ] {
         assert!(log.contains(key), "{key} listed as ignored:\n{log}");
     }
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
 }
 
 /// A topic created after start is found at the next refresh, partitions added to a source topic
@@ -268,12 +269,7 @@ fn discovers_new_topics_and_added_partitions() {
         !p.secondary.has_topic(&format!("disc.{skip}")),
         "excluded topic was replicated"
     );
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
 }
 
 /// Committed and aborted transactions from a Java transactional producer, replicated with
@@ -324,12 +320,7 @@ fn read_committed_replicates_committed_data_without_markers() {
     // Progress moved past the final markers: nothing more arrives after a while.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(p.secondary.end_offsets(&remote).values().sum::<i64>(), kept);
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
 }
 
 /// `kill -9` several times during a large copy, restarting each time: afterwards every source
@@ -414,12 +405,7 @@ fn kill9_during_copy_loses_nothing() {
         );
     }
     eprintln!("kill9: {duplicates} re-copied records out of {total}");
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
 }
 
 /// SIGTERM finishes in-flight work and saves progress: a restart copies nothing again.
@@ -432,12 +418,7 @@ fn sigterm_saves_progress_and_restart_copies_nothing_again() {
     let remote = format!("term.{t}");
     let mut strait = Strait::start(&flow_config("term", &format!("topics = {t}")), &[]);
     wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
     assert!(strait.log().contains("final progress saved"));
     let before = p.secondary.end_offsets(&remote);
     p.primary.produce_from(&t, 4, 500, 100, "gzip", 5);
@@ -451,7 +432,7 @@ fn sigterm_saves_progress_and_restart_copies_nothing_again() {
             "partition {partition}: only the new records were copied"
         );
     }
-    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    stop_cleanly(&mut strait);
 }
 
 /// Records deleted on the source before strait copied them: replication resumes at the earliest
@@ -465,7 +446,7 @@ fn deleted_source_records_are_reported_as_a_gap() {
     let remote = format!("gap.{t}");
     let mut strait = Strait::start(&flow_config("gap", &format!("topics = {t}")), &[]);
     wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
-    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    stop_cleanly(&mut strait);
     p.primary.produce_from(&t, 1, 100, 100, "none", 11);
     delete_records(&p.primary, &t, 0, 150);
     strait.restart(&[]);
@@ -487,7 +468,7 @@ fn deleted_source_records_are_reported_as_a_gap() {
     let mut want = expected_records(11, 1, 0, 100);
     want.extend(expected_records(11, 1, 150, 50));
     assert_same_records(&got, &want, false);
-    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    stop_cleanly(&mut strait);
 }
 
 /// With `consumer.auto.offset.reset = latest` a new flow starts at the end of each partition:
@@ -529,7 +510,7 @@ fn auto_offset_reset_latest_starts_at_the_end() {
     );
     let got = p.secondary.dump(&remote, 40, false);
     assert_same_records(&got, &expected_records(21, 2, 30, 20), false);
-    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    stop_cleanly(&mut strait);
 }
 
 /// A target broker is killed mid-copy and started again: partition leaders move, strait refreshes
@@ -567,12 +548,7 @@ fn target_broker_killed_mid_copy_loses_and_duplicates_nothing() {
         &expected_records(seed, partitions, 0, per_partition),
         true,
     );
-    assert_eq!(
-        strait.terminate(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        strait.log_tail(40)
-    );
+    stop_cleanly(&mut strait);
 }
 
 /// `--clusters` picks the target aliases this node serves, as MM2's dedicated mode does: of two
@@ -617,9 +593,9 @@ fn clusters_flag_runs_only_the_flows_to_the_listed_targets() {
         "{}",
         strait.log_tail(20)
     );
-    assert_eq!(strait.terminate(Duration::from_secs(60)).code(), Some(0));
+    stop_cleanly(&mut strait);
     // The other flow is real: selected, it replicates under its own separator.
     let mut far = Strait::start(&config, &["--clusters", "far"]);
     wait_replicated(&t, &format!("sel-{t}"), &mut far, Duration::from_secs(60));
-    assert_eq!(far.terminate(Duration::from_secs(60)).code(), Some(0));
+    stop_cleanly(&mut far);
 }
