@@ -3,11 +3,10 @@
 //! `max.partition.fetch.bytes`):
 //!
 //! - `split_batches`: the 61-byte header walk that slices a fetch buffer into batches (no CRC).
-//! - `rewrite_for_target`: source CRC check, header patch and CRC32C combine, copied into the
+//! - `rewrite_for_target`: source CRC check, header patch and new CRC32C, copied into the
 //!   outgoing buffer, for every batch of the buffer.
 //! - `queue_push_ack`: per-batch bookkeeping of the produce side (`PartitionQueue::push`, which
 //!   rewrites and assigns sequences, then `next_to_send` and `ack` for every batch).
-//! - `sequences`: `Sequences::fields_for` + `advance`, once per batch.
 //! - `produce_request`: `produce::request::build` for 12 partitions of 1 MiB each plus the request
 //!   encoding (`Encodable::encode`, v9), which copies the record bytes into the frame.
 //!
@@ -28,7 +27,7 @@ use kafka_protocol::records::{
 use strait::fetch::Route;
 use strait::produce::queue::PartitionQueue;
 use strait::produce::request::{build, PartitionRecords};
-use strait::produce::sequence::Sequences;
+use strait::produce::sequence::ProducerIdentity;
 use strait::records::{rewrite_for_target, split_batches, ProducerFields};
 
 const FETCH_BYTES: usize = 1 << 20;
@@ -163,9 +162,9 @@ fn bench_queue(c: &mut Criterion) {
                 || batches.clone(),
                 |batches| {
                     let mut q = PartitionQueue::new(route.clone());
-                    let mut seq = Sequences::new(Some((1234, 1)));
+                    let identity = ProducerIdentity::new(Some((1234, 1)));
                     let mut next_id = 0u64;
-                    q.push(batches, 1_000_000, &mut seq, &mut next_id)
+                    q.push(batches, 1_000_000, &identity, &mut next_id)
                         .expect("pushes");
                     let mut mark = None;
                     while let Some(e) = q.next_to_send() {
@@ -180,17 +179,6 @@ fn bench_queue(c: &mut Criterion) {
         });
     }
     g.finish();
-}
-
-fn bench_sequences(c: &mut Criterion) {
-    let mut seq = Sequences::new(Some((1234, 1)));
-    c.bench_function("sequences/fields_for+advance", |b| {
-        b.iter(|| {
-            let f = seq.fields_for(black_box("primary.bench"), black_box(7));
-            seq.advance("primary.bench", 7, 16);
-            f
-        })
-    });
 }
 
 fn bench_produce_request(c: &mut Criterion) {
@@ -251,7 +239,6 @@ criterion_group!(
     bench_split,
     bench_rewrite,
     bench_queue,
-    bench_sequences,
     bench_produce_request
 );
 criterion_main!(benches);

@@ -20,7 +20,7 @@ use tracing::{debug, error, info, warn};
 
 use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::request::{self, PartitionRecords, PartitionResult};
-use super::sequence::Sequences;
+use super::sequence::ProducerIdentity;
 use crate::config::ProduceSettings;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::offsets::progress::ProgressStore;
@@ -61,7 +61,7 @@ pub struct TaskProducer {
     rounds: mpsc::Receiver<FetchedRound>,
     control: mpsc::UnboundedSender<FetchControl>,
     progress: Arc<ProgressStore>,
-    seq: Sequences,
+    identity: ProducerIdentity,
     queues: BTreeMap<Key, PartitionQueue>,
     next_id: u64,
     waves: JoinSet<Wave>,
@@ -99,7 +99,7 @@ impl TaskProducer {
             rounds,
             control,
             progress,
-            seq: Sequences::new(None),
+            identity: ProducerIdentity::new(None),
             queues: BTreeMap::new(),
             next_id: 0,
             waves: JoinSet::new(),
@@ -216,7 +216,7 @@ impl TaskProducer {
                         epoch = identity.1,
                         "idempotent producer ready"
                     );
-                    self.seq.reset(identity);
+                    self.identity = ProducerIdentity::new(Some(identity));
                     self.backoff.reset();
                     return true;
                 }
@@ -247,7 +247,7 @@ impl TaskProducer {
             match queue.push(
                 chunk.batches,
                 chunk.next_offset,
-                &mut self.seq,
+                &self.identity,
                 &mut self.next_id,
             ) {
                 Ok(Some(mark)) => self.progress.record(&route, mark),
@@ -325,13 +325,13 @@ impl TaskProducer {
                     producer_id = identity.0,
                     "the target lost this producer's state; continuing under a new producer id"
                 );
-                self.seq.reset(identity);
+                self.identity = ProducerIdentity::new(Some(identity));
                 let keys: Vec<Key> = self.queues.keys().cloned().collect();
                 for key in keys {
                     let Some(queue) = self.queues.get_mut(&key) else {
                         continue;
                     };
-                    if let Err(e) = queue.reencode(&mut self.seq) {
+                    if let Err(e) = queue.reencode(&self.identity) {
                         error!(task = self.task, partition = %queue.route, error = %e, "cannot re-encode queued data");
                         self.halted.insert(key);
                     }
@@ -350,7 +350,7 @@ impl TaskProducer {
         if self.resetting {
             return;
         }
-        let limit = if self.seq.is_idempotent() {
+        let limit = if self.identity.is_idempotent() {
             MAX_IN_FLIGHT
         } else {
             1

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
-use super::sequence::Sequences;
+use super::sequence::{next_sequence, ProducerIdentity};
 use crate::fetch::Route;
 use crate::records::{rewrite_for_target, Batch, RecordsError};
 
@@ -90,6 +90,8 @@ pub struct PartitionQueue {
     /// producer's first write, so a second pipelined batch could land before a first one that hit
     /// a retriable error (the partition of a just-created topic not ready yet), out of order.
     pub confirmed: bool,
+    /// Sequence number of the next batch encoded for this partition under the current identity.
+    pub next_sequence: i32,
 }
 
 impl PartitionQueue {
@@ -101,6 +103,7 @@ impl PartitionQueue {
             failure: Failure::None,
             bytes: 0,
             confirmed: false,
+            next_sequence: 0,
         }
     }
 
@@ -111,11 +114,11 @@ impl PartitionQueue {
         &mut self,
         batches: Vec<Batch>,
         next_offset: i64,
-        seq: &mut Sequences,
+        identity: &ProducerIdentity,
         next_id: &mut u64,
     ) -> Result<Option<i64>, RecordsError> {
         for batch in batches {
-            if let Some(bytes) = encode(&self.route, &batch, seq)? {
+            if let Some(bytes) = self.encode(&batch, identity)? {
                 *next_id += 1;
                 self.bytes += bytes.len();
                 self.entries.push_back(Entry {
@@ -191,11 +194,33 @@ impl PartitionQueue {
         self.failure = Failure::None;
     }
 
+    /// Rewrites one batch for the target under `identity`, consuming this partition's sequence
+    /// numbers; None for batches not forwarded.
+    fn encode(
+        &mut self,
+        batch: &Batch,
+        identity: &ProducerIdentity,
+    ) -> Result<Option<Bytes>, RecordsError> {
+        let mut out = BytesMut::with_capacity(batch.bytes.len());
+        match rewrite_for_target(batch, identity.fields(self.next_sequence), &mut out)? {
+            Some(written) => {
+                if identity.is_idempotent() {
+                    self.next_sequence = next_sequence(self.next_sequence, written.records);
+                }
+                Ok(Some(out.freeze()))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Re-encodes every entry not yet acknowledged under a new producer identity (sequences
     /// restart at 0).
-    pub fn reencode(&mut self, seq: &mut Sequences) -> Result<(), RecordsError> {
+    pub fn reencode(&mut self, identity: &ProducerIdentity) -> Result<(), RecordsError> {
         self.bytes = 0;
-        for e in self.entries.iter_mut() {
+        self.next_sequence = 0;
+        let entries = std::mem::take(&mut self.entries);
+        let mut kept = VecDeque::with_capacity(entries.len());
+        for mut e in entries {
             // Acknowledged entries waiting behind an unacknowledged one are on the target already:
             // they keep their state and are never sent again.
             if e.state != EntryState::Acked {
@@ -203,33 +228,18 @@ impl PartitionQueue {
                 // Re-encoding starts from the rewritten bytes (the rewrite is idempotent), so no
                 // entry pins the fetch response it came from.
                 let rewritten = Batch::from_bytes(e.bytes.clone())?;
-                if let Some(bytes) = encode(&self.route, &rewritten, seq)? {
+                if let Some(bytes) = self.encode(&rewritten, identity)? {
                     e.bytes = bytes;
                 }
                 e.state = EntryState::Unsent;
             }
             self.bytes += e.bytes.len();
+            kept.push_back(e);
         }
+        self.entries = kept;
         self.failure = Failure::None;
         self.confirmed = false;
         Ok(())
-    }
-}
-
-/// Rewrites one batch for the target, consuming sequence numbers; None for batches not forwarded.
-fn encode(
-    route: &Route,
-    batch: &Batch,
-    seq: &mut Sequences,
-) -> Result<Option<Bytes>, RecordsError> {
-    let fields = seq.fields_for(&route.remote_topic, route.partition);
-    let mut out = BytesMut::with_capacity(batch.bytes.len());
-    match rewrite_for_target(batch, fields, &mut out)? {
-        Some(written) => {
-            seq.advance(&route.remote_topic, route.partition, written.records);
-            Ok(Some(out.freeze()))
-        }
-        None => Ok(None),
     }
 }
 
@@ -258,16 +268,16 @@ mod tests {
 
     #[test]
     fn sequences_follow_the_queue_and_marks_pop_in_order() {
-        let mut seq = Sequences::new(Some((9, 0)));
+        let identity = ProducerIdentity::new(Some((9, 0)));
         let mut id = 0;
         let mut q = queue();
         assert_eq!(
-            q.push(vec![batch(0, 3), batch(3, 2)], 5, &mut seq, &mut id)
+            q.push(vec![batch(0, 3), batch(3, 2)], 5, &identity, &mut id)
                 .unwrap(),
             None
         );
         assert_eq!(
-            q.push(vec![batch(5, 4)], 9, &mut seq, &mut id).unwrap(),
+            q.push(vec![batch(5, 4)], 9, &identity, &mut id).unwrap(),
             None
         );
         let seqs: Vec<i32> = q.entries.iter().map(base_sequence).collect();
@@ -285,13 +295,13 @@ mod tests {
 
     #[test]
     fn a_failure_stops_sending_until_resumed_then_resends_from_the_first_unacked() {
-        let mut seq = Sequences::new(Some((9, 0)));
+        let identity = ProducerIdentity::new(Some((9, 0)));
         let mut id = 0;
         let mut q = queue();
         q.push(
             vec![batch(0, 1), batch(1, 1), batch(2, 1)],
             3,
-            &mut seq,
+            &identity,
             &mut id,
         )
         .unwrap();
@@ -315,14 +325,13 @@ mod tests {
 
     #[test]
     fn reencoding_restarts_sequences_under_a_new_identity() {
-        let mut seq = Sequences::new(Some((9, 0)));
+        let identity = ProducerIdentity::new(Some((9, 0)));
         let mut id = 0;
         let mut q = queue();
-        q.push(vec![batch(0, 2), batch(2, 2)], 4, &mut seq, &mut id)
+        q.push(vec![batch(0, 2), batch(2, 2)], 4, &identity, &mut id)
             .unwrap();
         q.ack(1);
-        seq.reset((10, 0));
-        q.reencode(&mut seq).unwrap();
+        q.reencode(&ProducerIdentity::new(Some((10, 0)))).unwrap();
         let e = q.entries.front().unwrap();
         assert_eq!(base_sequence(e), 0);
         assert_eq!(i64::from_be_bytes(e.bytes[43..51].try_into().unwrap()), 10);
@@ -330,24 +339,24 @@ mod tests {
 
     #[test]
     fn marker_only_chunks_report_progress_at_once_when_nothing_is_queued() {
-        let mut seq = Sequences::new(Some((9, 0)));
+        let identity = ProducerIdentity::new(Some((9, 0)));
         let mut id = 0;
         let mut q = queue();
-        assert_eq!(q.push(vec![], 7, &mut seq, &mut id).unwrap(), Some(7));
-        q.push(vec![batch(7, 1)], 8, &mut seq, &mut id).unwrap();
-        assert_eq!(q.push(vec![], 10, &mut seq, &mut id).unwrap(), None);
+        assert_eq!(q.push(vec![], 7, &identity, &mut id).unwrap(), Some(7));
+        q.push(vec![batch(7, 1)], 8, &identity, &mut id).unwrap();
+        assert_eq!(q.push(vec![], 10, &identity, &mut id).unwrap(), None);
         assert_eq!(q.entries.back().unwrap().mark, Some(10));
     }
 
     #[test]
     fn one_batch_in_flight_until_the_first_is_acknowledged() {
-        let mut seq = Sequences::new(Some((9, 0)));
+        let identity = ProducerIdentity::new(Some((9, 0)));
         let mut id = 0;
         let mut q = queue();
         q.push(
             vec![batch(0, 2), batch(2, 2), batch(4, 2)],
             6,
-            &mut seq,
+            &identity,
             &mut id,
         )
         .unwrap();
@@ -366,18 +375,17 @@ mod tests {
 
     #[test]
     fn acknowledged_entries_are_not_resent_under_a_new_identity() {
-        let mut seq = Sequences::new(Some((9, 0)));
+        let identity = ProducerIdentity::new(Some((9, 0)));
         let mut id = 0;
         let mut q = queue();
-        q.push(vec![batch(0, 2), batch(2, 2)], 4, &mut seq, &mut id)
+        q.push(vec![batch(0, 2), batch(2, 2)], 4, &identity, &mut id)
             .unwrap();
         q.confirmed = true;
         q.next_to_send().unwrap().state = EntryState::InFlight;
         q.next_to_send().unwrap().state = EntryState::InFlight;
         q.fail(1, Failure::Sequence);
         assert_eq!(q.ack(2), None, "behind an unacknowledged entry");
-        seq.reset((10, 0));
-        q.reencode(&mut seq).unwrap();
+        q.reencode(&ProducerIdentity::new(Some((10, 0)))).unwrap();
         assert_eq!(q.next_to_send().unwrap().id, 1);
         assert_eq!(q.entries[1].state, EntryState::Acked);
         q.next_to_send().unwrap().state = EntryState::InFlight;
