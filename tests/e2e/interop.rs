@@ -403,24 +403,7 @@ fn java_mm2_takes_over_from_strait() {
         took.as_secs_f64()
     );
     // Let Java MM2 flush its own progress too, then stop it; nothing more may arrive.
-    let flushed = wait_progress_saved(
-        alias,
-        &t,
-        (FIRST + SECOND - 1) as i64,
-        Duration::from_secs(120),
-        &mut || java.is_running(),
-    );
-    eprintln!(
-        "interop: Java MM2 flushed offsets {:.1} s after the copy ({:.1} s after its start)",
-        flushed.as_secs_f64(),
-        java.started.elapsed().as_secs_f64()
-    );
-    let st = java.terminate(Duration::from_secs(60));
-    assert!(
-        st.code() == Some(143) || st.success(),
-        "Java MM2 exit {st}:\n{}",
-        java.log_tail(40)
-    );
+    flush_and_stop(&mut java, alias, &t, (FIRST + SECOND - 1) as i64);
     // Java's own account: its source task found a stored offset for every partition it was given.
     assert!(
         java.log()
@@ -465,24 +448,7 @@ fn strait_takes_over_from_java_mm2() {
         "interop: Java MM2 copied the first records {:.1} s after its start",
         took.as_secs_f64()
     );
-    let flushed = wait_progress_saved(
-        alias,
-        &t,
-        (FIRST - 1) as i64,
-        Duration::from_secs(120),
-        &mut || java.is_running(),
-    );
-    eprintln!(
-        "interop: Java MM2 flushed offsets {:.1} s after the copy ({:.1} s after its start)",
-        flushed.as_secs_f64(),
-        java.started.elapsed().as_secs_f64()
-    );
-    let st = java.terminate(Duration::from_secs(60));
-    assert!(
-        st.code() == Some(143) || st.success(),
-        "Java MM2 exit {st}:\n{}",
-        java.log_tail(40)
-    );
+    flush_and_stop(&mut java, alias, &t, (FIRST - 1) as i64);
     let by_java = read_offsets_topic(&offsets_topic);
     // Java's keys are exactly the bytes strait writes and looks up (mm2-compat.md 3.6).
     let java_partitions = key_partitions(&by_java, alias, &t);
@@ -544,4 +510,23 @@ fn assert_copied_exactly_once(t: &str, remote: &str, seed: i64, who: &str) {
         true,
     );
     assert_same_records(&p.secondary.dump(remote, total, false), &source, true);
+}
+
+/// Waits until Java MM2's own progress for `t` reaches `last` in the offsets topic (so a take-over
+/// can be exact), then stops it with SIGTERM and checks it exited cleanly (143 is Java's SIGTERM exit).
+fn flush_and_stop(java: &mut JavaMm2, alias: &str, t: &str, last: i64) {
+    let flushed = wait_progress_saved(alias, t, last, Duration::from_secs(120), &mut || {
+        java.is_running()
+    });
+    eprintln!(
+        "interop: Java MM2 flushed offsets {:.1} s after the copy ({:.1} s after its start)",
+        flushed.as_secs_f64(),
+        java.started.elapsed().as_secs_f64()
+    );
+    let st = java.terminate(Duration::from_secs(60));
+    assert!(
+        st.code() == Some(143) || st.success(),
+        "Java MM2 exit {st}:\n{}",
+        java.log_tail(40)
+    );
 }
