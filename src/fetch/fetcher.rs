@@ -165,12 +165,7 @@ impl Fetcher {
             if !pos.ready(now) {
                 continue;
             }
-            let leader = metadata
-                .topics
-                .get(&key.0)
-                .and_then(|t| t.partitions.get(&key.1))
-                .map(|p| p.leader)
-                .filter(|l| *l >= 0);
+            let leader = metadata.leader(&key.0, key.1);
             match leader {
                 Some(l) if !busy.contains_key(&l) => {
                     by_leader.entry(l).or_default().push(key.clone())
@@ -321,13 +316,7 @@ impl Fetcher {
     }
 
     fn leader_of(&self, key: &Key) -> Option<i32> {
-        self.client
-            .metadata()
-            .topics
-            .get(&key.0)?
-            .partitions
-            .get(&key.1)
-            .map(|p| p.leader)
+        self.client.metadata().leader(&key.0, key.1)
     }
 
     /// Moves partitions whose fetch offset left the source log back inside it, reporting loudly any

@@ -368,13 +368,7 @@ impl TaskProducer {
             {
                 continue;
             }
-            match metadata
-                .topics
-                .get(&key.0)
-                .and_then(|t| t.partitions.get(&key.1))
-                .map(|p| p.leader)
-                .filter(|l| *l >= 0)
-            {
+            match metadata.leader(&key.0, key.1) {
                 Some(l) => by_leader.entry(l).or_default().push(key.clone()),
                 None => missing.push(key.0.clone()),
             }
