@@ -27,7 +27,7 @@ pub mod rewrite;
 pub use batch::{split_batches, verify_crc, Batch, BatchHeader, Compression, SplitBatches};
 pub use control::{AbortedFilter, ControlType};
 pub use record::{compress, decode_records, decompress, OwnedRecord, RecordIter, RecordView};
-pub use rewrite::{rewrite_for_target, trim_before, ProducerFields, Rewritten};
+pub use rewrite::{rewrite_for_target, trim_before, ProducerFields, Rewritten, UpstreamOffsets};
 
 /// Everything that can be wrong with record bytes handed to this module.
 ///

@@ -37,7 +37,7 @@ pub struct ProducerFields {
 ///
 /// The produce layer advances its sequence counter by `records` and accounts `bytes` against its
 /// request size; `renumbered` feeds a metric, since renumbering costs a decompress/recompress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rewritten {
     /// Sequence numbers the batch consumes (`last_offset_delta + 1` of the rewritten batch, which
     /// equals its record count).
@@ -46,6 +46,38 @@ pub struct Rewritten {
     pub bytes: usize,
     /// Whether the records were renumbered (the source batch had offset gaps).
     pub renumbered: bool,
+    /// The source offset of every forwarded record, for offset translation.
+    pub upstream: UpstreamOffsets,
+}
+
+/// The source offsets of a forwarded batch's records, which the target numbers consecutively.
+///
+/// Record `i` of the forwarded batch came from source offset `first + i`, except after an entry
+/// of `jumps`: `(j, o)` says record `j` came from offset `o` (and record `j + k` from `o + k`).
+/// Only batches with offset gaps (compacted) have jumps. Offset-syncs need exactly these points:
+/// a translation that knows every place where source and target offsets stop moving together is
+/// exact.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpstreamOffsets {
+    /// Source offset of the first forwarded record.
+    pub first: i64,
+    /// `(record index, source offset)` of every record whose offset does not follow its
+    /// predecessor's, in order; never index 0.
+    pub jumps: Vec<(i32, i64)>,
+}
+
+impl UpstreamOffsets {
+    /// The source offset of forwarded record `index`.
+    pub fn offset_of(&self, index: i32) -> i64 {
+        let (j, o) = self
+            .jumps
+            .iter()
+            .rev()
+            .find(|(j, _)| *j <= index)
+            .copied()
+            .unwrap_or((0, self.first));
+        o + i64::from(index - j)
+    }
 }
 
 /// Appends to `out` the produce-ready copy of `batch`, or returns `None` for a batch that must not
@@ -106,10 +138,15 @@ pub fn rewrite_for_target(
             records: h.records_count,
             bytes: out.len() - start,
             renumbered: false,
+            upstream: UpstreamOffsets {
+                first: h.base_offset,
+                jumps: Vec::new(),
+            },
         }));
     }
 
-    let block = renumbered_block(batch)?;
+    let kept = renumbered_block_from(batch, i64::MIN, Deltas::Renumber)?;
+    let block = kept.block;
     let batch_length = i32::try_from(HEADER_SIZE - LOG_OVERHEAD + block.len())
         .map_err(|_| RecordsError::corrupt(h.base_offset, "renumbered batch exceeds 2 GiB"))?;
     out.reserve(HEADER_SIZE + block.len());
@@ -127,15 +164,20 @@ pub fn rewrite_for_target(
         records: h.records_count,
         bytes: out.len() - start,
         renumbered: true,
+        upstream: UpstreamOffsets {
+            first: kept.first_offset.unwrap_or(h.base_offset),
+            jumps: kept.jumps,
+        },
     }))
 }
 
-/// The batch's records re-emitted with offset deltas 0..n-1, compressed with the batch's codec.
-///
-/// Each record keeps its attribute byte, timestamp-delta bytes, key, value and header bytes
-/// verbatim; only the offset-delta varint and the record-length varint in front are re-encoded.
-fn renumbered_block(batch: &Batch) -> Result<Vec<u8>, RecordsError> {
-    renumbered_block_from(batch, i64::MIN).map(|kept| kept.block)
+/// How [`renumbered_block_from`] numbers the records it keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Deltas {
+    /// Offset deltas 0..n-1 (what a producer sends; gaps disappear).
+    Renumber,
+    /// Offset deltas relative to the first kept record (a source-shaped batch; gaps stay).
+    Rebase,
 }
 
 /// What [`renumbered_block_from`] kept.
@@ -146,13 +188,20 @@ struct Kept {
     count: i32,
     /// Absolute offset of the first kept record.
     first_offset: Option<i64>,
+    /// Absolute offset of the last kept record.
+    last_offset: Option<i64>,
+    /// `(index, offset)` of kept records whose offset does not follow the previous kept one's.
+    jumps: Vec<(i32, i64)>,
     /// Largest timestamp delta among kept records.
     max_timestamp_delta: Option<i64>,
 }
 
-/// The records of `batch` at or after absolute offset `from`, re-emitted with offset deltas 0..n-1
-/// and compressed with the batch's codec (see [`renumbered_block`]).
-fn renumbered_block_from(batch: &Batch, from: i64) -> Result<Kept, RecordsError> {
+/// The records of `batch` at or after absolute offset `from`, re-emitted with new offset deltas
+/// (see [`Deltas`]) and compressed with the batch's codec.
+///
+/// Each record keeps its attribute byte, timestamp-delta bytes, key, value and header bytes
+/// verbatim; only the offset-delta varint and the record-length varint in front are re-encoded.
+fn renumbered_block_from(batch: &Batch, from: i64, deltas: Deltas) -> Result<Kept, RecordsError> {
     let h = &batch.header;
     let codec = h.compression()?;
     let block = uncompressed_block(batch)?;
@@ -162,6 +211,8 @@ fn renumbered_block_from(batch: &Batch, from: i64) -> Result<Kept, RecordsError>
     let mut previous_delta: Option<i32> = None;
     let mut seen: i32 = 0;
     let mut first_offset = None;
+    let mut last_offset: Option<i64> = None;
+    let mut jumps = Vec::new();
     let mut max_timestamp_delta: Option<i64> = None;
     while let Some(raw) = iter.next_raw() {
         let raw = raw.map_err(|e| e.at(h.base_offset))?;
@@ -183,7 +234,16 @@ fn renumbered_block_from(batch: &Batch, from: i64) -> Result<Kept, RecordsError>
         if offset < from {
             continue;
         }
-        first_offset.get_or_insert(offset);
+        let first = *first_offset.get_or_insert(offset);
+        if last_offset.is_some_and(|l| l + 1 != offset) {
+            jumps.push((n, offset));
+        }
+        last_offset = Some(offset);
+        let new_delta = match deltas {
+            Deltas::Renumber => n,
+            Deltas::Rebase => i32::try_from(offset - first)
+                .map_err(|_| RecordsError::corrupt(h.base_offset, "offset delta beyond 2^31"))?,
+        };
         max_timestamp_delta = Some(
             max_timestamp_delta.map_or(raw.view.timestamp_delta, |m: i64| {
                 m.max(raw.view.timestamp_delta)
@@ -191,7 +251,7 @@ fn renumbered_block_from(batch: &Batch, from: i64) -> Result<Kept, RecordsError>
         );
         let span = raw.offset_delta_span.clone();
         let mut delta_bytes = BytesMut::with_capacity(5);
-        put_varint(&mut delta_bytes, n);
+        put_varint(&mut delta_bytes, new_delta);
         let body_len = raw.body.len() - span.len() + delta_bytes.len();
         let body_len = i32::try_from(body_len)
             .map_err(|_| RecordsError::corrupt(h.base_offset, "record exceeds 2 GiB"))?;
@@ -220,14 +280,16 @@ fn renumbered_block_from(batch: &Batch, from: i64) -> Result<Kept, RecordsError>
         block,
         count: n,
         first_offset,
+        last_offset,
+        jumps,
         max_timestamp_delta,
     })
 }
 
 /// The part of `batch` a consumer fetching from `from` sees: `None` when every record is before
 /// `from`, the batch itself when none is, otherwise a new source-shaped batch holding only the
-/// records at or after `from` (renumbered from its first kept offset, count, length and max
-/// timestamp updated, CRC restamped).
+/// records at or after `from` (base offset moved to its first kept record, offset deltas relative
+/// to it, so compaction gaps stay visible; count, length and max timestamp updated, CRC restamped).
 ///
 /// A broker answers a fetch from the start of the batch holding the fetch offset, so a fetch that
 /// starts inside a batch (after records were deleted, or resuming from another tool's offsets)
@@ -241,10 +303,12 @@ pub fn trim_before(batch: &Batch, from: i64) -> Result<Option<Batch>, RecordsErr
         return Ok(None);
     }
     super::batch::verify_crc(batch)?;
-    let kept = renumbered_block_from(batch, from)?;
-    let Some(first_offset) = kept.first_offset else {
+    let kept = renumbered_block_from(batch, from, Deltas::Rebase)?;
+    let (Some(first_offset), Some(last_offset)) = (kept.first_offset, kept.last_offset) else {
         return Ok(None);
     };
+    let last_delta = i32::try_from(last_offset - first_offset)
+        .map_err(|_| RecordsError::corrupt(h.base_offset, "offset delta beyond 2^31"))?;
     let batch_length = i32::try_from(HEADER_SIZE - LOG_OVERHEAD + kept.block.len())
         .map_err(|_| RecordsError::corrupt(h.base_offset, "trimmed batch exceeds 2 GiB"))?;
     let mut out = BytesMut::with_capacity(HEADER_SIZE + kept.block.len());
@@ -253,7 +317,7 @@ pub fn trim_before(batch: &Batch, from: i64) -> Result<Option<Batch>, RecordsErr
     out[BASE_OFFSET_OFFSET..BASE_OFFSET_OFFSET + 8].copy_from_slice(&first_offset.to_be_bytes());
     out[BATCH_LENGTH_OFFSET..BATCH_LENGTH_OFFSET + 4].copy_from_slice(&batch_length.to_be_bytes());
     out[LAST_OFFSET_DELTA_OFFSET..LAST_OFFSET_DELTA_OFFSET + 4]
-        .copy_from_slice(&(kept.count - 1).to_be_bytes());
+        .copy_from_slice(&last_delta.to_be_bytes());
     if !h.is_log_append_time() {
         if let Some(d) = kept.max_timestamp_delta {
             let max = h.base_timestamp.saturating_add(d);
@@ -562,7 +626,7 @@ mod tests {
         let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
         let ra = rewrite_for_target(&src, PRODUCER, &mut a).unwrap();
         let rb = rewrite_for_target(&edited, PRODUCER, &mut b).unwrap();
-        assert_eq!((ra, &a), (rb, &b));
+        assert_eq!((ra, &a), (rb.clone(), &b));
         assert!(!rb.unwrap().renumbered);
     }
 
@@ -706,6 +770,64 @@ mod tests {
             assert!(rewrite_for_target(&trimmed, PRODUCER, &mut out)
                 .unwrap()
                 .is_some());
+        }
+    }
+
+    #[test]
+    fn forwarded_records_remember_their_source_offsets() {
+        for codec in CODECS {
+            let plain =
+                Batch::from_bytes(kp_batch(&[40, 41, 42], codec, KpOpts::default())).unwrap();
+            let mut out = BytesMut::new();
+            let r = rewrite_for_target(&plain, PRODUCER, &mut out)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                r.upstream,
+                UpstreamOffsets {
+                    first: 40,
+                    jumps: vec![]
+                }
+            );
+            assert_eq!(r.upstream.offset_of(2), 42);
+
+            let gapped =
+                Batch::from_bytes(kp_batch(&[10, 13, 14, 20], codec, KpOpts::default())).unwrap();
+            let r = rewrite_for_target(&gapped, PRODUCER, &mut out)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                r.upstream,
+                UpstreamOffsets {
+                    first: 10,
+                    jumps: vec![(1, 13), (3, 20)]
+                }
+            );
+            let offsets: Vec<i64> = (0..4).map(|i| r.upstream.offset_of(i)).collect();
+            assert_eq!(offsets, [10, 13, 14, 20]);
+
+            // Trimming keeps the gaps after the cut, so translation stays exact after a resume
+            // inside a compacted batch.
+            let trimmed = trim_before(&gapped, 12).unwrap().unwrap();
+            assert_eq!(trimmed.header.base_offset, 13);
+            assert_eq!(trimmed.header.last_offset(), 20);
+            assert_eq!(trimmed.header.records_count, 3);
+            let offsets: Vec<i64> = decode_records(&trimmed)
+                .unwrap()
+                .iter()
+                .map(|r| r.offset)
+                .collect();
+            assert_eq!(offsets, [13, 14, 20]);
+            let r = rewrite_for_target(&trimmed, PRODUCER, &mut out)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                r.upstream,
+                UpstreamOffsets {
+                    first: 13,
+                    jumps: vec![(2, 20)]
+                }
+            );
         }
     }
 }
