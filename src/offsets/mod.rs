@@ -8,4 +8,5 @@ pub mod connect_format;
 pub mod mm2_records;
 pub mod progress;
 pub mod sync_rules;
+pub mod topic_io;
 pub mod translation;

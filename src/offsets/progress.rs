@@ -19,17 +19,16 @@ use kafka_protocol::records::{
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::topic_io::{ensure_topic, read_partition, TopicIoError};
 use super::connect_format::{
     parse_source_offset_key, parse_source_offset_value, partition_for_key, source_offset_key,
     source_offset_value, SOURCE_CONNECTOR,
 };
-use crate::config::{FetchSettings, OffsetStorage, StartAt};
-use crate::fetch::request::{self as fetch_request, PartitionFetch};
+use crate::config::OffsetStorage;
 use crate::fetch::Route;
 use crate::produce::request::{self as produce_request, PartitionRecords};
-use crate::protocol::admin::{create_topics, list_offsets, NewTopic, OffsetSpec};
+use crate::protocol::admin::NewTopic;
 use crate::protocol::{ClusterClient, ProtocolError};
-use crate::records::{decode_records, split_batches};
 
 /// Failure to read or write the offsets topic.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +54,23 @@ pub enum ProgressError {
     },
 }
 
+impl From<TopicIoError> for ProgressError {
+    fn from(e: TopicIoError) -> Self {
+        match e {
+            TopicIoError::Topic {
+                topic,
+                cluster,
+                message,
+            } => ProgressError::Topic {
+                topic,
+                cluster,
+                message,
+            },
+            TopicIoError::Protocol { topic, source } => ProgressError::Protocol { topic, source },
+        }
+    }
+}
+
 /// Saved offsets: source (topic, partition) -> next offset to replicate.
 pub type SavedProgress = HashMap<(String, i32), i64>;
 
@@ -78,63 +94,33 @@ impl ProgressStore {
         source: &str,
         timeout: std::time::Duration,
     ) -> Result<(Arc<ProgressStore>, SavedProgress), ProgressError> {
-        let topic = storage.topic.clone();
-        let wrap = |source| ProgressError::Protocol {
-            topic: topic.clone(),
-            source,
-        };
-        let created = create_topics(
+        let hint = format!(
+            " (`offset.storage.replication.factor` = {}, `offset.storage.partitions` = {})",
+            storage.replication_factor, storage.partitions
+        );
+        let partitions = ensure_topic(
             &client,
-            &[NewTopic {
+            &NewTopic {
                 name: storage.topic.clone(),
                 partitions: storage.partitions,
                 replication_factor: storage.replication_factor,
                 configs: vec![("cleanup.policy".into(), "compact".into())],
-            }],
+            },
             timeout,
         )
-        .await;
-        for (_, r) in created {
-            if let Err(e) = r {
-                if e.is_retriable() {
-                    return Err(wrap(e));
-                }
-                return Err(ProgressError::Topic {
-                    topic: storage.topic.clone(),
-                    cluster: client.cluster_name().to_string(),
-                    message: format!(
-                        "cannot create it ({e}); check `offset.storage.replication.factor` ({}) and `offset.storage.partitions` ({}) against the target cluster",
-                        storage.replication_factor, storage.partitions
-                    ),
-                });
-            }
-        }
-        // A topic just created reaches every broker's metadata a moment later.
-        let deadline = tokio::time::Instant::now() + timeout;
-        let partitions = loop {
-            let metadata = client
-                .refresh_metadata(Some(std::slice::from_ref(&storage.topic)))
-                .await
-                .map_err(wrap)?;
-            let found = metadata
-                .topics
-                .get(&storage.topic)
-                .filter(|t| t.error.is_none())
-                .map_or(0, |t| t.partitions.len() as i32);
-            if found > 0 {
-                break found;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ProgressError::Topic {
-                    topic: storage.topic.clone(),
-                    cluster: client.cluster_name().to_string(),
-                    message: format!(
-                        "the topic does not appear in the target's metadata after {timeout:?}"
-                    ),
-                });
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        };
+        .await
+        .map_err(|e| match ProgressError::from(e) {
+            ProgressError::Topic {
+                topic,
+                cluster,
+                message,
+            } => ProgressError::Topic {
+                topic,
+                cluster,
+                message: message + &hint,
+            },
+            other => other,
+        })?;
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let store = Arc::new(ProgressStore {
             client,
@@ -152,108 +138,14 @@ impl ProgressStore {
     /// Reads every partition of the offsets topic to its end; the last value per key wins and a
     /// null value deletes, as Connect's offset store does.
     async fn read_all(&self) -> Result<SavedProgress, ProgressError> {
-        let topic = &self.storage.topic;
-        let keys: Vec<(String, i32)> = (0..self.partitions).map(|p| (topic.clone(), p)).collect();
-        let starts = list_offsets(&self.client, &keys, OffsetSpec::Earliest).await;
-        let ends = list_offsets(&self.client, &keys, OffsetSpec::Latest).await;
+        let timeout = std::time::Duration::from_millis(self.timeout_ms as u64);
         let mut saved = SavedProgress::new();
-        let settings = FetchSettings {
-            max_wait_ms: 0,
-            min_bytes: 1,
-            max_bytes: 8 << 20,
-            partition_max_bytes: 1 << 20,
-            read_committed: false,
-            start_at: StartAt::Earliest,
-            request_timeout: std::time::Duration::from_millis(self.timeout_ms as u64),
-        };
-        for key in &keys {
-            let wrap = |source| ProgressError::Protocol {
-                topic: topic.clone(),
-                source,
-            };
-            let start = self.bound(starts.get(key), key.1)?;
-            let end = self.bound(ends.get(key), key.1)?;
-            let mut offset = start;
-            let mut max_bytes = settings.partition_max_bytes;
-            while offset < end {
-                let leader = self.client.leader_for(topic, key.1).await.map_err(wrap)?;
-                let req = fetch_request::build(
-                    &[PartitionFetch {
-                        topic: topic.clone(),
-                        partition: key.1,
-                        offset,
-                        max_bytes,
-                    }],
-                    &settings,
-                );
-                let (_, resp) = self.client.send_to(leader, &req).await.map_err(wrap)?;
-                let data = resp
-                    .responses
-                    .iter()
-                    .flat_map(|t| t.partitions.iter())
-                    .find(|p| p.partition_index == key.1)
-                    .ok_or_else(|| ProgressError::Topic {
-                        topic: topic.clone(),
-                        cluster: self.client.cluster_name().to_string(),
-                        message: format!("partition {} missing from a fetch response", key.1),
-                    })?;
-                if data.error_code != 0 {
-                    return Err(ProgressError::Topic {
-                        topic: topic.clone(),
-                        cluster: self.client.cluster_name().to_string(),
-                        message: format!(
-                            "reading partition {} failed with error code {}",
-                            key.1, data.error_code
-                        ),
-                    });
-                }
-                let records = data.records.clone().unwrap_or_default();
-                let split = split_batches(&records).map_err(|e| self.corrupt(e))?;
-                if split.batches.is_empty() {
-                    // A single batch larger than the limit: ask for more.
-                    max_bytes = max_bytes.saturating_mul(4);
-                    continue;
-                }
-                for batch in &split.batches {
-                    offset = offset.max(batch.header.last_offset() + 1);
-                    if batch.header.is_control() {
-                        continue;
-                    }
-                    for record in decode_records(batch).map_err(|e| self.corrupt(e))? {
-                        self.apply(&mut saved, record.key.as_deref(), record.value.as_deref());
-                    }
-                }
+        for partition in 0..self.partitions {
+            for r in read_partition(&self.client, &self.storage.topic, partition, timeout).await? {
+                self.apply(&mut saved, r.key.as_deref(), r.value.as_deref());
             }
         }
         Ok(saved)
-    }
-
-    fn bound(
-        &self,
-        r: Option<&Result<i64, ProtocolError>>,
-        partition: i32,
-    ) -> Result<i64, ProgressError> {
-        match r {
-            Some(Ok(o)) => Ok(*o),
-            Some(Err(e)) => Err(ProgressError::Topic {
-                topic: self.storage.topic.clone(),
-                cluster: self.client.cluster_name().to_string(),
-                message: format!("cannot read the bounds of partition {partition}: {e}"),
-            }),
-            None => Err(ProgressError::Topic {
-                topic: self.storage.topic.clone(),
-                cluster: self.client.cluster_name().to_string(),
-                message: format!("no offsets returned for partition {partition}"),
-            }),
-        }
-    }
-
-    fn corrupt(&self, e: crate::records::RecordsError) -> ProgressError {
-        ProgressError::Topic {
-            topic: self.storage.topic.clone(),
-            cluster: self.client.cluster_name().to_string(),
-            message: format!("unreadable record batch: {e}"),
-        }
     }
 
     fn apply(&self, saved: &mut SavedProgress, key: Option<&[u8]>, value: Option<&[u8]>) {

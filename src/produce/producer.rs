@@ -534,6 +534,7 @@ mod tests {
             topic: "t".into(),
             partition: 0,
             error_code: code,
+            base_offset: 0,
             message: None,
         }
     }

@@ -48,6 +48,8 @@ pub struct PartitionResult {
     pub partition: i32,
     /// Kafka error code.
     pub error_code: i16,
+    /// Target offset of the batch's first record when appended (offset translation needs it).
+    pub base_offset: i64,
     /// The broker's error message (e.g. which record was invalid).
     pub message: Option<String>,
 }
@@ -61,6 +63,7 @@ pub fn results(resp: &ProduceResponse) -> Vec<PartitionResult> {
                 topic: t.name.0.to_string(),
                 partition: p.index,
                 error_code: p.error_code,
+                base_offset: p.base_offset,
                 message: p.error_message.as_ref().map(|m| m.to_string()).or_else(|| {
                     p.record_errors
                         .first()
