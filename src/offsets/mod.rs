@@ -6,6 +6,7 @@
 
 pub mod connect_format;
 pub mod mm2_records;
+pub mod offset_syncs;
 pub mod progress;
 pub mod sync_rules;
 pub mod topic_io;
