@@ -165,7 +165,28 @@ const UNDERSTOOD_CONNECTOR_KEYS: &[&str] = &[
     "replication.policy.class",
     "replication.policy.separator",
     "replication.policy.internal.topic.separator.enabled",
+    "offset-syncs.topic.replication.factor",
+    "offset-syncs.topic.location",
+    "offset.lag.max",
+    "emit.offset-syncs.enabled",
+    "groups",
+    "groups.exclude",
+    "groups.blacklist",
+    "group.filter.class",
+    "refresh.groups.enabled",
+    "refresh.groups.interval.seconds",
+    "emit.checkpoints.enabled",
+    "emit.checkpoints.interval.seconds",
+    "sync.group.offsets.enabled",
+    "sync.group.offsets.interval.seconds",
+    "checkpoints.topic.replication.factor",
 ];
+
+/// Whether a connector key is one strait acts on: the catalogue above, plus the
+/// `checkpoints.topic.<config>` settings strait applies when it creates the checkpoints topic.
+fn is_understood_connector_key(key: &str) -> bool {
+    UNDERSTOOD_CONNECTOR_KEYS.contains(&key) || key.starts_with("checkpoints.topic.")
+}
 
 /// Worker keys strait acts on (given as `T.<k>`; the `offset.storage.*` ones also at top level).
 const UNDERSTOOD_WORKER_KEYS: &[&str] = &[
@@ -256,11 +277,8 @@ pub enum KeyClass {
 /// Why-strings for ignored keys (shown at start-up).
 mod why {
     pub const SECURITY: &str = "TLS/SASL settings are not used yet (only PLAINTEXT is supported)";
-    pub const CHECKPOINTS: &str =
-        "checkpoints, group filtering and group offset sync are not built yet";
     pub const HEARTBEATS: &str = "heartbeats are not built yet";
     pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
-    pub const OFFSET_SYNCS: &str = "offset syncs are not built yet";
     pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
     pub const METRICS: &str = "metrics settings are not used yet";
     pub const PROVIDERS: &str =
@@ -278,7 +296,6 @@ mod why {
     pub const CLUSTER_NON_CLIENT: &str =
         "cluster-level key that MM2 passes only to the Connect worker; strait does not use it";
     pub const FLOW_OTHER: &str = "connector setting strait does not use";
-    pub const MM2_CLIENT: &str = "configures an MM2-internal client (offset syncs, checkpoints) that strait does not have yet";
     pub const SELF_FLOW: &str = "a cluster never replicates to itself; MM2 ignores this flow";
     pub const UNKNOWN: &str = "unknown key; MM2 ignores it";
 }
@@ -289,7 +306,7 @@ pub fn classify_top_level(key: &str) -> Option<KeyClass> {
     if key == "clusters" || key == "bootstrap.servers" || key == "security.protocol" {
         return Some(Understood);
     }
-    if UNDERSTOOD_CONNECTOR_KEYS.contains(&key) {
+    if is_understood_connector_key(key) {
         return Some(Understood);
     }
     if UNDERSTOOD_WORKER_KEYS.contains(&key) && key != "offset.flush.interval.ms" {
@@ -357,19 +374,10 @@ pub fn classify_top_level(key: &str) -> Option<KeyClass> {
 
 /// Why a known connector key is ignored.
 fn connector_key_reason(key: &str) -> &'static str {
-    if key.starts_with("groups")
-        || key.starts_with("group.")
-        || key.contains("checkpoints")
-        || key.starts_with("refresh.groups")
-        || key.starts_with("sync.group.offsets")
-    {
-        why::CHECKPOINTS
-    } else if key.contains("heartbeats") {
+    if key.contains("heartbeats") {
         why::HEARTBEATS
     } else if key.starts_with("sync.topic.") || key == "use.incremental.alter.configs" {
         why::TOPIC_SYNC
-    } else if key.contains("offset-syncs") || key == "offset.lag.max" {
-        why::OFFSET_SYNCS
     } else if key.starts_with("metric")
         || key.contains("jmx")
         || key == "add.source.alias.to.metrics"
@@ -468,12 +476,16 @@ fn classify_client_key(kind: ClientKind, k: &str) -> KeyClass {
 /// Classifies `<k>` of a flow-level key `S->T.<k>` (connector level: anything is allowed there).
 pub fn classify_flow(rest: &str) -> KeyClass {
     use KeyClass::{Ignored, Understood};
-    if UNDERSTOOD_CONNECTOR_KEYS.contains(&rest) {
+    if is_understood_connector_key(rest) {
         return Understood;
     }
     // Keys MM2 reads from the connector map for its clients (section 1.6).
     let client_prefixes: &[(&str, ClientKind)] = &[
         ("producer.override.", ClientKind::Producer),
+        ("source.producer.", ClientKind::Producer),
+        ("target.producer.", ClientKind::Producer),
+        ("producer.", ClientKind::Producer),
+        ("target.consumer.", ClientKind::Consumer),
         ("source.consumer.", ClientKind::Consumer),
         ("source.admin.", ClientKind::Admin),
         ("target.admin.", ClientKind::Admin),
@@ -502,13 +514,6 @@ pub fn classify_flow(rest: &str) -> KeyClass {
                 Ignored(why::FLOW_OTHER)
             };
         }
-    }
-    if rest.starts_with("producer.")
-        || rest.starts_with("target.consumer.")
-        || rest.starts_with("source.producer.")
-        || rest.starts_with("target.producer.")
-    {
-        return Ignored(why::MM2_CLIENT);
     }
     if rest.starts_with("consumer.override.") || rest.starts_with("admin.override.") {
         return Ignored(why::CONNECT);
@@ -767,9 +772,10 @@ mod tests {
             classify_flow("consumer.poll.timeout.ms"),
             KeyClass::Ignored(_)
         ));
-        assert!(
-            matches!(classify_flow("emit.checkpoints.enabled"), KeyClass::Ignored(w) if w.contains("checkpoints"))
-        );
+        assert_eq!(classify_flow("emit.checkpoints.enabled"), Understood);
+        assert_eq!(classify_flow("checkpoints.topic.retention.ms"), Understood);
+        assert_eq!(classify_top_level("groups.blacklist"), Some(Understood));
+        assert_eq!(classify_flow("source.producer.acks"), Understood);
         assert!(matches!(
             classify_flow("sync.topic.acls.interval.seconds"),
             KeyClass::Ignored(_)

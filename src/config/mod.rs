@@ -148,6 +148,43 @@ pub struct OffsetStorage {
     pub flush_interval: Duration,
 }
 
+/// MM2's offset-syncs for one flow (`emit.offset-syncs.enabled`, default true).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetSyncsConfig {
+    /// `mm2-offset-syncs.<T>.internal` (separator per the replication policy).
+    pub topic: String,
+    /// Alias of the cluster that holds it: the source, or the target with
+    /// `offset-syncs.topic.location = target`.
+    pub cluster: String,
+    /// `offset-syncs.topic.replication.factor` (default 3; -1 = broker default).
+    pub replication_factor: i16,
+    /// `offset.lag.max` (default 100).
+    pub lag_max: i64,
+    /// The client that writes and reads the topic (MM2's `offset-syncs-source-producer` or
+    /// `offset-syncs-target-producer`).
+    pub client: ConnectionSettings,
+}
+
+/// MM2's checkpoints and group offset sync for one flow (`emit.checkpoints.enabled`, default true;
+/// needs offset-syncs, as in MM2 3.9).
+#[derive(Debug, Clone)]
+pub struct CheckpointsConfig {
+    /// `<S>.checkpoints.internal` on the target (separator per the replication policy).
+    pub topic: String,
+    /// `checkpoints.topic.replication.factor` (default 3; -1 = broker default).
+    pub replication_factor: i16,
+    /// Topic configs for its creation: `cleanup.policy=compact` plus any `checkpoints.topic.<cfg>`.
+    pub topic_configs: Vec<(String, String)>,
+    /// `emit.checkpoints.interval.seconds` (default 60).
+    pub interval: Duration,
+    /// `groups` / `groups.exclude` (`groups.blacklist`).
+    pub groups: TopicFilter,
+    /// `refresh.groups.interval.seconds` when `refresh.groups.enabled` (default 600 s).
+    pub refresh_groups: Option<Duration>,
+    /// `sync.group.offsets.interval.seconds` when `sync.group.offsets.enabled` (default off, 60 s).
+    pub sync_group_offsets: Option<Duration>,
+}
+
 /// Everything one `source->target` replication flow needs, fully resolved.
 #[derive(Debug, Clone)]
 pub struct FlowConfig {
@@ -182,6 +219,13 @@ pub struct FlowConfig {
     pub config_properties_exclude: TopicFilter,
     /// Where progress is stored.
     pub offset_storage: OffsetStorage,
+    /// Offset-syncs, when emitted.
+    pub offset_syncs: Option<OffsetSyncsConfig>,
+    /// Checkpoints and group offset sync, when emitted.
+    pub checkpoints: Option<CheckpointsConfig>,
+    /// Settings that are valid but have a consequence worth a warning at start (e.g. checkpoints
+    /// asked for while offset-syncs are off).
+    pub warnings: Vec<String>,
     /// The resolved client property maps behind the four [`ConnectionSettings`] (precedence already
     /// applied), kept for settings not modelled yet (TLS/SASL) and for conformance tests.
     pub clients: FlowClients,

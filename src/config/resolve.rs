@@ -22,12 +22,15 @@ use super::properties;
 use super::*;
 use crate::plan::replication_policy::{DEFAULT_POLICY_CLASS, IDENTITY_POLICY_CLASS};
 use crate::plan::topic_filter::{
-    parse_list, PatternList, DEFAULT_CONFIG_PROPERTIES_EXCLUDE, DEFAULT_TOPICS,
-    DEFAULT_TOPICS_EXCLUDE,
+    parse_list, PatternList, DEFAULT_CONFIG_PROPERTIES_EXCLUDE, DEFAULT_GROUPS,
+    DEFAULT_GROUPS_EXCLUDE, DEFAULT_TOPICS, DEFAULT_TOPICS_EXCLUDE,
 };
 
 /// Resolved key -> setting map (a Java `Map<String, String>` with origins).
 type Props = BTreeMap<String, Setting>;
+
+/// The only group filter class strait implements.
+pub const DEFAULT_GROUP_FILTER_CLASS: &str = "org.apache.kafka.connect.mirror.DefaultGroupFilter";
 
 /// The only topic filter class strait implements.
 pub const DEFAULT_TOPIC_FILTER_CLASS: &str = "org.apache.kafka.connect.mirror.DefaultTopicFilter";
@@ -474,10 +477,21 @@ impl Ctx<'_> {
                 DEFAULT_TOPICS_EXCLUDE,
             )?,
         };
-        // Validated only (checkpoints are not built yet), so that a bad pattern fails now rather
-        // than when group sync lands.
-        self.patterns(&conn, "groups", None, "")?;
-        self.patterns(&conn, "groups.exclude", Some("groups.blacklist"), "")?;
+        self.check_class(
+            &conn,
+            "group.filter.class",
+            DEFAULT_GROUP_FILTER_CLASS,
+            "groups / groups.exclude",
+        )?;
+        let groups = TopicFilter {
+            include: self.patterns(&conn, "groups", None, DEFAULT_GROUPS)?,
+            exclude: self.patterns(
+                &conn,
+                "groups.exclude",
+                Some("groups.blacklist"),
+                DEFAULT_GROUPS_EXCLUDE,
+            )?,
+        };
         let config_properties_exclude = TopicFilter::exclude_only(self.patterns(
             &conn,
             "config.properties.exclude",
@@ -492,33 +506,7 @@ impl Ctx<'_> {
             Range::ReplicationFactor,
         )? as i16;
         let tasks_max = self.int(conn.get("tasks.max"), "tasks.max", 1, Range::Positive)? as usize;
-        let refresh_enabled = self.boolean(
-            conn.get("refresh.topics.enabled"),
-            "refresh.topics.enabled",
-            true,
-        )?;
-        let refresh_secs = self.int(
-            conn.get("refresh.topics.interval.seconds"),
-            "refresh.topics.interval.seconds",
-            600,
-            Range::Any,
-        )?;
-        let refresh_topics = if !refresh_enabled || refresh_secs < 0 {
-            // MM2: a disabled refresh (or a negative interval) is simply not scheduled.
-            None
-        } else if refresh_secs == 0 {
-            let setting = conn.get("refresh.topics.interval.seconds");
-            return Err(match setting {
-                Some(s) => self.invalid(
-                    s,
-                    "refresh.topics.interval.seconds",
-                    "a number of seconds > 0 (MM2 cannot schedule a zero interval), or `refresh.topics.enabled = false`",
-                ),
-                None => self.in_file("refresh.topics.interval.seconds is 0".to_string()),
-            });
-        } else {
-            Some(Duration::from_secs(refresh_secs as u64))
-        };
+        let refresh_topics = self.schedule(&conn, "refresh.topics", true, 600)?;
 
         let clients = FlowClients {
             source_consumer: self.mm2_client(
@@ -566,6 +554,18 @@ impl Ctx<'_> {
         let fetch = self.fetch(&clients.source_consumer)?;
         let produce = self.produce(&clients.target_producer)?;
         let offset_storage = self.offset_storage(s, t)?;
+        let mut warnings = Vec::new();
+        let offset_syncs = self.offset_syncs(&conn, &flow, s, t, &policy, enabled_by)?;
+        let checkpoints = self.checkpoints(&conn, s, &policy, groups)?;
+        let checkpoints = match (checkpoints, &offset_syncs) {
+            (Some(_), None) => {
+                warnings.push(
+                    "checkpoints and group offset sync are off: they need offset-syncs, and `emit.offset-syncs.enabled` is false (MM2 3.9 refuses this combination too)".to_string(),
+                );
+                None
+            }
+            (c, _) => c,
+        };
 
         Ok(FlowConfig {
             source: s.to_string(),
@@ -583,9 +583,149 @@ impl Ctx<'_> {
             refresh_topics,
             config_properties_exclude,
             offset_storage,
+            offset_syncs,
+            checkpoints,
+            warnings,
             clients,
             connector_config: conn,
         })
+    }
+
+    /// A periodic job as MM2 schedules it: `<name>.enabled` and `<name>.interval.seconds`; None when
+    /// disabled or the interval is negative (MM2 simply does not schedule it), an error for 0.
+    fn schedule(
+        &self,
+        conn: &Props,
+        name: &str,
+        enabled_default: bool,
+        seconds_default: i64,
+    ) -> Result<Option<Duration>, ConfigError> {
+        let enabled_key = format!("{name}.enabled");
+        let seconds_key = format!("{name}.interval.seconds");
+        let enabled = self.boolean(conn.get(&enabled_key), &enabled_key, enabled_default)?;
+        let seconds = self.int(
+            conn.get(&seconds_key),
+            &seconds_key,
+            seconds_default,
+            Range::Any,
+        )?;
+        if !enabled || seconds < 0 {
+            return Ok(None);
+        }
+        if seconds == 0 {
+            return Err(match conn.get(&seconds_key) {
+                Some(setting) => self.invalid(
+                    setting,
+                    &seconds_key,
+                    &format!("a number of seconds > 0 (MM2 cannot schedule a zero interval), or `{enabled_key} = false`"),
+                ),
+                None => self.in_file(format!("{seconds_key} is 0")),
+            });
+        }
+        Ok(Some(Duration::from_secs(seconds as u64)))
+    }
+
+    /// Offset-syncs (section 5): `emit.offset-syncs.enabled`, `offset-syncs.topic.location`,
+    /// `offset-syncs.topic.replication.factor`, `offset.lag.max`.
+    fn offset_syncs(
+        &self,
+        conn: &Props,
+        flow: &str,
+        s: &str,
+        t: &str,
+        policy: &ReplicationPolicy,
+        enabled_by: &Origin,
+    ) -> Result<Option<OffsetSyncsConfig>, ConfigError> {
+        let enabled = self.boolean(
+            conn.get("emit.offset-syncs.enabled"),
+            "emit.offset-syncs.enabled",
+            true,
+        )?;
+        let on_target = match conn.get("offset-syncs.topic.location") {
+            None => false,
+            Some(v) => match v.value.trim().to_ascii_lowercase().as_str() {
+                "source" => false,
+                "target" => true,
+                _ => {
+                    return Err(self.invalid(
+                        v,
+                        "offset-syncs.topic.location",
+                        "`source` or `target`",
+                    ))
+                }
+            },
+        };
+        let replication_factor = self.int(
+            conn.get("offset-syncs.topic.replication.factor"),
+            "offset-syncs.topic.replication.factor",
+            3,
+            Range::ReplicationFactor,
+        )? as i16;
+        let lag_max = self.int(
+            conn.get("offset.lag.max"),
+            "offset.lag.max",
+            100,
+            Range::Long,
+        )?;
+        if !enabled {
+            return Ok(None);
+        }
+        let (cluster, side, role) = if on_target {
+            (t, "target", "offset-syncs-target-producer")
+        } else {
+            (s, "source", "offset-syncs-source-producer")
+        };
+        let client = self.mm2_client(conn, flow, cluster, side, ClientKind::Producer, role);
+        let client = self.connection(&client, flow, role, enabled_by)?;
+        Ok(Some(OffsetSyncsConfig {
+            topic: policy.offset_syncs_topic(t),
+            cluster: cluster.to_string(),
+            replication_factor,
+            lag_max,
+            client,
+        }))
+    }
+
+    /// Checkpoints and group offset sync (section 6): `emit.checkpoints.*`, `refresh.groups.*`,
+    /// `sync.group.offsets.*`, `checkpoints.topic.*`.
+    fn checkpoints(
+        &self,
+        conn: &Props,
+        s: &str,
+        policy: &ReplicationPolicy,
+        groups: TopicFilter,
+    ) -> Result<Option<CheckpointsConfig>, ConfigError> {
+        let interval = self.schedule(conn, "emit.checkpoints", true, 60)?;
+        let refresh_groups = self.schedule(conn, "refresh.groups", true, 600)?;
+        let sync_group_offsets = self.schedule(conn, "sync.group.offsets", false, 60)?;
+        let replication_factor = self.int(
+            conn.get("checkpoints.topic.replication.factor"),
+            "checkpoints.topic.replication.factor",
+            3,
+            Range::ReplicationFactor,
+        )? as i16;
+        let mut topic_configs: Vec<(String, String)> = conn
+            .iter()
+            .filter_map(|(k, v)| {
+                let cfg = k.strip_prefix("checkpoints.topic.")?;
+                (cfg != "replication.factor").then(|| (cfg.to_string(), v.value.trim().to_string()))
+            })
+            .collect();
+        if !topic_configs.iter().any(|(k, _)| k == "cleanup.policy") {
+            topic_configs.insert(0, ("cleanup.policy".into(), "compact".into()));
+        }
+        let Some(interval) = interval else {
+            return Ok(None);
+        };
+        Ok(Some(CheckpointsConfig {
+            topic: policy.checkpoints_topic(s),
+            replication_factor,
+            topic_configs,
+            interval,
+            groups,
+            refresh_groups,
+            sync_group_offsets,
+        }))
     }
 
     /// `replication.policy.class` / `.separator` / `.internal.topic.separator.enabled`, read as
@@ -1795,14 +1935,13 @@ a->b.topics.blacklist = flow
     #[test]
     fn ignored_keys_are_listed_with_reasons() {
         let text = format!(
-            "{BASE}emit.checkpoints.enabled = true\nsync.topic.acls.interval.seconds = 60\nconsumer.fetch.max.bytes = 5\nwhatever.thing = 1\ndedicated.mode.enable.internal.rest = true\na->a.enabled = true\nb.ssl.truststore.location = /x\n"
+            "{BASE}sync.topic.acls.interval.seconds = 60\nconsumer.fetch.max.bytes = 5\nwhatever.thing = 1\ndedicated.mode.enable.internal.rest = true\na->a.enabled = true\nb.ssl.truststore.location = /x\n"
         );
         let c = ok(&text);
         let keys: Vec<&str> = c.ignored.iter().map(|o| o.key.as_str()).collect();
         assert_eq!(
             keys,
             [
-                "emit.checkpoints.enabled",
                 "sync.topic.acls.interval.seconds",
                 "consumer.fetch.max.bytes",
                 "whatever.thing",

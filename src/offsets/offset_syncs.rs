@@ -17,11 +17,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use super::mm2_records::OffsetSync;
 use super::sync_rules::{PartitionSyncState, SyncPoint};
-use super::topic_io::{append, ensure_topic, read_partition, OutRecord, StoredRecord};
+use super::topic_io::{
+    append, ensure_topic, read_partition, OutRecord, StoredRecord, TopicIoError,
+};
 use super::translation::TranslationIndex;
 use crate::protocol::admin::NewTopic;
 use crate::protocol::{Backoff, ClusterClient};
@@ -52,6 +54,16 @@ pub struct OffsetSyncSettings {
     pub flush_interval: Duration,
     /// Request timeout of the client that writes them.
     pub timeout: Duration,
+}
+
+/// The offset-syncs topic as MM2 creates it: one partition, compacted.
+fn new_topic(settings: &OffsetSyncSettings) -> NewTopic {
+    NewTopic {
+        name: settings.topic.clone(),
+        partitions: 1,
+        replication_factor: settings.replication_factor,
+        configs: vec![("cleanup.policy".into(), "compact".into())],
+    }
 }
 
 /// One sync waiting to be written.
@@ -161,6 +173,19 @@ impl OffsetSyncLog {
         }
     }
 
+    /// Notes that a batch of the partition landed at an unknown target offset (the broker did not
+    /// say): the next batch starts a new chain with a fresh sync.
+    pub fn forget(&self, topic: &str, partition: i32) {
+        let mut state = self.lock();
+        let key: (Arc<str>, i32) = (Arc::from(topic), partition);
+        if let Some(p) = state.partitions.get_mut(&key) {
+            p.rules = PartitionSyncState::new(self.lag_max);
+            p.last_emitted = None;
+            p.delayed = None;
+        }
+        state.index.partition_mut(topic, partition).clear_tail();
+    }
+
     /// See [`TranslationIndex::translate`].
     pub fn translate(&self, topic: &str, partition: i32, upstream: i64) -> Option<i64> {
         self.lock().index.translate(topic, partition, upstream)
@@ -201,16 +226,13 @@ impl OffsetSyncLog {
             let tp = (sync.topic.clone(), sync.partition);
             let chained = previous.is_some() && previous == last_seen.get(&tp).copied();
             last_seen.insert(tp, sync.upstream_offset);
-            state
-                .index
-                .partition_mut(&sync.topic, sync.partition)
-                .add(
-                    SyncPoint {
-                        upstream: sync.upstream_offset,
-                        downstream: sync.downstream_offset,
-                    },
-                    chained,
-                );
+            state.index.partition_mut(&sync.topic, sync.partition).add(
+                SyncPoint {
+                    upstream: sync.upstream_offset,
+                    downstream: sync.downstream_offset,
+                },
+                chained,
+            );
             loaded += 1;
         }
         loaded
@@ -266,41 +288,17 @@ impl OffsetSyncLog {
     }
 
     /// Creates the offset-syncs topic if needed and reads what earlier runs (strait or Java MM2)
-    /// wrote into the index. Retries until it works or `shutdown`; returns false on shutdown.
+    /// wrote into the index; returns how many syncs were read. Call before any batch is recorded.
     pub async fn open(
         &self,
         client: &ClusterClient,
         settings: &OffsetSyncSettings,
-        shutdown: &CancellationToken,
-    ) -> bool {
-        let topic = NewTopic {
-            name: settings.topic.clone(),
-            partitions: 1,
-            replication_factor: settings.replication_factor,
-            configs: vec![("cleanup.policy".into(), "compact".into())],
-        };
-        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-        loop {
-            let attempt = async {
-                ensure_topic(client, &topic, settings.timeout).await?;
-                read_partition(client, &settings.topic, 0, settings.timeout).await
-            };
-            match attempt.await {
-                Ok(records) => {
-                    let loaded = self.load(&records);
-                    info!(topic = %settings.topic, cluster = client.cluster_name(), syncs = loaded, index_entries = self.index_entries(), "offset-syncs loaded");
-                    return true;
-                }
-                Err(e) => {
-                    let delay = backoff.next();
-                    error!(topic = %settings.topic, cluster = client.cluster_name(), error = %e, retry_in = ?delay, "cannot use the offset-syncs topic; checkpoints wait for it");
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.cancelled() => return false,
-                    }
-                }
-            }
-        }
+    ) -> Result<usize, TopicIoError> {
+        ensure_topic(client, &new_topic(settings), settings.timeout).await?;
+        let records = read_partition(client, &settings.topic, 0, settings.timeout).await?;
+        let loaded = self.load(&records);
+        info!(topic = %settings.topic, cluster = client.cluster_name(), syncs = loaded, index_entries = self.index_entries(), "offset-syncs loaded");
+        Ok(loaded)
     }
 
     /// Writes syncs as they come (forced ones at once, each partition's last record every
@@ -334,6 +332,8 @@ impl OffsetSyncLog {
                 }
                 if let Err(e) = self.write(&client, &settings, &batch).await {
                     self.requeue(batch);
+                    // The topic may be missing (deleted, or its creation failed at start).
+                    let _ = ensure_topic(&client, &new_topic(&settings), settings.timeout).await;
                     let delay = backoff.next();
                     warn!(topic = %settings.topic, error = %e, retry_in = ?delay, "writing offset-syncs failed; retrying");
                     if final_round {
@@ -359,7 +359,7 @@ impl OffsetSyncLog {
         client: &ClusterClient,
         settings: &OffsetSyncSettings,
         batch: &[Pending],
-    ) -> Result<(), super::topic_io::TopicIoError> {
+    ) -> Result<(), TopicIoError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)

@@ -136,9 +136,22 @@ mod tests {
         let cases: Vec<(i64, Vec<(Vec<i64>, i64)>)> = vec![
             (100, vec![((0..40).collect(), 0), ((40..300).collect(), 40)]),
             (0, vec![((5..12).collect(), 0)]),
-            (3, vec![(vec![0, 1, 5, 6, 7, 8, 9, 20, 21], 0), ((22..30).collect(), 9)]),
+            (
+                3,
+                vec![
+                    (vec![0, 1, 5, 6, 7, 8, 9, 20, 21], 0),
+                    ((22..30).collect(), 9),
+                ],
+            ),
             // Markers between batches (upstream gap), a target reset (downstream goes back).
-            (10, vec![((0..25).collect(), 0), ((27..60).collect(), 25), ((60..70).collect(), 3)]),
+            (
+                10,
+                vec![
+                    ((0..25).collect(), 0),
+                    ((27..60).collect(), 25),
+                    ((60..70).collect(), 3),
+                ],
+            ),
         ];
         for (lag, batches) in cases {
             let mut by_batch = PartitionSyncState::new(lag);

@@ -300,9 +300,8 @@ pub async fn append(
         topic: topic.to_string(),
         source,
     };
-    let bytes = encode_batch(records).map_err(|e| {
-        TopicIoError::topic(client, topic, format!("cannot encode records: {e}"))
-    })?;
+    let bytes = encode_batch(records)
+        .map_err(|e| TopicIoError::topic(client, topic, format!("cannot encode records: {e}")))?;
     let leader = client.leader_for(topic, partition).await.map_err(wrap)?;
     let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
     let req = produce_request::build(

@@ -89,6 +89,11 @@ impl PartitionIndex {
         }
     }
 
+    /// Forgets the tail (the live chain broke).
+    pub fn clear_tail(&mut self) {
+        self.tail = None;
+    }
+
     /// The target offset of the first replicated record at or after source offset `u`; `None`
     /// when nothing of this partition is known or `u` is older than every retained sync.
     pub fn translate(&self, u: i64) -> Option<i64> {
@@ -243,7 +248,11 @@ mod tests {
         assert!(index.len() <= 2, "{} entries", index.len());
         assert_eq!(index.translate(77_777), Some(77_777));
         assert_eq!(index.translate(100_000), Some(100_000));
-        assert_eq!(index.translate(200_000), Some(100_000), "never past the target end");
+        assert_eq!(
+            index.translate(200_000),
+            Some(100_000),
+            "never past the target end"
+        );
     }
 
     #[test]
@@ -255,7 +264,11 @@ mod tests {
         assert_eq!(index.translate(0), Some(0));
         assert_eq!(index.translate(50), Some(1), "MM2's +1 rule across a break");
         assert_eq!(index.translate(100), Some(90));
-        assert_eq!(index.translate(120), Some(91), "no tail known after a restart");
+        assert_eq!(
+            index.translate(120),
+            Some(91),
+            "no tail known after a restart"
+        );
         index.set_tail(p(130, 120));
         assert_eq!(index.translate(120), Some(110));
         assert_eq!(index.translate(131), Some(121));

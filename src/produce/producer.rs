@@ -23,6 +23,7 @@ use super::request::{self, PartitionRecords, PartitionResult};
 use super::sequence::ProducerIdentity;
 use crate::config::ProduceSettings;
 use crate::fetch::{FetchControl, FetchedRound};
+use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
 use crate::protocol::admin::init_producer_id;
 use crate::protocol::{sleep_until_or_forever, Backoff, ClusterClient, ProtocolError};
@@ -61,6 +62,8 @@ pub struct TaskProducer {
     rounds: mpsc::Receiver<FetchedRound>,
     control: mpsc::UnboundedSender<FetchControl>,
     progress: Arc<ProgressStore>,
+    /// Where acknowledged batches are reported for offset-syncs (None when they are disabled).
+    sync_log: Option<Arc<OffsetSyncLog>>,
     identity: ProducerIdentity,
     queues: BTreeMap<Key, PartitionQueue>,
     next_id: u64,
@@ -90,6 +93,7 @@ impl TaskProducer {
         rounds: mpsc::Receiver<FetchedRound>,
         control: mpsc::UnboundedSender<FetchControl>,
         progress: Arc<ProgressStore>,
+        sync_log: Option<Arc<OffsetSyncLog>>,
     ) -> Self {
         TaskProducer {
             task,
@@ -99,6 +103,7 @@ impl TaskProducer {
             rounds,
             control,
             progress,
+            sync_log,
             identity: ProducerIdentity::new(None),
             queues: BTreeMap::new(),
             next_id: 0,
@@ -483,7 +488,25 @@ impl TaskProducer {
             let result = by_partition.get(&(key.0.as_str(), key.1)).copied();
             match result.map(verdict) {
                 Some(Verdict::Done) => {
-                    if let Some(mark) = queue.ack(id) {
+                    let base_offset = result.map_or(-1, |r| r.base_offset);
+                    let mut landed = Vec::new();
+                    let mark = queue.ack(id, base_offset, &mut landed);
+                    if let Some(log) = &self.sync_log {
+                        let route = &queue.route;
+                        for l in landed {
+                            match l.base_offset {
+                                Some(base) => log.on_batch(
+                                    &route.source_topic,
+                                    route.partition,
+                                    &l.upstream,
+                                    l.records,
+                                    base,
+                                ),
+                                None => log.forget(&route.source_topic, route.partition),
+                            }
+                        }
+                    }
+                    if let Some(mark) = mark {
                         self.progress.record(&queue.route, mark);
                     }
                     self.backoff.reset();

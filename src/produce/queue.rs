@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::sequence::{next_sequence, ProducerIdentity};
 use crate::fetch::Route;
-use crate::records::{rewrite_for_target, Batch, RecordsError};
+use crate::records::{rewrite_for_target, Batch, RecordsError, Rewritten, UpstreamOffsets};
 
 /// Requests in flight per target leader: the idempotent producer's ordering guarantee holds for up
 /// to 5 (the broker remembers the last 5 batches of each producer and partition).
@@ -44,6 +44,24 @@ pub struct Entry {
     pub mark: Option<i64>,
     /// Progress of this entry.
     pub state: EntryState,
+    /// Records in the batch.
+    pub records: i32,
+    /// Where on the source each record came from.
+    pub upstream: UpstreamOffsets,
+    /// The target offset of its first record, once appended.
+    pub base_offset: Option<i64>,
+}
+
+/// A batch that is on the target, for offset-syncs: its records, their source offsets and the
+/// target offset of the first one (`None` when the broker did not say, e.g. a duplicate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    /// Records in the batch.
+    pub records: i32,
+    /// Their source offsets.
+    pub upstream: UpstreamOffsets,
+    /// Target offset of the first record.
+    pub base_offset: Option<i64>,
 }
 
 /// How the last failures of a partition are to be handled once its in-flight batches answered.
@@ -118,7 +136,7 @@ impl PartitionQueue {
         next_id: &mut u64,
     ) -> Result<Option<i64>, RecordsError> {
         for batch in batches {
-            if let Some(bytes) = self.encode(&batch, identity)? {
+            if let Some((bytes, written)) = self.encode(&batch, identity)? {
                 *next_id += 1;
                 self.bytes += bytes.len();
                 self.entries.push_back(Entry {
@@ -126,6 +144,9 @@ impl PartitionQueue {
                     bytes,
                     mark: None,
                     state: EntryState::Unsent,
+                    records: written.records,
+                    upstream: written.upstream,
+                    base_offset: None,
                 });
             }
         }
@@ -154,11 +175,13 @@ impl PartitionQueue {
         self.entries.iter().any(|e| e.state == EntryState::InFlight)
     }
 
-    /// Marks entry `id` acknowledged and pops the acknowledged prefix; returns the furthest progress
-    /// mark popped.
-    pub fn ack(&mut self, id: u64) -> Option<i64> {
+    /// Marks entry `id` acknowledged (stored from target offset `base_offset`, negative if the
+    /// broker did not say) and pops the acknowledged prefix into `landed`, in order; returns the
+    /// furthest progress mark popped.
+    pub fn ack(&mut self, id: u64, base_offset: i64, landed: &mut Vec<Landed>) -> Option<i64> {
         if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
             e.state = EntryState::Acked;
+            e.base_offset = (base_offset >= 0).then_some(base_offset);
             self.confirmed = true;
         }
         let mut mark = None;
@@ -170,6 +193,11 @@ impl PartitionQueue {
             if let Some(e) = self.entries.pop_front() {
                 self.bytes -= e.bytes.len();
                 mark = e.mark.or(mark);
+                landed.push(Landed {
+                    records: e.records,
+                    upstream: e.upstream,
+                    base_offset: e.base_offset,
+                });
             }
         }
         mark
@@ -200,14 +228,14 @@ impl PartitionQueue {
         &mut self,
         batch: &Batch,
         identity: &ProducerIdentity,
-    ) -> Result<Option<Bytes>, RecordsError> {
+    ) -> Result<Option<(Bytes, Rewritten)>, RecordsError> {
         let mut out = BytesMut::with_capacity(batch.bytes.len());
         match rewrite_for_target(batch, identity.fields(self.next_sequence), &mut out)? {
             Some(written) => {
                 if identity.is_idempotent() {
                     self.next_sequence = next_sequence(self.next_sequence, written.records);
                 }
-                Ok(Some(out.freeze()))
+                Ok(Some((out.freeze(), written)))
             }
             None => Ok(None),
         }
@@ -228,7 +256,7 @@ impl PartitionQueue {
                 // Re-encoding starts from the rewritten bytes (the rewrite is idempotent), so no
                 // entry pins the fetch response it came from.
                 let rewritten = Batch::from_bytes(e.bytes.clone())?;
-                if let Some(bytes) = self.encode(&rewritten, identity)? {
+                if let Some((bytes, _)) = self.encode(&rewritten, identity)? {
                     e.bytes = bytes;
                 }
                 e.state = EntryState::Unsent;
@@ -286,9 +314,9 @@ mod tests {
         for e in q.entries.iter_mut() {
             e.state = EntryState::InFlight;
         }
-        assert_eq!(q.ack(2), None);
-        assert_eq!(q.ack(1), Some(5));
-        assert_eq!(q.ack(3), Some(9));
+        assert_eq!(q.ack(2, 0, &mut Vec::new()), None);
+        assert_eq!(q.ack(1, 0, &mut Vec::new()), Some(5));
+        assert_eq!(q.ack(3, 0, &mut Vec::new()), Some(9));
         assert!(q.entries.is_empty());
         assert_eq!(q.bytes, 0);
     }
@@ -330,7 +358,7 @@ mod tests {
         let mut q = queue();
         q.push(vec![batch(0, 2), batch(2, 2)], 4, &identity, &mut id)
             .unwrap();
-        q.ack(1);
+        q.ack(1, 0, &mut Vec::new());
         q.reencode(&ProducerIdentity::new(Some((10, 0)))).unwrap();
         let e = q.entries.front().unwrap();
         assert_eq!(base_sequence(e), 0);
@@ -365,7 +393,7 @@ mod tests {
             q.next_to_send().is_none(),
             "no pipelining before the first acknowledgement"
         );
-        q.ack(1);
+        q.ack(1, 0, &mut Vec::new());
         q.next_to_send().unwrap().state = EntryState::InFlight;
         assert!(
             q.next_to_send().is_some(),
@@ -384,7 +412,11 @@ mod tests {
         q.next_to_send().unwrap().state = EntryState::InFlight;
         q.next_to_send().unwrap().state = EntryState::InFlight;
         q.fail(1, Failure::Sequence);
-        assert_eq!(q.ack(2), None, "behind an unacknowledged entry");
+        assert_eq!(
+            q.ack(2, 0, &mut Vec::new()),
+            None,
+            "behind an unacknowledged entry"
+        );
         q.reencode(&ProducerIdentity::new(Some((10, 0)))).unwrap();
         assert_eq!(q.next_to_send().unwrap().id, 1);
         assert_eq!(q.entries[1].state, EntryState::Acked);
@@ -393,7 +425,7 @@ mod tests {
             q.next_to_send().is_none(),
             "the acknowledged entry is not sent again"
         );
-        assert_eq!(q.ack(1), Some(4));
+        assert_eq!(q.ack(1, 0, &mut Vec::new()), Some(4));
     }
 
     #[test]

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::task::Task;
 use super::topics::TopicSync;
 use super::RunError;
-use crate::config::{FlowConfig, StartAt};
+use crate::config::{FlowConfig, OffsetSyncsConfig, StartAt};
 use crate::fetch::{FetchControl, Route};
+use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
 use crate::plan::assignment::{Assignment, TopicPartition};
 use crate::protocol::admin::{list_offsets, OffsetSpec};
@@ -36,10 +37,26 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
     else {
         return Ok(());
     };
+    for w in &cfg.warnings {
+        warn!(flow = %name, "{w}");
+    }
     let drained = CancellationToken::new();
     let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
+    let syncs = match &cfg.offset_syncs {
+        Some(o) => Some(open_offset_syncs(&cfg, o, drained.clone()).await),
+        None => None,
+    };
+    let sync_log = syncs.as_ref().map(|(log, _)| log.clone());
     let tasks: Vec<Task> = (0..cfg.tasks_max.max(1))
-        .map(|i| Task::spawn(i, &cfg, progress.clone(), shutdown.clone()))
+        .map(|i| {
+            Task::spawn(
+                i,
+                &cfg,
+                progress.clone(),
+                sync_log.clone(),
+                shutdown.clone(),
+            )
+        })
         .collect();
 
     let source_admin = ClusterClient::new(cfg.source_admin.clone());
@@ -98,9 +115,36 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
         t.join().await;
     }
     drained.cancel();
+    if let Some((_, writer)) = syncs {
+        let _ = writer.await;
+    }
     let _ = flusher.await;
     info!(flow = %name, "stopped");
     Ok(())
+}
+
+/// Starts the flow's offset-sync log: reads the syncs earlier runs wrote (one attempt: if the topic
+/// cannot be used now, replication goes on, syncs are kept and written once it can, and offsets
+/// older than this run translate by MM2's rule) and spawns its writer, which stops after `drained`.
+async fn open_offset_syncs(
+    cfg: &FlowConfig,
+    o: &OffsetSyncsConfig,
+    drained: CancellationToken,
+) -> (Arc<OffsetSyncLog>, tokio::task::JoinHandle<()>) {
+    let log = OffsetSyncLog::new(o.lag_max);
+    let client = ClusterClient::new(o.client.clone());
+    let settings = OffsetSyncSettings {
+        topic: o.topic.clone(),
+        replication_factor: o.replication_factor,
+        lag_max: o.lag_max,
+        flush_interval: cfg.offset_storage.flush_interval,
+        timeout: o.client.request_timeout,
+    };
+    if let Err(e) = log.open(&client, &settings).await {
+        error!(flow = %cfg.label(), cluster = %o.cluster, error = %e, "cannot use the offset-syncs topic now; syncs are kept and written once it works (check `offset-syncs.topic.replication.factor`)");
+    }
+    let writer = tokio::spawn(log.clone().run_writer(client, settings, drained));
+    (log, writer)
 }
 
 /// Opens the progress store, retrying while the target is unreachable. `Ok(None)` when shutdown

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::FlowConfig;
 use crate::fetch::fetcher::Fetcher;
 use crate::fetch::FetchControl;
+use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
 use crate::produce::producer::TaskProducer;
 use crate::protocol::{Backoff, ClusterClient};
@@ -32,6 +33,7 @@ impl Task {
         index: usize,
         cfg: &FlowConfig,
         progress: Arc<ProgressStore>,
+        sync_log: Option<Arc<OffsetSyncLog>>,
         shutdown: CancellationToken,
     ) -> Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -56,6 +58,7 @@ impl Task {
             round_rx,
             control_tx.clone(),
             progress,
+            sync_log,
         );
         let join = tokio::spawn(async move {
             tokio::join!(fetcher.run(shutdown.clone()), producer.run(shutdown));
