@@ -19,6 +19,7 @@ pub mod backoff;
 pub mod cluster;
 pub mod connection;
 pub mod error;
+pub mod groups;
 pub mod metadata;
 pub mod versions;
 

@@ -20,6 +20,12 @@ pub fn cap(api: ApiKey) -> Option<i16> {
         ApiKey::DescribeConfigs => Some(4),
         ApiKey::InitProducerId => Some(4),
         ApiKey::ApiVersions => Some(3),
+        // One group per request (v4+ batch coordinators, v8+ batch groups, v9 is KIP-848's).
+        ApiKey::FindCoordinator => Some(3),
+        ApiKey::OffsetFetch => Some(7),
+        ApiKey::OffsetCommit => Some(8),
+        ApiKey::ListGroups => Some(4),
+        ApiKey::DescribeGroups => Some(5),
         _ => None,
     }
 }
