@@ -4,6 +4,7 @@
 //! stopped; offset-syncs and checkpoints are written in MM2's byte layout so that Java tooling
 //! (`RemoteClusterUtils`, the MM2 formatters) reads them unchanged.
 
+pub mod checkpoints;
 pub mod connect_format;
 pub mod mm2_records;
 pub mod offset_syncs;

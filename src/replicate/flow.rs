@@ -14,6 +14,7 @@ use super::topics::TopicSync;
 use super::RunError;
 use crate::config::{FlowConfig, OffsetSyncsConfig, StartAt};
 use crate::fetch::{FetchControl, Route};
+use crate::offsets::checkpoints::CheckpointEmitter;
 use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
 use crate::plan::assignment::{Assignment, TopicPartition};
@@ -47,6 +48,24 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
         None => None,
     };
     let sync_log = syncs.as_ref().map(|(log, _)| log.clone());
+    let checkpoints = match (&cfg.checkpoints, &sync_log) {
+        (Some(c), Some(log)) => Some(tokio::spawn(
+            CheckpointEmitter {
+                flow: name.clone(),
+                source: cfg.source.clone(),
+                target: cfg.target.clone(),
+                settings: c.clone(),
+                topics: cfg.topics.clone(),
+                policy: cfg.policy.clone(),
+                source_admin: ClusterClient::new(cfg.source_admin.clone()),
+                target_admin: ClusterClient::new(cfg.target_admin.clone()),
+                syncs: log.clone(),
+                timeout: cfg.target_admin.request_timeout,
+            }
+            .run(shutdown.clone()),
+        )),
+        _ => None,
+    };
     let tasks: Vec<Task> = (0..cfg.tasks_max.max(1))
         .map(|i| {
             Task::spawn(
@@ -113,6 +132,9 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
     info!(flow = %name, "stopping: finishing in-flight data");
     for t in tasks {
         t.join().await;
+    }
+    if let Some(c) = checkpoints {
+        let _ = c.await;
     }
     drained.cancel();
     if let Some((_, writer)) = syncs {

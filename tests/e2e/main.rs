@@ -6,6 +6,7 @@
 
 mod bad_config;
 mod interop;
+mod offsets;
 mod replication;
 mod support;
 

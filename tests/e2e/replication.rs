@@ -21,6 +21,7 @@ fn flow_config(alias: &str, extra: &str) -> String {
          {alias}->secondary.enabled = true\n\
          secondary->{alias}.enabled = false\n\
          replication.factor = 3\n\
+         offset-syncs.topic.replication.factor = 1\n\
          {extra}\n",
         p.primary.bootstrap(),
         p.secondary.bootstrap()
@@ -42,17 +43,6 @@ fn delete_records(cluster: &Cluster, topic: &str, partition: i32, before: i64) {
         )
         .ok();
     assert_eq!(cluster.start_offsets(topic)[&partition], before);
-}
-
-/// SIGTERM and the exit a user expects after a clean shutdown: status 0 (progress saved).
-fn stop_cleanly(strait: &mut Strait) {
-    let status = strait.terminate(Duration::from_secs(60));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "strait exit {status}:\n{}",
-        strait.log_tail(40)
-    );
 }
 
 /// Waits until every partition of `remote` on the target has the source topic's end offset.

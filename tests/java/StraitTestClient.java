@@ -23,6 +23,13 @@
  *   mirror-info  --bootstrap B [--topic T]
  *       Java MirrorClient witness: heartbeat topics, checkpoint topics, upstream clusters, remote topics
  *       and (with --topic) replicationHops/topicSource/upstreamTopic of T.
+ *   commit       --bootstrap B --group G --topic T --offsets p:o[,p:o...] [--metadata M]
+ *       Commits the given offsets for group G as a consumer application would (commitSync).
+ *   consume-group --bootstrap B --group G --topic T --expect N [--isolation read_committed]
+ *                [--idle-ms I] [--timeout-ms T]
+ *       A consumer application failing over: joins group G, reads T from the group's committed
+ *       positions (earliest where none), stops once N records arrived and nothing more came for I ms,
+ *       commits, and prints the committed positions it started from and every record it read.
  * Codecs: none, gzip, snappy, lz4, zstd.
  */
 
@@ -40,7 +47,12 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -310,6 +322,78 @@ public final class StraitTestClient {
         println(String.format("{\"records\":%d,\"bytes\":%d,\"seconds\":%.3f}", records, records * size, secs));
     }
 
+    private Properties consumerProps() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, str("bootstrap"));
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, str("group"));
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, str("isolation", "read_uncommitted"));
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return p;
+    }
+
+    private void commit() throws Exception {
+        String topic = str("topic");
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (String po : str("offsets").split(",")) {
+            String[] a = po.split(":");
+            offsets.put(new TopicPartition(topic, Integer.parseInt(a[0])),
+                new OffsetAndMetadata(Long.parseLong(a[1]), str("metadata", "")));
+        }
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps())) {
+            c.commitSync(offsets, Duration.ofSeconds(30));
+        }
+        println("{\"committed\":" + offsets.size() + "}");
+    }
+
+    private static String text(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private void consumeGroup() throws Exception {
+        String topic = str("topic");
+        long expect = num("expect");
+        long idleMs = num("idle-ms", 5_000);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(num("timeout-ms", 90_000));
+        StringBuilder out = new StringBuilder("{\"committed\":{");
+        StringBuilder records = new StringBuilder();
+        long got = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (PartitionInfo pi : c.partitionsFor(topic, Duration.ofSeconds(30))) {
+                tps.add(new TopicPartition(topic, pi.partition()));
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed = c.committed(new java.util.HashSet<>(tps), Duration.ofSeconds(30));
+            boolean first = true;
+            for (TopicPartition tp : tps) {
+                OffsetAndMetadata om = committed.get(tp);
+                if (om == null) continue;
+                out.append(first ? "" : ",").append(json(Integer.toString(tp.partition()))).append(':').append(om.offset());
+                first = false;
+            }
+            c.subscribe(java.util.Collections.singletonList(topic));
+            long lastRecord = System.nanoTime();
+            while (System.nanoTime() < deadline) {
+                int n = 0;
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    records.append(records.length() > 0 ? "," : "")
+                        .append("{\"p\":").append(r.partition())
+                        .append(",\"o\":").append(r.offset())
+                        .append(",\"k\":").append(json(text(r.key())))
+                        .append(",\"v\":").append(json(text(r.value()))).append('}');
+                    n++;
+                }
+                got += n;
+                if (n > 0) lastRecord = System.nanoTime();
+                if (got >= expect && System.nanoTime() - lastRecord > TimeUnit.MILLISECONDS.toNanos(idleMs)) break;
+            }
+            c.commitSync(Duration.ofSeconds(30));
+        }
+        println(out.append("},\"records\":[").append(records).append("]}").toString());
+    }
+
     private Map<String, Object> mirrorClientConfig() {
         Map<String, Object> c = new HashMap<>();
         c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, str("bootstrap"));
@@ -379,6 +463,8 @@ public final class StraitTestClient {
             case "bulk": c.bulk(); break;
             case "translate": c.translate(); break;
             case "mirror-info": c.mirrorInfo(); break;
+            case "commit": c.commit(); break;
+            case "consume-group": c.consumeGroup(); break;
             default:
                 System.err.println("unknown mode " + argv[0]);
                 System.exit(2);

@@ -322,6 +322,24 @@ pub struct DumpedRecord {
     pub headers: Vec<(String, Option<String>)>,
 }
 
+/// What a consumer application read in [`Cluster::consume_group`].
+#[derive(Debug, Clone)]
+pub struct GroupRead {
+    /// The group's committed positions when it started, by partition.
+    pub committed: BTreeMap<i32, i64>,
+    /// Every record it read, in the order read.
+    pub records: Vec<GroupRecord>,
+}
+
+/// One record read by [`Cluster::consume_group`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
 /// One record batch as `kafka.tools.DumpLogSegments` printed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchInfo {
@@ -994,6 +1012,117 @@ impl Cluster {
         serde_json::from_str(out.trim()).expect("mirror-info output")
     }
 
+    // -- consumer groups (Kafka's own consumer and tools) -----------------------------------------
+
+    /// Commits `offsets` (partition, offset) of `topic` for `group`, as a consumer application does.
+    pub fn commit_group(&self, group: &str, topic: &str, offsets: &[(i32, i64)], metadata: &str) {
+        let list: Vec<String> = offsets.iter().map(|(p, o)| format!("{p}:{o}")).collect();
+        let list = list.join(",");
+        test_client(
+            &[
+                "commit",
+                "--bootstrap",
+                &self.bootstrap,
+                "--group",
+                group,
+                "--topic",
+                topic,
+                "--offsets",
+                &list,
+                "--metadata",
+                metadata,
+            ],
+            TOOL_TIMEOUT,
+        )
+        .ok();
+    }
+
+    /// A consumer application joining `group` on this cluster and reading `topic` from the group's
+    /// committed positions (earliest where none) until `expect` records came and then nothing for
+    /// a few seconds; it commits before leaving.
+    pub fn consume_group(&self, group: &str, topic: &str, expect: usize) -> GroupRead {
+        let n = expect.to_string();
+        let out = test_client(
+            &[
+                "consume-group",
+                "--bootstrap",
+                &self.bootstrap,
+                "--group",
+                group,
+                "--topic",
+                topic,
+                "--expect",
+                &n,
+                "--idle-ms",
+                "4000",
+            ],
+            Duration::from_secs(180),
+        )
+        .ok()
+        .stdout_str();
+        let v: serde_json::Value = serde_json::from_str(out.trim()).expect("consume-group output");
+        let committed = v["committed"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(p, o)| (p.parse().unwrap(), o.as_i64().unwrap()))
+            .collect();
+        let records = v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| GroupRecord {
+                partition: r["p"].as_i64().unwrap() as i32,
+                offset: r["o"].as_i64().unwrap(),
+                key: r["k"].as_str().map(str::to_string),
+                value: r["v"].as_str().map(str::to_string),
+            })
+            .collect();
+        GroupRead { committed, records }
+    }
+
+    /// `kafka-consumer-groups --describe --group G`: committed offset per (topic, partition).
+    pub fn describe_group(&self, group: &str) -> BTreeMap<(String, i32), i64> {
+        let ran = self.tool(
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            &["--describe", "--group", group],
+        );
+        let mut out = BTreeMap::new();
+        for line in ran.stdout_str().lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+            if f.len() >= 4 && f[0] == group {
+                if let (Ok(p), Ok(o)) = (f[2].parse::<i32>(), f[3].parse::<i64>()) {
+                    out.insert((f[1].to_string(), p), o);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads `topic` with one of Kafka's MM2 console formatters
+    /// (`org.apache.kafka.connect.mirror.formatters.<formatter>`), every record: the lines it printed.
+    pub fn formatted(&self, topic: &str, formatter: &str) -> Vec<String> {
+        let class = format!("org.apache.kafka.connect.mirror.formatters.{formatter}");
+        let span: i64 = self.offset_span(topic);
+        let max = span.max(1).to_string();
+        let ran = self.tool(
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            &[
+                "--topic",
+                topic,
+                "--from-beginning",
+                "--max-messages",
+                &max,
+                "--timeout-ms",
+                "15000",
+                "--formatter",
+                &class,
+            ],
+        );
+        ran.stdout_str().lines().map(str::to_string).collect()
+    }
+
     // -- nodes (clusters started by this process or given as DIR) ---------------------------------
 
     /// Stops node `k` (1-based): SIGTERM and wait, or SIGKILL with `kill`.
@@ -1480,4 +1609,15 @@ impl Drop for Strait {
             }
         }
     }
+}
+
+/// SIGTERM and the exit a user expects after a clean shutdown: status 0 (progress saved).
+pub fn stop_cleanly(strait: &mut Strait) {
+    let status = strait.terminate(Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "strait exit {status}:\n{}",
+        strait.log_tail(40)
+    );
 }

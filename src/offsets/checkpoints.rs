@@ -1,0 +1,394 @@
+//! Checkpoints and group offset sync (spec section 6): every `emit.checkpoints.interval.seconds`,
+//! the committed offsets of the selected consumer groups on the source are translated with the
+//! flow's offset-sync log and written, in MM2's byte layout, to `<S>.checkpoints.internal` on the
+//! target, where `RemoteClusterUtils.translateOffsets` reads them; with `sync.group.offsets.enabled`
+//! they are also committed to the same groups on the target while those have no active members.
+//!
+//! The rules are MM2's: a group is checkpointed when it passes the group filter and has offsets on
+//! a topic passing the topic filter; no checkpoint before any record of a partition was replicated;
+//! checkpoints never go backwards unless the group itself rewound upstream; group sync never moves a
+//! target group backwards and leaves active groups alone.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::mm2_records::Checkpoint;
+use super::offset_syncs::OffsetSyncLog;
+use super::topic_io::{append, ensure_topic, read_partition, OutRecord};
+use crate::config::CheckpointsConfig;
+use crate::plan::replication_policy::ReplicationPolicy;
+use crate::plan::topic_filter::TopicFilter;
+use crate::protocol::admin::{list_offsets, NewTopic, OffsetSpec};
+use crate::protocol::groups::{
+    commit_offsets, fetch_offsets, group_state, list_groups, Committed, GroupOffsets,
+};
+use crate::protocol::{Backoff, ClusterClient};
+
+/// Key of the last checkpoint per group and downstream partition.
+type CheckpointKey = (String, String, i32);
+
+/// The last checkpoint per (group, downstream topic, partition): loaded from the checkpoints topic
+/// at start (MM2's `CheckpointStore`), then updated with each one written.
+pub type CheckpointStore = BTreeMap<CheckpointKey, Checkpoint>;
+
+/// MM2's emission rule (spec 6.4 step 5): a new checkpoint is written when there is none yet, when
+/// the group rewound upstream, or when the downstream offset moved forward.
+pub fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstream: i64) -> bool {
+    match previous {
+        None => true,
+        Some(p) => upstream < p.upstream_offset || downstream > p.downstream_offset,
+    }
+}
+
+/// The downstream (target) name of source topic `topic` for checkpoints (spec 6.4 step 4): a topic
+/// that came from the target goes back to its original name, any other gets the remote name.
+pub fn downstream_topic(
+    policy: &ReplicationPolicy,
+    source: &str,
+    target: &str,
+    topic: &str,
+) -> String {
+    if policy.topic_source(topic).as_deref() == Some(target) {
+        policy.original_topic(topic)
+    } else {
+        policy.format_remote_topic(source, topic)
+    }
+}
+
+/// What the checkpoint loop of one flow needs.
+pub struct CheckpointEmitter {
+    /// `S->T`, for logs.
+    pub flow: String,
+    /// Source alias.
+    pub source: String,
+    /// Target alias.
+    pub target: String,
+    /// The flow's checkpoint settings.
+    pub settings: CheckpointsConfig,
+    /// The flow's topic filter (checkpoints only for topics it selects).
+    pub topics: TopicFilter,
+    /// The flow's replication policy (remote names).
+    pub policy: ReplicationPolicy,
+    /// Source admin client (groups and their offsets).
+    pub source_admin: ClusterClient,
+    /// Target admin client (checkpoints topic, target groups).
+    pub target_admin: ClusterClient,
+    /// The flow's offset-sync log (translation).
+    pub syncs: Arc<OffsetSyncLog>,
+    /// Request timeout for the internal topic.
+    pub timeout: Duration,
+}
+
+impl CheckpointEmitter {
+    /// Runs until `shutdown`: creates and loads the checkpoints topic, then discovers groups and
+    /// emits checkpoints (and syncs group offsets) on their intervals.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let Some(mut store) = self.open(&shutdown).await else {
+            return;
+        };
+        let mut groups: BTreeSet<String> = BTreeSet::new();
+        let now = Instant::now();
+        let mut next_refresh = now;
+        let mut next_emit = now + self.settings.interval;
+        let mut next_sync = self.settings.sync_group_offsets.map(|d| now + d);
+        loop {
+            let wake = [Some(next_refresh), Some(next_emit), next_sync]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(next_emit);
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
+                _ = shutdown.cancelled() => return,
+            }
+            let now = Instant::now();
+            if now >= next_refresh {
+                match self.discover_groups().await {
+                    Ok(found) => {
+                        if found != groups {
+                            info!(flow = %self.flow, groups = ?found, "consumer groups to checkpoint");
+                        }
+                        groups = found;
+                        next_refresh = match self.settings.refresh_groups {
+                            Some(d) => now + d,
+                            None => now + Duration::from_secs(u32::MAX as u64),
+                        };
+                    }
+                    Err(e) => {
+                        warn!(flow = %self.flow, error = %e, "listing consumer groups on the source failed; retrying");
+                        next_refresh = now + Duration::from_secs(5);
+                    }
+                }
+            }
+            if now >= next_emit {
+                self.emit(&groups, &mut store).await;
+                next_emit = now + self.settings.interval;
+            }
+            if let (Some(at), Some(every)) = (next_sync, self.settings.sync_group_offsets) {
+                if now >= at {
+                    self.sync_groups(&store).await;
+                    next_sync = Some(now + every);
+                }
+            }
+        }
+    }
+
+    /// Creates the checkpoints topic if needed and loads the last checkpoint per group and
+    /// partition from it; retries until it works or `shutdown`.
+    async fn open(&self, shutdown: &CancellationToken) -> Option<CheckpointStore> {
+        let topic = NewTopic {
+            name: self.settings.topic.clone(),
+            partitions: 1,
+            replication_factor: self.settings.replication_factor,
+            configs: self.settings.topic_configs.clone(),
+        };
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        loop {
+            let attempt = async {
+                ensure_topic(&self.target_admin, &topic, self.timeout).await?;
+                read_partition(&self.target_admin, &topic.name, 0, self.timeout).await
+            };
+            match attempt.await {
+                Ok(records) => {
+                    let mut store = CheckpointStore::new();
+                    for r in records {
+                        let (Some(k), Some(v)) = (r.key, r.value) else {
+                            continue;
+                        };
+                        // Undecodable records are skipped, as MM2's CheckpointStore does.
+                        if let Ok(c) = Checkpoint::decode(&k, &v) {
+                            store.insert((c.group.clone(), c.topic.clone(), c.partition), c);
+                        }
+                    }
+                    info!(flow = %self.flow, topic = %topic.name, checkpoints = store.len(), "checkpoints loaded");
+                    return Some(store);
+                }
+                Err(e) => {
+                    let delay = backoff.next();
+                    warn!(flow = %self.flow, topic = %topic.name, error = %e, retry_in = ?delay, "cannot use the checkpoints topic yet (check `checkpoints.topic.replication.factor`)");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Groups passing the group filter that have committed offsets on a topic passing the topic
+    /// filter (spec 6.3).
+    async fn discover_groups(&self) -> crate::protocol::Result<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for group in list_groups(&self.source_admin).await? {
+            if !self.settings.groups.matches(&group) {
+                continue;
+            }
+            match fetch_offsets(&self.source_admin, &group).await {
+                Ok(offsets) => {
+                    if offsets.keys().any(|(t, _)| self.topics.matches(t)) {
+                        out.insert(group);
+                    }
+                }
+                Err(e) => {
+                    warn!(flow = %self.flow, group = %group, error = %e, "cannot read the group's offsets on the source")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One checkpoint round: translate every group's committed offsets and write what changed.
+    async fn emit(&self, groups: &BTreeSet<String>, store: &mut CheckpointStore) {
+        let mut fresh: Vec<Checkpoint> = Vec::new();
+        let mut lowest: HashMap<(String, i32), i64> = HashMap::new();
+        for group in groups {
+            let offsets = match fetch_offsets(&self.source_admin, group).await {
+                Ok(o) => o,
+                Err(e) => {
+                    warn!(flow = %self.flow, group = %group, error = %e, "cannot read the group's offsets on the source; skipping it this round");
+                    continue;
+                }
+            };
+            for ((topic, partition), committed) in offsets {
+                if !self.topics.matches(&topic) {
+                    continue;
+                }
+                let low = lowest.entry((topic.clone(), partition)).or_insert(i64::MAX);
+                *low = (*low).min(committed.offset);
+                let Some(downstream) = self.syncs.translate(&topic, partition, committed.offset)
+                else {
+                    continue;
+                };
+                if downstream < 0 {
+                    continue;
+                }
+                let remote = downstream_topic(&self.policy, &self.source, &self.target, &topic);
+                let key = (group.clone(), remote.clone(), partition);
+                if !should_emit(store.get(&key), committed.offset, downstream) {
+                    continue;
+                }
+                fresh.push(Checkpoint {
+                    group: group.clone(),
+                    topic: remote,
+                    partition,
+                    upstream_offset: committed.offset,
+                    downstream_offset: downstream,
+                    metadata: committed.metadata,
+                });
+            }
+        }
+        // Syncs below every group's position are no longer needed for translation.
+        for ((topic, partition), low) in lowest {
+            self.syncs.prune_below(&topic, partition, low);
+        }
+        if fresh.is_empty() {
+            return;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let records: Vec<OutRecord> = fresh
+            .iter()
+            .filter_map(|c| {
+                Some(OutRecord {
+                    key: Bytes::from(c.encode_key().ok()?),
+                    value: Some(Bytes::from(c.encode_value().ok()?)),
+                    headers: Vec::new(),
+                    timestamp: now,
+                })
+            })
+            .collect();
+        match append(
+            &self.target_admin,
+            &self.settings.topic,
+            0,
+            &records,
+            self.timeout,
+        )
+        .await
+        {
+            Ok(_) => {
+                debug!(flow = %self.flow, checkpoints = fresh.len(), "checkpoints written");
+                for c in fresh {
+                    store.insert((c.group.clone(), c.topic.clone(), c.partition), c);
+                }
+            }
+            Err(e) => {
+                warn!(flow = %self.flow, error = %e, "writing checkpoints failed; they are computed again next round")
+            }
+        }
+    }
+
+    /// Group offset sync (spec 6.5): commit the latest checkpoints to the same groups on the
+    /// target, for groups that do not exist there or have no members, never moving a partition
+    /// backwards and never past the target's end offset.
+    async fn sync_groups(&self, store: &CheckpointStore) {
+        let mut by_group: BTreeMap<&str, GroupOffsets> = BTreeMap::new();
+        for ((group, topic, partition), c) in store {
+            by_group.entry(group.as_str()).or_default().insert(
+                (topic.clone(), *partition),
+                Committed {
+                    offset: c.downstream_offset,
+                    metadata: c.metadata.clone(),
+                },
+            );
+        }
+        for (group, candidates) in by_group {
+            if let Err(e) = self.sync_group(group, candidates).await {
+                warn!(flow = %self.flow, group, error = %e, "group offset sync failed; retrying next interval");
+            }
+        }
+    }
+
+    async fn sync_group(
+        &self,
+        group: &str,
+        candidates: GroupOffsets,
+    ) -> crate::protocol::Result<()> {
+        let state = group_state(&self.target_admin, group).await?;
+        let existing = match state.as_str() {
+            "Dead" => GroupOffsets::new(),
+            "Empty" => fetch_offsets(&self.target_admin, group).await?,
+            active => {
+                info!(flow = %self.flow, group, state = active, "group is active on the target; its offsets are left alone");
+                return Ok(());
+            }
+        };
+        let keys: Vec<(String, i32)> = candidates.keys().cloned().collect();
+        let ends = list_offsets(&self.target_admin, &keys, OffsetSpec::Latest).await;
+        let mut writes = GroupOffsets::new();
+        for (tp, mut c) in candidates {
+            let Some(Ok(end)) = ends.get(&tp) else {
+                continue;
+            };
+            c.offset = c.offset.min(*end);
+            if existing.get(&tp).is_some_and(|e| e.offset >= c.offset) {
+                continue;
+            }
+            writes.insert(tp, c);
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let failed = commit_offsets(&self.target_admin, group, &writes).await?;
+        if let Some((_, e)) = failed.first() {
+            // UNKNOWN_MEMBER_ID and the like: consumers joined meanwhile; MM2 logs and moves on.
+            info!(flow = %self.flow, group, error = %e, "the target refused the group's offsets (active consumers?)");
+        } else {
+            info!(flow = %self.flow, group, partitions = writes.len(), "group offsets synced to the target");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cp(upstream: i64, downstream: i64) -> Checkpoint {
+        Checkpoint {
+            group: "g".into(),
+            topic: "A.t".into(),
+            partition: 0,
+            upstream_offset: upstream,
+            downstream_offset: downstream,
+            metadata: String::new(),
+        }
+    }
+
+    /// Spec 12 item 19: monotonic unless the group rewinds.
+    #[test]
+    fn checkpoints_are_monotonic_unless_the_group_rewinds() {
+        assert!(should_emit(None, 13, 6));
+        let prev = cp(13, 6);
+        assert!(!should_emit(Some(&prev), 13, 6), "nothing changed");
+        assert!(!should_emit(Some(&prev), 13, 5), "translation went back");
+        assert!(should_emit(Some(&prev), 14, 7), "group moved forward");
+        assert!(should_emit(Some(&prev), 12, 5), "group rewound");
+    }
+
+    /// Spec 12 item 8.
+    #[test]
+    fn downstream_names_follow_mm2s_renaming() {
+        let p = ReplicationPolicy::default_with(".", true);
+        assert_eq!(
+            downstream_topic(&p, "source1", "target2", "topic3"),
+            "source1.topic3"
+        );
+        assert_eq!(
+            downstream_topic(&p, "source1", "target2", "target2.topic3"),
+            "topic3"
+        );
+        assert_eq!(
+            downstream_topic(&p, "source1", "target2", "source6.topic7"),
+            "source1.source6.topic7"
+        );
+    }
+}
