@@ -166,11 +166,19 @@ fn bench_queue(c: &mut Criterion) {
                     let mut next_id = 0u64;
                     q.push(batches, 1_000_000, &identity, &mut next_id)
                         .expect("pushes");
+                    // Acknowledgement includes the offset-sync bookkeeping of each landed batch.
+                    let syncs = strait::offsets::offset_syncs::OffsetSyncLog::new(100);
+                    let mut landed = Vec::new();
+                    let mut base = 0i64;
                     let mut mark = None;
                     while let Some(e) = q.next_to_send() {
                         e.state = strait::produce::queue::EntryState::InFlight;
                         let id = e.id;
-                        mark = q.ack(id).or(mark);
+                        mark = q.ack(id, base, &mut landed).or(mark);
+                        for l in landed.drain(..) {
+                            syncs.on_batch("t", 0, &l.upstream, l.records, base);
+                            base += i64::from(l.records);
+                        }
                     }
                     mark
                 },

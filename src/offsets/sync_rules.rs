@@ -133,7 +133,9 @@ mod tests {
     /// The batch form emits exactly what the per-record rule emits.
     #[test]
     fn batch_form_matches_the_per_record_rule() {
-        let cases: Vec<(i64, Vec<(Vec<i64>, i64)>)> = vec![
+        // (offset.lag.max, [(source offsets of a batch, its target base offset)])
+        type Case = (i64, Vec<(Vec<i64>, i64)>);
+        let cases: Vec<Case> = vec![
             (100, vec![((0..40).collect(), 0), ((40..300).collect(), 40)]),
             (0, vec![((5..12).collect(), 0)]),
             (

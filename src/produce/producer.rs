@@ -53,6 +53,15 @@ enum Verdict {
     Fail(Failure),
 }
 
+/// Where a task reports what the target acknowledged: progress (to resume from) and, when
+/// offset-syncs are on, each landed batch (to translate offsets).
+pub struct AckReports {
+    /// The flow's progress store.
+    pub progress: Arc<ProgressStore>,
+    /// The flow's offset-sync log.
+    pub syncs: Option<Arc<OffsetSyncLog>>,
+}
+
 /// One task's produce side.
 pub struct TaskProducer {
     task: usize,
@@ -92,8 +101,7 @@ impl TaskProducer {
         backoff: Backoff,
         rounds: mpsc::Receiver<FetchedRound>,
         control: mpsc::UnboundedSender<FetchControl>,
-        progress: Arc<ProgressStore>,
-        sync_log: Option<Arc<OffsetSyncLog>>,
+        reports: AckReports,
     ) -> Self {
         TaskProducer {
             task,
@@ -102,8 +110,8 @@ impl TaskProducer {
             backoff,
             rounds,
             control,
-            progress,
-            sync_log,
+            progress: reports.progress,
+            sync_log: reports.syncs,
             identity: ProducerIdentity::new(None),
             queues: BTreeMap::new(),
             next_id: 0,

@@ -13,7 +13,7 @@ use crate::fetch::fetcher::Fetcher;
 use crate::fetch::FetchControl;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
-use crate::produce::producer::TaskProducer;
+use crate::produce::producer::{AckReports, TaskProducer};
 use crate::protocol::{Backoff, ClusterClient};
 
 /// Fetched rounds a task may hold before fetching waits for the target: the task's memory bound
@@ -57,8 +57,10 @@ impl Task {
             Backoff::new(producer.retry_backoff, producer.retry_backoff_max),
             round_rx,
             control_tx.clone(),
-            progress,
-            sync_log,
+            AckReports {
+                progress,
+                syncs: sync_log,
+            },
         );
         let join = tokio::spawn(async move {
             tokio::join!(fetcher.run(shutdown.clone()), producer.run(shutdown));
