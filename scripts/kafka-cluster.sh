@@ -120,6 +120,8 @@ write_props() { # K
     echo "background.threads=2"
     # The cleaner allocates its dedupe buffer up front (default 128 MiB of a 512 MiB heap).
     echo "log.cleaner.dedupe.buffer.size=16777216"
+    # Compaction a test can wait for (Kafka checks every 15 s by default).
+    echo "log.cleaner.backoff.ms=1000"
     if [ -f "$dir/extra.properties" ]; then cat "$dir/extra.properties"; fi
   } > "$nd/server.properties"
 }

@@ -151,7 +151,8 @@ pub struct OffsetStorage {
 /// MM2's offset-syncs for one flow (`emit.offset-syncs.enabled`, default true).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OffsetSyncsConfig {
-    /// `mm2-offset-syncs.<T>.internal` (separator per the replication policy).
+    /// `mm2-offset-syncs.<T>.internal` on the source, `mm2-offset-syncs.<S>.internal` on the
+    /// target (separator per the replication policy).
     pub topic: String,
     /// Alias of the cluster that holds it: the source, or the target with
     /// `offset-syncs.topic.location = target`.
@@ -173,8 +174,6 @@ pub struct CheckpointsConfig {
     pub topic: String,
     /// `checkpoints.topic.replication.factor` (default 3; -1 = broker default).
     pub replication_factor: i16,
-    /// Topic configs for its creation: `cleanup.policy=compact` plus any `checkpoints.topic.<cfg>`.
-    pub topic_configs: Vec<(String, String)>,
     /// `emit.checkpoints.interval.seconds` (default 60).
     pub interval: Duration,
     /// `groups` / `groups.exclude` (`groups.blacklist`).

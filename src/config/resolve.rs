@@ -677,8 +677,11 @@ impl Ctx<'_> {
         };
         let client = self.mm2_client(conn, flow, cluster, side, ClientKind::Producer, role);
         let client = self.connection(&client, flow, role, enabled_by)?;
+        // Named after the OTHER cluster: `mm2-offset-syncs.<T>.internal` on the source,
+        // `mm2-offset-syncs.<S>.internal` on the target (MirrorSourceConfig.offsetSyncsTopic).
+        let other = if on_target { s } else { t };
         Ok(Some(OffsetSyncsConfig {
-            topic: policy.offset_syncs_topic(t),
+            topic: policy.offset_syncs_topic(other),
             cluster: cluster.to_string(),
             replication_factor,
             lag_max,
@@ -687,7 +690,7 @@ impl Ctx<'_> {
     }
 
     /// Checkpoints and group offset sync (section 6): `emit.checkpoints.*`, `refresh.groups.*`,
-    /// `sync.group.offsets.*`, `checkpoints.topic.*`.
+    /// `sync.group.offsets.*`, `checkpoints.topic.replication.factor`.
     fn checkpoints(
         &self,
         conn: &Props,
@@ -704,23 +707,12 @@ impl Ctx<'_> {
             3,
             Range::ReplicationFactor,
         )? as i16;
-        let mut topic_configs: Vec<(String, String)> = conn
-            .iter()
-            .filter_map(|(k, v)| {
-                let cfg = k.strip_prefix("checkpoints.topic.")?;
-                (cfg != "replication.factor").then(|| (cfg.to_string(), v.value.trim().to_string()))
-            })
-            .collect();
-        if !topic_configs.iter().any(|(k, _)| k == "cleanup.policy") {
-            topic_configs.insert(0, ("cleanup.policy".into(), "compact".into()));
-        }
         let Some(interval) = interval else {
             return Ok(None);
         };
         Ok(Some(CheckpointsConfig {
             topic: policy.checkpoints_topic(s),
             replication_factor,
-            topic_configs,
             interval,
             groups,
             refresh_groups,
@@ -1316,6 +1308,68 @@ secondary.producer.linger.ms = 5
     }
 
     const BASE: &str = "clusters = a, b\na.bootstrap.servers = a:9092\nb.bootstrap.servers = b:9092\na->b.enabled = true\n";
+
+    #[test]
+    fn offset_syncs_and_checkpoints_resolve_as_mm2() {
+        let f = ok(BASE).flows.remove(0);
+        let o = f.offset_syncs.expect("on by default");
+        assert_eq!(
+            (
+                o.topic.as_str(),
+                o.cluster.as_str(),
+                o.replication_factor,
+                o.lag_max
+            ),
+            ("mm2-offset-syncs.b.internal", "a", 3, 100)
+        );
+        assert_eq!(o.client.bootstrap, ["a:9092"]);
+        let c = f.checkpoints.expect("on by default");
+        assert_eq!(c.topic, "a.checkpoints.internal");
+        assert_eq!(c.interval, Duration::from_secs(60));
+        assert_eq!(c.refresh_groups, Some(Duration::from_secs(600)));
+        assert_eq!(c.sync_group_offsets, None);
+        assert!(c.groups.matches("orders-app"));
+        assert!(!c.groups.matches("console-consumer-1") && !c.groups.matches("connect-x"));
+
+        let f = ok(&format!(
+            "{BASE}a->b.offset-syncs.topic.location = target\noffset.lag.max = 0\n\
+             a->b.emit.checkpoints.interval.seconds = 5\na->b.sync.group.offsets.enabled = true\n\
+             checkpoints.topic.retention.ms = 1000\ngroups = payment-service,order-service\n\
+             groups.blacklist = test-.*\nreplication.policy.separator = _\n"
+        ))
+        .flows
+        .remove(0);
+        let o = f.offset_syncs.unwrap();
+        assert_eq!(
+            (o.topic.as_str(), o.cluster.as_str(), o.lag_max),
+            ("mm2-offset-syncs_a_internal", "b", 0)
+        );
+        assert_eq!(o.client.bootstrap, ["b:9092"]);
+        let c = f.checkpoints.unwrap();
+        assert_eq!(c.topic, "a_checkpoints_internal");
+        assert_eq!(c.interval, Duration::from_secs(5));
+        assert_eq!(c.sync_group_offsets, Some(Duration::from_secs(60)));
+        assert!(c.groups.matches("order-service") && !c.groups.matches("other"));
+
+        let f = ok(&format!("{BASE}emit.offset-syncs.enabled = false\n"))
+            .flows
+            .remove(0);
+        assert!(f.offset_syncs.is_none() && f.checkpoints.is_none());
+        assert_eq!(f.warnings.len(), 1);
+
+        err_at(
+            &format!("{BASE}offset-syncs.topic.location = elsewhere\n"),
+            5,
+            "offset-syncs.topic.location",
+            "`source` or `target`",
+        );
+        err_at(
+            &format!("{BASE}emit.checkpoints.interval.seconds = 0\n"),
+            5,
+            "emit.checkpoints.interval.seconds",
+            "> 0",
+        );
+    }
 
     #[test]
     fn sample_file_resolves() {

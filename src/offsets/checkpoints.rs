@@ -9,7 +9,7 @@
 //! checkpoints never go backwards unless the group itself rewound upstream; group sync never moves a
 //! target group backwards and leaves active groups alone.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -146,7 +146,9 @@ impl CheckpointEmitter {
             name: self.settings.topic.clone(),
             partitions: 1,
             replication_factor: self.settings.replication_factor,
-            configs: self.settings.topic_configs.clone(),
+            // As MM2 3.9 creates it: `checkpoints.topic.<config>` keys other than the replication
+            // factor do not exist there and are listed as ignored at start.
+            configs: vec![("cleanup.policy".into(), "compact".into())],
         };
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         loop {
@@ -206,7 +208,7 @@ impl CheckpointEmitter {
     /// One checkpoint round: translate every group's committed offsets and write what changed.
     async fn emit(&self, groups: &BTreeSet<String>, store: &mut CheckpointStore) {
         let mut fresh: Vec<Checkpoint> = Vec::new();
-        let mut lowest: HashMap<(String, i32), i64> = HashMap::new();
+        let mut seen: BTreeSet<(String, i32)> = BTreeSet::new();
         for group in groups {
             let offsets = match fetch_offsets(&self.source_admin, group).await {
                 Ok(o) => o,
@@ -219,8 +221,7 @@ impl CheckpointEmitter {
                 if !self.topics.matches(&topic) {
                     continue;
                 }
-                let low = lowest.entry((topic.clone(), partition)).or_insert(i64::MAX);
-                *low = (*low).min(committed.offset);
+                seen.insert((topic.clone(), partition));
                 let Some(downstream) = self.syncs.translate(&topic, partition, committed.offset)
                 else {
                     continue;
@@ -243,9 +244,13 @@ impl CheckpointEmitter {
                 });
             }
         }
-        // Syncs below every group's position are no longer needed for translation.
-        for ((topic, partition), low) in lowest {
-            self.syncs.prune_below(&topic, partition, low);
+        // Syncs for records the source no longer has are not needed. (Not the groups' positions:
+        // a group may rewind to any offset the source still holds.)
+        let seen: Vec<(String, i32)> = seen.into_iter().collect();
+        for (tp, start) in list_offsets(&self.source_admin, &seen, OffsetSpec::Earliest).await {
+            if let Ok(start) = start {
+                self.syncs.prune_below(&tp.0, tp.1, start);
+            }
         }
         if fresh.is_empty() {
             return;

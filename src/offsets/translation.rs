@@ -11,8 +11,8 @@
 //!
 //! Memory: entries strictly inside a lockstep run add nothing and are dropped as they arrive, so a
 //! partition holds one entry per gap (per transaction on a transactional topic, per hole on a
-//! compacted one) from the oldest position still needed; [`PartitionIndex::prune_below`] drops
-//! what no group needs any more and [`MAX_ENTRIES`] bounds the rest.
+//! compacted one) from the source's log start on; [`PartitionIndex::prune_below`] drops what lies
+//! before the log start and [`MAX_ENTRIES`] bounds the rest.
 
 use std::collections::HashMap;
 

@@ -210,3 +210,202 @@ fn failover_continues_exactly_where_the_group_stopped() {
     }
     assert_eq!(txn_end.len(), 2);
 }
+
+/// Waits until Java's `translateOffsets` on the target shows `group` at exactly `want`.
+fn wait_translated(
+    alias: &str,
+    group: &str,
+    want: &BTreeMap<(String, i32), i64>,
+    strait: &mut Strait,
+) {
+    let p = pair();
+    let start = std::time::Instant::now();
+    loop {
+        assert!(
+            strait.is_running(),
+            "strait exited:\n{}",
+            strait.log_tail(30)
+        );
+        let got = p.secondary.translate_offsets(alias, group);
+        if &got == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "checkpoints of {group}: want {want:?}, Java's translateOffsets says {got:?}\n{}",
+            strait.log_tail(40)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Offset-syncs on the target (`offset-syncs.topic.location = target`), translation across a
+/// restart, and a group moving backwards:
+/// - the syncs go to `mm2-offset-syncs.<alias>.internal` on the target, none to the source;
+/// - after strait restarts, positions in data the FIRST run replicated (gaps from transaction
+///   markers and aborted records included) still translate exactly: the syncs were read back;
+/// - a group rewound upstream gets a new, smaller checkpoint; a group moving forward into the
+///   data of the second run gets the exact offset there.
+#[test]
+fn translation_survives_a_restart_and_follows_a_rewinding_group() {
+    let p = pair();
+    let alias = "rs";
+    let t = unique("rs-txn");
+    p.primary.create_topic(&t, 1, 1, &[]);
+    let c1 = p.primary.transactions(&t, 1, 15, 6, 31);
+    let config = offsets_config(
+        alias,
+        &format!("topics = {t}\noffset-syncs.topic.location = target\n"),
+    );
+    let remote = format!("{alias}.{t}");
+    let first_end = p.primary.end_offsets(&t)[&0];
+    let n1 = (c1.committed + c1.aborted + c1.plain) as usize;
+    let src = p.primary.dump(&t, n1, false);
+    let group = "order-service";
+    let a = first_end - 9;
+    p.primary.commit_group(group, &t, &[(0, a)], "");
+    let mut strait = Strait::start(&config, &[]);
+    let want =
+        |src: &[DumpedRecord], u: i64| BTreeMap::from([((remote.clone(), 0), truth(src, 0, u))]);
+    wait_translated(alias, group, &want(&src, a), &mut strait);
+    stop_cleanly(&mut strait);
+
+    // More transactions while strait is down, then a second run.
+    let c2 = p.primary.transactions(&t, 1, 15, 6, 32);
+    let n2 = n1 + (c2.committed + c2.aborted + c2.plain) as usize;
+    let src = p.primary.dump(&t, n2, false);
+    let mut strait = Strait::start(&config, &[]);
+    // Rewind into the first run's data, onto a transaction marker's offset.
+    let offsets: Vec<i64> = src.iter().map(|r| r.offset).collect();
+    let rewind = (5..first_end)
+        .find(|o| !offsets.contains(o))
+        .expect("a marker offset");
+    assert!(rewind < a);
+    p.primary.commit_group(group, &t, &[(0, rewind)], "");
+    wait_translated(alias, group, &want(&src, rewind), &mut strait);
+    // Forward into the second run's data.
+    let end = p.primary.end_offsets(&t)[&0];
+    let forward = end - 4;
+    p.primary.commit_group(group, &t, &[(0, forward)], "");
+    wait_translated(alias, group, &want(&src, forward), &mut strait);
+    stop_cleanly(&mut strait);
+
+    let on_target = p.secondary.formatted(
+        &format!("mm2-offset-syncs.{alias}.internal"),
+        "OffsetSyncFormatter",
+    );
+    assert!(
+        on_target
+            .iter()
+            .any(|l| l.contains(&format!("topicPartition={t}-0,"))),
+        "{on_target:?}"
+    );
+    if p.primary.has_topic("mm2-offset-syncs.secondary.internal") {
+        let on_source = p
+            .primary
+            .formatted("mm2-offset-syncs.secondary.internal", "OffsetSyncFormatter");
+        assert!(!on_source
+            .iter()
+            .any(|l| l.contains(&format!("topicPartition={t}-0,"))));
+    }
+}
+
+/// A compacted source topic: batches with offset gaps inside them. After the broker compacted the
+/// source, a group positioned on a removed record and one inside a gapped stretch translate
+/// exactly, and a consumer failing over reads exactly the records the source still has after its
+/// position.
+#[test]
+fn compacted_topic_failover_is_exact() {
+    let p = pair();
+    let alias = "cp";
+    let t = unique("cp-compacted");
+    p.primary.create_topic(
+        &t,
+        1,
+        1,
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.ms", "300"),
+            ("min.cleanable.dirty.ratio", "0.001"),
+            ("delete.retention.ms", "0"),
+        ],
+    );
+    // Segment 1: 300 records over keys 0..39, so its last 40 records hold every key's latest value
+    // (offsets 260..299). Segment 2: 100 records over keys 0..6, which overwrite keys 0..6 of
+    // segment 1 (offsets 280..286): compaction cuts a hole INSIDE segment 1's surviving records.
+    // Segment 3: a few records with new keys, which roll segment 2 so that it can be cleaned.
+    // (Record timestamps grow by 1 ms per index and Kafka rolls segments on record time, so the
+    // three appends use indexes 10 s apart.)
+    p.primary.produce_keyed(&t, 1, 0, 300, "lz4", 41, 40);
+    p.primary.produce_keyed(&t, 1, 10_000, 100, "lz4", 41, 7);
+    p.primary
+        .produce_keyed(&t, 1, 20_000, 5, "none", 41, 1_000_000);
+    // Wait until the cleaner cut the hole (it runs every second on the test brokers).
+    let mut src: Vec<DumpedRecord> = Vec::new();
+    let interior_gap = |src: &[DumpedRecord]| {
+        let offsets: Vec<i64> = src.iter().map(|r| r.offset).collect();
+        offsets
+            .windows(2)
+            .find(|w| w[1] != w[0] + 1 && w[0] >= 260 && w[1] < 300)
+            .map(|w| w[0] + 1)
+    };
+    wait_until(
+        Duration::from_secs(150),
+        "the source topic to be compacted",
+        || {
+            src = p.primary.dump_all(&t);
+            interior_gap(&src).is_some() && src.len() < 60
+        },
+    );
+    let removed = interior_gap(&src).unwrap();
+    // The second surviving record after the hole: inside a run that follows a gap.
+    let kept = src
+        .iter()
+        .map(|r| r.offset)
+        .filter(|o| *o > removed)
+        .nth(1)
+        .unwrap();
+    let group = "payment-service";
+    let pos = [(0, removed)];
+    p.primary.commit_group(group, &t, &pos, "");
+    // The remote topic must not compact on its own (the test compares it with the source), so
+    // the compaction settings are not copied.
+    let mut strait = Strait::start(
+        &offsets_config(
+            alias,
+            &format!("topics = {t}\nconfig.properties.exclude = cleanup\\.policy, segment\\.ms, min\\.cleanable\\.dirty\\.ratio, delete\\.retention\\.ms"),
+        ),
+        &[],
+    );
+    let remote = format!("{alias}.{t}");
+    wait_translated(
+        alias,
+        group,
+        &BTreeMap::from([((remote.clone(), 0), truth(&src, 0, removed))]),
+        &mut strait,
+    );
+    p.primary.commit_group(group, &t, &[(0, kept)], "");
+    wait_translated(
+        alias,
+        group,
+        &BTreeMap::from([((remote.clone(), 0), truth(&src, 0, kept))]),
+        &mut strait,
+    );
+    let want_synced = truth(&src, 0, kept);
+    wait_until(Duration::from_secs(60), "group offsets synced", || {
+        p.secondary.describe_group(group).get(&(remote.clone(), 0)) == Some(&want_synced)
+    });
+    stop_cleanly(&mut strait);
+    let want = after(&src, 0, kept);
+    let read = p.secondary.consume_group(group, &remote, want.len());
+    let got: Vec<(Option<String>, Option<String>)> = read
+        .records
+        .iter()
+        .map(|r| (r.key.clone(), r.value.clone()))
+        .collect();
+    assert_eq!(got.len(), want.len(), "records read after failover");
+    assert!(
+        got == want,
+        "records after failover differ from the source's"
+    );
+}

@@ -8,9 +8,10 @@
  *       Polls Admin.describeCluster through each address of B on its own until every one answers and
  *       lists N brokers (registered and unfenced).
  *   produce      --bootstrap B --topic T --partitions P --per-partition N [--codec C] [--seed S]
- *                [--start-index I]
+ *                [--start-index I] [--key-mod M]
  *       Sends records I..I+N-1 of every partition p < P to partition p explicitly; record (p, i) is
  *       defined by Gen below (tests/e2e/support/mod.rs mirrors it in Rust as `expected_record`).
+ *       With --key-mod M every record gets key "k-<seed>-<p>-<i % M>" (for compacted topics).
  *   transactions --bootstrap B --topic T --partitions P --transactions N --per-txn K [--seed S]
  *                [--codec C]
  *       Transaction t sends K records (record j to partition j % P), commits even t and aborts odd t;
@@ -237,13 +238,19 @@ public final class StraitTestClient {
         long perPartition = num("per-partition");
         long seed = num("seed", 1);
         long start = num("start-index", 0);
+        long keyMod = num("key-mod", 0);
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         final AtomicReference<Exception> failure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
             // Round-robin over partitions so that every partition's batches fill up concurrently.
             for (long i = start; i < start + perPartition && failure.get() == null; i++) {
                 for (int p = 0; p < partitions && failure.get() == null; p++) {
-                    acks.add(producer.send(Gen.record(topic, seed, p, i), (md, e) -> {
+                    ProducerRecord<byte[], byte[]> r = Gen.record(topic, seed, p, i);
+                    if (keyMod > 0) {
+                        // Repeated keys (a compacted topic's workload): key i % M of the partition.
+                        r = new ProducerRecord<>(topic, p, r.timestamp(), bytes("k-" + seed + "-" + p + "-" + (i % keyMod)), r.value(), r.headers());
+                    }
+                    acks.add(producer.send(r, (md, e) -> {
                         if (e != null && failure.get() == null) failure.set(e);
                     }));
                 }

@@ -679,6 +679,23 @@ impl Cluster {
         expected_total: usize,
         read_committed: bool,
     ) -> Vec<DumpedRecord> {
+        self.dump_with(topic, expected_total, read_committed, "20000")
+    }
+
+    /// Every record of `topic` when their number is not known (a compacted topic): reads up to
+    /// its offset span and stops after 6 s without a record; read again while it gets nothing.
+    pub fn dump_all(&self, topic: &str) -> Vec<DumpedRecord> {
+        let span = usize::try_from(self.offset_span(topic)).unwrap_or(0);
+        self.dump_with(topic, span, false, "6000")
+    }
+
+    fn dump_with(
+        &self,
+        topic: &str,
+        expected_total: usize,
+        read_committed: bool,
+        idle_ms: &str,
+    ) -> Vec<DumpedRecord> {
         let max = expected_total.max(1).to_string();
         let props = [
             "print.timestamp=true".to_string(),
@@ -703,7 +720,7 @@ impl Cluster {
             "--max-messages",
             &max,
             "--timeout-ms",
-            "20000",
+            idle_ms,
             "--isolation-level",
             iso,
             "--consumer-property",
@@ -722,7 +739,7 @@ impl Cluster {
                 .tool("org.apache.kafka.tools.consumer.ConsoleConsumer", &args)
                 .ok();
             records = parse_dump(&ran.stdout);
-            if records.len() >= expected_total {
+            if records.len() >= expected_total || (idle_ms != "20000" && !records.is_empty()) {
                 break;
             }
             eprintln!(
@@ -871,6 +888,23 @@ impl Cluster {
         codec: &str,
         seed: i64,
     ) -> u64 {
+        self.produce_keyed(topic, partitions, start, per_partition, codec, seed, 0)
+    }
+
+    /// Like [`Cluster::produce_from`]; with `key_mod` > 0 record i of a partition has key
+    /// `k-<seed>-<p>-<i % key_mod>` (repeated keys, for compacted topics).
+    #[allow(clippy::too_many_arguments)]
+    pub fn produce_keyed(
+        &self,
+        topic: &str,
+        partitions: i32,
+        start: u64,
+        per_partition: u64,
+        codec: &str,
+        seed: i64,
+        key_mod: u64,
+    ) -> u64 {
+        let km = key_mod.to_string();
         let (p, n, s, st) = (
             partitions.to_string(),
             per_partition.to_string(),
@@ -894,6 +928,8 @@ impl Cluster {
                 &s,
                 "--start-index",
                 &st,
+                "--key-mod",
+                &km,
             ],
             TOOL_TIMEOUT,
         )
@@ -1106,21 +1142,34 @@ impl Cluster {
         let class = format!("org.apache.kafka.connect.mirror.formatters.{formatter}");
         let span: i64 = self.offset_span(topic);
         let max = span.max(1).to_string();
-        let ran = self.tool(
-            "org.apache.kafka.tools.consumer.ConsoleConsumer",
-            &[
-                "--topic",
-                topic,
-                "--from-beginning",
-                "--max-messages",
-                &max,
-                "--timeout-ms",
-                "15000",
-                "--formatter",
-                &class,
-            ],
-        );
-        ran.stdout_str().lines().map(str::to_string).collect()
+        let mut lines = Vec::new();
+        // As in `dump`: under load a console consumer may give up before it got its partition.
+        for attempt in 1..=3 {
+            let ran = self.tool(
+                "org.apache.kafka.tools.consumer.ConsoleConsumer",
+                &[
+                    "--topic",
+                    topic,
+                    "--from-beginning",
+                    "--max-messages",
+                    &max,
+                    "--timeout-ms",
+                    "15000",
+                    "--formatter",
+                    &class,
+                ],
+            );
+            lines = ran.stdout_str().lines().map(str::to_string).collect();
+            if !lines.is_empty() {
+                break;
+            }
+            eprintln!(
+                "formatted {topic} on {}: nothing read (attempt {attempt}); stderr: {}",
+                self.name,
+                ran.stderr.lines().last().unwrap_or("")
+            );
+        }
+        lines
     }
 
     // -- nodes (clusters started by this process or given as DIR) ---------------------------------
