@@ -3,5 +3,6 @@
 //! instance on another host, strait or Java MM2, resumes where this one stopped.
 
 pub mod connect_format;
+pub mod internal_topic;
 pub mod mm2_records;
 pub mod progress;
