@@ -165,6 +165,10 @@ const UNDERSTOOD_CONNECTOR_KEYS: &[&str] = &[
     "replication.policy.class",
     "replication.policy.separator",
     "replication.policy.internal.topic.separator.enabled",
+    // heartbeats (`MirrorHeartbeatConfig`)
+    "emit.heartbeats.enabled",
+    "emit.heartbeats.interval.seconds",
+    "heartbeats.topic.replication.factor",
 ];
 
 /// Worker keys strait acts on (given as `T.<k>`; the `offset.storage.*` ones also at top level).
@@ -258,7 +262,7 @@ mod why {
     pub const SECURITY: &str = "TLS/SASL settings are not used yet (only PLAINTEXT is supported)";
     pub const CHECKPOINTS: &str =
         "checkpoints, group filtering and group offset sync are not built yet";
-    pub const HEARTBEATS: &str = "heartbeats are not built yet";
+    pub const HEARTBEATS_TOPIC: &str = "MM2 3.9 has no such key: it creates `heartbeats` with `cleanup.policy=compact` and `heartbeats.topic.replication.factor` only, and so does strait";
     pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
     pub const OFFSET_SYNCS: &str = "offset syncs are not built yet";
     pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
@@ -352,6 +356,9 @@ pub fn classify_top_level(key: &str) -> Option<KeyClass> {
     if key.starts_with("metric") || key.starts_with("metrics.") {
         return Some(Ignored(why::METRICS));
     }
+    if key.starts_with("heartbeats.topic.") {
+        return Some(Ignored(why::HEARTBEATS_TOPIC));
+    }
     None
 }
 
@@ -364,8 +371,6 @@ fn connector_key_reason(key: &str) -> &'static str {
         || key.starts_with("sync.group.offsets")
     {
         why::CHECKPOINTS
-    } else if key.contains("heartbeats") {
-        why::HEARTBEATS
     } else if key.starts_with("sync.topic.") || key == "use.incremental.alter.configs" {
         why::TOPIC_SYNC
     } else if key.contains("offset-syncs") || key == "offset.lag.max" {
@@ -778,10 +783,17 @@ mod tests {
         assert!(
             matches!(classify_top_level("offset.flush.interval.ms"), Some(KeyClass::Ignored(w)) if w.contains("<target>.offset.flush.interval.ms"))
         );
-        assert!(matches!(
+        assert_eq!(
             classify_top_level("emit.heartbeats.enabled"),
-            Some(KeyClass::Ignored(_))
-        ));
+            Some(Understood)
+        );
+        assert_eq!(
+            classify_flow("heartbeats.topic.replication.factor"),
+            Understood
+        );
+        assert!(
+            matches!(classify_flow("heartbeats.topic.retention.ms"), KeyClass::Ignored(w) if w.contains("no such key"))
+        );
         assert!(matches!(
             classify_top_level("config.providers.file.class"),
             Some(KeyClass::Ignored(_))
