@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, trace, warn};
+use tracing::{debug, info, trace, warn};
 
 use crate::config::HeartbeatConfig;
 use crate::offsets::internal_topic::{self, InternalRecord};
@@ -76,6 +76,9 @@ pub async fn run_heartbeats(cfg: HeartbeatConfig, shutdown: CancellationToken) {
                 let delay = backoff.next();
                 if creating {
                     warn!(herder = %herder, cluster = %cfg.target, topic = HEARTBEATS_TOPIC, replication_factor = cfg.replication_factor, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot create the heartbeats topic (check `heartbeats.topic.replication.factor` against the cluster); retrying");
+                } else if !topic_ready && e.is_retriable() {
+                    // A topic just created reaches the brokers' metadata a moment later.
+                    debug!(herder = %herder, cluster = %cfg.target, error = %e, retry_in_ms = delay.as_millis() as u64, "heartbeats topic not usable yet; retrying");
                 } else {
                     warn!(herder = %herder, cluster = %cfg.target, topic = HEARTBEATS_TOPIC, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot emit a heartbeat; retrying");
                     if topic_missing(&e) {
