@@ -2,10 +2,17 @@
 //! with MM2's `HeartbeatFormatter` (which decodes with Java's `Heartbeat.deserializeRecord`) and Java
 //! `MirrorClient` (`upstreamClusters`, `replicationHops`).
 //!
-//! Each test uses its own source alias, so the heartbeat keys `(alias, secondary)` /
-//! `(secondary, alias)` and the remote names `alias.heartbeats` of concurrent tests never meet. The
-//! `heartbeats` topics themselves are shared by every test of the run (as by every herder of a real
-//! deployment), so assertions filter by key.
+//! Each test uses its own aliases, so the heartbeat keys and the remote names `alias.heartbeats` of
+//! concurrent tests never meet. The secondary's `heartbeats` topic itself is shared by every test of
+//! the run (every strait test emits into it, as every herder of a real deployment does), so assertions
+//! filter by key.
+//!
+//! No heartbeat topic may land on the PRIMARY: every other test replicates from it, and MM2's rules
+//! (which strait follows) replicate a source's heartbeat topics whatever the topic filter says, so
+//! such a topic would appear in every flow (and break, e.g., the interop tests' "Java MM2 found
+//! strait's progress for every partition" check). That is why these tests run both aliases on the
+//! secondary, and why the other tests' heartbeat-only herders `secondary->alias`, which target the
+//! 1-node primary with the default `heartbeats.topic.replication.factor` 3, only log a creation error.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -162,56 +169,79 @@ fn assert_live(beats: &[Beat], what: &str) {
     );
 }
 
-/// One flow `hb1 -> secondary` whose `topics` filter names only a data topic:
-/// - strait writes `Heartbeat(hb1, secondary, now)` into the secondary's `heartbeats` about once a
-///   second, decodable by MM2's own formatter, record timestamp = heartbeat timestamp, and the topic is
-///   1 partition, compacted;
-/// - the disabled reverse flow `secondary -> hb1` still has a herder, so `Heartbeat(secondary, hb1)`
-///   lands in the primary's `heartbeats` (created with the per-pair replication factor 1);
-/// - the primary's `heartbeats` is replicated as `hb1.heartbeats` despite the filter, values and
-///   timestamps preserved, and so is an upstream `hbup.heartbeats` (as `hb1.hbup.heartbeats`);
-/// - Java `MirrorClient` on the secondary then sees `hb1` one hop and `hbup` two hops upstream.
+/// Creates `heartbeats` on the secondary as MM2 (and strait) would, unless some test's strait already
+/// did (`--if-not-exists`: they may race).
+fn ensure_secondary_heartbeats() {
+    pair()
+        .secondary
+        .tool(
+            "org.apache.kafka.tools.TopicCommand",
+            &[
+                "--create",
+                "--if-not-exists",
+                "--topic",
+                "heartbeats",
+                "--partitions",
+                "1",
+                "--replication-factor",
+                "3",
+                "--config",
+                "cleanup.policy=compact",
+            ],
+        )
+        .ok();
+}
+
+/// A config whose two aliases both name the SECONDARY cluster, so that no heartbeat topic ever lands
+/// on the primary: every other test replicates from the primary, and a flow replicates every heartbeat
+/// topic of its source whatever its filter says, so one there would show up in all of them. Topic
+/// refresh is off: with both aliases on one cluster, `S.heartbeats` would otherwise be found on the
+/// "source" again and become `S.S.heartbeats`, and so on.
+fn same_cluster_config(source: &str, target: &str, data: &str, extra: &str) -> String {
+    let secondary = pair().secondary.bootstrap();
+    format!(
+        "clusters = {source}, {target}\n\
+         {source}.bootstrap.servers = {secondary}\n\
+         {target}.bootstrap.servers = {secondary}\n\
+         {source}->{target}.enabled = true\n\
+         {target}->{source}.enabled = false\n\
+         replication.factor = 3\n\
+         topics = {data}\n\
+         refresh.topics.enabled = false\n\
+         {extra}\n"
+    )
+}
+
+/// One flow `hbs -> hbt` (both aliases on the secondary) whose `topics` filter names one data topic:
+/// - strait writes `Heartbeat(hbs, hbt, now)` into the target's `heartbeats` about once a second,
+///   decodable by MM2's own formatter, record timestamp = heartbeat timestamp;
+/// - the disabled reverse flow `hbt -> hbs` still has a herder, so `Heartbeat(hbt, hbs)` lands in the
+///   source cluster's `heartbeats`;
+/// - the source's `heartbeats` is replicated as `hbs.heartbeats` despite the filter, values and
+///   timestamps preserved, and so is an upstream `hbup.heartbeats` (as `hbs.hbup.heartbeats`), while
+///   another data topic is not;
+/// - Java `MirrorClient` then sees `hbs` upstream at one hop, and reads `hbs.hbup.heartbeats` as
+///   `hbup.heartbeats` from `hbs`.
 #[test]
 fn heartbeats_are_emitted_replicated_and_seen_by_mirror_client() {
     let p = pair();
-    let alias = "hb1";
-    let upstream = "hbup";
-    let data = unique("hb1data");
-    let other = unique("hb1other");
-    p.primary.create_topic(&data, 1, 1, &[]);
-    p.primary.create_topic(&other, 1, 1, &[]);
-    p.primary.produce(&data, 1, 10, "none", 7);
-    p.primary.produce(&other, 1, 10, "none", 8);
+    let (source, target, upstream) = ("hbs", "hbt", "hbup");
+    let data = unique("hbdata");
+    let other = unique("hbother");
+    p.secondary.create_topic(&data, 1, 3, &[]);
+    p.secondary.create_topic(&other, 1, 3, &[]);
+    p.secondary.produce(&data, 1, 10, "none", 7);
+    p.secondary.produce(&other, 1, 10, "none", 8);
     let upstream_topic = format!("{upstream}.heartbeats");
-    if !p.primary.has_topic(&upstream_topic) {
-        p.primary
-            .create_topic(&upstream_topic, 1, 1, &[("cleanup.policy", "compact")]);
-    }
-    let config = format!(
-        "clusters = {alias}, secondary\n\
-         {alias}.bootstrap.servers = {}\n\
-         secondary.bootstrap.servers = {}\n\
-         {alias}->secondary.enabled = true\n\
-         secondary->{alias}.enabled = false\n\
-         secondary->{alias}.heartbeats.topic.replication.factor = 1\n\
-         replication.factor = 3\n\
-         topics = {data}\n\
-         refresh.topics.interval.seconds = 2\n",
-        p.primary.bootstrap(),
-        p.secondary.bootstrap()
-    );
+    p.secondary
+        .create_topic(&upstream_topic, 1, 3, &[("cleanup.policy", "compact")]);
+    ensure_secondary_heartbeats();
+    let config = same_cluster_config(source, target, &data, "");
     let mut strait = Strait::start(&config, &[]);
 
     // strait's own heartbeats on the target.
-    let beats = wait_beats(
-        &p.secondary,
-        "heartbeats",
-        alias,
-        "secondary",
-        6,
-        &mut strait,
-    );
-    assert_live(&beats, "secondary heartbeats (hb1, secondary)");
+    let beats = wait_beats(&p.secondary, "heartbeats", source, target, 6, &mut strait);
+    assert_live(&beats, "heartbeats (hbs, hbt)");
     let d = p.secondary.describe("heartbeats");
     assert_eq!(d.partitions, 1);
     assert_eq!(
@@ -219,13 +249,14 @@ fn heartbeats_are_emitted_replicated_and_seen_by_mirror_client() {
         Some("compact")
     );
 
-    // The heartbeat-only herder secondary->hb1 writes into the primary.
-    let back = wait_beats(&p.primary, "heartbeats", "secondary", alias, 3, &mut strait);
-    assert_live(&back, "primary heartbeats (secondary, hb1)");
+    // The heartbeat-only herder hbt->hbs writes into the source cluster's heartbeats.
+    let back = wait_beats(&p.secondary, "heartbeats", target, source, 3, &mut strait);
+    assert_live(&back, "heartbeats (hbt, hbs)");
 
-    // ... and those are replicated back as hb1.heartbeats although `topics` names only `data`.
-    let remote = format!("{alias}.heartbeats");
-    let mirrored = wait_beats(&p.secondary, &remote, "secondary", alias, 3, &mut strait);
+    // ... and the source's heartbeats are replicated as hbs.heartbeats although `topics` names only
+    // the data topic.
+    let remote = format!("{source}.heartbeats");
+    let mirrored = wait_beats(&p.secondary, &remote, target, source, 3, &mut strait);
     for b in &mirrored {
         assert_eq!(b.timestamp, b.record_timestamp, "{b:?}");
     }
@@ -233,60 +264,65 @@ fn heartbeats_are_emitted_replicated_and_seen_by_mirror_client() {
         mirrored.iter().any(|b| back.contains(b)),
         "replicated heartbeats keep value and timestamp"
     );
-    let hop2 = format!("{alias}.{upstream}.heartbeats");
+    let hop2 = format!("{source}.{upstream}.heartbeats");
     wait_until(Duration::from_secs(60), &hop2, || {
         p.secondary.has_topic(&hop2)
     });
     wait_until(Duration::from_secs(60), "data replicated", || {
-        p.secondary.has_topic(&format!("{alias}.{data}"))
+        p.secondary.has_topic(&format!("{source}.{data}"))
     });
     assert!(
-        !p.secondary.has_topic(&format!("{alias}.{other}")),
+        !p.secondary.has_topic(&format!("{source}.{other}")),
         "the filter still applies to other topics"
     );
 
-    // Java MirrorClient's view of the secondary.
-    let info = p.secondary.mirror_info(Some(&format!("{alias}.{data}")));
-    let upstreams: Vec<&str> = info["upstream_clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
-    assert!(upstreams.contains(&alias), "{info}");
-    assert!(upstreams.contains(&upstream), "{info}");
-    assert_eq!(info["replication_hops"][alias], 1, "{info}");
-    assert_eq!(info["replication_hops"][upstream], 2, "{info}");
-    assert_eq!(info["topic_source"], alias, "{info}");
+    // Java MirrorClient's view of the cluster. (`hbup` is also one hop away here, through the
+    // `hbup.heartbeats` this test made on the same cluster, so a two-hop count cannot be shown with
+    // one cluster; Java's reading of strait's `hbs.hbup.heartbeats` name is.)
+    let info = p.secondary.mirror_info(Some(&hop2));
+    let names = |k: &str| -> Vec<String> {
+        info[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
+    };
+    assert!(
+        names("upstream_clusters").contains(&source.to_string()),
+        "{info}"
+    );
+    assert!(names("heartbeat_topics").contains(&remote), "{info}");
+    assert!(names("heartbeat_topics").contains(&hop2), "{info}");
+    assert_eq!(info["replication_hops"][source], 1, "{info}");
+    assert_eq!(info["topic_source"], source, "{info}");
+    assert_eq!(info["upstream_topic"], upstream_topic.as_str(), "{info}");
 
     let status = strait.terminate(Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{}", strait.log_tail(30));
     assert!(strait.log().contains("heartbeats stopped"));
 }
 
-/// `emit.heartbeats.enabled = false` for a pair: no heartbeats keyed with that pair, and the start-up
-/// line lists no heartbeat key as ignored; the other pair keeps emitting at its own interval.
+/// `S->T.emit.heartbeats.enabled = false`: no heartbeats keyed `(S, T)`, and no heartbeat key is
+/// listed as ignored at start-up; the reverse pair keeps emitting at its own interval (2 s).
 #[test]
 fn heartbeats_disabled_per_pair() {
     let p = pair();
-    let alias = "hb2";
-    let data = unique("hb2data");
-    p.primary.create_topic(&data, 1, 1, &[]);
-    let config = format!(
-        "clusters = {alias}, secondary\n\
-         {alias}.bootstrap.servers = {}\n\
-         secondary.bootstrap.servers = {}\n\
-         {alias}->secondary.enabled = true\n\
-         {alias}->secondary.emit.heartbeats.enabled = false\n\
-         secondary->{alias}.heartbeats.topic.replication.factor = -1\n\
-         secondary->{alias}.emit.heartbeats.interval.seconds = 2\n\
-         replication.factor = 3\n\
-         topics = {data}\n",
-        p.primary.bootstrap(),
-        p.secondary.bootstrap()
+    let (source, target) = ("hbd", "hbe");
+    let data = unique("hbd-data");
+    p.secondary.create_topic(&data, 1, 3, &[]);
+    let config = same_cluster_config(
+        source,
+        target,
+        &data,
+        &format!(
+            "{source}->{target}.emit.heartbeats.enabled = false\n\
+             {target}->{source}.emit.heartbeats.interval.seconds = 2\n\
+             {target}->{source}.heartbeats.topic.replication.factor = -1"
+        ),
     );
     let mut strait = Strait::start(&config, &[]);
-    let back = wait_beats(&p.primary, "heartbeats", "secondary", alias, 4, &mut strait);
+    let back = wait_beats(&p.secondary, "heartbeats", target, source, 4, &mut strait);
     let gaps: Vec<i64> = back
         .windows(2)
         .map(|w| w[1].timestamp - w[0].timestamp)
@@ -295,16 +331,18 @@ fn heartbeats_disabled_per_pair() {
         gaps.iter().filter(|g| **g >= 1_500).count() * 2 >= gaps.len(),
         "interval 2 s: gaps {gaps:?}"
     );
-    if p.secondary.has_topic("heartbeats") {
-        assert!(
-            read_beats(&p.secondary, "heartbeats")
-                .iter()
-                .all(|b| b.source != alias),
-            "hb2->secondary must not emit"
-        );
-    }
+    assert!(
+        read_beats(&p.secondary, "heartbeats")
+            .iter()
+            .all(|b| b.source != source),
+        "{source}->{target} must not emit"
+    );
     let log = strait.log();
     assert!(!log.contains("emit.heartbeats"), "{log}");
+    assert!(
+        !log.contains(&format!("herder={source}->{target}")),
+        "{log}"
+    );
     let status = strait.terminate(Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{}", strait.log_tail(30));
 }
