@@ -340,6 +340,30 @@ mod tests {
         assert!(matches!(&e, ConfigError::AtLine { line: 6, .. }), "{e}");
     }
 
+    /// Section 2.5: a flow replicates heartbeat topics whatever its `topics` filter says, but never
+    /// internal ones or cycles back to its target.
+    #[test]
+    fn flows_replicate_heartbeat_topics_despite_the_filter() {
+        let c = ok(&format!(
+            "{ABC}topics = orders\ntopics.exclude = .*heartbeats\n"
+        ));
+        let flow = &c.flows[0];
+        assert_eq!(flow.label(), "a->b");
+        for t in ["heartbeats", "x.heartbeats", "c.x.heartbeats", "orders"] {
+            assert!(flow.should_replicate_topic(t), "{t}");
+        }
+        for t in [
+            "b.heartbeats",
+            "c.b.heartbeats",
+            "payments",
+            "heartbeats.internal",
+        ] {
+            assert!(!flow.should_replicate_topic(t), "{t}");
+        }
+        assert_eq!(flow.remote_topic("heartbeats"), "a.heartbeats");
+        assert_eq!(flow.remote_topic("x.heartbeats"), "a.x.heartbeats");
+    }
+
     /// A heartbeat-only herder to a cluster that would need TLS is refused when selected, with a
     /// hint how to skip it; not selecting that target is fine.
     #[test]
