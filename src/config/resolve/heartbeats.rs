@@ -159,6 +159,14 @@ impl Ctx<'_> {
                 line: 0,
                 key: "clusters".into(),
             });
+        if !admin.props.contains_key("bootstrap.servers") {
+            return Err(self.at(
+                &declared_by,
+                format!(
+                    "MM2 runs a heartbeat herder `{herder}` (every pair of clusters has one unless heartbeats are off), which writes to cluster `{t}`, but `{t}` has no bootstrap.servers: set `{t}.bootstrap.servers = host:port[,host:port...]`, or `{herder}.emit.heartbeats.enabled = false`"
+                ),
+            ));
+        }
         let role = |r: &str| format!("{r} of the heartbeat emitter");
         let label = format!("{herder} (heartbeats)");
         let target_admin = self.connection(&admin, &label, &role("target admin"), &declared_by)?;
@@ -362,6 +370,24 @@ mod tests {
         }
         assert_eq!(flow.remote_topic("heartbeats"), "a.heartbeats");
         assert_eq!(flow.remote_topic("x.heartbeats"), "a.x.heartbeats");
+    }
+
+    /// An unused cluster without bootstrap.servers still gets heartbeats from every other cluster,
+    /// so it needs an address, or heartbeats off for those pairs.
+    #[test]
+    fn heartbeat_target_without_bootstrap() {
+        let text = "clusters = a, b, c\na.bootstrap.servers = a:1\nb.bootstrap.servers = b:1\na->b.enabled = true\n";
+        let e = load(text).unwrap_err().to_string();
+        assert!(e.contains("mm2.properties:1: `clusters`"), "{e}");
+        assert!(e.contains("`a->c.emit.heartbeats.enabled = false`"), "{e}");
+        let ok_text = format!(
+            "{text}a->c.emit.heartbeats.enabled = false\nb->c.emit.heartbeats.enabled = false\n"
+        );
+        // `c->a` and `c->b` write into a and b and never connect to c, as in MM2.
+        assert_eq!(
+            labels(&ok(&ok_text).heartbeats),
+            ["a->b", "b->a", "c->a", "c->b"]
+        );
     }
 
     /// A heartbeat-only herder to a cluster that would need TLS is refused when selected, with a
