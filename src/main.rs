@@ -69,9 +69,10 @@ fn main() -> ExitCode {
     };
     let loaded = Mm2Config::load(&config).and_then(|c| {
         let flows = c.flows_for(&clusters)?;
-        Ok((c, flows))
+        let heartbeats = c.heartbeats_for(&clusters)?;
+        Ok((c, flows, heartbeats))
     });
-    let (mm2, flows) = match loaded {
+    let (mm2, flows, heartbeats) = match loaded {
         Ok(x) => x,
         Err(e) => {
             eprintln!("strait: invalid configuration: {e}");
@@ -90,8 +91,21 @@ fn main() -> ExitCode {
             "flow enabled"
         );
     }
+    for h in &heartbeats {
+        info!(
+            herder = %h.label(),
+            target = %h.target_producer.bootstrap.join(","),
+            interval_s = h.interval.as_secs(),
+            "heartbeats enabled"
+        );
+    }
     if !run {
-        println!("{}: {} flow(s) enabled", config.display(), flows.len());
+        println!(
+            "{}: {} flow(s) enabled, {} heartbeat emitter(s)",
+            config.display(),
+            flows.len(),
+            heartbeats.len()
+        );
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -107,7 +121,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
-        match strait::replicate::run(flows, shutdown).await {
+        match strait::replicate::run(flows, heartbeats, shutdown).await {
             Ok(()) => {
                 info!("shut down cleanly");
                 ExitCode::SUCCESS

@@ -180,6 +180,10 @@ const UNDERSTOOD_CONNECTOR_KEYS: &[&str] = &[
     "sync.group.offsets.enabled",
     "sync.group.offsets.interval.seconds",
     "checkpoints.topic.replication.factor",
+    // heartbeats (`MirrorHeartbeatConfig`)
+    "emit.heartbeats.enabled",
+    "emit.heartbeats.interval.seconds",
+    "heartbeats.topic.replication.factor",
 ];
 
 /// Whether a connector key is one strait acts on.
@@ -276,7 +280,7 @@ pub enum KeyClass {
 /// Why-strings for ignored keys (shown at start-up).
 mod why {
     pub const SECURITY: &str = "TLS/SASL settings are not used yet (only PLAINTEXT is supported)";
-    pub const HEARTBEATS: &str = "heartbeats are not built yet";
+    pub const INTERNAL_TOPIC_CONFIG: &str = "MM2 3.9 has no such key: it creates its internal topics with `cleanup.policy=compact` and the replication factor only, and so does strait";
     pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
     pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
     pub const METRICS: &str = "metrics settings are not used yet";
@@ -368,14 +372,15 @@ pub fn classify_top_level(key: &str) -> Option<KeyClass> {
     if key.starts_with("metric") || key.starts_with("metrics.") {
         return Some(Ignored(why::METRICS));
     }
+    if key.starts_with("heartbeats.topic.") || key.starts_with("checkpoints.topic.") {
+        return Some(Ignored(why::INTERNAL_TOPIC_CONFIG));
+    }
     None
 }
 
 /// Why a known connector key is ignored.
 fn connector_key_reason(key: &str) -> &'static str {
-    if key.contains("heartbeats") {
-        why::HEARTBEATS
-    } else if key.starts_with("sync.topic.") || key == "use.incremental.alter.configs" {
+    if key.starts_with("sync.topic.") || key == "use.incremental.alter.configs" {
         why::TOPIC_SYNC
     } else if key.starts_with("metric")
         || key.contains("jmx")
@@ -786,10 +791,17 @@ mod tests {
         assert!(
             matches!(classify_top_level("offset.flush.interval.ms"), Some(KeyClass::Ignored(w)) if w.contains("<target>.offset.flush.interval.ms"))
         );
-        assert!(matches!(
+        assert_eq!(
             classify_top_level("emit.heartbeats.enabled"),
-            Some(KeyClass::Ignored(_))
-        ));
+            Some(Understood)
+        );
+        assert_eq!(
+            classify_flow("heartbeats.topic.replication.factor"),
+            Understood
+        );
+        assert!(
+            matches!(classify_flow("heartbeats.topic.retention.ms"), KeyClass::Ignored(w) if w.contains("no such key"))
+        );
         assert!(matches!(
             classify_top_level("config.providers.file.class"),
             Some(KeyClass::Ignored(_))

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::ConfigError;
+pub use resolve::heartbeats::HeartbeatConfig;
 
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
@@ -287,6 +288,8 @@ pub struct Mm2Config {
     pub clusters: Vec<String>,
     /// Every enabled flow (`S->T.enabled = true`), in `clusters` order of S then T.
     pub flows: Vec<FlowConfig>,
+    /// Every heartbeat emitter (one per MM2 herder that emits, enabled flow or not), in the same order.
+    pub heartbeats: Vec<HeartbeatConfig>,
     /// Keys accepted but without effect in strait (Connect-runtime keys, features not built yet), with
     /// where they were written; listed once at start-up.
     pub ignored: Vec<Origin>,
@@ -306,6 +309,12 @@ impl Mm2Config {
     /// selected flow whose clients would need a security protocol other than PLAINTEXT.
     pub fn flows_for(&self, targets: &[String]) -> Result<Vec<FlowConfig>, ConfigError> {
         resolve::flows_for(self, targets)
+    }
+
+    /// The heartbeat emitters this node runs: those targeting `targets` (MM2's `--clusters`), or all
+    /// when `targets` is empty. Call after [`Mm2Config::flows_for`], which reports unknown aliases.
+    pub fn heartbeats_for(&self, targets: &[String]) -> Result<Vec<HeartbeatConfig>, ConfigError> {
+        resolve::heartbeats_for(self, targets)
     }
 
     /// Why an entry of [`Mm2Config::ignored`] has no effect (for the start-up log line).

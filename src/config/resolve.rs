@@ -26,6 +26,9 @@ use crate::plan::topic_filter::{
     DEFAULT_GROUPS_EXCLUDE, DEFAULT_TOPICS, DEFAULT_TOPICS_EXCLUDE,
 };
 
+pub mod heartbeats;
+pub(super) use heartbeats::heartbeats_for;
+
 /// Resolved key -> setting map (a Java `Map<String, String>` with origins).
 type Props = BTreeMap<String, Setting>;
 
@@ -91,10 +94,13 @@ pub(crate) fn load_entries(
             clusters.join(", ")
         )));
     }
+    // After the flows, so that a flow's own error is the one reported.
+    let heartbeats = ctx.all_heartbeats(&clusters)?;
     Ok(Mm2Config {
         path: path.to_path_buf(),
         clusters,
         flows,
+        heartbeats,
         ignored,
     })
 }
@@ -425,16 +431,7 @@ impl Ctx<'_> {
     /// Difference from MM2: a value other than `true`/`false` (any case, trimmed) is an error here;
     /// MM2 would fail the connector's config validation at run time instead.
     fn flow_enabled(&self, s: &str, t: &str, conn: &Props) -> Result<Option<Origin>, ConfigError> {
-        let pair_enabled = self
-            .raw
-            .get(&format!("{s}->{t}.enabled"))
-            .is_some_and(|v| parse_boolean_lenient(&v.value));
-        let heartbeats = self
-            .raw
-            .get(&format!("{s}->{t}.emit.heartbeats.enabled"))
-            .or_else(|| self.raw.get("emit.heartbeats.enabled"))
-            .is_none_or(|v| parse_boolean_lenient(&v.value));
-        if !pair_enabled && !heartbeats {
+        if !self.herder_exists(s, t) {
             return Ok(None);
         }
         let Some(setting) = conn.get("enabled") else {

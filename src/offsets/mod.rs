@@ -6,6 +6,7 @@
 
 pub mod checkpoints;
 pub mod connect_format;
+pub mod internal_topic;
 pub mod mm2_records;
 pub mod offset_syncs;
 pub mod progress;

@@ -96,8 +96,8 @@ mod tests {
 
     #[test]
     fn uncapped_api_uses_crate_range() {
-        assert_eq!(pick(ApiKey::OffsetCommit, r(2, 10), r(0, 9)), Some(9));
-        assert_eq!(ours(ApiKey::OffsetCommit, r(2, 10)), r(2, 10));
+        assert_eq!(pick(ApiKey::DeleteRecords, r(2, 10), r(0, 9)), Some(9));
+        assert_eq!(ours(ApiKey::DeleteRecords, r(2, 10)), r(2, 10));
         assert_eq!(ours(ApiKey::Fetch, r(4, 18)), r(4, 12));
     }
 }

@@ -1,14 +1,16 @@
 //! Wiring: one flow per enabled `source->target` pair, each with its topic discovery loop, its
-//! pinned tasks (fetch -> produce) and its progress store; plus clean shutdown on a signal.
+//! pinned tasks (fetch -> produce) and its progress store; one heartbeat emitter per MM2 herder
+//! (enabled flow or not); plus clean shutdown on a signal.
 
 pub mod flow;
+pub mod heartbeats;
 pub mod task;
 pub mod topics;
 
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
-use crate::config::FlowConfig;
+use crate::config::{FlowConfig, HeartbeatConfig};
 
 /// Why replication stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -23,9 +25,18 @@ pub enum RunError {
     },
 }
 
-/// Runs every flow until `shutdown` fires (then drains in-flight data and saves progress) or a
-/// flow fails for good.
-pub async fn run(flows: Vec<FlowConfig>, shutdown: CancellationToken) -> Result<(), RunError> {
+/// Runs every flow and heartbeat emitter until `shutdown` fires (then drains in-flight data and
+/// saves progress) or a flow fails for good. Heartbeat emitters never fail; they stop with the flows.
+pub async fn run(
+    flows: Vec<FlowConfig>,
+    heartbeats: Vec<HeartbeatConfig>,
+    shutdown: CancellationToken,
+) -> Result<(), RunError> {
+    let beats_stop = shutdown.child_token();
+    let beats: Vec<_> = heartbeats
+        .into_iter()
+        .map(|cfg| tokio::spawn(heartbeats::run_heartbeats(cfg, beats_stop.clone())))
+        .collect();
     let mut handles = Vec::new();
     for cfg in flows {
         info!(flow = %format!("{}->{}", cfg.source, cfg.target), tasks = cfg.tasks_max, "starting flow");
@@ -45,6 +56,12 @@ pub async fn run(flows: Vec<FlowConfig>, shutdown: CancellationToken) -> Result<
             // One failed flow stops the others: the process exits non-zero and a supervisor restarts it.
             shutdown.cancel();
             first_error.get_or_insert(e);
+        }
+    }
+    beats_stop.cancel();
+    for b in beats {
+        if let Err(e) = b.await {
+            error!(error = %e, "heartbeat emitter ended abnormally");
         }
     }
     match first_error {

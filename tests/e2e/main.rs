@@ -5,6 +5,7 @@
 //! run strait.
 
 mod bad_config;
+mod heartbeats;
 mod interop;
 mod offsets;
 mod replication;

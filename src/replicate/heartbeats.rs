@@ -1,0 +1,131 @@
+//! One MM2 herder's heartbeat emitter (`MirrorHeartbeatConnector` + `MirrorHeartbeatTask`): creates
+//! `heartbeats` on the target (1 partition, compacted, `heartbeats.topic.replication.factor`), then
+//! every `emit.heartbeats.interval.seconds` appends `Heartbeat(source, target, now)` to its
+//! partition 0 with record timestamp `now`. Downstream, MM2's source connectors replicate these topics
+//! as `<source>.heartbeats`, which is how `RemoteClusterUtils` finds upstream clusters and hops.
+//!
+//! Failures never stop replication: they are logged per cluster and retried with backoff until
+//! shutdown.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, trace, warn};
+
+use crate::config::HeartbeatConfig;
+use crate::offsets::internal_topic::{self, InternalRecord};
+use crate::offsets::mm2_records::Heartbeat;
+use crate::plan::replication_policy::HEARTBEATS_TOPIC;
+use crate::protocol::{Backoff, ClusterClient, ProtocolError};
+
+/// Longest wait between attempts while the topic cannot be created or written (a misconfigured
+/// replication factor should not flood the log).
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+/// Emits heartbeats for `cfg` until `shutdown` fires. Never returns an error.
+pub async fn run_heartbeats(cfg: HeartbeatConfig, shutdown: CancellationToken) {
+    let herder = cfg.label();
+    let admin = ClusterClient::new(cfg.target_admin.clone());
+    let producer = ClusterClient::new(cfg.target_producer.clone());
+    let mut backoff = Backoff::new(cfg.target_producer.retry_backoff, MAX_RETRY_DELAY);
+    let mut topic_ready = false;
+    let mut next = Instant::now();
+    let mut sent: u64 = 0;
+    info!(herder = %herder, target = %cfg.target, interval_s = cfg.interval.as_secs(), "heartbeats starting");
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep_until(next) => {}
+        }
+        let attempt = async {
+            if !topic_ready {
+                internal_topic::create_compacted_topic(
+                    &admin,
+                    HEARTBEATS_TOPIC,
+                    1,
+                    cfg.replication_factor,
+                    cfg.target_admin.request_timeout,
+                )
+                .await
+                .map_err(|e| (true, e))?;
+            }
+            emit(&producer, &cfg).await.map_err(|e| (false, e))
+        };
+        let result = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = attempt => r,
+        };
+        match result {
+            Ok(offset) => {
+                if !topic_ready {
+                    info!(herder = %herder, cluster = %cfg.target, topic = HEARTBEATS_TOPIC, "heartbeats topic ready; emitting");
+                    topic_ready = true;
+                }
+                sent += 1;
+                trace!(herder = %herder, offset, "heartbeat emitted");
+                backoff.reset();
+                // A fixed rate, as MM2's task: a slow produce delays only the next beat.
+                next += cfg.interval;
+                let now = Instant::now();
+                if next < now {
+                    next = now;
+                }
+            }
+            Err((creating, e)) => {
+                let delay = backoff.next();
+                if creating {
+                    warn!(herder = %herder, cluster = %cfg.target, topic = HEARTBEATS_TOPIC, replication_factor = cfg.replication_factor, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot create the heartbeats topic (check `heartbeats.topic.replication.factor` against the cluster); retrying");
+                } else if !topic_ready && e.is_retriable() {
+                    // A topic just created reaches the brokers' metadata a moment later.
+                    debug!(herder = %herder, cluster = %cfg.target, error = %e, retry_in_ms = delay.as_millis() as u64, "heartbeats topic not usable yet; retrying");
+                } else {
+                    warn!(herder = %herder, cluster = %cfg.target, topic = HEARTBEATS_TOPIC, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot emit a heartbeat; retrying");
+                    if topic_missing(&e) {
+                        // Deleted under us: create it again, as a restarted MM2 connector would.
+                        topic_ready = false;
+                    }
+                }
+                next = Instant::now() + delay;
+            }
+        }
+    }
+    info!(herder = %herder, heartbeats = sent, "heartbeats stopped");
+}
+
+/// Appends one `Heartbeat(source, target, now)` to `heartbeats` partition 0; returns its offset.
+async fn emit(producer: &ClusterClient, cfg: &HeartbeatConfig) -> Result<i64, ProtocolError> {
+    let now = internal_topic::now_ms();
+    let beat = Heartbeat {
+        source_alias: cfg.source.clone(),
+        target_alias: cfg.target.clone(),
+        timestamp: now,
+    };
+    let encoding = |e: crate::offsets::mm2_records::Mm2RecordError| ProtocolError::Codec {
+        cluster: cfg.target.clone(),
+        broker: "-".into(),
+        api: kafka_protocol::messages::ApiKey::Produce,
+        message: e.to_string(),
+    };
+    let record = InternalRecord::new(
+        beat.encode_key().map_err(encoding)?,
+        beat.encode_value().map_err(encoding)?,
+        now,
+    );
+    internal_topic::produce(
+        producer,
+        HEARTBEATS_TOPIC,
+        0,
+        &[record],
+        cfg.produce.request_timeout,
+    )
+    .await
+}
+
+/// Whether a produce failed because the topic or partition does not exist.
+fn topic_missing(e: &ProtocolError) -> bool {
+    matches!(
+        e.code(),
+        Some(kafka_protocol::error::ResponseError::UnknownTopicOrPartition)
+    )
+}
