@@ -11,16 +11,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::internal_topic::{append, ensure_topic, now_ms, read_partition, InternalRecord};
 use super::mm2_records::Checkpoint;
 use super::offset_syncs::OffsetSyncLog;
-use super::topic_io::{append, ensure_topic, read_partition, OutRecord};
 use crate::config::CheckpointsConfig;
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
@@ -255,19 +254,15 @@ impl CheckpointEmitter {
         if fresh.is_empty() {
             return;
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let records: Vec<OutRecord> = fresh
+        let now = now_ms();
+        let records: Vec<InternalRecord> = fresh
             .iter()
             .filter_map(|c| {
-                Some(OutRecord {
-                    key: Bytes::from(c.encode_key().ok()?),
-                    value: Some(Bytes::from(c.encode_value().ok()?)),
-                    headers: Vec::new(),
-                    timestamp: now,
-                })
+                Some(InternalRecord::new(
+                    c.encode_key().ok()?,
+                    c.encode_value().ok()?,
+                    now,
+                ))
             })
             .collect();
         match append(

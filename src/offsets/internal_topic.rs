@@ -1,6 +1,6 @@
-//! Writing MM2's small internal topics (`heartbeats`, offset-syncs, checkpoints): creating them the
-//! way `MirrorUtils.createCompactedTopic` does, and producing a handful of records to one partition
-//! with `acks=all`. MM2 writes these with plain producers, one partition each; they are not on the
+//! MM2's small internal topics (`heartbeats`, offset-syncs, checkpoints, Connect offsets): creating
+//! them the way `MirrorUtils.createCompactedTopic` does, reading a partition from its start to its
+//! end, and producing a handful of records to one partition with `acks=all`. MM2 writes these with plain producers, one partition each; they are not on the
 //! zero-copy data path, so a simple "encode a batch, send one Produce, read the base offset" is all
 //! they need. One place for it, so every internal-topic writer behaves the same.
 
@@ -16,9 +16,12 @@ use kafka_protocol::records::{
 };
 use tracing::{debug, info};
 
+use crate::config::{FetchSettings, StartAt};
+use crate::fetch::request::{self as fetch_request, PartitionFetch};
 use crate::produce::request::{self as produce_request, PartitionRecords};
-use crate::protocol::admin::{create_topics, NewTopic};
+use crate::protocol::admin::{create_topics, list_offsets, NewTopic, OffsetSpec};
 use crate::protocol::{ClusterClient, ProtocolError};
+use crate::records::{decode_records, split_batches};
 
 /// `acks=all`: internal records must survive a leader change, as MM2's producers ensure.
 const ACKS_ALL: i16 = -1;
@@ -218,6 +221,241 @@ pub async fn produce(
         client.invalidate_metadata(generation);
     }
     result
+}
+
+/// Failure to use an internal topic.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicIoError {
+    /// The broker answered but the topic cannot be used as asked.
+    #[error("topic `{topic}` on cluster `{cluster}`: {message}")]
+    Topic {
+        /// Topic name.
+        topic: String,
+        /// Cluster alias.
+        cluster: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A request failed (connection, timeout, retriable broker error).
+    #[error("topic `{topic}`: {source}")]
+    Protocol {
+        /// Topic name.
+        topic: String,
+        /// Cause.
+        #[source]
+        source: ProtocolError,
+    },
+}
+
+impl TopicIoError {
+    /// Whether trying again later may help.
+    pub fn is_retriable(&self) -> bool {
+        matches!(self, TopicIoError::Protocol { source, .. } if source.is_retriable())
+    }
+
+    fn topic(client: &ClusterClient, topic: &str, message: String) -> Self {
+        TopicIoError::Topic {
+            topic: topic.to_string(),
+            cluster: client.cluster_name().to_string(),
+            message,
+        }
+    }
+}
+
+/// A record read back from an internal topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Its offset in the partition.
+    pub offset: i64,
+    /// Key (None for a null key).
+    pub key: Option<Bytes>,
+    /// Value (None for a tombstone).
+    pub value: Option<Bytes>,
+    /// Headers in order.
+    pub headers: Vec<(Bytes, Option<Bytes>)>,
+}
+
+/// Creates the compacted internal topic `topic` if it does not exist ([`create_compacted_topic`],
+/// MM2's rules) and waits until its metadata lists partitions. Returns the partition count.
+pub async fn ensure_topic(
+    client: &ClusterClient,
+    topic: &NewTopic,
+    timeout: Duration,
+) -> Result<i32, TopicIoError> {
+    let wrap = |source| TopicIoError::Protocol {
+        topic: topic.name.clone(),
+        source,
+    };
+    if let Err(e) = create_compacted_topic(
+        client,
+        &topic.name,
+        topic.partitions,
+        topic.replication_factor,
+        timeout,
+    )
+    .await
+    {
+        if e.is_retriable() {
+            return Err(wrap(e));
+        }
+        return Err(TopicIoError::topic(
+            client,
+            &topic.name,
+            format!(
+                "cannot create it ({e}); check its replication factor ({}) against the cluster",
+                topic.replication_factor
+            ),
+        ));
+    }
+    // A topic just created reaches every broker's metadata a moment later.
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let metadata = client
+            .refresh_metadata(Some(std::slice::from_ref(&topic.name)))
+            .await
+            .map_err(wrap)?;
+        let found = metadata
+            .topics
+            .get(&topic.name)
+            .filter(|t| t.error.is_none())
+            .map_or(0, |t| t.partitions.len() as i32);
+        if found > 0 {
+            return Ok(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(TopicIoError::topic(
+                client,
+                &topic.name,
+                format!("the topic does not appear in the cluster's metadata after {timeout:?}"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Reads partition `partition` of `topic` from its log start to its current end.
+pub async fn read_partition(
+    client: &ClusterClient,
+    topic: &str,
+    partition: i32,
+    timeout: Duration,
+) -> Result<Vec<StoredRecord>, TopicIoError> {
+    let wrap = |source| TopicIoError::Protocol {
+        topic: topic.to_string(),
+        source,
+    };
+    let key = vec![(topic.to_string(), partition)];
+    let bound = |r: Option<Result<i64, ProtocolError>>| match r {
+        Some(Ok(o)) => Ok(o),
+        Some(Err(e)) => Err(TopicIoError::topic(
+            client,
+            topic,
+            format!("cannot read the bounds of partition {partition}: {e}"),
+        )),
+        None => Err(TopicIoError::topic(
+            client,
+            topic,
+            format!("no offsets returned for partition {partition}"),
+        )),
+    };
+    let start = bound(
+        list_offsets(client, &key, OffsetSpec::Earliest)
+            .await
+            .remove(&key[0]),
+    )?;
+    let end = bound(
+        list_offsets(client, &key, OffsetSpec::Latest)
+            .await
+            .remove(&key[0]),
+    )?;
+    let settings = FetchSettings {
+        max_wait_ms: 0,
+        min_bytes: 1,
+        max_bytes: 8 << 20,
+        partition_max_bytes: 1 << 20,
+        read_committed: false,
+        start_at: StartAt::Earliest,
+        request_timeout: timeout,
+    };
+    let corrupt = |e: crate::records::RecordsError| {
+        TopicIoError::topic(client, topic, format!("unreadable record batch: {e}"))
+    };
+    let mut out = Vec::new();
+    let mut offset = start;
+    let mut max_bytes = settings.partition_max_bytes;
+    while offset < end {
+        let leader = client.leader_for(topic, partition).await.map_err(wrap)?;
+        let req = fetch_request::build(
+            &[PartitionFetch {
+                topic: topic.to_string(),
+                partition,
+                offset,
+                max_bytes,
+            }],
+            &settings,
+        );
+        let (_, resp) = client.send_to(leader, &req).await.map_err(wrap)?;
+        let data = resp
+            .responses
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .find(|p| p.partition_index == partition)
+            .ok_or_else(|| {
+                TopicIoError::topic(
+                    client,
+                    topic,
+                    format!("partition {partition} missing from a fetch response"),
+                )
+            })?;
+        if data.error_code != 0 {
+            return Err(TopicIoError::topic(
+                client,
+                topic,
+                format!(
+                    "reading partition {partition} failed with error code {}",
+                    data.error_code
+                ),
+            ));
+        }
+        let records = data.records.clone().unwrap_or_default();
+        let split = split_batches(&records).map_err(corrupt)?;
+        if split.batches.is_empty() {
+            // A single batch larger than the limit: ask for more.
+            max_bytes = max_bytes.saturating_mul(4);
+            continue;
+        }
+        for batch in &split.batches {
+            offset = offset.max(batch.header.last_offset() + 1);
+            if batch.header.is_control() {
+                continue;
+            }
+            for r in decode_records(batch).map_err(corrupt)? {
+                out.push(StoredRecord {
+                    offset: r.offset,
+                    key: r.key,
+                    value: r.value,
+                    headers: r.headers,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`produce`] with the error naming the topic, for the readers/writers built on [`TopicIoError`].
+pub async fn append(
+    client: &ClusterClient,
+    topic: &str,
+    partition: i32,
+    records: &[InternalRecord],
+    timeout: Duration,
+) -> Result<i64, TopicIoError> {
+    produce(client, topic, partition, records, timeout)
+        .await
+        .map_err(|source| TopicIoError::Protocol {
+            topic: topic.to_string(),
+            source,
+        })
 }
 
 #[cfg(test)]

@@ -11,5 +11,4 @@ pub mod mm2_records;
 pub mod offset_syncs;
 pub mod progress;
 pub mod sync_rules;
-pub mod topic_io;
 pub mod translation;

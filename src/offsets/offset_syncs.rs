@@ -12,18 +12,18 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::internal_topic::{
+    append, ensure_topic, now_ms, read_partition, InternalRecord, StoredRecord, TopicIoError,
+};
 use super::mm2_records::OffsetSync;
 use super::sync_rules::{PartitionSyncState, SyncPoint};
-use super::topic_io::{
-    append, ensure_topic, read_partition, OutRecord, StoredRecord, TopicIoError,
-};
 use super::translation::TranslationIndex;
 use crate::protocol::admin::NewTopic;
 use crate::protocol::{Backoff, ClusterClient};
@@ -360,11 +360,8 @@ impl OffsetSyncLog {
         settings: &OffsetSyncSettings,
         batch: &[Pending],
     ) -> Result<(), TopicIoError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let records: Vec<OutRecord> = batch
+        let now = now_ms();
+        let records: Vec<InternalRecord> = batch
             .iter()
             .filter_map(|p| {
                 let sync = OffsetSync {
@@ -373,21 +370,15 @@ impl OffsetSyncLog {
                     upstream_offset: p.point.upstream,
                     downstream_offset: p.point.downstream,
                 };
-                let (key, value) = (sync.encode_key().ok()?, sync.encode_value().ok()?);
-                Some(OutRecord {
-                    key: Bytes::from(key),
-                    value: Some(Bytes::from(value)),
-                    headers: p
-                        .previous
-                        .map(|prev| {
-                            vec![(
-                                CHAIN_HEADER.to_string(),
-                                Bytes::copy_from_slice(&prev.to_be_bytes()),
-                            )]
-                        })
-                        .unwrap_or_default(),
-                    timestamp: now,
-                })
+                let mut record =
+                    InternalRecord::new(sync.encode_key().ok()?, sync.encode_value().ok()?, now);
+                if let Some(prev) = p.previous {
+                    record.headers.push((
+                        CHAIN_HEADER.to_string(),
+                        Some(Bytes::copy_from_slice(&prev.to_be_bytes())),
+                    ));
+                }
+                Some(record)
             })
             .collect();
         append(client, &settings.topic, 0, &records, settings.timeout).await?;

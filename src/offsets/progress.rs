@@ -23,7 +23,7 @@ use super::connect_format::{
     parse_source_offset_key, parse_source_offset_value, partition_for_key, source_offset_key,
     source_offset_value, SOURCE_CONNECTOR,
 };
-use super::topic_io::{ensure_topic, read_partition, TopicIoError};
+use super::internal_topic::{ensure_topic, read_partition, TopicIoError};
 use crate::config::OffsetStorage;
 use crate::fetch::Route;
 use crate::produce::request::{self as produce_request, PartitionRecords};
