@@ -26,14 +26,15 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes, VersionRange};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, trace, warn};
 
 use super::error::{ProtocolError, Result};
+use super::transport::{self, ReadHalf, WriteHalf};
 use super::versions;
+use crate::security::{self, Security};
 
 /// Largest response frame accepted. Far above any sane `fetch.max.bytes`; a bigger size prefix means
 /// we are not talking to a Kafka listener (for example a TLS listener answering a plaintext client).
@@ -226,7 +227,7 @@ impl Drop for WriteGuard<'_> {
 /// The connection proper; dropped when the last [`BrokerConnection`] clone goes.
 struct Inner {
     shared: Arc<Shared>,
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    writer: tokio::sync::Mutex<WriteHalf>,
     next_correlation_id: AtomicI32,
     /// The broker's ApiVersions answer, set once right after connecting.
     versions: OnceLock<HashMap<i16, VersionRange>>,
@@ -234,6 +235,10 @@ struct Inner {
     throttle_until: Mutex<Option<Instant>>,
     client_id: StrBytes,
     request_timeout: Duration,
+    /// When a SASL session granted by the broker is due for renewal (KIP-368): from then on the
+    /// connection reports itself closed so that pools open a freshly authenticated one, while
+    /// requests already written on it still get their answers.
+    renew_at: OnceLock<Instant>,
 }
 
 impl Drop for Inner {
@@ -270,6 +275,27 @@ impl BrokerConnection {
         client_id: &str,
         request_timeout: Duration,
     ) -> Result<Self> {
+        Self::connect_secured(
+            cluster,
+            addr,
+            client_id,
+            request_timeout,
+            &Security::default(),
+        )
+        .await
+    }
+
+    /// [`BrokerConnection::connect`] with `security`: the TLS handshake (within the request
+    /// timeout) before ApiVersions, and the SASL exchange after it, as the Java client does. A SASL
+    /// session with a lifetime (`connections.max.reauth.ms`) makes the connection report itself
+    /// closed at 85% of that lifetime, so that it is replaced before the broker drops it.
+    pub async fn connect_secured(
+        cluster: &str,
+        addr: &str,
+        client_id: &str,
+        request_timeout: Duration,
+        security: &Security,
+    ) -> Result<Self> {
         let stream = match tokio::time::timeout(request_timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(source)) => {
@@ -288,20 +314,67 @@ impl BrokerConnection {
                 })
             }
         };
-        let conn = Self::from_stream(cluster, addr, client_id, request_timeout, stream)?;
+        let io_err = |source| ProtocolError::Io {
+            cluster: cluster.to_string(),
+            broker: addr.to_string(),
+            source,
+        };
+        stream.set_nodelay(true).map_err(io_err)?;
+        let (rd, wr) = match &security.tls {
+            None => transport::plain(stream),
+            Some(tls) => {
+                let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+                match tokio::time::timeout(
+                    request_timeout,
+                    security::tls::handshake(tls, host, stream),
+                )
+                .await
+                {
+                    Ok(Ok(s)) => transport::tls(s),
+                    Ok(Err(message)) => {
+                        return Err(ProtocolError::Authentication {
+                            cluster: cluster.to_string(),
+                            broker: addr.to_string(),
+                            message,
+                        })
+                    }
+                    Err(_) => {
+                        return Err(ProtocolError::Timeout {
+                            cluster: cluster.to_string(),
+                            broker: addr.to_string(),
+                            api: ApiKey::ApiVersions,
+                            after: request_timeout,
+                        })
+                    }
+                }
+            }
+        };
+        let conn = Self::from_halves(cluster, addr, client_id, request_timeout, rd, wr);
         conn.negotiate().await?;
+        if let Some(sasl) = &security.sasl {
+            let lifetime = security::sasl::authenticate(&conn, sasl).await?;
+            if let Some(lifetime) = lifetime {
+                // KIP-368 clients re-authenticate at 85-95% of the lifetime; we replace the
+                // connection at 85%, leaving the rest for requests already in flight.
+                let renew_in = lifetime.mul_f64(0.85);
+                let _ = conn.inner.renew_at.set(Instant::now() + renew_in);
+                debug!(cluster, broker = addr, session_lifetime = ?lifetime, renew_in = ?renew_in, "SASL session expires; connection will be replaced");
+            }
+            debug!(cluster, broker = addr, mechanism = sasl.mechanism.name(), user = %sasl.username, "authenticated");
+        }
         debug!(cluster, broker = addr, "connected");
         Ok(conn)
     }
 
     /// Wraps an already connected stream (no ApiVersions yet).
-    fn from_stream(
+    fn from_halves(
         cluster: &str,
         addr: &str,
         client_id: &str,
         request_timeout: Duration,
-        stream: TcpStream,
-    ) -> Result<Self> {
+        rd: ReadHalf,
+        wr: WriteHalf,
+    ) -> Self {
         let (closed_tx, closed_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             cluster: cluster.to_string(),
@@ -312,10 +385,8 @@ impl BrokerConnection {
             }),
             closed_tx,
         });
-        stream.set_nodelay(true).map_err(|e| shared.io(e))?;
-        let (rd, wr) = stream.into_split();
         tokio::spawn(read_loop(shared.clone(), rd, closed_rx));
-        Ok(BrokerConnection {
+        BrokerConnection {
             inner: Arc::new(Inner {
                 shared,
                 writer: tokio::sync::Mutex::new(wr),
@@ -324,8 +395,9 @@ impl BrokerConnection {
                 throttle_until: Mutex::new(None),
                 client_id: StrBytes::from_string(client_id.to_string()),
                 request_timeout,
+                renew_at: OnceLock::new(),
             }),
-        })
+        }
     }
 
     /// Sends ApiVersions and stores the broker's ranges.
@@ -585,7 +657,11 @@ impl BrokerConnection {
             shared,
             armed: true,
         };
-        let res = w.write_all(frame).await;
+        // TLS buffers inside the session: flush so the frame leaves now (a no-op for plain TCP).
+        let res = match w.write_all(frame).await {
+            Ok(()) => w.flush().await,
+            Err(e) => Err(e),
+        };
         guard.armed = false;
         res.map_err(|e| {
             let err = shared.io(e);
@@ -622,9 +698,15 @@ impl BrokerConnection {
         self.inner.versions.get()?.get(&(api as i16)).copied()
     }
 
-    /// Whether the connection is dead (poisoned or closed by the peer); a pool should replace it.
+    /// Whether the connection is dead (poisoned or closed by the peer) or its SASL session is due
+    /// for renewal; either way a pool should replace it.
     pub fn is_closed(&self) -> bool {
         lock(&self.inner.shared.state).closed.is_some()
+            || self
+                .inner
+                .renew_at
+                .get()
+                .is_some_and(|at| Instant::now() >= *at)
     }
 
     /// Why the connection is dead, if it is.
@@ -677,7 +759,7 @@ where
 }
 
 /// Reads frames until the stream fails or the connection is closed, then poisons it.
-async fn read_loop(shared: Arc<Shared>, rd: OwnedReadHalf, mut closed_rx: watch::Receiver<bool>) {
+async fn read_loop(shared: Arc<Shared>, rd: ReadHalf, mut closed_rx: watch::Receiver<bool>) {
     let mut rd = BufReader::with_capacity(READ_BUFFER, rd);
     let err = loop {
         tokio::select! {
@@ -697,7 +779,7 @@ async fn read_loop(shared: Arc<Shared>, rd: OwnedReadHalf, mut closed_rx: watch:
 
 /// Reads one size-prefixed frame into its own buffer and freezes it (so that decoded `Bytes` fields
 /// are slices of it).
-async fn read_frame(shared: &Shared, rd: &mut BufReader<OwnedReadHalf>) -> Result<Bytes> {
+async fn read_frame(shared: &Shared, rd: &mut BufReader<ReadHalf>) -> Result<Bytes> {
     let size = match rd.read_i32().await {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {

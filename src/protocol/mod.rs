@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod connection;
 pub mod error;
 pub mod metadata;
+pub mod transport;
 pub mod versions;
 
 #[cfg(test)]
