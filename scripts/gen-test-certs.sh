@@ -9,6 +9,8 @@
 #   truststore.jks truststore.p12      the test CA as JKS and PKCS12 truststores
 #   client.keystore.jks|.p12|.pem      client (mTLS) key + cert chain, CN=strait-client, in each format
 #   client.key.pem client.cert.pem     the same key and chain as separate PEM files (inline PEM tests)
+#   sasl-plain-password sasl-scram-password   passwords of the SASL users `strait-plain` (PLAIN) and
+#                                      `strait-scram` (SCRAM-SHA-256/512) of a `kafka-cluster.sh --secure` broker
 # Existing complete output is kept (DIR/done marks it).
 set -euo pipefail
 dir="${1:?usage: gen-test-certs.sh DIR}"
@@ -23,6 +25,8 @@ pass="strait-StorePw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 keypass="strait-KeyPw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "$pass" > store-password
 echo "$keypass" > key-password
+echo "strait-PlainPw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" > sasl-plain-password
+echo "strait-ScramPw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')" > sasl-scram-password
 
 q() { "$@" >/dev/null 2>&1 || { echo "gen-test-certs: failed: $*" >&2; "$@" >&2 || true; exit 1; }; }
 

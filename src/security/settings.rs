@@ -242,12 +242,14 @@ fn tls_settings(r: &Reader<'_>) -> Result<super::TlsConfig, SecuritySettingError
                 );
                 false
             }
-            other => return Err(r.err(
-                "ssl.endpoint.identification.algorithm",
-                format!(
+            other => {
+                return Err(r.err(
+                    "ssl.endpoint.identification.algorithm",
+                    format!(
                     "invalid value `{other}`: expected `https` or empty (no hostname verification)"
                 ),
-            )),
+                ))
+            }
         },
     };
 

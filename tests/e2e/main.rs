@@ -7,6 +7,7 @@
 mod bad_config;
 mod interop;
 mod replication;
+mod security;
 mod support;
 
 use std::process::Command;
