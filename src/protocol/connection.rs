@@ -235,10 +235,6 @@ struct Inner {
     throttle_until: Mutex<Option<Instant>>,
     client_id: StrBytes,
     request_timeout: Duration,
-    /// When a SASL session granted by the broker is due for renewal (KIP-368): from then on the
-    /// connection reports itself closed so that pools open a freshly authenticated one, while
-    /// requests already written on it still get their answers.
-    renew_at: OnceLock<Instant>,
 }
 
 impl Drop for Inner {
@@ -287,8 +283,8 @@ impl BrokerConnection {
 
     /// [`BrokerConnection::connect`] with `security`: the TLS handshake (within the request
     /// timeout) before ApiVersions, and the SASL exchange after it, as the Java client does. A SASL
-    /// session with a lifetime (`connections.max.reauth.ms`) makes the connection report itself
-    /// closed at 85% of that lifetime, so that it is replaced before the broker drops it.
+    /// session with a lifetime (`connections.max.reauth.ms`, KIP-368) is renewed on the same
+    /// connection before it expires, so requests keep their order and nothing is resent.
     pub async fn connect_secured(
         cluster: &str,
         addr: &str,
@@ -352,15 +348,11 @@ impl BrokerConnection {
         let conn = Self::from_halves(cluster, addr, client_id, request_timeout, rd, wr);
         conn.negotiate().await?;
         if let Some(sasl) = &security.sasl {
-            let lifetime = security::sasl::authenticate(&conn, sasl).await?;
+            let lifetime = conn.authenticate(sasl).await?;
+            debug!(cluster, broker = addr, mechanism = sasl.mechanism.name(), user = %sasl.username, session_lifetime = ?lifetime, "authenticated");
             if let Some(lifetime) = lifetime {
-                // KIP-368 clients re-authenticate at 85-95% of the lifetime; we replace the
-                // connection at 85%, leaving the rest for requests already in flight.
-                let renew_in = lifetime.mul_f64(0.85);
-                let _ = conn.inner.renew_at.set(Instant::now() + renew_in);
-                debug!(cluster, broker = addr, session_lifetime = ?lifetime, renew_in = ?renew_in, "SASL session expires; connection will be replaced");
+                conn.schedule_reauthentication(sasl.clone(), lifetime);
             }
-            debug!(cluster, broker = addr, mechanism = sasl.mechanism.name(), user = %sasl.username, "authenticated");
         }
         debug!(cluster, broker = addr, "connected");
         Ok(conn)
@@ -395,7 +387,6 @@ impl BrokerConnection {
                 throttle_until: Mutex::new(None),
                 client_id: StrBytes::from_string(client_id.to_string()),
                 request_timeout,
-                renew_at: OnceLock::new(),
             }),
         }
     }
@@ -605,6 +596,21 @@ impl BrokerConnection {
     where
         F: FnOnce(&mut BytesMut) -> std::result::Result<(), String>,
     {
+        self.roundtrip_on(api, version, encode_body, None).await
+    }
+
+    /// [`BrokerConnection::roundtrip`], writing through `locked` when the caller already holds the
+    /// writer (a SASL exchange keeps every other request off the wire until it is done).
+    async fn roundtrip_on<F>(
+        &self,
+        api: ApiKey,
+        version: i16,
+        encode_body: F,
+        locked: Option<&mut WriteHalf>,
+    ) -> Result<Bytes>
+    where
+        F: FnOnce(&mut BytesMut) -> std::result::Result<(), String>,
+    {
         let inner = &*self.inner;
         let shared = &*inner.shared;
         if let Some(e) = shared.closed() {
@@ -622,7 +628,10 @@ impl BrokerConnection {
         trace!(broker = %shared.broker, api = ?api, version, correlation_id, bytes = frame.len(), "request");
 
         let exchange = async {
-            self.write_frame(&frame).await?;
+            match locked {
+                Some(w) => self.write_frame_locked(w, &frame).await?,
+                None => self.write_frame(&frame).await?,
+            }
             match rx.await {
                 Ok(r) => r,
                 Err(_) => Err(shared
@@ -648,8 +657,13 @@ impl BrokerConnection {
 
     /// Writes one whole frame under the writer lock.
     async fn write_frame(&self, frame: &[u8]) -> Result<()> {
-        let shared = &*self.inner.shared;
         let mut w = self.inner.writer.lock().await;
+        self.write_frame_locked(&mut w, frame).await
+    }
+
+    /// Writes one whole frame through a writer the caller has locked.
+    async fn write_frame_locked(&self, w: &mut WriteHalf, frame: &[u8]) -> Result<()> {
+        let shared = &*self.inner.shared;
         if let Some(e) = shared.closed() {
             return Err(e);
         }
@@ -698,15 +712,54 @@ impl BrokerConnection {
         self.inner.versions.get()?.get(&(api as i16)).copied()
     }
 
-    /// Whether the connection is dead (poisoned or closed by the peer) or its SASL session is due
-    /// for renewal; either way a pool should replace it.
+    /// Whether the connection is dead (poisoned or closed by the peer); a pool should replace it.
     pub fn is_closed(&self) -> bool {
         lock(&self.inner.shared.state).closed.is_some()
-            || self
-                .inner
-                .renew_at
-                .get()
-                .is_some_and(|at| Instant::now() >= *at)
+    }
+
+    /// Runs the SASL exchange holding the writer, so that no other request goes out in between
+    /// (KIP-368 forbids it during re-authentication; requests already in flight are answered first,
+    /// as the broker handles a connection's requests in order). Returns the session lifetime.
+    async fn authenticate(&self, sasl: &security::SaslSettings) -> Result<Option<Duration>> {
+        let mut w = self.inner.writer.lock().await;
+        let mut locked = LockedSender {
+            conn: self,
+            writer: &mut w,
+        };
+        security::sasl::authenticate(&mut locked, sasl).await
+    }
+
+    /// Re-authenticates at 85-95% of each session lifetime (KIP-368's window) until the connection
+    /// closes or is dropped. A failed re-authentication closes the connection (the broker would at
+    /// expiry anyway); its users then reconnect, which authenticates afresh.
+    fn schedule_reauthentication(&self, sasl: security::SaslSettings, first: Duration) {
+        let weak = Arc::downgrade(&self.inner);
+        let mut closed_rx = self.inner.shared.closed_tx.subscribe();
+        tokio::spawn(async move {
+            let mut lifetime = first;
+            loop {
+                let share = 0.85 + rand::random::<f64>() * 0.10;
+                let at = Instant::now() + lifetime.mul_f64(share);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at) => {}
+                    _ = closed_rx.wait_for(|closed| *closed) => return,
+                }
+                let Some(inner) = weak.upgrade() else { return };
+                let conn = BrokerConnection { inner };
+                match conn.authenticate(&sasl).await {
+                    Ok(Some(next)) => {
+                        debug!(cluster = %conn.cluster(), broker = %conn.broker(), session_lifetime = ?next, "re-authenticated");
+                        lifetime = next;
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        warn!(cluster = %conn.cluster(), broker = %conn.broker(), error = %e, "re-authentication failed; closing the connection");
+                        conn.inner.shared.poison(e);
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Why the connection is dead, if it is.
@@ -734,6 +787,37 @@ impl BrokerConnection {
     /// Requests currently waiting for a response.
     pub fn in_flight(&self) -> usize {
         lock(&self.inner.shared.state).pending.len()
+    }
+}
+
+/// Sends requests through a writer already locked by [`BrokerConnection::authenticate`].
+struct LockedSender<'a> {
+    conn: &'a BrokerConnection,
+    writer: &'a mut WriteHalf,
+}
+
+impl security::sasl::SaslSender for LockedSender<'_> {
+    fn cluster(&self) -> &str {
+        self.conn.cluster()
+    }
+
+    fn broker(&self) -> &str {
+        self.conn.broker()
+    }
+
+    async fn send<R: Request>(&mut self, req: &R) -> Result<R::Response> {
+        let conn = self.conn;
+        let version = conn.version_for::<R>()?;
+        let api = api_of::<R>(conn.cluster(), conn.broker())?;
+        let body = conn
+            .roundtrip_on(
+                api,
+                version,
+                |buf| req.encode(buf, version).map_err(|e| format!("{e:#}")),
+                Some(&mut *self.writer),
+            )
+            .await?;
+        conn.decode::<R::Response>(api, version, body)
     }
 }
 

@@ -13,22 +13,38 @@ use kafka_protocol::protocol::StrBytes;
 use rsasl::prelude::{Mechname, MessageSent, SASLClient, SASLConfig, State};
 
 use super::SaslSettings;
-use crate::protocol::{BrokerConnection, ProtocolError};
+use crate::protocol::ProtocolError;
 
-/// Authenticates `conn` with `sasl`. Returns the session lifetime the broker granted (`None`: no
-/// expiry). Failures are [`ProtocolError::Authentication`] naming the cluster, broker, mechanism and
-/// user, and the broker's own reason; never the password.
-pub async fn authenticate(
-    conn: &BrokerConnection,
+/// How the exchange reaches the broker: a connection whose writer is held for the whole exchange,
+/// so that no other request is sent in between (required during re-authentication).
+pub(crate) trait SaslSender {
+    /// Cluster alias, for errors.
+    fn cluster(&self) -> &str;
+    /// `host:port` of the broker, for errors.
+    fn broker(&self) -> &str;
+    /// Sends `req` at the negotiated version and waits for its answer.
+    async fn send<R: kafka_protocol::protocol::Request>(
+        &mut self,
+        req: &R,
+    ) -> Result<R::Response, ProtocolError>;
+}
+
+/// Authenticates (or re-authenticates) the connection behind `conn` with `sasl`. Returns the
+/// session lifetime the broker granted (`None`: no expiry). Failures are
+/// [`ProtocolError::Authentication`] naming the cluster, broker, mechanism and user, and the
+/// broker's own reason; never the password.
+pub(crate) async fn authenticate(
+    conn: &mut impl SaslSender,
     sasl: &SaslSettings,
 ) -> Result<Option<Duration>, ProtocolError> {
     let mech = sasl.mechanism.name();
+    let (cluster, broker) = (conn.cluster().to_string(), conn.broker().to_string());
     let fail = |message: String| ProtocolError::Authentication {
-        cluster: conn.cluster().to_string(),
-        broker: conn.broker().to_string(),
+        cluster: cluster.clone(),
+        broker: broker.clone(),
         message,
     };
-    let (_, hs) = conn
+    let hs = conn
         .send(&SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mech)))
         .await?;
     if let Some(code) = ResponseError::try_from_code(hs.error_code) {
@@ -70,7 +86,7 @@ pub async fn authenticate(
         let send = !matches!(state, State::Finished(MessageSent::No));
         if send {
             let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(out));
-            let (_, resp) = conn.send(&req).await?;
+            let resp = conn.send(&req).await?;
             if let Some(code) = ResponseError::try_from_code(resp.error_code) {
                 let why = resp
                     .error_message
