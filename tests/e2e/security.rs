@@ -473,6 +473,11 @@ fn security_replication_survives_sasl_session_expiries() {
         "{}",
         strait.log_tail(40)
     );
+    let fresh = log.matches(" authenticated cluster=").count();
+    assert!(
+        fresh < renewals,
+        "connections were kept, not replaced: {fresh} fresh logins, {renewals} renewals"
+    );
     stop(&mut strait);
     assert_no_secrets(&strait);
 }
