@@ -129,7 +129,21 @@ impl Shared {
         lock(&self.state).pending.remove(&correlation_id)
     }
 
+    /// A socket error; a TLS failure surfacing on a read or write (an alert from the broker, e.g.
+    /// a refused client certificate, which TLS 1.3 can only send after the handshake) is reported
+    /// as an authentication error with its cause explained.
     fn io(&self, source: std::io::Error) -> ProtocolError {
+        let host = self
+            .broker
+            .rsplit_once(':')
+            .map_or(&*self.broker, |(h, _)| h);
+        if let Some(message) = security::tls::explain_io(&source, host, true) {
+            return ProtocolError::Authentication {
+                cluster: self.cluster.clone(),
+                broker: self.broker.clone(),
+                message,
+            };
+        }
         ProtocolError::Io {
             cluster: self.cluster.clone(),
             broker: self.broker.clone(),

@@ -130,21 +130,18 @@ pub async fn handshake(
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| format!("`{host}` is not a valid TLS server name: {e}"))?;
     let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
-    connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| describe_io(&e, host, tls.verify_hostname))
+    connector.connect(name, tcp).await.map_err(|e| {
+        explain_io(&e, host, tls.verify_hostname)
+            .unwrap_or_else(|| format!("TLS handshake failed: {e}"))
+    })
 }
 
-/// A TLS failure surfaced as an `io::Error` (handshake or a later alert), explained.
-pub fn describe_io(e: &std::io::Error, host: &str, verify_hostname: bool) -> String {
-    match e
-        .get_ref()
+/// The explanation of a TLS failure carried by an `io::Error` (handshake or a later alert), or
+/// `None` when the error is not a TLS one.
+pub fn explain_io(e: &std::io::Error, host: &str, verify_hostname: bool) -> Option<String> {
+    e.get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        Some(err) => describe(err, host, verify_hostname),
-        None => format!("TLS handshake failed: {e}"),
-    }
+        .map(|err| describe(err, host, verify_hostname))
 }
 
 fn describe(err: &rustls::Error, host: &str, verify_hostname: bool) -> String {
@@ -169,8 +166,8 @@ fn describe(err: &rustls::Error, host: &str, verify_hostname: bool) -> String {
             other => format!("TLS handshake failed: invalid broker certificate: {other:?}"),
         },
         E::AlertReceived(alert) => format!(
-            "TLS handshake failed: the broker sent alert {alert:?} (with mTLS this usually means it does not trust strait's client certificate, ssl.keystore.*)"
+            "TLS failed: the broker sent alert {alert:?} (with mTLS this usually means it requires a client certificate or does not trust strait's, see ssl.keystore.*)"
         ),
-        other => format!("TLS handshake failed: {other}"),
+        other => format!("TLS failed: {other}"),
     }
 }

@@ -395,6 +395,7 @@ fn security_topic_denied_by_acl_stops_only_that_topic() {
         .find(|l| l.contains("TopicAuthorizationFailed"))
         .unwrap();
     assert!(line.contains(&denied), "the error names the topic: {line}");
+    assert!(line.contains("cluster=aclsrc"), "and the cluster: {line}");
     assert!(strait.is_running(), "one denied topic does not stop strait");
     let copied: i64 = c.end_offsets(&format!("aclsrc.{denied}")).values().sum();
     assert_eq!(copied, 0, "nothing of the denied topic was copied");
@@ -480,4 +481,29 @@ fn security_replication_survives_sasl_session_expiries() {
     );
     stop(&mut strait);
     assert_no_secrets(&strait);
+}
+
+/// An mTLS-only target without a client certificate: the broker's refusal is reported as an
+/// authentication failure that says a client certificate is needed, and retried.
+#[test]
+fn security_missing_client_certificate_is_named() {
+    let s = secure();
+    let t = unique("sec-nocert");
+    source_topic(&t, 5, 50);
+    let dst = format!(
+        "nocert.security.protocol = SSL\n\
+         nocert.ssl.truststore.location = {}\n\
+         nocert.ssl.truststore.password = {}\n",
+        s.file("truststore.jks"),
+        s.secret("store-password")
+    );
+    let cfg = secure_flow("nocertsrc", "nocert", &t, &plain_source("nocertsrc"), &dst);
+    let log = failing_run(&cfg, "client certificate");
+    assert!(
+        log.contains(&format!(
+            "cluster nocert: authentication with broker {} failed: TLS failed: the broker sent alert",
+            s.ssl
+        )),
+        "{log}"
+    );
 }
