@@ -3,8 +3,14 @@
 # the Maven Central jars of scripts/kafka-jars.sh. No Docker, no tarball.
 #
 #   kafka-cluster.sh start --name NAME --dir DIR --nodes 1|3 --port-base P [--owner-pid PID]
-#                          [--prop key=value]... [--timeout SECONDS]
+#                          [--prop key=value]... [--timeout SECONDS] [--secure CERTDIR]
 #       Node k (1..N) listens PLAINTEXT on 127.0.0.1:P+k-1 and CONTROLLER on 127.0.0.1:P+N+k-1.
+#       --secure CERTDIR (material of scripts/gen-test-certs.sh, generated there if missing): node k
+#       also listens SSL with required client certificates (mTLS) on 127.0.0.1:P+2N+k-1 and SASL_SSL
+#       (PLAIN user `strait-plain`, SCRAM-SHA-256/512 user `strait-scram`, passwords in CERTDIR) on
+#       127.0.0.1:P+3N+k-1, with the StandardAuthorizer (super users: ANONYMOUS, i.e. the PLAINTEXT
+#       and controller listeners, and the mTLS client CN=strait-client; others are allowed on
+#       resources without ACLs). Inter-broker and controller traffic stay PLAINTEXT.
 #       Writes DIR/node-k/server.properties, formats DIR/node-k/data, starts the JVMs in the background
 #       (own session, stdin/stdout/stderr detached), waits until Admin.describeCluster lists all N brokers,
 #       then prints `bootstrap=127.0.0.1:P,...` on stdout (also kept in DIR/bootstrap).
@@ -26,7 +32,7 @@ die() { echo "kafka-cluster: $*" >&2; exit 1; }
 log() { echo "kafka-cluster: $*" >&2; }
 
 cmd="${1:-}"; [ -n "$cmd" ] && shift || true
-name=""; dir=""; nodes=""; port_base=""; owner=""; node=""; kill_now=0; all_under=""; timeout=180
+name=""; dir=""; nodes=""; port_base=""; owner=""; node=""; kill_now=0; all_under=""; timeout=180; secure="" 
 props=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,6 +46,7 @@ while [ $# -gt 0 ]; do
     --node) node="$2"; shift 2 ;;
     --kill) kill_now=1; shift ;;
     --all-under) all_under="$2"; shift 2 ;;
+    --secure) secure="$2"; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -95,8 +102,12 @@ write_props() { # K
     echo "process.roles=broker,controller"
     echo "node.id=$k"
     echo "controller.quorum.voters=$voters"
-    echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
-    echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
+    if [ -n "${SECURE:-}" ]; then
+      secure_props "$k"
+    else
+      echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
+    fi
     echo "inter.broker.listener.name=PLAINTEXT"
     echo "controller.listener.names=CONTROLLER"
     echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
@@ -124,6 +135,30 @@ write_props() { # K
     echo "log.cleaner.backoff.ms=1000"
     if [ -f "$dir/extra.properties" ]; then cat "$dir/extra.properties"; fi
   } > "$nd/server.properties"
+}
+
+secure_props() { # K (inside write_props)
+  local k="$1" pass plain
+  local port=$((PORT_BASE + k - 1)) cport=$((PORT_BASE + NODES + k - 1))
+  local sport=$((PORT_BASE + 2 * NODES + k - 1)) saport=$((PORT_BASE + 3 * NODES + k - 1))
+  pass="$(cat "$SECURE/store-password")"; plain="$(cat "$SECURE/sasl-plain-password")"
+  echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SSL://127.0.0.1:$sport,SASL_SSL://127.0.0.1:$saport"
+  echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port,SSL://127.0.0.1:$sport,SASL_SSL://127.0.0.1:$saport"
+  echo "ssl.keystore.type=PKCS12"
+  echo "ssl.keystore.location=$SECURE/broker.keystore.p12"
+  echo "ssl.keystore.password=$pass"
+  echo "ssl.key.password=$pass"
+  echo "ssl.truststore.type=JKS"
+  echo "ssl.truststore.location=$SECURE/truststore.jks"
+  echo "ssl.truststore.password=$pass"
+  echo "listener.name.ssl.ssl.client.auth=required"
+  echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+  echo "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_strait-plain=\"$plain\";"
+  echo "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  echo "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+  echo "super.users=User:ANONYMOUS;User:CN=strait-client"
+  echo "allow.everyone.if.no.acl.found=true"
 }
 
 stop_nodes() { # signal K...
@@ -241,6 +276,11 @@ do_start() {
     {
       echo "NAME='$name'"; echo "NODES=$nodes"; echo "PORT_BASE=$port_base"; echo "CLUSTER_ID='$id'"
       echo "JARS='$jars'"; echo "BOOTSTRAP='$bootstrap'"
+      if [ -n "$secure" ]; then
+        mkdir -p "$secure"; secure="$(cd "$secure" && pwd)"
+        bash "$root/scripts/gen-test-certs.sh" "$secure" || die "gen-test-certs.sh $secure failed"
+        echo "SECURE='$secure'"
+      fi
     } > "$dir/cluster.env.tmp"
     if [ "${#props[@]}" -gt 0 ]; then printf '%s\n' "${props[@]}" > "$dir/extra.properties"; fi
     mv "$dir/cluster.env.tmp" "$dir/cluster.env"
@@ -251,9 +291,15 @@ do_start() {
   local pids=()
   for k in $(all_nodes); do
     if [ ! -f "$dir/node-$k/data/meta.properties" ]; then
+      local scram=()
+      if [ -n "${SECURE:-}" ]; then
+        local sp; sp="$(cat "$SECURE/sasl-scram-password")"
+        scram=(--add-scram "SCRAM-SHA-256=[name=strait-scram,password=$sp]"
+               --add-scram "SCRAM-SHA-512=[name=strait-scram,password=$sp]")
+      fi
       java -Xmx256m -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
         -cp "$JARS/*" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$dir/node-$k/server.properties" \
-        >"$dir/node-$k/logs/format.log" 2>&1 &
+        "${scram[@]}" >"$dir/node-$k/logs/format.log" 2>&1 &
       pids+=($!)
     fi
   done
@@ -294,5 +340,5 @@ case "$cmd" in
     fi ;;
   status) [ -n "$dir" ] || die "status needs --dir"; do_status ;;
   _watchdog) do_watchdog ;;
-  *) sed -n '2,22p' "$self" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,29p' "$self" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -13,14 +13,15 @@ fail() { printf '\ntest.sh: %s\n' "$*" >&2; exit 1; }
 
 step "Prerequisites"
 missing=()
-for tool in java javac mvn; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+# openssl and keytool (JDK) make the security tests' certificates (scripts/gen-test-certs.sh).
+for tool in java javac keytool mvn openssl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing Java 17 and Maven (missing: ${missing[*]})"
+    echo "installing Java 17, Maven and openssl (missing: ${missing[*]})"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl >/dev/null
   else
-    fail "missing ${missing[*]}: install Java 17 (JDK) and Maven"
+    fail "missing ${missing[*]}: install Java 17 (JDK), Maven and openssl"
   fi
 fi
 command -v cargo >/dev/null || fail "missing cargo: install Rust (https://rustup.rs)"

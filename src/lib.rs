@@ -15,3 +15,4 @@ pub mod produce;
 pub mod protocol;
 pub mod records;
 pub mod replicate;
+pub mod security;

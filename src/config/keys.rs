@@ -233,9 +233,48 @@ const UNDERSTOOD_COMMON_CLIENT_KEYS: &[&str] = &[
     "retry.backoff.max.ms",
 ];
 
+/// TLS/SASL client keys strait acts on (see `security::settings`).
+const HONOURED_SECURITY_KEYS: &[&str] = &[
+    "security.protocol",
+    "ssl.truststore.type",
+    "ssl.truststore.location",
+    "ssl.truststore.password",
+    "ssl.truststore.certificates",
+    "ssl.keystore.type",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.key.password",
+    "ssl.keystore.key",
+    "ssl.keystore.certificate.chain",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.enabled.protocols",
+    "sasl.mechanism",
+    "sasl.jaas.config",
+];
+
+/// Whether strait acts on a CLIENT_KEY (`ssl.*`, `sasl.*`, ...) given where clients read it, and why
+/// not when it does not.
+pub fn classify_security_key(key: &str) -> KeyClass {
+    if key == "bootstrap.servers" || HONOURED_SECURITY_KEYS.contains(&key) {
+        KeyClass::Understood
+    } else if key == "ssl.protocol" {
+        KeyClass::Ignored(why::SSL_PROTOCOL)
+    } else if key == "ssl.cipher.suites" {
+        KeyClass::Ignored(why::SSL_CIPHERS)
+    } else if key.starts_with("sasl.kerberos.") {
+        KeyClass::Ignored(why::KERBEROS)
+    } else if key.starts_with("sasl.oauthbearer.") {
+        KeyClass::Ignored(why::OAUTHBEARER)
+    } else if key.starts_with("sasl.login.") {
+        KeyClass::Ignored(why::SASL_LOGIN)
+    } else {
+        KeyClass::Ignored(why::JAVA_SECURITY)
+    }
+}
+
 /// True when strait acts on client key `key` for clients of `kind`.
 pub fn client_key_understood(kind: ClientKind, key: &str) -> bool {
-    if UNDERSTOOD_COMMON_CLIENT_KEYS.contains(&key) {
+    if UNDERSTOOD_COMMON_CLIENT_KEYS.contains(&key) || HONOURED_SECURITY_KEYS.contains(&key) {
         return true;
     }
     let specific: &[&str] = match kind {
@@ -279,13 +318,21 @@ pub enum KeyClass {
 
 /// Why-strings for ignored keys (shown at start-up).
 mod why {
-    pub const SECURITY: &str = "TLS/SASL settings are not used yet (only PLAINTEXT is supported)";
     pub const INTERNAL_TOPIC_CONFIG: &str = "MM2 3.9 has no such key: it creates its internal topics with `cleanup.policy=compact` and the replication factor only, and so does strait";
+    pub const SSL_PROTOCOL: &str =
+        "strait negotiates the highest of the ssl.enabled.protocols versions (TLSv1.2, TLSv1.3)";
+    pub const SSL_CIPHERS: &str =
+        "strait uses rustls' own cipher suites (all modern AEAD suites); the list is not applied";
+    pub const KERBEROS: &str = "Kerberos (GSSAPI) is not supported by strait";
+    pub const OAUTHBEARER: &str = "SASL OAUTHBEARER is not supported by strait yet";
+    pub const SASL_LOGIN: &str =
+        "Java login-module tuning; strait's PLAIN/SCRAM login has nothing to refresh";
+    pub const JAVA_SECURITY: &str =
+        "Java security-provider setting; strait uses rustls with its own verifier and key handling";
+    pub const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this client key to its clients; use `<source>-><target>.source.consumer.<key>`, `<alias>.<key>` and the like";
     pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
     pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
     pub const METRICS: &str = "metrics settings are not used yet";
-    pub const PROVIDERS: &str =
-        "config providers are not supported yet; `${...}` placeholders are used as written";
     pub const NO_EFFECT: &str = "accepted for compatibility; strait's data path does not need it";
     pub const BATCH_SIZE: &str =
         "strait forwards fetched record batches as they are, so there is no batching to size";
@@ -319,10 +366,10 @@ pub fn classify_top_level(key: &str) -> Option<KeyClass> {
         return Some(Ignored(why::TOP_LEVEL_FLUSH));
     }
     if is_client_key(key) {
-        return Some(Ignored(why::SECURITY));
+        return Some(classify_security_key(key));
     }
     if is_config_provider_key(key) {
-        return Some(Ignored(why::PROVIDERS));
+        return Some(Understood);
     }
     if key.starts_with("producer.override.") {
         return Some(Ignored(why::TOP_LEVEL_OVERRIDE));
@@ -388,7 +435,7 @@ fn connector_key_reason(key: &str) -> &'static str {
     {
         why::METRICS
     } else if is_client_key(key) {
-        why::SECURITY
+        why::FLOW_CLIENT_KEY
     } else {
         match key {
             "name"
@@ -415,7 +462,7 @@ pub fn classify_cluster(rest: &str) -> KeyClass {
         return Understood;
     }
     if is_client_key(rest) {
-        return Ignored(why::SECURITY);
+        return classify_security_key(rest);
     }
     if UNDERSTOOD_WORKER_KEYS.contains(&rest) {
         return Understood;
@@ -440,7 +487,7 @@ fn classify_client_key(kind: ClientKind, k: &str) -> KeyClass {
     if client_key_understood(kind, k) {
         KeyClass::Understood
     } else if is_client_key(k) {
-        KeyClass::Ignored(why::SECURITY)
+        classify_security_key(k)
     } else if k == "batch.size" {
         KeyClass::Ignored(why::BATCH_SIZE)
     } else if k == "max.poll.records" {
@@ -513,7 +560,7 @@ pub fn classify_flow(rest: &str) -> KeyClass {
             return if k == "bootstrap.servers" || k == "security.protocol" {
                 Understood
             } else if is_client_key(k) {
-                Ignored(why::SECURITY)
+                classify_security_key(k)
             } else {
                 Ignored(why::FLOW_OTHER)
             };
@@ -765,8 +812,13 @@ mod tests {
             classify_cluster("consumer.max.poll.records"),
             KeyClass::Ignored(_)
         ));
+        assert_eq!(classify_cluster("ssl.truststore.location"), Understood);
+        assert_eq!(classify_cluster("consumer.sasl.jaas.config"), Understood);
         assert!(
-            matches!(classify_cluster("ssl.truststore.location"), KeyClass::Ignored(w) if w.contains("TLS"))
+            matches!(classify_cluster("ssl.cipher.suites"), KeyClass::Ignored(w) if w.contains("rustls"))
+        );
+        assert!(
+            matches!(classify_cluster("sasl.kerberos.service.name"), KeyClass::Ignored(w) if w.contains("Kerberos"))
         );
         assert_eq!(classify_cluster("offset.flush.interval.ms"), Understood);
         assert_eq!(classify_flow("topics.blacklist"), Understood);
@@ -802,10 +854,10 @@ mod tests {
         assert!(
             matches!(classify_flow("heartbeats.topic.retention.ms"), KeyClass::Ignored(w) if w.contains("no such key"))
         );
-        assert!(matches!(
+        assert_eq!(
             classify_top_level("config.providers.file.class"),
-            Some(KeyClass::Ignored(_))
-        ));
+            Some(Understood)
+        );
         assert_eq!(classify_top_level("xxx"), None);
     }
 

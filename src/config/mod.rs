@@ -5,6 +5,7 @@
 pub mod error;
 pub mod keys;
 pub mod properties;
+pub mod providers;
 pub mod resolve;
 
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub struct Origin {
 /// `{:?}` of a [`FlowConfig`] never leaks a password or JAAS line into a log.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Setting {
-    /// The value after unescaping (config-provider placeholders are left as written).
+    /// The value after unescaping and config-provider substitution (`${file:...}`, `${env:...}`).
     pub value: String,
     /// Where it was written; `None` when it is a default.
     pub origin: Option<Origin>,
@@ -110,7 +111,7 @@ pub struct ProduceSettings {
     pub linger: Duration,
 }
 
-/// How strait connects to one cluster (bootstrap list and, later, security settings).
+/// How strait connects to one cluster (bootstrap list, timeouts, TLS/SASL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSettings {
     /// Cluster alias, for logs and errors.
@@ -129,6 +130,8 @@ pub struct ConnectionSettings {
     pub retry_backoff: Duration,
     /// `retry.backoff.max.ms` (default 1000).
     pub retry_backoff_max: Duration,
+    /// `security.protocol` with its TLS stores and SASL credentials, loaded at start-up.
+    pub security: crate::security::Security,
 }
 
 /// The internal topic on the target that stores replication progress in Kafka Connect's offsets
@@ -227,7 +230,7 @@ pub struct FlowConfig {
     /// asked for while offset-syncs are off).
     pub warnings: Vec<String>,
     /// The resolved client property maps behind the four [`ConnectionSettings`] (precedence already
-    /// applied), kept for settings not modelled yet (TLS/SASL) and for conformance tests.
+    /// applied), kept for conformance tests and messages.
     pub clients: FlowClients,
     /// The `MirrorSourceConnector` config MM2 would store for this flow (section 1.4), before
     /// deprecated-alias translation (`topics.blacklist` stays as written), for conformance tests.
@@ -297,16 +300,14 @@ pub struct Mm2Config {
 
 impl Mm2Config {
     /// Reads, parses and validates `path`. Any malformed line, unknown alias, flow naming an undefined
-    /// cluster, invalid regex or invalid value fails here with file, line, key and what was expected.
-    /// The "TLS/SASL not built yet" check is NOT done here but in [`Mm2Config::flows_for`], so that
-    /// the resolved client maps of every flow can be inspected.
+    /// cluster, invalid regex or invalid value fails here with file, line, key and what was expected;
+    /// so does a TLS store that cannot be read or a SASL mechanism strait does not speak.
     pub fn load(path: &Path) -> Result<Mm2Config, ConfigError> {
         resolve::load(path)
     }
 
     /// The flows this node runs: those whose target is in `targets` (MM2's `--clusters`), or all flows
-    /// when `targets` is empty. An alias in `targets` that is not in `clusters` is an error, as is a
-    /// selected flow whose clients would need a security protocol other than PLAINTEXT.
+    /// when `targets` is empty. An alias in `targets` that is not in `clusters` is an error.
     pub fn flows_for(&self, targets: &[String]) -> Result<Vec<FlowConfig>, ConfigError> {
         resolve::flows_for(self, targets)
     }

@@ -72,6 +72,7 @@ pub(crate) fn load_entries(
             },
         );
     }
+    super::providers::substitute(path, &mut raw)?;
     let ctx = Ctx { path, raw };
     let clusters = ctx.clusters()?;
     let ignored = ctx.classify_keys(&clusters)?;
@@ -134,42 +135,7 @@ pub(super) fn flows_for(c: &Mm2Config, targets: &[String]) -> Result<Vec<FlowCon
             ),
         });
     }
-    for f in &flows {
-        check_security_supported(&c.path, f)?;
-    }
     Ok(flows)
-}
-
-/// Refuses any security protocol but PLAINTEXT for the clients of `flow`. TLS/SASL support is a later
-/// piece of work; this is the single place to remove when it lands.
-pub fn check_security_supported(path: &Path, flow: &FlowConfig) -> Result<(), ConfigError> {
-    for (role, client) in flow.clients.roles() {
-        let Some(setting) = client.props.get("security.protocol") else {
-            continue;
-        };
-        let protocol = setting.value.trim();
-        if protocol.eq_ignore_ascii_case("PLAINTEXT") {
-            continue;
-        }
-        let message = format!(
-            "security.protocol `{protocol}` for the {role} of flow `{}` (cluster `{}`): TLS/SASL support is not built yet, strait only connects with PLAINTEXT for now",
-            flow.label(),
-            client.cluster
-        );
-        return Err(match &setting.origin {
-            Some(o) => ConfigError::AtLine {
-                path: path.to_path_buf(),
-                line: o.line,
-                key: o.key.clone(),
-                message,
-            },
-            None => ConfigError::InFile {
-                path: path.to_path_buf(),
-                message,
-            },
-        });
-    }
-    Ok(())
 }
 
 /// Java `Boolean.parseBoolean` after trimming: `true` in any case is true, anything else false.
@@ -230,7 +196,7 @@ impl Ctx<'_> {
             format!("`{}`", setting.value)
         };
         let hint = if setting.value.contains("${") {
-            "; config provider placeholders (`${...}`) are not resolved by strait yet"
+            "; a `${provider:...}` placeholder is only resolved when its provider is declared in `config.providers`"
         } else {
             ""
         };
@@ -919,6 +885,11 @@ impl Ctx<'_> {
         };
         let bootstrap = self.bootstrap(bs)?;
         self.security_protocol(client)?;
+        let security =
+            crate::security::settings::from_client(client, role).map_err(|e| match e.origin {
+                Some(o) => self.at(&o, e.message),
+                None => self.in_file(e.message),
+            })?;
         let p = &client.props;
         Ok(ConnectionSettings {
             cluster: cluster.clone(),
@@ -957,6 +928,7 @@ impl Ctx<'_> {
                 1000,
                 Range::Long,
             )?,
+            security,
         })
     }
 
@@ -983,8 +955,7 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    /// `security.protocol` must be one of Kafka's four protocols (any case); whether strait can use
-    /// it is decided by [`check_security_supported`].
+    /// `security.protocol` must be one of Kafka's four protocols (any case).
     fn security_protocol(&self, client: &ClientConfig) -> Result<(), ConfigError> {
         if let Some(s) = client.props.get("security.protocol") {
             let v = s.value.trim().to_ascii_uppercase();
@@ -1551,13 +1522,16 @@ topics.blacklist = topic3
         assert!(!ab.connector_config.contains_key("xxx"));
         assert!(c.ignored.iter().any(|o| o.key == "xxx"));
         assert_eq!(ab.topics.exclude.items(), ["topic3"]);
-        // The TLS check happens when the node picks its flows.
-        let e = c
-            .flows_for(&[])
-            .expect_err("SSL is not supported yet")
-            .to_string();
-        assert!(e.contains("TLS/SASL support is not built yet"), "{e}");
-        assert!(e.contains("mm2.properties:"), "{e}");
+        // The resolved protocol is what the connections use.
+        use crate::security::SecurityProtocol;
+        assert_eq!(ab.target_producer.security.protocol, SecurityProtocol::Ssl);
+        assert_eq!(
+            ab.source_admin.security.protocol,
+            SecurityProtocol::Plaintext
+        );
+        assert_eq!(ba.target_producer.security.protocol, SecurityProtocol::Ssl);
+        assert!(ab.target_producer.security.tls.is_some());
+        assert!(c.flows_for(&[]).is_ok());
     }
 
     #[test]
@@ -1904,7 +1878,7 @@ a->b.topics.blacklist = flow
         let text = format!(
             "{BASE}a.consumer.bootstrap.servers = ${{file:/etc/secret.properties:password}}\n"
         );
-        let msg = err_at(&text, 5, "a.consumer.bootstrap.servers", "config provider");
+        let msg = err_at(&text, 5, "a.consumer.bootstrap.servers", "config.providers");
         assert!(
             msg.contains("`${file:"),
             "non-secret key shows its value: {msg}"
@@ -1944,12 +1918,12 @@ a->b.topics.blacklist = flow
     }
 
     #[test]
-    fn error_tls_check_names_line() {
+    fn error_sasl_without_mechanism_names_line() {
+        // Kafka's default mechanism is GSSAPI, which strait refuses at start-up.
         let text = format!("{BASE}b.security.protocol = SASL_SSL\n");
-        let c = ok(&text);
-        let e = c.flows_for(&[]).expect_err("tls").to_string();
-        assert!(e.contains("mm2.properties:5: `b.security.protocol`"), "{e}");
-        assert!(e.contains("not built yet"), "{e}");
+        err_at(&text, 5, "b.security.protocol", "GSSAPI");
+        let text = format!("{BASE}b.security.protocol = SASL_SSL\nb.sasl.mechanism = PLAIN\n");
+        err_at(&text, 6, "b.sasl.mechanism", "sasl.jaas.config");
         // PLAINTEXT in any case is fine.
         let c = ok(&format!("{BASE}security.protocol = plaintext\n"));
         assert!(c.flows_for(&[]).is_ok());
@@ -1986,7 +1960,7 @@ a->b.topics.blacklist = flow
     #[test]
     fn ignored_keys_are_listed_with_reasons() {
         let text = format!(
-            "{BASE}sync.topic.acls.interval.seconds = 60\nconsumer.fetch.max.bytes = 5\nwhatever.thing = 1\ndedicated.mode.enable.internal.rest = true\na->a.enabled = true\nb.ssl.truststore.location = /x\n"
+            "{BASE}sync.topic.acls.interval.seconds = 60\nconsumer.fetch.max.bytes = 5\nwhatever.thing = 1\ndedicated.mode.enable.internal.rest = true\na->a.enabled = true\nb.ssl.cipher.suites = X\nb.ssl.truststore.location = /x\n"
         );
         let c = ok(&text);
         let keys: Vec<&str> = c.ignored.iter().map(|o| o.key.as_str()).collect();
@@ -1998,7 +1972,7 @@ a->b.topics.blacklist = flow
                 "whatever.thing",
                 "dedicated.mode.enable.internal.rest",
                 "a->a.enabled",
-                "b.ssl.truststore.location"
+                "b.ssl.cipher.suites"
             ]
         );
         let reason = |k: &str| {
@@ -2007,7 +1981,7 @@ a->b.topics.blacklist = flow
         };
         assert!(reason("consumer.fetch.max.bytes").contains("top-level client keys"));
         assert!(reason("whatever.thing").contains("unknown"));
-        assert!(reason("b.ssl.truststore.location").contains("TLS"));
+        assert!(reason("b.ssl.cipher.suites").contains("cipher suites"));
         // Top-level consumer.* is not applied (MM2 drops it).
         assert_eq!(c.flows[0].fetch.max_bytes, 52_428_800);
     }

@@ -284,7 +284,7 @@ impl Fetcher {
                     }
                     PartitionOutcome::Failed(e) => {
                         let delay = pos.back_off(self.retry_backoff);
-                        error!(partition = %pos.route, error = ?e, retry_in = ?delay, "fetch refused by the source broker; this partition is not replicating");
+                        error!(cluster = %self.client.cluster_name(), partition = %pos.route, error = ?e, retry_in = ?delay, "fetch refused by the source broker; this partition is not replicating");
                     }
                     PartitionOutcome::Corrupt(e) => {
                         let delay = pos.back_off(self.retry_backoff);

@@ -369,11 +369,12 @@ impl ClusterClient {
         if let Some(at) = wait {
             tokio::time::sleep_until(at).await;
         }
-        let res = BrokerConnection::connect(
+        let res = BrokerConnection::connect_secured(
             &settings.cluster,
             addr,
             &settings.client_id,
             settings.request_timeout,
+            &settings.security,
         )
         .await;
         let mut pool = lock(&self.inner.pool);
@@ -498,8 +499,14 @@ impl ClusterClient {
             }
         }
         let s = &self.inner.settings;
-        let conn =
-            BrokerConnection::connect(&s.cluster, addr, &s.client_id, s.request_timeout).await?;
+        let conn = BrokerConnection::connect_secured(
+            &s.cluster,
+            addr,
+            &s.client_id,
+            s.request_timeout,
+            &s.security,
+        )
+        .await?;
         *lock(&self.inner.bootstrap) = Some(conn.clone());
         Ok(conn)
     }

@@ -26,14 +26,15 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes, VersionRange};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, trace, warn};
 
 use super::error::{ProtocolError, Result};
+use super::transport::{self, ReadHalf, WriteHalf};
 use super::versions;
+use crate::security::{self, Security};
 
 /// Largest response frame accepted. Far above any sane `fetch.max.bytes`; a bigger size prefix means
 /// we are not talking to a Kafka listener (for example a TLS listener answering a plaintext client).
@@ -128,7 +129,21 @@ impl Shared {
         lock(&self.state).pending.remove(&correlation_id)
     }
 
+    /// A socket error; a TLS failure surfacing on a read or write (an alert from the broker, e.g.
+    /// a refused client certificate, which TLS 1.3 can only send after the handshake) is reported
+    /// as an authentication error with its cause explained.
     fn io(&self, source: std::io::Error) -> ProtocolError {
+        let host = self
+            .broker
+            .rsplit_once(':')
+            .map_or(&*self.broker, |(h, _)| h);
+        if let Some(message) = security::tls::explain_io(&source, host, true) {
+            return ProtocolError::Authentication {
+                cluster: self.cluster.clone(),
+                broker: self.broker.clone(),
+                message,
+            };
+        }
         ProtocolError::Io {
             cluster: self.cluster.clone(),
             broker: self.broker.clone(),
@@ -226,7 +241,7 @@ impl Drop for WriteGuard<'_> {
 /// The connection proper; dropped when the last [`BrokerConnection`] clone goes.
 struct Inner {
     shared: Arc<Shared>,
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    writer: tokio::sync::Mutex<WriteHalf>,
     next_correlation_id: AtomicI32,
     /// The broker's ApiVersions answer, set once right after connecting.
     versions: OnceLock<HashMap<i16, VersionRange>>,
@@ -270,6 +285,27 @@ impl BrokerConnection {
         client_id: &str,
         request_timeout: Duration,
     ) -> Result<Self> {
+        Self::connect_secured(
+            cluster,
+            addr,
+            client_id,
+            request_timeout,
+            &Security::default(),
+        )
+        .await
+    }
+
+    /// [`BrokerConnection::connect`] with `security`: the TLS handshake (within the request
+    /// timeout) before ApiVersions, and the SASL exchange after it, as the Java client does. A SASL
+    /// session with a lifetime (`connections.max.reauth.ms`, KIP-368) is renewed on the same
+    /// connection before it expires, so requests keep their order and nothing is resent.
+    pub async fn connect_secured(
+        cluster: &str,
+        addr: &str,
+        client_id: &str,
+        request_timeout: Duration,
+        security: &Security,
+    ) -> Result<Self> {
         let stream = match tokio::time::timeout(request_timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(source)) => {
@@ -288,20 +324,63 @@ impl BrokerConnection {
                 })
             }
         };
-        let conn = Self::from_stream(cluster, addr, client_id, request_timeout, stream)?;
+        let io_err = |source| ProtocolError::Io {
+            cluster: cluster.to_string(),
+            broker: addr.to_string(),
+            source,
+        };
+        stream.set_nodelay(true).map_err(io_err)?;
+        let (rd, wr) = match &security.tls {
+            None => transport::plain(stream),
+            Some(tls) => {
+                let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+                match tokio::time::timeout(
+                    request_timeout,
+                    security::tls::handshake(tls, host, stream),
+                )
+                .await
+                {
+                    Ok(Ok(s)) => transport::tls(s),
+                    Ok(Err(message)) => {
+                        return Err(ProtocolError::Authentication {
+                            cluster: cluster.to_string(),
+                            broker: addr.to_string(),
+                            message,
+                        })
+                    }
+                    Err(_) => {
+                        return Err(ProtocolError::Timeout {
+                            cluster: cluster.to_string(),
+                            broker: addr.to_string(),
+                            api: ApiKey::ApiVersions,
+                            after: request_timeout,
+                        })
+                    }
+                }
+            }
+        };
+        let conn = Self::from_halves(cluster, addr, client_id, request_timeout, rd, wr);
         conn.negotiate().await?;
+        if let Some(sasl) = &security.sasl {
+            let lifetime = conn.authenticate(sasl).await?;
+            debug!(cluster, broker = addr, mechanism = sasl.mechanism.name(), user = %sasl.username, session_lifetime = ?lifetime, "authenticated");
+            if let Some(lifetime) = lifetime {
+                conn.schedule_reauthentication(sasl.clone(), lifetime);
+            }
+        }
         debug!(cluster, broker = addr, "connected");
         Ok(conn)
     }
 
     /// Wraps an already connected stream (no ApiVersions yet).
-    fn from_stream(
+    fn from_halves(
         cluster: &str,
         addr: &str,
         client_id: &str,
         request_timeout: Duration,
-        stream: TcpStream,
-    ) -> Result<Self> {
+        rd: ReadHalf,
+        wr: WriteHalf,
+    ) -> Self {
         let (closed_tx, closed_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             cluster: cluster.to_string(),
@@ -312,10 +391,8 @@ impl BrokerConnection {
             }),
             closed_tx,
         });
-        stream.set_nodelay(true).map_err(|e| shared.io(e))?;
-        let (rd, wr) = stream.into_split();
         tokio::spawn(read_loop(shared.clone(), rd, closed_rx));
-        Ok(BrokerConnection {
+        BrokerConnection {
             inner: Arc::new(Inner {
                 shared,
                 writer: tokio::sync::Mutex::new(wr),
@@ -325,7 +402,7 @@ impl BrokerConnection {
                 client_id: StrBytes::from_string(client_id.to_string()),
                 request_timeout,
             }),
-        })
+        }
     }
 
     /// Sends ApiVersions and stores the broker's ranges.
@@ -533,6 +610,21 @@ impl BrokerConnection {
     where
         F: FnOnce(&mut BytesMut) -> std::result::Result<(), String>,
     {
+        self.roundtrip_on(api, version, encode_body, None).await
+    }
+
+    /// [`BrokerConnection::roundtrip`], writing through `locked` when the caller already holds the
+    /// writer (a SASL exchange keeps every other request off the wire until it is done).
+    async fn roundtrip_on<F>(
+        &self,
+        api: ApiKey,
+        version: i16,
+        encode_body: F,
+        locked: Option<&mut WriteHalf>,
+    ) -> Result<Bytes>
+    where
+        F: FnOnce(&mut BytesMut) -> std::result::Result<(), String>,
+    {
         let inner = &*self.inner;
         let shared = &*inner.shared;
         if let Some(e) = shared.closed() {
@@ -550,7 +642,10 @@ impl BrokerConnection {
         trace!(broker = %shared.broker, api = ?api, version, correlation_id, bytes = frame.len(), "request");
 
         let exchange = async {
-            self.write_frame(&frame).await?;
+            match locked {
+                Some(w) => self.write_frame_locked(w, &frame).await?,
+                None => self.write_frame(&frame).await?,
+            }
             match rx.await {
                 Ok(r) => r,
                 Err(_) => Err(shared
@@ -576,8 +671,13 @@ impl BrokerConnection {
 
     /// Writes one whole frame under the writer lock.
     async fn write_frame(&self, frame: &[u8]) -> Result<()> {
-        let shared = &*self.inner.shared;
         let mut w = self.inner.writer.lock().await;
+        self.write_frame_locked(&mut w, frame).await
+    }
+
+    /// Writes one whole frame through a writer the caller has locked.
+    async fn write_frame_locked(&self, w: &mut WriteHalf, frame: &[u8]) -> Result<()> {
+        let shared = &*self.inner.shared;
         if let Some(e) = shared.closed() {
             return Err(e);
         }
@@ -585,7 +685,11 @@ impl BrokerConnection {
             shared,
             armed: true,
         };
-        let res = w.write_all(frame).await;
+        // TLS buffers inside the session: flush so the frame leaves now (a no-op for plain TCP).
+        let res = match w.write_all(frame).await {
+            Ok(()) => w.flush().await,
+            Err(e) => Err(e),
+        };
         guard.armed = false;
         res.map_err(|e| {
             let err = shared.io(e);
@@ -627,6 +731,51 @@ impl BrokerConnection {
         lock(&self.inner.shared.state).closed.is_some()
     }
 
+    /// Runs the SASL exchange holding the writer, so that no other request goes out in between
+    /// (KIP-368 forbids it during re-authentication; requests already in flight are answered first,
+    /// as the broker handles a connection's requests in order). Returns the session lifetime.
+    async fn authenticate(&self, sasl: &security::SaslSettings) -> Result<Option<Duration>> {
+        let mut w = self.inner.writer.lock().await;
+        let mut locked = LockedSender {
+            conn: self,
+            writer: &mut w,
+        };
+        security::sasl::authenticate(&mut locked, sasl).await
+    }
+
+    /// Re-authenticates at 85-95% of each session lifetime (KIP-368's window) until the connection
+    /// closes or is dropped. A failed re-authentication closes the connection (the broker would at
+    /// expiry anyway); its users then reconnect, which authenticates afresh.
+    fn schedule_reauthentication(&self, sasl: security::SaslSettings, first: Duration) {
+        let weak = Arc::downgrade(&self.inner);
+        let mut closed_rx = self.inner.shared.closed_tx.subscribe();
+        tokio::spawn(async move {
+            let mut lifetime = first;
+            loop {
+                let share = 0.85 + rand::random::<f64>() * 0.10;
+                let at = Instant::now() + lifetime.mul_f64(share);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at) => {}
+                    _ = closed_rx.wait_for(|closed| *closed) => return,
+                }
+                let Some(inner) = weak.upgrade() else { return };
+                let conn = BrokerConnection { inner };
+                match conn.authenticate(&sasl).await {
+                    Ok(Some(next)) => {
+                        debug!(cluster = %conn.cluster(), broker = %conn.broker(), session_lifetime = ?next, "re-authenticated");
+                        lifetime = next;
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        warn!(cluster = %conn.cluster(), broker = %conn.broker(), error = %e, "re-authentication failed; closing the connection");
+                        conn.inner.shared.poison(e);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
     /// Why the connection is dead, if it is.
     pub fn close_reason(&self) -> Option<ProtocolError> {
         self.inner.shared.closed()
@@ -655,6 +804,37 @@ impl BrokerConnection {
     }
 }
 
+/// Sends requests through a writer already locked by [`BrokerConnection::authenticate`].
+struct LockedSender<'a> {
+    conn: &'a BrokerConnection,
+    writer: &'a mut WriteHalf,
+}
+
+impl security::sasl::SaslSender for LockedSender<'_> {
+    fn cluster(&self) -> &str {
+        self.conn.cluster()
+    }
+
+    fn broker(&self) -> &str {
+        self.conn.broker()
+    }
+
+    async fn send<R: Request>(&mut self, req: &R) -> Result<R::Response> {
+        let conn = self.conn;
+        let version = conn.version_for::<R>()?;
+        let api = api_of::<R>(conn.cluster(), conn.broker())?;
+        let body = conn
+            .roundtrip_on(
+                api,
+                version,
+                |buf| req.encode(buf, version).map_err(|e| format!("{e:#}")),
+                Some(&mut *self.writer),
+            )
+            .await?;
+        conn.decode::<R::Response>(api, version, body)
+    }
+}
+
 /// Builds `size | header | body` in one buffer.
 fn encode_frame<F>(
     header: &RequestHeader,
@@ -677,7 +857,7 @@ where
 }
 
 /// Reads frames until the stream fails or the connection is closed, then poisons it.
-async fn read_loop(shared: Arc<Shared>, rd: OwnedReadHalf, mut closed_rx: watch::Receiver<bool>) {
+async fn read_loop(shared: Arc<Shared>, rd: ReadHalf, mut closed_rx: watch::Receiver<bool>) {
     let mut rd = BufReader::with_capacity(READ_BUFFER, rd);
     let err = loop {
         tokio::select! {
@@ -697,7 +877,7 @@ async fn read_loop(shared: Arc<Shared>, rd: OwnedReadHalf, mut closed_rx: watch:
 
 /// Reads one size-prefixed frame into its own buffer and freezes it (so that decoded `Bytes` fields
 /// are slices of it).
-async fn read_frame(shared: &Shared, rd: &mut BufReader<OwnedReadHalf>) -> Result<Bytes> {
+async fn read_frame(shared: &Shared, rd: &mut BufReader<ReadHalf>) -> Result<Bytes> {
     let size = match rd.read_i32().await {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {

@@ -109,6 +109,21 @@ pub enum ProtocolError {
         last: String,
     },
 
+    /// TLS or SASL authentication with a broker failed (untrusted or expired certificate, hostname
+    /// mismatch, client certificate refused, unknown mechanism, wrong user name or password). The
+    /// message names the cause and never contains a secret. Retriable: the broker, its certificate
+    /// or the user may be fixed while strait waits, so callers back off and try again instead of
+    /// exiting in a crash loop.
+    #[error("cluster {cluster}: authentication with broker {broker} failed: {message}")]
+    Authentication {
+        /// Cluster alias.
+        cluster: String,
+        /// `host:port` of the broker.
+        broker: String,
+        /// The cause, explained.
+        message: String,
+    },
+
     /// A broker id that the current metadata does not list.
     #[error("cluster {cluster}: broker id {id} is not in the cluster metadata")]
     UnknownBroker {
@@ -131,6 +146,7 @@ impl ProtocolError {
             | ProtocolError::NoBrokerReachable { .. } => true,
             // A broker id may be missing only because our metadata is older than the caller's.
             ProtocolError::UnknownBroker { .. } => true,
+            ProtocolError::Authentication { .. } => true,
             ProtocolError::Broker { code, .. } => code.is_retriable(),
             ProtocolError::UnsupportedVersion { .. } | ProtocolError::Codec { .. } => false,
         }
@@ -154,7 +170,8 @@ impl ProtocolError {
             | ProtocolError::Codec { cluster, .. }
             | ProtocolError::ConnectionClosed { cluster, .. }
             | ProtocolError::NoBrokerReachable { cluster, .. }
-            | ProtocolError::UnknownBroker { cluster, .. } => cluster,
+            | ProtocolError::UnknownBroker { cluster, .. }
+            | ProtocolError::Authentication { cluster, .. } => cluster,
         }
     }
 
@@ -297,6 +314,15 @@ impl Clone for ProtocolError {
             ProtocolError::UnknownBroker { cluster, id } => ProtocolError::UnknownBroker {
                 cluster: cluster.clone(),
                 id: *id,
+            },
+            ProtocolError::Authentication {
+                cluster,
+                broker,
+                message,
+            } => ProtocolError::Authentication {
+                cluster: cluster.clone(),
+                broker: broker.clone(),
+                message: message.clone(),
             },
         }
     }

@@ -21,6 +21,7 @@ pub mod connection;
 pub mod error;
 pub mod groups;
 pub mod metadata;
+pub mod transport;
 pub mod versions;
 
 #[cfg(test)]

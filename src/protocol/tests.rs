@@ -385,6 +385,7 @@ fn settings(bootstrap: &str) -> crate::config::ConnectionSettings {
         reconnect_backoff_max: Duration::from_millis(50),
         retry_backoff: Duration::from_millis(10),
         retry_backoff_max: Duration::from_millis(50),
+        security: Default::default(),
     }
 }
 

@@ -9,6 +9,7 @@ mod heartbeats;
 mod interop;
 mod offsets;
 mod replication;
+mod security;
 mod support;
 
 use std::process::Command;

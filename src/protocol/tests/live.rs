@@ -30,6 +30,7 @@ fn settings(bootstrap: &str) -> ConnectionSettings {
         reconnect_backoff_max: Duration::from_secs(1),
         retry_backoff: Duration::from_millis(100),
         retry_backoff_max: Duration::from_secs(1),
+        security: Default::default(),
     }
 }
 

@@ -415,10 +415,21 @@ impl Cluster {
 
     /// Starts a fresh `nodes`-node cluster under the run dir, owned by this process.
     pub fn start(name: &str, nodes: usize) -> Cluster {
+        Cluster::start_with(name, nodes, 2, &[]).0
+    }
+
+    /// [`Cluster::start`] with `ports_per_node` ports per node (2 plain, 4 with `--secure`) and extra
+    /// `kafka-cluster.sh start` arguments; also returns the port base.
+    pub fn start_with(
+        name: &str,
+        nodes: usize,
+        ports_per_node: usize,
+        extra: &[&str],
+    ) -> (Cluster, u16) {
         let mut last_err = String::new();
         for attempt in 0..3 {
             let dir = run_dir().join(format!("{name}-{attempt}"));
-            let port_base = free_port_base(2 * nodes);
+            let port_base = free_port_base(ports_per_node * nodes);
             let mut cmd = Command::new("bash");
             cmd.arg(repo_root().join("scripts/kafka-cluster.sh"))
                 .args(["start", "--name", name, "--nodes", &nodes.to_string()])
@@ -426,6 +437,7 @@ impl Cluster {
                 .arg(&dir)
                 .args(["--port-base", &port_base.to_string()])
                 .args(["--owner-pid", &std::process::id().to_string()])
+                .args(extra)
                 .env("STRAIT_KAFKA_JARS", jars());
             let ran = run_with_timeout(
                 cmd,
@@ -439,12 +451,13 @@ impl Cluster {
                     .find_map(|l| l.strip_prefix("bootstrap="))
                     .unwrap_or_else(|| panic!("kafka-cluster.sh printed no bootstrap: {out}"))
                     .to_string();
-                return Cluster {
+                let cluster = Cluster {
                     name: name.into(),
                     bootstrap,
                     nodes,
                     dir: Some(dir),
                 };
+                return (cluster, port_base);
             }
             // Most likely a port taken between our check and the broker's bind: try other ports.
             last_err = ran.stderr;
@@ -1669,4 +1682,83 @@ pub fn stop_cleanly(strait: &mut Strait) {
         "strait exit {status}:\n{}",
         strait.log_tail(40)
     );
+}
+
+// ------------------------------------------------------------------------------------------------
+// The secured cluster of the security tests
+
+/// Session lifetime the secured broker grants SASL clients (`connections.max.reauth.ms` of its
+/// SASL_SSL listener): short, so that every SASL test lives through several expiries.
+pub const REAUTH_MS: u64 = 8000;
+
+/// One single-node cluster started with `kafka-cluster.sh --secure` (see there): PLAINTEXT for the
+/// harness and Kafka's tools (super user ANONYMOUS), SSL with required client certificates (mTLS) and
+/// SASL_SSL (PLAIN user `strait-plain`, SCRAM user `strait-scram`). Security tests use its SASL_SSL
+/// listener as the source and its SSL listener as the target of one flow.
+pub struct SecureCluster {
+    /// The cluster, reached through its PLAINTEXT listener.
+    pub cluster: Cluster,
+    /// TLS material and passwords from `scripts/gen-test-certs.sh`.
+    pub certs: PathBuf,
+    /// `127.0.0.1:port` of the mTLS listener.
+    pub ssl: String,
+    /// `127.0.0.1:port` of the SASL_SSL listener.
+    pub sasl_ssl: String,
+}
+
+impl SecureCluster {
+    /// A file of the cert dir, as a path string for configs.
+    pub fn file(&self, name: &str) -> String {
+        self.certs.join(name).display().to_string()
+    }
+
+    /// The content of a password file of the cert dir.
+    pub fn secret(&self, name: &str) -> String {
+        fs::read_to_string(self.certs.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .trim()
+            .to_string()
+    }
+
+    /// Every password of the test set-up (stores, keys, SASL users): none may appear in a log.
+    pub fn all_secrets(&self) -> Vec<String> {
+        [
+            "store-password",
+            "key-password",
+            "sasl-plain-password",
+            "sasl-scram-password",
+        ]
+        .iter()
+        .map(|f| self.secret(f))
+        .collect()
+    }
+
+    /// The port of the SASL_SSL listener.
+    pub fn sasl_ssl_port(&self) -> u16 {
+        self.sasl_ssl.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+/// The secured cluster, started on first use.
+pub fn secure() -> &'static SecureCluster {
+    static SECURE: OnceLock<SecureCluster> = OnceLock::new();
+    SECURE.get_or_init(|| {
+        let t0 = Instant::now();
+        let certs = run_dir().join("certs");
+        let reauth = format!("listener.name.sasl_ssl.connections.max.reauth.ms={REAUTH_MS}");
+        let certs_arg = certs.display().to_string();
+        let (cluster, base) =
+            Cluster::start_with("secure", 1, 4, &["--secure", &certs_arg, "--prop", &reauth]);
+        eprintln!(
+            "e2e: secured cluster {} ready after {:.1} s",
+            cluster.bootstrap(),
+            t0.elapsed().as_secs_f64()
+        );
+        SecureCluster {
+            cluster,
+            certs,
+            ssl: format!("127.0.0.1:{}", base + 2),
+            sasl_ssl: format!("127.0.0.1:{}", base + 3),
+        }
+    })
 }

@@ -1,0 +1,152 @@
+//! TLS and SASL for strait's Kafka connections: what `security.protocol`, `ssl.*` and `sasl.*` of one
+//! client mean ([`settings`]), the stores they name ([`stores`]), the rustls configuration built from
+//! them ([`tls`]), the `sasl.jaas.config` parser ([`jaas`]) and the SASL exchange on a connection
+//! ([`sasl`]).
+//!
+//! Everything is resolved and loaded at start-up, so that a wrong path, password or unsupported
+//! mechanism fails `strait run`/`check` with exit code 3 instead of failing every connection later.
+//! Secrets are held in [`Secret`], whose `Debug` never shows the value and which has no `Display`.
+
+pub mod jaas;
+pub mod sasl;
+pub mod settings;
+pub mod stores;
+pub mod tls;
+
+use std::sync::Arc;
+
+/// A password, key or JAAS option value. `Debug` prints `<redacted>`; there is no `Display`, so the
+/// value can reach a log or error only through an explicit [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The value, for the one place that must use it (a store decryption, a SASL exchange).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Kafka's `security.protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecurityProtocol {
+    /// No TLS, no SASL (Kafka's default).
+    #[default]
+    Plaintext,
+    /// TLS, optionally with a client certificate (mTLS).
+    Ssl,
+    /// SASL over plain TCP.
+    SaslPlaintext,
+    /// SASL over TLS.
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// Parses Kafka's names (any case).
+    pub fn parse(s: &str) -> Option<SecurityProtocol> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "PLAINTEXT" => Some(SecurityProtocol::Plaintext),
+            "SSL" => Some(SecurityProtocol::Ssl),
+            "SASL_PLAINTEXT" => Some(SecurityProtocol::SaslPlaintext),
+            "SASL_SSL" => Some(SecurityProtocol::SaslSsl),
+            _ => None,
+        }
+    }
+
+    /// True for SSL and SASL_SSL.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
+    }
+
+    /// True for SASL_PLAINTEXT and SASL_SSL.
+    pub fn uses_sasl(self) -> bool {
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
+    }
+}
+
+/// The SASL mechanisms strait speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    /// `PLAIN` (RFC 4616).
+    Plain,
+    /// `SCRAM-SHA-256` (RFC 7677).
+    ScramSha256,
+    /// `SCRAM-SHA-512`.
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// The mechanism name on the wire and in `sasl.mechanism`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// SASL credentials of one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslSettings {
+    /// The mechanism to use.
+    pub mechanism: SaslMechanism,
+    /// The user name (not secret; appears in errors so that an operator knows which user failed).
+    pub username: String,
+    /// The password.
+    pub password: Secret,
+}
+
+/// A ready rustls client configuration. Compared by identity (configs are built once at start-up).
+#[derive(Clone)]
+pub struct TlsConfig {
+    /// The rustls configuration (roots, client certificate, protocol versions, verifier).
+    pub config: Arc<rustls::ClientConfig>,
+    /// Whether the broker's host name is checked against its certificate.
+    pub verify_hostname: bool,
+}
+
+impl PartialEq for TlsConfig {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.config, &other.config) && self.verify_hostname == other.verify_hostname
+    }
+}
+
+impl Eq for TlsConfig {}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("verify_hostname", &self.verify_hostname)
+            .field(
+                "client_auth",
+                &self.config.client_auth_cert_resolver.has_certs(),
+            )
+            .finish()
+    }
+}
+
+/// How one client secures its connections: TLS when `tls` is set, then SASL when `sasl` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Security {
+    /// `security.protocol`.
+    pub protocol: SecurityProtocol,
+    /// TLS configuration for SSL and SASL_SSL.
+    pub tls: Option<TlsConfig>,
+    /// SASL credentials for SASL_PLAINTEXT and SASL_SSL.
+    pub sasl: Option<SaslSettings>,
+}
