@@ -10,6 +10,9 @@
       JSON line on stdout: wall_s (from NS), data_s (first record on target -> caught up), cpu_s,
       cpu_data_s (CPU from the first record on the target to catch-up), hwm_mb, broker_cpu_s (delta while waiting), caught_up.
 
+  kwatch.py sample --pid PID
+      prints one JSON line: cpu_s (utime+stime, plus reaped children), rss_mb (VmRSS), hwm_mb (VmHWM).
+
 ListOffsets v1 over one plain socket to a single-node cluster (the broker leads every partition).
 """
 import argparse
@@ -83,22 +86,26 @@ def cpu_s(pid):
         return None
 
 
-def hwm_mb(pid):
+def status_mb(pid, key):
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         return None
     return None
 
 
+def hwm_mb(pid):
+    return status_mb(pid, "VmHWM")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["offsets", "wait"])
-    ap.add_argument("--bootstrap", required=True)
-    ap.add_argument("--topic", required=True)
+    ap.add_argument("mode", choices=["offsets", "wait", "sample"])
+    ap.add_argument("--bootstrap")
+    ap.add_argument("--topic")
     ap.add_argument("--partitions", type=int)
     ap.add_argument("--expect")
     ap.add_argument("--pid", type=int)
@@ -109,6 +116,10 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--bytes", type=float, default=0)
     a = ap.parse_args()
+    if a.mode == "sample":
+        c, r, h = cpu_s(a.pid), status_mb(a.pid, "VmRSS"), hwm_mb(a.pid)
+        print(json.dumps({"cpu_s": c, "rss_mb": round(r, 1) if r else None, "hwm_mb": round(h, 1) if h else None}))
+        return 0 if c is not None else 2
     conn = Conn(a.bootstrap)
     if a.mode == "offsets":
         print(" ".join(str(o) for o in conn.end_offsets(a.topic, a.partitions)))
