@@ -275,17 +275,22 @@ run_catchup() { # name codec topic expect rep
 
 # ---- Scenario 3: the target broker's ceiling -----------------------------------------------------
 broker_cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$broker_pid/stat"; }
-run_ceiling() { # codec topic rep
-  local codec="$1" topic="$2" rep="$3" res="$work/ceiling-$1-$3.json" b0 b1
+run_ceiling() { # codec topic expect rep
+  local codec="$1" topic="$2" expect="$3" rep="$4" res="$work/ceiling-$1-$4.json" self="$work/ceiling-$1-$4.self.json"
   step "ceiling, $codec (run $rep/$repeat): the backlog's own batches produced raw into a fresh topic on a fresh target"
   fresh_secondary
   create_topic "$secondary" ceiling
-  b0="$(broker_cpu)"
+  # Timed like a replicator: kwatch polls the target from the process start until it equals the source.
+  start_ns="$(date +%s%N)"
   "$ceiling_bin" --bootstrap "$secondary" --topic ceiling --source-dir "$work/primary/node-1/data" \
-    --source-topic "$topic" --partitions "$parts" --tasks "$tasks" >"$res" || fail "produce_ceiling failed"
-  b1="$(broker_cpu)"
-  sed 's/^/   result: /' "$res"
-  record "catchup/$codec" ceiling "$(jmerge "$(cat "$res")" "{\"rep\": $rep, \"broker_cpu_s\": $(awk -v a="$b0" -v b="$b1" 'BEGIN{printf "%.2f", b - a}')}")"
+    --source-topic "$topic" --partitions "$parts" --tasks "$tasks" >"$self" &
+  rpid=$!
+  kw wait --bootstrap "$secondary" --topic ceiling --expect "$expect" --pid "$rpid" --broker-pid "$broker_pid" \
+    --start-ns "$start_ns" --timeout "$timeout" --label "ceiling/$codec" --bytes "$((records * size))" >"$res" || true
+  wait "$rpid" || fail "produce_ceiling failed"
+  rpid=""
+  sed 's/^/   result: /' "$res" "$self"
+  record "catchup/$codec" ceiling "$(jmerge "$(cat "$res")" "{\"rep\": $rep, \"self\": $(cat "$self")}")"
 }
 
 run_producer_perf() { # codec
@@ -329,7 +334,24 @@ run_latency() { # name
   sed 's/^/   result: /' "$res"
   stop_replicator
   [ -s "$res" ] || echo '{}' >"$res"
-  record "latency/$lat_codec" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)")"
+  # How the source producer batched (strait forwards batches as they are, one per partition per request).
+  local batches; batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$work/primary/node-1/data" --topic "$topic")"
+  echo "   source batches: $batches"
+  record "latency/$lat_codec" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)" "$batches")"
+}
+
+# The probe's own floor: the same producer and consumer on one cluster (no replicator, one hop less).
+run_latency_floor() {
+  local topic="lat-floor" res="$work/lat-floor.json"
+  step "latency floor: the probe alone, producing and consuming $topic on primary (no replicator)"
+  create_topic "$primary" "$topic"
+  java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
+    -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$primary" --topic "$topic" \
+    --remote-topic "$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
+    --codec "$lat_codec" >"$res" || echo "   latency probe failed"
+  sed 's/^/   result: /' "$res"
+  [ -s "$res" ] || echo '{}' >"$res"
+  record "latency/$lat_codec" floor "$(cat "$res")"
 }
 
 # ---- Scenario 4: many mostly idle partitions ---------------------------------------------------
@@ -367,13 +389,14 @@ for scenario in $scenarios; do
         record "catchup/$codec" source "{\"records\": $records, \"value_bytes\": $((records * size)), \"log_bytes\": $logbytes}"
         if [ "$pperf" = 1 ]; then run_producer_perf "$codec"; fi
         for rep in $(seq "$repeat"); do
-          if [ "$ceiling" = 1 ]; then run_ceiling "$codec" "$topic" "$rep"; fi
+          if [ "$ceiling" = 1 ]; then run_ceiling "$codec" "$topic" "$expect" "$rep"; fi
           for r in $replicators; do run_catchup "$r" "$codec" "$topic" "$expect" "$rep"; done
         done
         # the backlog is no longer needed: free the disk for the next codec
         kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$primary" --delete --topic "$topic" >/dev/null || true
       done ;;
     latency)
+      run_latency_floor
       for r in $replicators; do run_latency "$r"; done ;;
     partitions)
       for n in $idle_parts; do
