@@ -10,6 +10,12 @@
       JSON line on stdout: wall_s (from NS), data_s (first record on target -> caught up), cpu_s,
       cpu_data_s (CPU from the first record on the target to catch-up), hwm_mb, broker_cpu_s (delta while waiting), caught_up.
 
+  kwatch.py batches --dir DATA --topic T
+      walks the record batch headers in T's log segments under a broker's data directory and prints
+      {"source_batches": N, "source_records": R} (R from the headers' lastOffsetDelta + 1).
+  kwatch.py sample --pid PID
+      prints one JSON line: cpu_s (utime+stime, plus reaped children), rss_mb (VmRSS), hwm_mb (VmHWM).
+
 ListOffsets v1 over one plain socket to a single-node cluster (the broker leads every partition).
 """
 import argparse
@@ -83,22 +89,27 @@ def cpu_s(pid):
         return None
 
 
-def hwm_mb(pid):
+def status_mb(pid, key):
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         return None
     return None
 
 
+def hwm_mb(pid):
+    return status_mb(pid, "VmHWM")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["offsets", "wait"])
-    ap.add_argument("--bootstrap", required=True)
-    ap.add_argument("--topic", required=True)
+    ap.add_argument("mode", choices=["offsets", "wait", "sample", "batches"])
+    ap.add_argument("--dir")
+    ap.add_argument("--bootstrap")
+    ap.add_argument("--topic")
     ap.add_argument("--partitions", type=int)
     ap.add_argument("--expect")
     ap.add_argument("--pid", type=int)
@@ -109,6 +120,28 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--bytes", type=float, default=0)
     a = ap.parse_args()
+    if a.mode == "batches":
+        nb = nr = 0
+        for d in sorted(os.listdir(a.dir)):
+            if d.rsplit("-", 1)[0] != a.topic:
+                continue
+            for f in sorted(os.listdir(os.path.join(a.dir, d))):
+                if not f.endswith(".log"):
+                    continue
+                with open(os.path.join(a.dir, d, f), "rb") as fh:
+                    data = fh.read()
+                pos = 0
+                while pos + 61 <= len(data):
+                    length = struct.unpack_from(">i", data, pos + 8)[0]
+                    nb += 1
+                    nr += struct.unpack_from(">i", data, pos + 23)[0] + 1  # lastOffsetDelta
+                    pos += 12 + length
+        print(json.dumps({"source_batches": nb, "source_records": nr}))
+        return 0
+    if a.mode == "sample":
+        c, r, h = cpu_s(a.pid), status_mb(a.pid, "VmRSS"), hwm_mb(a.pid)
+        print(json.dumps({"cpu_s": c, "rss_mb": round(r, 1) if r else None, "hwm_mb": round(h, 1) if h else None}))
+        return 0 if c is not None else 2
     conn = Conn(a.bootstrap)
     if a.mode == "offsets":
         print(" ".join(str(o) for o in conn.end_offsets(a.topic, a.partitions)))
@@ -127,28 +160,30 @@ def main():
     while True:
         now = time.time()
         c, h = cpu_s(a.pid), hwm_mb(a.pid)
-        if c is None:  # replicator gone
-            print(f"   {a.label}: process {a.pid} exited", file=sys.stderr)
-            break
-        last_cpu, last_hwm = c, h
+        gone = c is None
+        if not gone:
+            last_cpu, last_hwm = c, h
         try:
             offs = conn.end_offsets(a.topic, len(expect))
         except (OSError, ConnectionError, struct.error):
             offs = [None] * len(expect)
+        if gone and offs != expect:  # the process ended without getting there
+            print(f"   {a.label}: process {a.pid} exited", file=sys.stderr)
+            break
         done = sum(o or 0 for o in offs)
         if done > 0 and first is None:
             first, cpu_first = now, c
         if offs == expect:
             caught = True
             # final CPU/RSS right at catch-up, before anyone stops the process
-            last_cpu, last_hwm = cpu_s(a.pid) or last_cpu, hwm_mb(a.pid) or last_hwm
+            last_cpu, last_hwm = cpu_s(a.pid) or last_cpu, hwm_mb(a.pid) or last_hwm  # (a process that already exited keeps its last sample)
             break
         if now - last_print >= 2:
             last_print = now
             el = now - start
             mbps = (done / total * a.bytes / 1e6 / (now - first)) if (first and a.bytes and now > first) else 0
             print(f"   {a.label} {el:6.1f}s  {done:>11,}/{total:,} records ({100.0 * done / total:5.1f}%)"
-                  f"  {mbps:6.1f} MB/s since first record  cpu {c:6.1f}s  peak rss {h or 0:6.0f} MB",
+                  f"  {mbps:6.1f} MB/s since first record  cpu {c or 0:6.1f}s  peak rss {h or 0:6.0f} MB",
                   file=sys.stderr, flush=True)
         if now - start > a.timeout:
             print(f"   {a.label}: timed out after {a.timeout:.0f}s", file=sys.stderr)

@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# strait benchmark harness: two local single-node Kafka 3.9 clusters, the same backlog, Java MirrorMaker 2
+# strait benchmark harness: two local single-node Kafka 3.9 clusters, the same data, Java MirrorMaker 2
 # (dedicated mode, tuned) and strait replicating it in turn, plus the target broker's own ingest ceiling.
-# Prints progress while it runs and a markdown table at the end; stops everything it started on exit.
+# Prints progress while it runs, a markdown report and a PNG chart at the end; stops everything it
+# started on exit.
 #
 # Usage: loadtest/run.sh [options]
-#   --gb G              backlog per codec in GB (10^9 bytes of record values; default 2)
+#   --scenarios "S..."  which scenarios, in order: catchup latency partitions (default: all three;
+#                       the ceiling runs inside catchup)
+#   --gb G              catch-up backlog per codec in GB (10^9 bytes of record values; default 2)
 #   --record-size B     record value size in bytes (default 1024)
-#   --partitions N      partitions of the source topic (default 12)
+#   --partitions N      partitions of the catch-up and latency topics (default 12)
 #   --codecs "C..."     producer codecs of the backlog, one topic each (default "lz4 none")
 #   --replicators "R.." which replicators, in order: strait, mm2 (default "strait mm2")
 #   --tasks N           tasks.max for both replicators (default 2, the number of cores here)
-#   --no-ceiling        skip the ProducerPerformance ceiling
-#   --no-build          use target/release/strait as it is (default: cargo build --release first)
+#   --repeat N          run every catch-up measurement (ceiling, each replicator) N times (default 1)
+#   --no-ceiling        skip the ceiling (raw produce of the source's batches, loadtest/produce_ceiling.rs)
+#   --producer-perf     also run Kafka's ProducerPerformance into the target as a second reference
+#   --rate R            latency: records/s of the fixed-rate producer (default 5000)
+#   --latency-seconds S latency: how long the producer runs (default 60; the first 10 s are not measured)
+#   --latency-codec C   latency: producer codec (default lz4)
+#   --idle-partitions "N.." many partitions: partition counts (default "1000 10000")
+#   --idle-seconds S    many partitions: idle window measured after catch-up (default 30)
+#   --no-build          use the binaries in target/ as they are (default: cargo build --release first)
+#   --debug             debug build (target/debug/) instead of release: only for the smoke, numbers meaningless
 #   --timeout S         give up on one replicator run after S seconds (default 1800)
-#   --out FILE          markdown report (default docs/benchmarks/<date>-catchup.md; smoke: target/loadtest/)
-#   --smoke             a few MB, lz4 only, every step once (for CI: about a minute)
+#   --out FILE          markdown report (default docs/benchmarks/<date>-run.md, chart beside it as .png;
+#                       smoke: target/loadtest/)
+#   --smoke             a few MB, lz4 only, 20 s of latency at 200 records/s, 50 idle partitions:
+#                       every step once (for CI: a few minutes)
 # Env: LOADTEST_DIR (work dir, default target/loadtest/run), MM2_HEAP (Java MM2 heap, default 1g).
 #
 # Scenario 1 (catch-up): the backlog is written to `bench-<codec>` on primary before any replicator
@@ -23,17 +36,33 @@
 # time (utime+stime from /proc/PID/stat; java-mm2.sh execs java, so PID is the JVM) and peak resident
 # memory (VmHWM) are sampled by loadtest/kwatch.py, which polls end offsets with ListOffsets over one
 # socket every 0.5 s (no JVM per poll).
-# Scenario 3 (ceiling): org.apache.kafka.tools.ProducerPerformance writes the same number of records of
-# the same size with the same codec and batch size into a fresh topic on a fresh secondary.
+# Scenario 3 (ceiling): loadtest/produce_ceiling.rs reads the backlog's log segments from the primary's
+# data directory, rewrites the batches once (untimed) and then produces them raw into a fresh topic on a
+# fresh secondary (acks=all, --tasks connections, 5 requests in flight each): the target broker's own
+# ingest rate for the same bytes and batches, with no source fetch and no Java client work.
+# Scenario 2 (latency): loadtest/LatencyProbe.java produces at a fixed rate on primary and reads the
+# remote topic on the secondary, recording now - record timestamp in an HdrHistogram.
+# Scenario 4 (many partitions): N partitions with one record each, replicated until caught up, then an
+# idle window: the replicator's CPU in that window and its resident memory.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 orig_args="$*"
 
 gb=2; size=1024; parts=12; codecs="lz4 none"; replicators="strait mm2"; tasks=2
-ceiling=1; build=1; timeout=1800; out=""; smoke=0
+ceiling=1; build=1; timeout=1800; out=""; smoke=0; scenarios="catchup latency partitions"; repeat=1
+pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10
 while [ $# -gt 0 ]; do
   case "$1" in
+    --scenarios) scenarios="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
+    --producer-perf) pperf=1; shift ;;
+    --debug) profile=debug; shift ;;
+    --rate) rate="$2"; shift 2 ;;
+    --latency-seconds) lat_secs="$2"; shift 2 ;;
+    --latency-codec) lat_codec="$2"; shift 2 ;;
+    --idle-partitions) idle_parts="$2"; shift 2 ;;
+    --idle-seconds) idle_secs="$2"; shift 2 ;;
     --gb) gb="$2"; shift 2 ;;
     --record-size) size="$2"; shift 2 ;;
     --partitions) parts="$2"; shift 2 ;;
@@ -50,10 +79,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$smoke" = 1 ]; then
-  gb=0.004; codecs="lz4"; parts=3; timeout=120
-  [ -n "$out" ] || out="$root/target/loadtest/smoke-catchup.md"
+  gb=0.004; codecs="lz4"; parts=3; timeout=180; rate=200; lat_secs=20; lat_warmup=5
+  idle_parts=50; idle_secs=5
+  [ -n "$out" ] || out="$root/target/loadtest/smoke.md"
 fi
-[ -n "$out" ] || out="$root/docs/benchmarks/$(date +%F)-catchup.md"
+[ -n "$out" ] || out="$root/docs/benchmarks/$(date +%F)-run.md"
+chart="${out%.md}.png"
 records=$(awk -v g="$gb" -v s="$size" 'BEGIN { printf "%d", g * 1e9 / s }')
 [ "$records" -ge "$parts" ] || { echo "loadtest/run.sh: --gb too small" >&2; exit 2; }
 
@@ -64,12 +95,34 @@ fail() { printf '\nloadtest: %s\n' "$*" >&2; exit 1; }
 step "Kafka jars"
 jars="$(scripts/kafka-jars.sh)"
 export STRAIT_KAFKA_JARS="$jars"
-if [ "$build" = 1 ] && [[ " $replicators " == *" strait "* ]]; then
-  step "cargo build --release"
-  cargo build --release --quiet
+strait_bin="$root/target/$profile/strait"
+ceiling_bin="$root/target/$profile/examples/produce_ceiling"
+if [ "$build" = 1 ] || [ ! -x "$strait_bin" ] || [ ! -x "$ceiling_bin" ]; then
+  step "cargo build ($profile: strait and the ceiling producer)"
+  if [ "$profile" = release ]; then cargo build --release --quiet --bin strait --example produce_ceiling
+  else cargo build --quiet --bin strait --example produce_ceiling; fi
 fi
-strait_bin="$root/target/release/strait"
 scripts/test-client.sh --classes >/dev/null # compile the loader now, not inside a measurement
+
+# The latency probe: HdrHistogram from Maven Central (cached beside the Kafka jars), compiled once.
+hdr_dir="$(dirname "$(dirname "$jars")")/hdrhistogram-2.2.2"
+if [[ " $scenarios " == *" latency "* ]]; then
+  if [ ! -f "$hdr_dir/HdrHistogram-2.2.2.jar" ]; then
+    step "HdrHistogram 2.2.2 from Maven Central"
+    mkdir -p "$hdr_dir"
+    mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+      -Dartifact=org.hdrhistogram:HdrHistogram:2.2.2 -DoutputDirectory="$hdr_dir" >"$hdr_dir/mvn.log" 2>&1 \
+      || fail "could not fetch HdrHistogram (see $hdr_dir/mvn.log)"
+  fi
+  probe_cp_jars="$hdr_dir/HdrHistogram-2.2.2.jar:$jars/*"
+  probe_hash="$( { cat "$root/loadtest/LatencyProbe.java"; echo "$probe_cp_jars"; } | sha256sum | cut -c1-16)"
+  probe_classes="$root/target/loadtest-classes/$probe_hash"
+  if [ ! -f "$probe_classes/LatencyProbe.class" ]; then
+    mkdir -p "$probe_classes.tmp"
+    javac -nowarn -encoding UTF-8 -d "$probe_classes.tmp" -cp "$probe_cp_jars" "$root/loadtest/LatencyProbe.java"
+    rm -rf "$probe_classes"; mv "$probe_classes.tmp" "$probe_classes"
+  fi
+fi
 
 kt() { # Kafka tool JVM
   java -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" -cp "$jars/*" "$@"
@@ -121,17 +174,24 @@ fresh_secondary() { # stop (and wipe) the previous secondary, start a new one
   broker_pid="$(cat "$sec_dir/node-1/pid")"
   echo "   fresh secondary at $secondary (broker pid $broker_pid)"
 }
-create_topic() { # bootstrap topic
-  kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --create --topic "$2" --partitions "$parts" \
+create_topic() { # bootstrap topic [partitions]
+  kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --create --topic "$2" --partitions "${3:-$parts}" \
     --replication-factor 1 --config retention.ms=-1 --config max.message.bytes=8388608 >/dev/null
 }
 
 results="$work/results.tsv"
 : >"$results"
-# codec  what  key=value...
-record() { printf '%s\n' "$*" >>"$results"; }
+# group (scenario/codec or scenario/partitions)  what  {json}
+record() { printf '%s %s %s\n' "$1" "$2" "$3" >>"$results"; }
+jmerge() { python3 -c 'import json,sys; d={}; [d.update(json.loads(a)) for a in sys.argv[1:]]; print(json.dumps(d))' "$@"; }
+# CPU and memory between two `kwatch.py sample` lines
+delta() { python3 -c 'import json,sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+cpu = round(b["cpu_s"] - a["cpu_s"], 2) if a["cpu_s"] is not None and b["cpu_s"] is not None else None
+print(json.dumps({sys.argv[3]: cpu, "rss_mb": b["rss_mb"], "hwm_mb": b["hwm_mb"]}))' "$@"; }
+ones() { printf '1 %.0s' $(seq "$1"); }
 
-write_config() { # file topic codec
+write_config() { # file topic codec linger.ms
   cat >"$1" <<EOF
 # Benchmark flow: one topic, nothing else. Read by strait and by Java MM2 alike.
 clusters = primary, secondary
@@ -160,14 +220,15 @@ checkpoints.topic.replication.factor = 1
 
 # Client tuning. Java MM2 uses all of these (Connect's defaults are one request in flight, no
 # batching to speak of); strait uses the consumer fetch sizes and lists the producer batching keys as
-# having no effect (it forwards the source's batches as they are).
+# having no effect (it forwards the source's batches as they are). linger.ms is 10 for catch-up
+# (throughput) and 0 (Connect's default) for the latency and many-partition scenarios.
 primary.consumer.max.poll.records = 5000
 primary.consumer.fetch.max.bytes = 52428800
 primary.consumer.max.partition.fetch.bytes = 1048576
 primary.consumer.fetch.min.bytes = 1
 secondary.producer.compression.type = $3
 secondary.producer.batch.size = 262144
-secondary.producer.linger.ms = 10
+secondary.producer.linger.ms = $4
 secondary.producer.buffer.memory = 134217728
 secondary.producer.acks = all
 secondary.producer.enable.idempotence = true
@@ -176,68 +237,189 @@ secondary.producer.max.request.size = 8388608
 EOF
 }
 
-run_replicator() { # name codec topic expect
-  local name="$1" codec="$2" topic="$3" expect="$4" cfg log res
-  step "$name, $codec: fresh target, pre-create primary.$topic, replicate the backlog"
-  fresh_secondary
-  create_topic "$secondary" "primary.$topic"
-  cfg="$work/$name-$codec.properties"; log="$work/$name-$codec.log"; res="$work/$name-$codec.json"
-  write_config "$cfg" "$topic" "$codec"
-  local cmd=("$strait_bin" run --config "$cfg")
-  [ "$name" = mm2 ] && cmd=("$root/scripts/java-mm2.sh" run --config "$cfg")
-  local start_ns; start_ns="$(date +%s%N)"
-  NO_COLOR=1 "${cmd[@]}" >"$log" 2>&1 &
+start_replicator() { # name cfg log -> sets rpid, start_ns
+  local cmd=("$strait_bin" run --config "$2")
+  [ "$1" = mm2 ] && cmd=("$root/scripts/java-mm2.sh" run --config "$2")
+  start_ns="$(date +%s%N)"
+  NO_COLOR=1 "${cmd[@]}" >"$3" 2>&1 &
   rpid=$!
-  kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$expect" --pid "$rpid" \
-    --broker-pid "$broker_pid" --start-ns "$start_ns" --timeout "$timeout" --label "$name/$codec" \
-    --bytes "$((records * size))" >"$res" || true
-  cat "$res" | sed 's/^/   result: /'
+}
+stop_replicator() {
   kill -TERM "$rpid" 2>/dev/null || true
   for _ in $(seq 150); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.2; done
   kill -KILL "$rpid" 2>/dev/null || true
   wait "$rpid" 2>/dev/null || true
   rpid=""
-  grep -q '"caught_up": true' "$res" || { echo "   $name did not catch up; last log lines:"; tail -n 15 "$log" | sed 's/^/   | /'; }
-  record "$codec" "$name" "$(cat "$res")"
+}
+check_caught_up() { # name res log
+  grep -q '"caught_up": true' "$2" || { echo "   $1 did not catch up; last log lines:"; tail -n 15 "$3" | sed 's/^/   | /'; }
 }
 
-run_ceiling() { # codec
-  local codec="$1" res="$work/ceiling-$1.txt"
-  step "ceiling, $codec: ProducerPerformance, $records records of $size B into a fresh topic on a fresh target"
+# ---- Scenario 1: catch-up ------------------------------------------------------------------------
+run_catchup() { # name codec topic expect rep
+  local name="$1" codec="$2" topic="$3" expect="$4" rep="$5" cfg log res
+  step "catch-up $name, $codec (run $rep/$repeat): fresh target, pre-create primary.$topic, replicate the backlog"
+  fresh_secondary
+  create_topic "$secondary" "primary.$topic"
+  cfg="$work/$name-$codec-$rep.properties"; log="$work/$name-$codec-$rep.log"; res="$work/$name-$codec-$rep.json"
+  write_config "$cfg" "$topic" "$codec" 10
+  start_replicator "$name" "$cfg" "$log"
+  kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$expect" --pid "$rpid" \
+    --broker-pid "$broker_pid" --start-ns "$start_ns" --timeout "$timeout" --label "$name/$codec" \
+    --bytes "$((records * size))" >"$res" || true
+  sed 's/^/   result: /' "$res"
+  stop_replicator
+  check_caught_up "$name" "$res" "$log"
+  record "catchup/$codec" "$name" "$(jmerge "$(cat "$res")" "{\"rep\": $rep}")"
+}
+
+# ---- Scenario 3: the target broker's ceiling -----------------------------------------------------
+broker_cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$broker_pid/stat"; }
+run_ceiling() { # codec topic expect rep
+  local codec="$1" topic="$2" expect="$3" rep="$4" res="$work/ceiling-$1-$4.json" self="$work/ceiling-$1-$4.self.json"
+  step "ceiling, $codec (run $rep/$repeat): the backlog's own batches produced raw into a fresh topic on a fresh target"
   fresh_secondary
   create_topic "$secondary" ceiling
-  local b0; b0="$(awk '{print $14 + $15}' "/proc/$broker_pid/stat")"
-  kt org.apache.kafka.tools.ProducerPerformance --topic ceiling --num-records "$records" --record-size "$size" \
+  # Timed like a replicator: kwatch polls the target from the process start until it equals the source.
+  start_ns="$(date +%s%N)"
+  "$ceiling_bin" --bootstrap "$secondary" --topic ceiling --source-dir "$work/primary/node-1/data" \
+    --source-topic "$topic" --partitions "$parts" --tasks "$tasks" >"$self" &
+  rpid=$!
+  kw wait --bootstrap "$secondary" --topic ceiling --expect "$expect" --pid "$rpid" --broker-pid "$broker_pid" \
+    --start-ns "$start_ns" --timeout "$timeout" --label "ceiling/$codec" --bytes "$((records * size))" >"$res" || true
+  wait "$rpid" || fail "produce_ceiling failed"
+  rpid=""
+  sed 's/^/   result: /' "$res" "$self"
+  record "catchup/$codec" ceiling "$(jmerge "$(cat "$res")" "{\"rep\": $rep, \"self\": $(cat "$self")}")"
+}
+
+run_producer_perf() { # codec
+  local codec="$1" res="$work/pperf-$1.txt" b0 b1 rps
+  step "reference, $codec: ProducerPerformance, $records records of $size B into a fresh topic on a fresh target"
+  fresh_secondary
+  create_topic "$secondary" pperf
+  b0="$(broker_cpu)"
+  kt org.apache.kafka.tools.ProducerPerformance --topic pperf --num-records "$records" --record-size "$size" \
     --throughput -1 --producer-props bootstrap.servers="$secondary" acks=all enable.idempotence=true \
     compression.type="$codec" batch.size=262144 linger.ms=20 buffer.memory=67108864 max.request.size=8388608 \
     2>&1 | tee "$res" | grep --line-buffered -E 'records sent' | sed 's/^/   /'
-  local b1; b1="$(awk '{print $14 + $15}' "/proc/$broker_pid/stat")"
+  b1="$(broker_cpu)"
   # final line: "N records sent, R records/sec (M MB/sec), ..."
-  local rps; rps="$(grep -E 'records sent.*99.9th' "$res" | tail -n1 | sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/')"
+  rps="$(grep -E 'records sent.*99.9th' "$res" | tail -n1 | sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/')"
   [ -n "$rps" ] || fail "ProducerPerformance printed no summary (see $res)"
-  record "$codec" ceiling "{\"records_per_s\": $rps, \"broker_cpu_s\": $(awk -v a="$b0" -v b="$b1" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/t}')}"
+  record "catchup/$codec" pperf "{\"records_per_s\": $rps, \"broker_cpu_s\": $(awk -v a="$b0" -v b="$b1" 'BEGIN{printf "%.2f", b - a}')}"
 }
 
-for codec in $codecs; do
-  topic="bench-$codec"
-  step "Backlog $codec: $records records of $size B into $topic ($parts partitions) on primary"
+# ---- Scenario 2: steady-state latency ------------------------------------------------------------
+run_latency() { # name
+  local name="$1" topic="lat-$1" cfg log res s0 s1
+  step "latency $name: $rate records/s of $size B ($lat_codec) for $lat_secs s, first $lat_warmup s not measured"
+  fresh_secondary
   create_topic "$primary" "$topic"
-  scripts/test-client.sh bulk --bootstrap "$primary" --topic "$topic" --records "$records" --size "$size" \
-    --codec "$codec" | sed 's/^/   loaded: /'
-  expect="$(kw offsets --bootstrap "$primary" --topic "$topic" --partitions "$parts")"
-  logbytes="$(find "$work/primary/node-1/data" -path "*/$topic-*" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
-  echo "   source end offsets: $expect; log bytes on disk: $logbytes"
-  record "$codec" source "{\"records\": $records, \"value_bytes\": $((records * size)), \"log_bytes\": $logbytes}"
-  [ "$ceiling" = 1 ] && run_ceiling "$codec"
-  for r in $replicators; do run_replicator "$r" "$codec" "$topic" "$expect"; done
+  create_topic "$secondary" "primary.$topic"
+  cfg="$work/lat-$name.properties"; log="$work/lat-$name.log"; res="$work/lat-$name.json"
+  write_config "$cfg" "$topic" "$lat_codec" 0
+  start_replicator "$name" "$cfg" "$log"
+  # Ready = one record per partition, written after the start, has arrived on the target.
+  scripts/test-client.sh produce --bootstrap "$primary" --topic "$topic" --partitions "$parts" --per-partition 1 >/dev/null
+  kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$(ones "$parts")" \
+    --pid "$rpid" --start-ns "$start_ns" --timeout "$timeout" --label "$name ready" >"$res.ready" || true
+  check_caught_up "$name" "$res.ready" "$log"
+  s0="$(kw sample --pid "$rpid" || true)"
+  java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
+    -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$secondary" --topic "$topic" \
+    --remote-topic "primary.$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
+    --codec "$lat_codec" >"$res" || echo "   latency probe failed"
+  s1="$(kw sample --pid "$rpid" || true)"
+  sed 's/^/   result: /' "$res"
+  stop_replicator
+  [ -s "$res" ] || echo '{}' >"$res"
+  # How the source producer batched (strait forwards batches as they are, one per partition per request).
+  local batches; batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$work/primary/node-1/data" --topic "$topic")"
+  echo "   source batches: $batches"
+  record "latency/$lat_codec" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)" "$batches")"
+}
+
+# The probe's own floor: the same producer and consumer on one cluster (no replicator, one hop less).
+run_latency_floor() {
+  local topic="lat-floor" res="$work/lat-floor.json"
+  step "latency floor: the probe alone, producing and consuming $topic on primary (no replicator)"
+  create_topic "$primary" "$topic"
+  java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
+    -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$primary" --topic "$topic" \
+    --remote-topic "$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
+    --codec "$lat_codec" >"$res" || echo "   latency probe failed"
+  sed 's/^/   result: /' "$res"
+  [ -s "$res" ] || echo '{}' >"$res"
+  record "latency/$lat_codec" floor "$(cat "$res")"
+}
+
+# ---- Scenario 4: many mostly idle partitions ---------------------------------------------------
+run_partitions() { # name n
+  local name="$1" n="$2" topic="idle-$2" cfg log res s0 s1
+  step "many partitions $name: $n partitions, one record each, then $idle_secs s idle"
+  fresh_secondary
+  create_topic "$secondary" "primary.$topic" "$n"
+  cfg="$work/idle-$name-$n.properties"; log="$work/idle-$name-$n.log"; res="$work/idle-$name-$n.json"
+  write_config "$cfg" "$topic" none 0
+  start_replicator "$name" "$cfg" "$log"
+  kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$(ones "$n")" \
+    --pid "$rpid" --start-ns "$start_ns" --timeout "$timeout" --interval 2 --label "$name/$n" >"$res" || true
+  check_caught_up "$name" "$res" "$log"
+  s0="$(kw sample --pid "$rpid" || true)"
+  sleep "$idle_secs"
+  s1="$(kw sample --pid "$rpid" || true)"
+  stop_replicator
+  record "partitions/$n" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" idle_cpu_s)" "{\"idle_s\": $idle_secs}")"
+  echo "   idle: $(tail -n1 "$results" | cut -d' ' -f3-)"
+}
+
+for scenario in $scenarios; do
+  case "$scenario" in
+    catchup)
+      for codec in $codecs; do
+        topic="bench-$codec"
+        step "Backlog $codec: $records records of $size B into $topic ($parts partitions) on primary"
+        create_topic "$primary" "$topic"
+        scripts/test-client.sh bulk --bootstrap "$primary" --topic "$topic" --records "$records" --size "$size" \
+          --codec "$codec" | sed 's/^/   loaded: /'
+        expect="$(kw offsets --bootstrap "$primary" --topic "$topic" --partitions "$parts")"
+        logbytes="$(find "$work/primary/node-1/data" -path "*/$topic-*" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
+        echo "   source end offsets: $expect; log bytes on disk: $logbytes"
+        record "catchup/$codec" source "{\"records\": $records, \"value_bytes\": $((records * size)), \"log_bytes\": $logbytes}"
+        if [ "$pperf" = 1 ]; then run_producer_perf "$codec"; fi
+        for rep in $(seq "$repeat"); do
+          if [ "$ceiling" = 1 ]; then run_ceiling "$codec" "$topic" "$expect" "$rep"; fi
+          for r in $replicators; do run_catchup "$r" "$codec" "$topic" "$expect" "$rep"; done
+        done
+        # the backlog is no longer needed: free the disk for the next codec
+        kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$primary" --delete --topic "$topic" >/dev/null || true
+      done ;;
+    latency)
+      run_latency_floor
+      for r in $replicators; do run_latency "$r"; done ;;
+    partitions)
+      for n in $idle_parts; do
+        step "Many partitions: $n partitions on primary, one record each"
+        create_topic "$primary" "idle-$n" "$n"
+        scripts/test-client.sh produce --bootstrap "$primary" --topic "idle-$n" --partitions "$n" --per-partition 1 >/dev/null
+        for r in $replicators; do run_partitions "$r" "$n"; done
+        kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$primary" --delete --topic "idle-$n" >/dev/null || true
+      done ;;
+    *) fail "unknown scenario $scenario" ;;
+  esac
 done
 
 step "Report"
-strait_rev="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo '+dirty')"
+strait_rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty')"
+[ "$profile" = release ] || strait_rev="$strait_rev, DEBUG build (smoke only)"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$root/loadtest/report.py" --results "$results" --size "$size" --parts "$parts" --tasks "$tasks" \
   --command "loadtest/run.sh${orig_args:+ $orig_args}" --rev "$strait_rev" --cpu "$cpu_model" --cores "$(nproc)" \
-  --mem "$(free -g | awk '/^Mem:/ {print $2}') GiB" --load "$load_before" \
-  --java "$(java -version 2>&1 | head -n1)" --kafka "$(basename "$(dirname "$jars")")" >"$out"
+  --mem "$(free -g | awk '/^Mem:/ {print $2}') GiB" --load "$load_before" --load-after "$load_after" \
+  --java "$(java -version 2>&1 | head -n1)" --kafka "$(basename "$(dirname "$jars")")" \
+  --rate "$rate" --latency-seconds "$lat_secs" --warmup "$lat_warmup" --idle-seconds "$idle_secs" \
+  --chart "$chart" >"$out"
 cat "$out"
 echo
-echo "written to ${out#"$root/"}; logs in ${work#"$root/"}"
+echo "written to ${out#"$root/"} and ${chart#"$root/"}; logs in ${work#"$root/"}"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # strait's full check, as CI runs it (.ci/run): prerequisites, Kafka jars, cargo fmt --check,
 # cargo clippy -D warnings, cargo test (unit tests and the e2e binary, which starts its own real Kafka
-# clusters). Every broker started here is stopped at the end, whatever happened.
+# clusters), and a smoke of the benchmark harness (loadtest/run.sh --smoke on the debug build: every
+# scenario once on tiny volumes, no numbers checked). Every broker started here is stopped at the end,
+# whatever happened. STRAIT_SKIP_LOADTEST_SMOKE=1 skips the smoke (e.g. with a cargo test filter).
 # Usage: scripts/test.sh [extra cargo test args, e.g. -- harness_]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,3 +74,9 @@ cargo clippy --all-targets --quiet -- -D warnings
 
 step "cargo test"
 cargo test "$@"
+
+if [ "${STRAIT_SKIP_LOADTEST_SMOKE:-0}" != 1 ]; then
+  step "loadtest/run.sh --smoke (benchmark harness still works; timings not checked)"
+  LOADTEST_DIR="$root/target/loadtest/smoke-run" bash loadtest/run.sh --smoke --debug \
+    || fail "the benchmark harness smoke failed (logs in target/loadtest/smoke-run/)"
+fi

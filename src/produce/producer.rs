@@ -31,7 +31,7 @@ use crate::protocol::{sleep_until_or_forever, Backoff, ClusterClient, ProtocolEr
 /// Upper bound of record bytes in one Produce request (brokers accept 100 MiB by default).
 const MAX_REQUEST_BYTES: usize = 16 << 20;
 /// Bytes a task holds queued for the target before it stops taking fetched rounds.
-const MAX_QUEUED_BYTES: usize = 32 << 20;
+const MAX_QUEUED_BYTES: usize = 8 << 20;
 /// How long queued data may take to land after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How often a parked partition is retried.
