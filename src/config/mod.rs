@@ -314,7 +314,7 @@ impl Mm2Config {
 
     /// The heartbeat emitters this node runs: those targeting `targets` (MM2's `--clusters`), or all
     /// when `targets` is empty. Call after [`Mm2Config::flows_for`], which reports unknown aliases.
-    pub fn heartbeats_for(&self, targets: &[String]) -> Result<Vec<HeartbeatConfig>, ConfigError> {
+    pub fn heartbeats_for(&self, targets: &[String]) -> Vec<HeartbeatConfig> {
         resolve::heartbeats_for(self, targets)
     }
 

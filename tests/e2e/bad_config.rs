@@ -81,11 +81,13 @@ fn invalid_value_is_rejected_with_what_was_expected() {
 
 #[test]
 fn secrets_are_not_echoed() {
+    // A JAAS line without its closing `;`: the error names file, line and key, not the password.
     let output = rejected(
-        "primary.security.protocol = SASL_SSL\n\
-         primary.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"hunter2-secret\";",
-        "primary.security.protocol",
-        &["SASL_SSL"],
+        "primary.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"hunter2-secret\"\n\
+         primary.security.protocol = SASL_SSL\n\
+         primary.sasl.mechanism = PLAIN",
+        "primary.sasl.jaas.config",
+        &["not terminated by semi-colon"],
     );
     assert!(
         !output.contains("hunter2-secret"),

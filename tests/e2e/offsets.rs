@@ -409,3 +409,119 @@ fn compacted_topic_failover_is_exact() {
         "records after failover differ from the source's"
     );
 }
+
+/// `kafka-consumer-groups --describe --state` on `cluster`: the group's state (`Stable`, `Empty`...).
+fn group_state(cluster: &Cluster, group: &str) -> String {
+    let ran = cluster.tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        &["--describe", "--group", group, "--state"],
+    );
+    ran.stdout_str()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 4 && f[0] == group).then(|| f[3].to_string())
+        })
+        .next()
+        .unwrap_or_default()
+}
+
+/// Group offset sync respects what consumers on the target did (spec 6.5):
+/// - a group that committed further on the target than the translation is not moved back;
+/// - a group with an active member on the target is left alone and reported in the log, and is
+///   synced once its member left (the group is then empty);
+/// - a group absent from the target gets the translated offset.
+#[test]
+fn group_sync_never_moves_target_groups_back_and_leaves_active_ones_alone() {
+    let p = pair();
+    let alias = "gs";
+    let t = unique("gs-sync");
+    p.primary.create_topic(&t, 1, 1, &[]);
+    p.primary.produce(&t, 1, 200, "none", 51);
+    let remote = format!("{alias}.{t}");
+    let (ahead, active, absent) = (unique("gs-ahead"), unique("gs-active"), unique("gs-absent"));
+    for g in [&ahead, &active, &absent] {
+        p.primary.commit_group(g, &t, &[(0, 100)], "");
+    }
+    // On the target, before strait runs: the remote topic, a group already further on it, and a
+    // consumer application holding the other group open (subscribed to another topic).
+    p.secondary.create_topic(&remote, 1, 3, &[]);
+    p.secondary.commit_group(&ahead, &remote, &[(0, 150)], "");
+    let decoy = unique("gs-decoy");
+    p.secondary.create_topic(&decoy, 1, 3, &[]);
+    let bootstrap = p.secondary.bootstrap().to_string();
+    let member = {
+        let (active, decoy) = (active.clone(), decoy.clone());
+        std::thread::spawn(move || {
+            test_client(
+                &[
+                    "consume-group",
+                    "--bootstrap",
+                    &bootstrap,
+                    "--group",
+                    &active,
+                    "--topic",
+                    &decoy,
+                    "--expect",
+                    "1",
+                    "--timeout-ms",
+                    "40000",
+                ],
+                Duration::from_secs(120),
+            )
+        })
+    };
+    wait_until(
+        Duration::from_secs(60),
+        "the target group to be active",
+        || group_state(&p.secondary, &active) == "Stable",
+    );
+    let mut strait = Strait::start(
+        &offsets_config(
+            alias,
+            &format!("topics = {t}\n{alias}->secondary.groups = gs-.*\n"),
+        ),
+        &[],
+    );
+    let translated = BTreeMap::from([((remote.clone(), 0), 100)]);
+    wait_until(Duration::from_secs(90), "the absent group synced", || {
+        p.secondary.describe_group(&absent) == translated
+    });
+    strait.wait_for_log("group is active on the target", Duration::from_secs(30));
+    assert!(
+        strait
+            .log()
+            .lines()
+            .any(|l| l.contains("group is active on the target") && l.contains(&active)),
+        "no report naming {active}:\n{}",
+        strait.log_tail(30)
+    );
+    // Several sync intervals later: the ahead group is where its consumers left it, the active
+    // group got nothing from strait, though both were checkpointed.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        p.secondary.describe_group(&ahead),
+        BTreeMap::from([((remote.clone(), 0), 150)])
+    );
+    assert!(
+        group_state(&p.secondary, &active) == "Stable",
+        "the member left too early for this test"
+    );
+    assert_eq!(
+        p.secondary
+            .describe_group(&active)
+            .get(&(remote.clone(), 0)),
+        None
+    );
+    assert_eq!(p.secondary.translate_offsets(alias, &ahead), translated);
+    assert_eq!(p.secondary.translate_offsets(alias, &active), translated);
+    // The member leaves: the group is empty, and strait syncs it.
+    member.join().unwrap();
+    wait_until(Duration::from_secs(60), "the emptied group synced", || {
+        p.secondary
+            .describe_group(&active)
+            .get(&(remote.clone(), 0))
+            == Some(&100)
+    });
+    stop_cleanly(&mut strait);
+}

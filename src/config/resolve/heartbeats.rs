@@ -187,49 +187,14 @@ impl Ctx<'_> {
 }
 
 /// The heartbeat emitters this node runs: those whose target is in `targets` (MM2's `--clusters`
-/// starts only the herders targeting those aliases), or all when `targets` is empty. Like
-/// [`flows_for`], refuses emitters whose clients would need TLS/SASL (not built yet). Unknown
+/// starts only the herders targeting those aliases), or all when `targets` is empty. Unknown
 /// aliases in `targets` are reported by [`flows_for`].
-pub(in crate::config) fn heartbeats_for(
-    c: &Mm2Config,
-    targets: &[String],
-) -> Result<Vec<HeartbeatConfig>, ConfigError> {
-    let selected: Vec<HeartbeatConfig> = c
-        .heartbeats
+pub(in crate::config) fn heartbeats_for(c: &Mm2Config, targets: &[String]) -> Vec<HeartbeatConfig> {
+    c.heartbeats
         .iter()
         .filter(|h| targets.is_empty() || targets.contains(&h.target))
         .cloned()
-        .collect();
-    for h in &selected {
-        for client in &h.clients {
-            let Some(setting) = client.props.get("security.protocol") else {
-                continue;
-            };
-            if !setting.value.trim().eq_ignore_ascii_case("PLAINTEXT") {
-                let message = format!(
-                    "the heartbeat emitter of `{}` would connect to cluster `{}` with security.protocol `{}`, but strait supports only PLAINTEXT so far; set `{}->{}.emit.heartbeats.enabled = false` to skip it",
-                    h.label(),
-                    client.cluster,
-                    setting.value.trim(),
-                    h.source,
-                    h.target
-                );
-                return Err(match &setting.origin {
-                    Some(o) => ConfigError::AtLine {
-                        path: c.path.clone(),
-                        line: o.line,
-                        key: o.key.clone(),
-                        message,
-                    },
-                    None => ConfigError::InFile {
-                        path: c.path.clone(),
-                        message,
-                    },
-                });
-            }
-        }
-    }
-    Ok(selected)
+        .collect()
 }
 
 #[cfg(test)]
@@ -282,11 +247,8 @@ mod tests {
     #[test]
     fn clusters_selection_by_target() {
         let c = ok(ABC);
-        assert_eq!(
-            labels(&c.heartbeats_for(&["a".into()]).unwrap()),
-            ["b->a", "c->a"]
-        );
-        assert_eq!(labels(&c.heartbeats_for(&[]).unwrap()).len(), 6);
+        assert_eq!(labels(&c.heartbeats_for(&["a".into()])), ["b->a", "c->a"]);
+        assert_eq!(labels(&c.heartbeats_for(&[])).len(), 6);
     }
 
     /// Precedence: top-level < `S->T.`; per-cluster keys (`a.emit...`) do not reach the connector.
@@ -390,13 +352,17 @@ mod tests {
         );
     }
 
-    /// A heartbeat-only herder to a cluster that would need TLS is refused when selected, with a
-    /// hint how to skip it; not selecting that target is fine.
+    /// A heartbeat emitter to a TLS cluster gets that cluster's security settings.
     #[test]
-    fn security_check_for_selected_emitters() {
+    fn emitters_use_the_target_clusters_security() {
         let c = ok(&format!("{ABC}c.security.protocol = SSL\n"));
-        let e = c.heartbeats_for(&[]).unwrap_err().to_string();
-        assert!(e.contains("emit.heartbeats.enabled = false"), "{e}");
-        assert!(c.heartbeats_for(&["b".into()]).is_ok());
+        let to_c: Vec<_> = c.heartbeats_for(&["c".into()]);
+        assert!(!to_c.is_empty());
+        for h in &to_c {
+            assert_eq!(
+                h.target_producer.security.protocol,
+                crate::security::SecurityProtocol::Ssl
+            );
+        }
     }
 }
