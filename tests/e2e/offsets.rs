@@ -419,8 +419,18 @@ fn group_state(cluster: &Cluster, group: &str) -> String {
     ran.stdout_str()
         .lines()
         .filter_map(|l| {
+            // GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() >= 4 && f[0] == group).then(|| f[3].to_string())
+            const STATES: [&str; 5] = [
+                "Stable",
+                "Empty",
+                "PreparingRebalance",
+                "CompletingRebalance",
+                "Dead",
+            ];
+            (f.first() == Some(&group))
+                .then(|| f.iter().find(|w| STATES.contains(w)).map(|w| w.to_string()))
+                .flatten()
         })
         .next()
         .unwrap_or_default()
