@@ -9,13 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::{Bytes, BytesMut};
-use kafka_protocol::indexmap::IndexMap;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -23,7 +17,9 @@ use super::connect_format::{
     parse_source_offset_key, parse_source_offset_value, partition_for_key, source_offset_key,
     source_offset_value, SOURCE_CONNECTOR,
 };
-use super::internal_topic::{ensure_topic, read_partition, TopicIoError};
+use super::internal_topic::{
+    encode_batch, ensure_topic, now_ms, read_partition, InternalRecord, TopicIoError,
+};
 use crate::config::OffsetStorage;
 use crate::fetch::Route;
 use crate::produce::request::{self as produce_request, PartitionRecords};
@@ -204,46 +200,20 @@ impl ProgressStore {
             topic: topic.clone(),
             source,
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let mut by_partition: BTreeMap<i32, Vec<Record>> = BTreeMap::new();
+        let now = now_ms();
+        let mut by_partition: BTreeMap<i32, Vec<InternalRecord>> = BTreeMap::new();
         for ((t, p), last) in entries {
             let key = source_offset_key(&self.source, t, *p);
             let partition = partition_for_key(&key, self.partitions);
-            let records = by_partition.entry(partition).or_default();
-            records.push(Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: records.len() as i64,
-                // kafka-protocol starts a new batch whenever sequences do not follow on; consecutive
-                // numbers keep each partition's records in ONE batch (brokers accept one batch per
-                // partition per request). The producer id stays -1, so brokers ignore them.
-                sequence: records.len() as i32,
-                timestamp: now,
-                key: Some(Bytes::from(key)),
-                value: Some(Bytes::from(source_offset_value(*last))),
-                headers: IndexMap::new(),
-            });
+            by_partition
+                .entry(partition)
+                .or_default()
+                .push(InternalRecord::new(key, source_offset_value(*last), now));
         }
         let mut by_leader: BTreeMap<i32, Vec<PartitionRecords>> = BTreeMap::new();
         for (partition, records) in by_partition {
-            let mut buf = BytesMut::new();
-            RecordBatchEncoder::encode(
-                &mut buf,
-                records.iter(),
-                &RecordEncodeOptions {
-                    version: 2,
-                    compression: Compression::None,
-                },
-            )
-            .map_err(|e| ProgressError::Topic {
+            // One batch per partition: brokers accept one batch per partition per request.
+            let batch = encode_batch(&records).map_err(|e| ProgressError::Topic {
                 topic: topic.clone(),
                 cluster: self.client.cluster_name().to_string(),
                 message: format!("cannot encode progress records: {e}"),
@@ -256,7 +226,7 @@ impl ProgressStore {
             by_leader.entry(leader).or_default().push(PartitionRecords {
                 topic: topic.clone(),
                 partition,
-                records: buf.freeze(),
+                records: batch,
             });
         }
         for (leader, parts) in by_leader {
