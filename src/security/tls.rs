@@ -171,3 +171,38 @@ fn describe(err: &rustls::Error, host: &str, verify_hostname: bool) -> String {
         other => format!("TLS failed: {other}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(e: rustls::Error) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+
+    /// Each certificate problem an operator can fix gets its own message; a non-TLS error is not
+    /// explained as one.
+    #[test]
+    fn certificate_failures_are_named() {
+        let cases = [
+            (CertificateError::Expired, "has expired"),
+            (CertificateError::UnknownIssuer, "untrusted certificate"),
+            (CertificateError::NotValidYet, "not valid yet"),
+            (
+                CertificateError::NotValidForName,
+                "does not name `b1.example`",
+            ),
+        ];
+        for (c, want) in cases {
+            let got = explain_io(
+                &io(rustls::Error::InvalidCertificate(c)),
+                "b1.example",
+                true,
+            )
+            .expect("a TLS error");
+            assert!(got.contains(want), "{got}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(explain_io(&refused, "b1.example", true), None);
+    }
+}
