@@ -277,6 +277,14 @@ mod tests {
         p.acked(5, 300, 2_000, 2_100);
         p.fetched(1_000, 1_040);
         flow.parked(1);
+        flow.parked(1);
+        flow.parked(-1);
+        let herder = FlowLabels {
+            source: "primary".into(),
+            target: "secondary".into(),
+        };
+        m.heartbeat(&herder, 1_700_000_000_000);
+        m.heartbeat(&herder, 1_700_000_001_000);
         m.checkpoint_latency(
             &CheckpointLabels {
                 source: "primary".into(),
@@ -331,6 +339,13 @@ mod tests {
             text.contains(r#"strait_partitions_parked{source="primary",target="secondary"} 1"#),
             "{text}"
         );
+        assert!(
+            text.contains(
+                r#"strait_heartbeats_emitted_total{source="primary",target="secondary"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"strait_heartbeat_last_emitted_timestamp_ms{source="primary",target="secondary"} 1700000001000"#), "{text}");
         assert!(
             text.contains("# TYPE mm2_source_record_count_total counter"),
             "{text}"

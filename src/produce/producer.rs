@@ -509,6 +509,8 @@ impl TaskProducer {
             .iter()
             .map(|r| ((r.topic.as_str(), r.partition), r))
             .collect();
+        // One clock read per answered request, for the latency of every batch it acknowledged.
+        let now_ms = self.metrics.as_ref().map(|_| crate::metrics::now_ms());
         for (key, id) in wave.sent {
             let Some(queue) = self.queues.get_mut(&key) else {
                 continue;
@@ -519,8 +521,7 @@ impl TaskProducer {
                     let base_offset = result.map_or(-1, |r| r.base_offset);
                     let mut landed = Vec::new();
                     let mark = queue.ack(id, base_offset, &mut landed);
-                    if let Some(m) = &queue.metrics {
-                        let now = crate::metrics::now_ms();
+                    if let (Some(m), Some(now)) = (&queue.metrics, now_ms) {
                         for l in &landed {
                             m.acked(l.records, l.bytes, l.max_timestamp, now);
                         }
