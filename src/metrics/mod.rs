@@ -356,6 +356,22 @@ mod tests {
         );
     }
 
+    /// Group names may hold any character; the exposition escapes them.
+    #[test]
+    fn group_names_are_escaped() {
+        let m = Metrics::new();
+        let labels = CheckpointLabels {
+            source: "a".into(),
+            target: "b".into(),
+            group: "we\"ird\\g\n".into(),
+            topic: "a.t".into(),
+            partition: 0,
+        };
+        m.checkpoint_latency(&labels, 1);
+        let text = m.render().unwrap();
+        assert!(text.contains(r#"group="we\"ird\\g\n""#), "{text}");
+    }
+
     #[test]
     fn handles_are_shared_per_label_set() {
         let m = Metrics::new();
