@@ -10,6 +10,9 @@
 //! - `produce_request`: `produce::request::build` for 12 partitions of 1 MiB each plus the request
 //!   encoding (`Encodable::encode`, v9), which copies the record bytes into the frame.
 //!
+//! - `metrics`: what `--metrics-listen` adds per batch (`PartitionMetrics::acked` + `fetched`), and
+//!   one scrape (`Metrics::render`) of 1,000 partitions.
+//!
 //! Run: `cargo bench --bench hot_paths` (add `-- --quick` for a short run, or a filter such as
 //! `-- rewrite`). Results are throughput in bytes of fetch buffer per second.
 
@@ -241,8 +244,31 @@ fn bench_crc(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_metrics(c: &mut Criterion) {
+    let mut g = c.benchmark_group("metrics");
+    let metrics = strait::metrics::Metrics::new();
+    let flow = metrics.flow("primary", "secondary");
+    let p = flow.partition("primary.bench", 3);
+    let now = strait::metrics::now_ms();
+    g.bench_function("per_batch/acked+fetched", |b| {
+        b.iter(|| {
+            p.fetched(black_box(now - 5), now);
+            p.acked(black_box(100), black_box(16_384), now - 5, now);
+        })
+    });
+    for part in 0..1000 {
+        flow.partition("primary.bench", part)
+            .acked(1, 1, now - 5, now);
+    }
+    g.bench_function("render/1000_partitions", |b| {
+        b.iter(|| metrics.render().expect("renders").len())
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_metrics,
     bench_crc,
     bench_split,
     bench_rewrite,

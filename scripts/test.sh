@@ -15,13 +15,13 @@ fail() { printf '\ntest.sh: %s\n' "$*" >&2; exit 1; }
 
 step "Prerequisites"
 missing=()
-# openssl and keytool (JDK) make the security tests' certificates (scripts/gen-test-certs.sh).
-for tool in java javac keytool mvn openssl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+# curl scrapes the metrics endpoint in the e2e tests. openssl and keytool (JDK) make the security tests' certificates (scripts/gen-test-certs.sh).
+for tool in java javac keytool mvn openssl curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing Java 17, Maven and openssl (missing: ${missing[*]})"
+    echo "installing Java 17, Maven, openssl and curl (missing: ${missing[*]})"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl curl >/dev/null
   else
     fail "missing ${missing[*]}: install Java 17 (JDK), Maven and openssl"
   fi

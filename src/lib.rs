@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod fetch;
+pub mod metrics;
 pub mod offsets;
 pub mod plan;
 pub mod produce;

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,6 +42,10 @@ enum Command {
         /// Target cluster aliases this node serves (MM2's --clusters); default: all.
         #[arg(long, num_args = 1..)]
         clusters: Vec<String>,
+        /// Serve Prometheus metrics on `GET /metrics` at this address (e.g. 127.0.0.1:9464);
+        /// off when not given. Kept out of mm2.properties so the file stays MM2's.
+        #[arg(long, value_name = "ADDR:PORT")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Load and validate an mm2.properties file, print the resolved flows, and exit.
     Check {
@@ -63,9 +68,13 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let (config, clusters, run) = match cli.command {
-        Command::Run { config, clusters } => (config, clusters, true),
-        Command::Check { config, clusters } => (config, clusters, false),
+    let (config, clusters, run, metrics_listen) = match cli.command {
+        Command::Run {
+            config,
+            clusters,
+            metrics_listen,
+        } => (config, clusters, true, metrics_listen),
+        Command::Check { config, clusters } => (config, clusters, false, None),
     };
     let loaded = Mm2Config::load(&config).and_then(|c| {
         let flows = c.flows_for(&clusters)?;
@@ -108,6 +117,15 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    // Bound before anything connects, so a taken or forbidden address is a start-up error.
+    let metrics_listener = match metrics_listen.map(|a| (a, strait::metrics::http::bind(a))) {
+        None => None,
+        Some((_, Ok(l))) => Some(l),
+        Some((addr, Err(e))) => {
+            eprintln!("strait: cannot listen for metrics on {addr} (--metrics-listen): {e}");
+            return ExitCode::from(3);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -121,7 +139,16 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
-        match strait::replicate::run(flows, heartbeats, shutdown).await {
+        let metrics = metrics_listener.map(|listener| {
+            let metrics = strait::metrics::Metrics::new();
+            tokio::spawn(strait::metrics::http::serve(
+                listener,
+                metrics.clone(),
+                shutdown.clone(),
+            ));
+            metrics
+        });
+        match strait::replicate::run(flows, heartbeats, shutdown, metrics).await {
             Ok(()) => {
                 info!("shut down cleanly");
                 ExitCode::SUCCESS

@@ -332,7 +332,8 @@ mod why {
     pub const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this client key to its clients; use `<source>-><target>.source.consumer.<key>`, `<alias>.<key>` and the like";
     pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
     pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
-    pub const METRICS: &str = "metrics settings are not used yet";
+    pub const METRICS: &str = "Java metrics-reporter/JMX setting; strait serves Prometheus metrics with `strait run --metrics-listen ADDR` instead (windows fixed at Kafka's defaults, 2 samples of 30 s; see docs/metrics.md)";
+    pub const SOURCE_ALIAS_METRICS: &str = "strait's metrics always carry the `source` label (MM2 4.0's behaviour); see docs/metrics.md";
     pub const NO_EFFECT: &str = "accepted for compatibility; strait's data path does not need it";
     pub const BATCH_SIZE: &str =
         "strait forwards fetched record batches as they are, so there is no batching to size";
@@ -429,10 +430,9 @@ pub fn classify_top_level(key: &str) -> Option<KeyClass> {
 fn connector_key_reason(key: &str) -> &'static str {
     if key.starts_with("sync.topic.") || key == "use.incremental.alter.configs" {
         why::TOPIC_SYNC
-    } else if key.starts_with("metric")
-        || key.contains("jmx")
-        || key == "add.source.alias.to.metrics"
-    {
+    } else if key == "add.source.alias.to.metrics" {
+        why::SOURCE_ALIAS_METRICS
+    } else if key.starts_with("metric") || key.contains("jmx") {
         why::METRICS
     } else if is_client_key(key) {
         why::FLOW_CLIENT_KEY

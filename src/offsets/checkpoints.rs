@@ -21,6 +21,7 @@ use super::internal_topic::{append, ensure_topic, now_ms, read_partition, Intern
 use super::mm2_records::Checkpoint;
 use super::offset_syncs::OffsetSyncLog;
 use crate::config::CheckpointsConfig;
+use crate::metrics::{CheckpointLabels, Metrics};
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
 use crate::protocol::admin::{list_offsets, NewTopic, OffsetSpec};
@@ -82,6 +83,8 @@ pub struct CheckpointEmitter {
     pub syncs: Arc<OffsetSyncLog>,
     /// Request timeout for the internal topic.
     pub timeout: Duration,
+    /// Where checkpoint latencies are recorded (None when metrics are off).
+    pub metrics: Option<Metrics>,
 }
 
 impl CheckpointEmitter {
@@ -207,6 +210,8 @@ impl CheckpointEmitter {
     /// One checkpoint round: translate every group's committed offsets and write what changed.
     async fn emit(&self, groups: &BTreeSet<String>, store: &mut CheckpointStore) {
         let mut fresh: Vec<Checkpoint> = Vec::new();
+        // When each fresh checkpoint's group offsets were read (ms), for checkpoint-latency-ms.
+        let mut listed_at: Vec<i64> = Vec::new();
         let mut seen: BTreeSet<(String, i32)> = BTreeSet::new();
         for group in groups {
             let offsets = match fetch_offsets(&self.source_admin, group).await {
@@ -216,6 +221,7 @@ impl CheckpointEmitter {
                     continue;
                 }
             };
+            let listed = now_ms();
             for ((topic, partition), committed) in offsets {
                 if !self.topics.matches(&topic) {
                     continue;
@@ -233,6 +239,7 @@ impl CheckpointEmitter {
                 if !should_emit(store.get(&key), committed.offset, downstream) {
                     continue;
                 }
+                listed_at.push(listed);
                 fresh.push(Checkpoint {
                     group: group.clone(),
                     topic: remote,
@@ -276,6 +283,19 @@ impl CheckpointEmitter {
         {
             Ok(_) => {
                 debug!(flow = %self.flow, checkpoints = fresh.len(), "checkpoints written");
+                if let Some(m) = &self.metrics {
+                    let acked = now_ms();
+                    for (c, at) in fresh.iter().zip(&listed_at) {
+                        let labels = CheckpointLabels {
+                            source: self.source.clone(),
+                            target: self.target.clone(),
+                            group: c.group.clone(),
+                            topic: c.topic.clone(),
+                            partition: c.partition,
+                        };
+                        m.checkpoint_latency(&labels, acked.saturating_sub(*at));
+                    }
+                }
                 for c in fresh {
                     store.insert((c.group.clone(), c.topic.clone(), c.partition), c);
                 }

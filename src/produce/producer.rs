@@ -23,6 +23,7 @@ use super::request::{self, PartitionRecords, PartitionResult};
 use super::sequence::ProducerIdentity;
 use crate::config::ProduceSettings;
 use crate::fetch::{FetchControl, FetchedRound};
+use crate::metrics::FlowMetrics;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
 use crate::protocol::admin::init_producer_id;
@@ -60,6 +61,8 @@ pub struct AckReports {
     pub progress: Arc<ProgressStore>,
     /// The flow's offset-sync log.
     pub syncs: Option<Arc<OffsetSyncLog>>,
+    /// The flow's metrics (None when `--metrics-listen` is not given).
+    pub metrics: Option<FlowMetrics>,
 }
 
 /// One task's produce side.
@@ -73,6 +76,8 @@ pub struct TaskProducer {
     progress: Arc<ProgressStore>,
     /// Where acknowledged batches are reported for offset-syncs (None when they are disabled).
     sync_log: Option<Arc<OffsetSyncLog>>,
+    /// Where acknowledged batches are counted (None when metrics are off).
+    metrics: Option<FlowMetrics>,
     identity: ProducerIdentity,
     queues: BTreeMap<Key, PartitionQueue>,
     next_id: u64,
@@ -112,6 +117,7 @@ impl TaskProducer {
             control,
             progress: reports.progress,
             sync_log: reports.syncs,
+            metrics: reports.metrics,
             identity: ProducerIdentity::new(None),
             queues: BTreeMap::new(),
             next_id: 0,
@@ -253,10 +259,20 @@ impl TaskProducer {
                 continue;
             }
             let route = chunk.route.clone();
-            let queue = self
-                .queues
-                .entry(key.clone())
-                .or_insert_with(|| PartitionQueue::new(route.clone()));
+            let metrics = &self.metrics;
+            let queue = self.queues.entry(key.clone()).or_insert_with(|| {
+                let mut q = PartitionQueue::new(route.clone());
+                q.metrics = metrics
+                    .as_ref()
+                    .map(|m| m.partition(&route.remote_topic, route.partition));
+                q
+            });
+            if let Some(m) = &queue.metrics {
+                let now = crate::metrics::now_ms();
+                for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {
+                    m.fetched(b.header.max_timestamp, now);
+                }
+            }
             match queue.push(
                 chunk.batches,
                 chunk.next_offset,
@@ -311,6 +327,10 @@ impl TaskProducer {
                         error!(task = self.task, partition = %queue.route, remote = %queue.route.remote_topic, error = %why, retry_in = ?PARKED_RETRY, "the target refuses this partition's data; its replication is paused and retried");
                         let _ = self.control.send(FetchControl::Pause(queue.route.clone()));
                         self.parked.insert(key.clone(), now + PARKED_RETRY);
+                        // A partition parked again while recovering is still counted once.
+                        if let (Some(m), false) = (&self.metrics, self.recovering.contains(&key)) {
+                            m.parked(1);
+                        }
                     }
                 }
             }
@@ -489,6 +509,8 @@ impl TaskProducer {
             .iter()
             .map(|r| ((r.topic.as_str(), r.partition), r))
             .collect();
+        // One clock read per answered request, for the latency of every batch it acknowledged.
+        let now_ms = self.metrics.as_ref().map(|_| crate::metrics::now_ms());
         for (key, id) in wave.sent {
             let Some(queue) = self.queues.get_mut(&key) else {
                 continue;
@@ -499,6 +521,11 @@ impl TaskProducer {
                     let base_offset = result.map_or(-1, |r| r.base_offset);
                     let mut landed = Vec::new();
                     let mark = queue.ack(id, base_offset, &mut landed);
+                    if let (Some(m), Some(now)) = (&queue.metrics, now_ms) {
+                        for l in &landed {
+                            m.acked(l.records, l.bytes, l.max_timestamp, now);
+                        }
+                    }
                     if let Some(log) = &self.sync_log {
                         let route = &queue.route;
                         for l in landed {
@@ -519,6 +546,9 @@ impl TaskProducer {
                     }
                     self.backoff.reset();
                     if self.recovering.remove(&key) {
+                        if let Some(m) = &self.metrics {
+                            m.parked(-1);
+                        }
                         info!(task = self.task, partition = %queue.route, "the target accepts this partition's data again; resuming");
                         let _ = self.control.send(FetchControl::Resume(queue.route.clone()));
                     }

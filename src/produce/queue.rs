@@ -50,6 +50,8 @@ pub struct Entry {
     pub upstream: UpstreamOffsets,
     /// The target offset of its first record, once appended.
     pub base_offset: Option<i64>,
+    /// The batch's max timestamp (its newest record), for the replication latency metric.
+    pub max_timestamp: i64,
 }
 
 /// A batch that is on the target, for offset-syncs: its records, their source offsets and the
@@ -62,6 +64,10 @@ pub struct Landed {
     pub upstream: UpstreamOffsets,
     /// Target offset of the first record.
     pub base_offset: Option<i64>,
+    /// Bytes of the batch as sent (for the byte-count metric).
+    pub bytes: usize,
+    /// The batch's max timestamp (for the replication latency metric).
+    pub max_timestamp: i64,
 }
 
 /// How the last failures of a partition are to be handled once its in-flight batches answered.
@@ -110,6 +116,8 @@ pub struct PartitionQueue {
     pub confirmed: bool,
     /// Sequence number of the next batch encoded for this partition under the current identity.
     pub next_sequence: i32,
+    /// The partition's metric handles, resolved once by the producer (None when metrics are off).
+    pub metrics: Option<crate::metrics::PartitionMetrics>,
 }
 
 impl PartitionQueue {
@@ -122,6 +130,7 @@ impl PartitionQueue {
             bytes: 0,
             confirmed: false,
             next_sequence: 0,
+            metrics: None,
         }
     }
 
@@ -147,6 +156,7 @@ impl PartitionQueue {
                     records: written.records,
                     upstream: written.upstream,
                     base_offset: None,
+                    max_timestamp: batch.header.max_timestamp,
                 });
             }
         }
@@ -197,6 +207,8 @@ impl PartitionQueue {
                     records: e.records,
                     upstream: e.upstream,
                     base_offset: e.base_offset,
+                    bytes: e.bytes.len(),
+                    max_timestamp: e.max_timestamp,
                 });
             }
         }

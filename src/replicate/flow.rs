@@ -14,6 +14,7 @@ use super::topics::TopicSync;
 use super::RunError;
 use crate::config::{FlowConfig, OffsetSyncsConfig, StartAt};
 use crate::fetch::{FetchControl, Route};
+use crate::metrics::Metrics;
 use crate::offsets::checkpoints::CheckpointEmitter;
 use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
@@ -25,7 +26,11 @@ use crate::protocol::{Backoff, ClusterClient};
 const RETRY_DISCOVERY: Duration = Duration::from_secs(5);
 
 /// Runs the flow until `shutdown`, then waits for its tasks to drain and saves progress.
-pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<(), RunError> {
+pub async fn run_flow(
+    cfg: FlowConfig,
+    shutdown: CancellationToken,
+    metrics: Option<Metrics>,
+) -> Result<(), RunError> {
     let name = format!("{}->{}", cfg.source, cfg.target);
     let fail = |message: String| RunError::Flow {
         flow: name.clone(),
@@ -61,11 +66,13 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
                 target_admin: ClusterClient::new(cfg.target_admin.clone()),
                 syncs: log.clone(),
                 timeout: cfg.target_admin.request_timeout,
+                metrics: metrics.clone(),
             }
             .run(shutdown.clone()),
         )),
         _ => None,
     };
+    let flow_metrics = metrics.as_ref().map(|m| m.flow(&cfg.source, &cfg.target));
     let tasks: Vec<Task> = (0..cfg.tasks_max.max(1))
         .map(|i| {
             Task::spawn(
@@ -73,6 +80,7 @@ pub async fn run_flow(cfg: FlowConfig, shutdown: CancellationToken) -> Result<()
                 &cfg,
                 progress.clone(),
                 sync_log.clone(),
+                flow_metrics.clone(),
                 shutdown.clone(),
             )
         })

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, trace, warn};
 
 use crate::config::HeartbeatConfig;
+use crate::metrics::{FlowLabels, Metrics};
 use crate::offsets::internal_topic::{self, InternalRecord};
 use crate::offsets::mm2_records::Heartbeat;
 use crate::plan::replication_policy::HEARTBEATS_TOPIC;
@@ -23,8 +24,17 @@ use crate::protocol::{Backoff, ClusterClient, ProtocolError};
 /// replication factor should not flood the log).
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
-/// Emits heartbeats for `cfg` until `shutdown` fires. Never returns an error.
-pub async fn run_heartbeats(cfg: HeartbeatConfig, shutdown: CancellationToken) {
+/// Emits heartbeats for `cfg` until `shutdown` fires, counting them in `metrics` when given. Never
+/// returns an error.
+pub async fn run_heartbeats(
+    cfg: HeartbeatConfig,
+    shutdown: CancellationToken,
+    metrics: Option<Metrics>,
+) {
+    let labels = FlowLabels {
+        source: cfg.source.clone(),
+        target: cfg.target.clone(),
+    };
     let herder = cfg.label();
     let admin = ClusterClient::new(cfg.target_admin.clone());
     let producer = ClusterClient::new(cfg.target_producer.clone());
@@ -57,7 +67,10 @@ pub async fn run_heartbeats(cfg: HeartbeatConfig, shutdown: CancellationToken) {
             r = attempt => r,
         };
         match result {
-            Ok(offset) => {
+            Ok((offset, timestamp)) => {
+                if let Some(m) = &metrics {
+                    m.heartbeat(&labels, timestamp);
+                }
                 if !topic_ready {
                     info!(herder = %herder, cluster = %cfg.target, topic = HEARTBEATS_TOPIC, "heartbeats topic ready; emitting");
                     topic_ready = true;
@@ -93,8 +106,12 @@ pub async fn run_heartbeats(cfg: HeartbeatConfig, shutdown: CancellationToken) {
     info!(herder = %herder, heartbeats = sent, "heartbeats stopped");
 }
 
-/// Appends one `Heartbeat(source, target, now)` to `heartbeats` partition 0; returns its offset.
-async fn emit(producer: &ClusterClient, cfg: &HeartbeatConfig) -> Result<i64, ProtocolError> {
+/// Appends one `Heartbeat(source, target, now)` to `heartbeats` partition 0; returns its offset and
+/// timestamp.
+async fn emit(
+    producer: &ClusterClient,
+    cfg: &HeartbeatConfig,
+) -> Result<(i64, i64), ProtocolError> {
     let now = internal_topic::now_ms();
     let beat = Heartbeat {
         source_alias: cfg.source.clone(),
@@ -120,6 +137,7 @@ async fn emit(producer: &ClusterClient, cfg: &HeartbeatConfig) -> Result<i64, Pr
         cfg.produce.request_timeout,
     )
     .await
+    .map(|offset| (offset, now))
 }
 
 /// Whether a produce failed because the topic or partition does not exist.

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
 use crate::config::{FlowConfig, HeartbeatConfig};
+use crate::metrics::Metrics;
 
 /// Why replication stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -27,20 +28,32 @@ pub enum RunError {
 
 /// Runs every flow and heartbeat emitter until `shutdown` fires (then drains in-flight data and
 /// saves progress) or a flow fails for good. Heartbeat emitters never fail; they stop with the flows.
+/// `metrics`, when given, is where flows, tasks and emitters report (see [`crate::metrics`]).
 pub async fn run(
     flows: Vec<FlowConfig>,
     heartbeats: Vec<HeartbeatConfig>,
     shutdown: CancellationToken,
+    metrics: Option<Metrics>,
 ) -> Result<(), RunError> {
     let beats_stop = shutdown.child_token();
     let beats: Vec<_> = heartbeats
         .into_iter()
-        .map(|cfg| tokio::spawn(heartbeats::run_heartbeats(cfg, beats_stop.clone())))
+        .map(|cfg| {
+            tokio::spawn(heartbeats::run_heartbeats(
+                cfg,
+                beats_stop.clone(),
+                metrics.clone(),
+            ))
+        })
         .collect();
     let mut handles = Vec::new();
     for cfg in flows {
         info!(flow = %format!("{}->{}", cfg.source, cfg.target), tasks = cfg.tasks_max, "starting flow");
-        handles.push(tokio::spawn(flow::run_flow(cfg, shutdown.clone())));
+        handles.push(tokio::spawn(flow::run_flow(
+            cfg,
+            shutdown.clone(),
+            metrics.clone(),
+        )));
     }
     let mut first_error = None;
     for h in handles {

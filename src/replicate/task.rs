@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::FlowConfig;
 use crate::fetch::fetcher::Fetcher;
 use crate::fetch::FetchControl;
+use crate::metrics::FlowMetrics;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
 use crate::produce::producer::{AckReports, TaskProducer};
@@ -34,6 +35,7 @@ impl Task {
         cfg: &FlowConfig,
         progress: Arc<ProgressStore>,
         sync_log: Option<Arc<OffsetSyncLog>>,
+        metrics: Option<FlowMetrics>,
         shutdown: CancellationToken,
     ) -> Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -60,6 +62,7 @@ impl Task {
             AckReports {
                 progress,
                 syncs: sync_log,
+                metrics,
             },
         );
         let join = tokio::spawn(async move {

@@ -7,6 +7,7 @@
 mod bad_config;
 mod heartbeats;
 mod interop;
+mod metrics;
 mod offsets;
 mod replication;
 mod security;

@@ -1,0 +1,384 @@
+//! Prometheus metrics in the shape of MM2's JMX metrics (spec section 9): per replicated partition
+//! (`source`, `target`, `topic` = remote name, `partition`) the records and bytes the target
+//! acknowledged, the replication latency and the record age; per checkpointed group partition the
+//! checkpoint latency; plus heartbeats emitted and partitions parked by target errors (not in MM2).
+//!
+//! Metrics are a side sink: the data path resolves its handles once per partition
+//! ([`Metrics::partition`]) and then only adds to atomics or records into an uncontended window
+//! ([`window::WindowStat`]); nothing here can block or fail replication. The registry and the text
+//! exposition are `prometheus-client`'s; [`http`] serves them on `GET /metrics` when `strait run`
+//! is given `--metrics-listen`. See `docs/metrics.md`.
+
+pub mod http;
+pub mod window;
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use window::{WindowStat, WindowedFamily};
+
+/// Labels of a replicated partition, as MM2's source metrics with `add.source.alias.to.metrics`
+/// (always carrying `source`, the 4.0 behaviour).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    /// Source cluster alias.
+    pub source: String,
+    /// Target cluster alias.
+    pub target: String,
+    /// The REMOTE topic name (as on the target), as MM2 labels it.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+}
+
+/// Labels of a checkpointed group partition, as MM2's `MirrorCheckpointConnector` metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CheckpointLabels {
+    /// Source cluster alias.
+    pub source: String,
+    /// Target cluster alias.
+    pub target: String,
+    /// Consumer group.
+    pub group: String,
+    /// The DOWNSTREAM topic name (as in the checkpoint record).
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+}
+
+/// Labels of a flow or heartbeat herder (`source->target`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FlowLabels {
+    /// Source cluster alias.
+    pub source: String,
+    /// Target cluster alias.
+    pub target: String,
+}
+
+struct Inner {
+    registry: Registry,
+    record_count: Family<PartitionLabels, Counter>,
+    byte_count: Family<PartitionLabels, Counter>,
+    latency: Arc<WindowedFamily<PartitionLabels>>,
+    age: Arc<WindowedFamily<PartitionLabels>>,
+    checkpoint_latency: Arc<WindowedFamily<CheckpointLabels>>,
+    heartbeats: Family<FlowLabels, Counter>,
+    heartbeat_last: Family<FlowLabels, Gauge>,
+    parked: Family<FlowLabels, Gauge>,
+}
+
+/// The process's metrics: one registry shared by every flow, task and emitter. Cloning is cheap.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every strait metric registered (series appear as partitions start).
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let record_count = Family::<PartitionLabels, Counter>::default();
+        registry.register(
+            "mm2_source_record_count",
+            "Records of the partition acknowledged by the target (MM2 record-count)",
+            record_count.clone(),
+        );
+        let byte_count = Family::<PartitionLabels, Counter>::default();
+        registry.register(
+            "mm2_source_batch_byte_count",
+            "Bytes of the record batches acknowledged by the target, as forwarded (compressed, headers included; MM2's byte-count counts uncompressed value bytes)",
+            byte_count.clone(),
+        );
+        let latency = Arc::new(WindowedFamily::new(
+            "mm2_source_replication_latency_ms",
+            "Target acknowledgement time minus the batch's max timestamp, ms (MM2 replication-latency-ms)",
+        ));
+        registry.register_collector(Box::new(latency.clone()));
+        let age = Arc::new(WindowedFamily::new(
+            "mm2_source_record_age_ms",
+            "Time the producer took a fetched batch minus its max timestamp, ms (MM2 record-age-ms)",
+        ));
+        registry.register_collector(Box::new(age.clone()));
+        let checkpoint_latency = Arc::new(WindowedFamily::new(
+            "mm2_checkpoint_latency_ms",
+            "Acknowledgement time of the checkpoint minus the time the group's offsets were read, ms (MM2 checkpoint-latency-ms)",
+        ));
+        registry.register_collector(Box::new(checkpoint_latency.clone()));
+        let heartbeats = Family::<FlowLabels, Counter>::default();
+        registry.register(
+            "strait_heartbeats_emitted",
+            "Heartbeats appended to the target's heartbeats topic (not in MM2)",
+            heartbeats.clone(),
+        );
+        let heartbeat_last = Family::<FlowLabels, Gauge>::default();
+        registry.register(
+            "strait_heartbeat_last_emitted_timestamp_ms",
+            "Timestamp (ms since the epoch) of the last heartbeat the target acknowledged (not in MM2)",
+            heartbeat_last.clone(),
+        );
+        let parked = Family::<FlowLabels, Gauge>::default();
+        registry.register(
+            "strait_partitions_parked",
+            "Partitions of the flow whose replication is paused because the target refuses their data (not in MM2)",
+            parked.clone(),
+        );
+        Metrics {
+            inner: Arc::new(Inner {
+                registry,
+                record_count,
+                byte_count,
+                latency,
+                age,
+                checkpoint_latency,
+                heartbeats,
+                heartbeat_last,
+                parked,
+            }),
+        }
+    }
+
+    /// The handles of one replicated partition; resolve once and keep (the label strings are
+    /// allocated here, never on the data path).
+    pub fn partition(&self, labels: PartitionLabels) -> PartitionMetrics {
+        let i = &self.inner;
+        PartitionMetrics {
+            records: i.record_count.get_or_create(&labels).clone(),
+            bytes: i.byte_count.get_or_create(&labels).clone(),
+            latency: i.latency.get_or_create(&labels),
+            age: i.age.get_or_create(&labels),
+        }
+    }
+
+    /// The handles of one flow (`source->target`): the parked-partitions gauge, and the way to
+    /// resolve its partitions' handles.
+    pub fn flow(&self, source: &str, target: &str) -> FlowMetrics {
+        let labels = FlowLabels {
+            source: source.to_string(),
+            target: target.to_string(),
+        };
+        FlowMetrics {
+            parked: self.inner.parked.get_or_create(&labels).clone(),
+            labels,
+            metrics: self.clone(),
+        }
+    }
+
+    /// Records one acknowledged checkpoint (not on the data path: once per checkpoint written).
+    pub fn checkpoint_latency(&self, labels: &CheckpointLabels, latency_ms: i64) {
+        self.inner
+            .checkpoint_latency
+            .get_or_create(labels)
+            .record(latency_ms as f64);
+    }
+
+    /// Records a heartbeat the target acknowledged, stamped `timestamp_ms`.
+    pub fn heartbeat(&self, labels: &FlowLabels, timestamp_ms: i64) {
+        self.inner.heartbeats.get_or_create(labels).inc();
+        self.inner
+            .heartbeat_last
+            .get_or_create(labels)
+            .set(timestamp_ms);
+    }
+
+    /// Everything in the Prometheus text format (version 0.0.4).
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &self.inner.registry)?;
+        Ok(out)
+    }
+}
+
+/// Per-flow handles, given to each task of the flow.
+#[derive(Clone, Debug)]
+pub struct FlowMetrics {
+    labels: FlowLabels,
+    parked: Gauge,
+    metrics: Metrics,
+}
+
+impl FlowMetrics {
+    /// Resolves the handles of a partition of this flow (once, when the task first sees it).
+    pub fn partition(&self, remote_topic: &str, partition: i32) -> PartitionMetrics {
+        self.metrics.partition(PartitionLabels {
+            source: self.labels.source.clone(),
+            target: self.labels.target.clone(),
+            topic: remote_topic.to_string(),
+            partition,
+        })
+    }
+
+    /// A partition was parked (`+1`) or resumed (`-1`).
+    pub fn parked(&self, delta: i64) {
+        self.parked.inc_by(delta);
+    }
+}
+
+/// One partition's resolved metric handles: recording is a few atomic adds and one uncontended
+/// lock per batch, no allocation.
+#[derive(Clone, Debug)]
+pub struct PartitionMetrics {
+    records: Counter,
+    bytes: Counter,
+    latency: Arc<WindowStat>,
+    age: Arc<WindowStat>,
+}
+
+impl PartitionMetrics {
+    /// A batch of `records` records and `bytes` bytes, newest record stamped `max_timestamp`,
+    /// was acknowledged by the target at `now_ms`.
+    pub fn acked(&self, records: i32, bytes: usize, max_timestamp: i64, now_ms: i64) {
+        self.records.inc_by(records.max(0) as u64);
+        self.bytes.inc_by(bytes as u64);
+        self.latency
+            .record(now_ms.saturating_sub(max_timestamp) as f64);
+    }
+
+    /// A fetched batch stamped `max_timestamp` reached the producer at `now_ms`.
+    pub fn fetched(&self, max_timestamp: i64, now_ms: i64) {
+        self.age.record(now_ms.saturating_sub(max_timestamp) as f64);
+    }
+}
+
+/// Wall-clock milliseconds since the epoch (what record timestamps are measured in).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_metrics_render_with_mm2_labels() {
+        let m = Metrics::new();
+        let flow = m.flow("primary", "secondary");
+        let p = flow.partition("primary.orders", 3);
+        p.acked(10, 700, 1_000, 1_250);
+        p.acked(5, 300, 2_000, 2_100);
+        p.fetched(1_000, 1_040);
+        flow.parked(1);
+        flow.parked(1);
+        flow.parked(-1);
+        let herder = FlowLabels {
+            source: "primary".into(),
+            target: "secondary".into(),
+        };
+        m.heartbeat(&herder, 1_700_000_000_000);
+        m.heartbeat(&herder, 1_700_000_001_000);
+        m.checkpoint_latency(
+            &CheckpointLabels {
+                source: "primary".into(),
+                target: "secondary".into(),
+                group: "g1".into(),
+                topic: "primary.orders".into(),
+                partition: 3,
+            },
+            42,
+        );
+        let text = m.render().unwrap();
+        let labels =
+            r#"{source="primary",target="secondary",topic="primary.orders",partition="3"}"#;
+        assert!(
+            text.contains(&format!("mm2_source_record_count_total{labels} 15\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("mm2_source_batch_byte_count_total{labels} 1000\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "mm2_source_replication_latency_ms{labels} 100.0\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "mm2_source_replication_latency_ms_max{labels} 250.0\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "mm2_source_replication_latency_ms_min{labels} 100.0\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "mm2_source_replication_latency_ms_avg{labels} 175.0\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("mm2_source_record_age_ms{labels} 40.0\n")),
+            "{text}"
+        );
+        assert!(text.contains(r#"mm2_checkpoint_latency_ms{source="primary",target="secondary",group="g1",topic="primary.orders",partition="3"} 42.0"#), "{text}");
+        assert!(
+            text.contains(r#"strait_partitions_parked{source="primary",target="secondary"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"strait_heartbeats_emitted_total{source="primary",target="secondary"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"strait_heartbeat_last_emitted_timestamp_ms{source="primary",target="secondary"} 1700000001000"#), "{text}");
+        assert!(
+            text.contains("# TYPE mm2_source_record_count_total counter"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE mm2_source_replication_latency_ms_avg gauge"),
+            "{text}"
+        );
+    }
+
+    /// Group names may hold any character; the exposition escapes them.
+    #[test]
+    fn group_names_are_escaped() {
+        let m = Metrics::new();
+        let labels = CheckpointLabels {
+            source: "a".into(),
+            target: "b".into(),
+            group: "we\"ird\\g\n".into(),
+            topic: "a.t".into(),
+            partition: 0,
+        };
+        m.checkpoint_latency(&labels, 1);
+        let text = m.render().unwrap();
+        assert!(text.contains(r#"group="we\"ird\\g\n""#), "{text}");
+    }
+
+    #[test]
+    fn handles_are_shared_per_label_set() {
+        let m = Metrics::new();
+        let flow = m.flow("a", "b");
+        flow.partition("a.t", 0).acked(1, 1, 0, 0);
+        flow.partition("a.t", 0).acked(2, 1, 0, 0);
+        let text = m.render().unwrap();
+        assert!(text.contains(r#"mm2_source_record_count_total{source="a",target="b",topic="a.t",partition="0"} 3"#), "{text}");
+    }
+}

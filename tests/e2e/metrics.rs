@@ -1,0 +1,249 @@
+//! The Prometheus endpoint (`strait run --metrics-listen`), scraped with `curl` (a witness strait did
+//! not write): MM2's source metrics per remote partition and the checkpoint latency per group.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::*;
+
+/// One sample of the text exposition: metric name, labels, value.
+#[derive(Debug, Clone)]
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+/// Parses the Prometheus text format (label values here never contain quotes or commas).
+fn parse(text: &str) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (name, labels) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        let labels = labels
+            .split(',')
+            .filter(|kv| !kv.is_empty())
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        let value = match value {
+            "NaN" => f64::NAN,
+            v => v.parse().unwrap_or(f64::NAN),
+        };
+        out.push(Sample {
+            name: name.to_string(),
+            labels,
+            value,
+        });
+    }
+    out
+}
+
+fn scrape(port: u16) -> Option<String> {
+    let out = Command::new("curl")
+        .args(["-sS", "--fail", "--max-time", "5"])
+        .arg(format!("http://127.0.0.1:{port}/metrics"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Values of `name` whose labels include every `(key, value)` of `want`.
+fn values(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> Vec<f64> {
+    samples
+        .iter()
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            want.iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .collect()
+}
+
+/// Replicates 3 x 40 records (a `LogAppendTime` source topic, so batch timestamps are the source's
+/// append time and the latency is real) with checkpoints every second for a committed group, and
+/// reads every metric back from the endpoint.
+#[test]
+fn metrics_endpoint_reports_mm2_source_and_checkpoint_metrics() {
+    let p = pair();
+    let alias = unique("met");
+    let topic = unique("metrics");
+    let group = unique("metrics-g");
+    let remote = format!("{alias}.{topic}");
+    let (partitions, per_partition) = (3, 40u64);
+    p.primary.create_topic(
+        &topic,
+        partitions,
+        1,
+        &[("message.timestamp.type", "LogAppendTime")],
+    );
+    p.primary
+        .produce(&topic, partitions, per_partition, "lz4", 17);
+    p.primary
+        .commit_offsets(&group, &topic, &[(0, 10), (1, 25)]);
+    let port = free_port_base(1);
+    let config = format!(
+        "clusters = {alias}, secondary\n\
+         {alias}.bootstrap.servers = {}\n\
+         secondary.bootstrap.servers = {}\n\
+         {alias}->secondary.enabled = true\n\
+         secondary->{alias}.enabled = false\n\
+         replication.factor = 3\n\
+         offset-syncs.topic.replication.factor = 1\n\
+         checkpoints.topic.replication.factor = 1\n\
+         emit.heartbeats.enabled = false\n\
+         topics = {topic}\n\
+         groups = {group}\n\
+         {alias}->secondary.emit.checkpoints.interval.seconds = 1\n",
+        p.primary.bootstrap(),
+        p.secondary.bootstrap()
+    );
+    let listen = format!("127.0.0.1:{port}");
+    let mut strait = Strait::start(&config, &["--metrics-listen", &listen]);
+
+    let flow = [
+        ("source", alias.as_str()),
+        ("target", "secondary"),
+        ("topic", remote.as_str()),
+    ];
+    let mut last = String::new();
+    wait_until(
+        Duration::from_secs(120),
+        "record counts and checkpoint latency on /metrics",
+        || {
+            assert!(
+                strait.is_running(),
+                "strait exited:\n{}",
+                strait.log_tail(30)
+            );
+            let Some(text) = scrape(port) else {
+                return false;
+            };
+            let samples = parse(&text);
+            last = text;
+            let counts: Vec<Vec<f64>> = (0..partitions)
+                .map(|part| {
+                    let part = part.to_string();
+                    let mut want = flow.to_vec();
+                    want.push(("partition", &part));
+                    values(&samples, "mm2_source_record_count_total", &want)
+                })
+                .collect();
+            let done = counts.iter().all(|c| c == &[per_partition as f64]);
+            let checkpoints = (0..2).all(|part| {
+                let part = part.to_string();
+                !values(
+                    &samples,
+                    "mm2_checkpoint_latency_ms",
+                    &[("group", group.as_str()), ("partition", &part)],
+                )
+                .is_empty()
+            });
+            done && checkpoints
+        },
+    );
+    eprintln!("scraped:\n{last}");
+    let samples = parse(&last);
+    for part in 0..partitions {
+        let part = part.to_string();
+        let mut want = flow.to_vec();
+        want.push(("partition", &part));
+        assert_eq!(
+            values(&samples, "mm2_source_record_count_total", &want),
+            vec![per_partition as f64],
+            "record count of partition {part}"
+        );
+        let bytes = values(&samples, "mm2_source_batch_byte_count_total", &want);
+        assert!(
+            bytes.len() == 1 && bytes[0] > 0.0,
+            "bytes of {part}: {bytes:?}"
+        );
+        for name in [
+            "mm2_source_replication_latency_ms",
+            "mm2_source_replication_latency_ms_max",
+            "mm2_source_replication_latency_ms_min",
+            "mm2_source_replication_latency_ms_avg",
+            "mm2_source_record_age_ms",
+        ] {
+            let v = values(&samples, name, &want);
+            // Append time on the source to the target's ack: real, small, never negative here.
+            assert!(
+                v.len() == 1 && (0.0..120_000.0).contains(&v[0]),
+                "{name} of partition {part}: {v:?}"
+            );
+        }
+    }
+    // Checkpoints name the downstream topic, and the latency is the time from reading the group's
+    // offsets to the checkpoint's acknowledgement.
+    for part in ["0", "1"] {
+        let v = values(
+            &samples,
+            "mm2_checkpoint_latency_ms",
+            &[
+                ("source", alias.as_str()),
+                ("target", "secondary"),
+                ("group", group.as_str()),
+                ("topic", remote.as_str()),
+                ("partition", part),
+            ],
+        );
+        assert!(
+            v.len() == 1 && (0.0..60_000.0).contains(&v[0]),
+            "checkpoint latency of {part}: {v:?}"
+        );
+    }
+    assert_eq!(
+        values(
+            &samples,
+            "strait_partitions_parked",
+            &[("source", alias.as_str())]
+        ),
+        vec![0.0]
+    );
+    // Anything but GET /metrics is refused.
+    let status = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "5",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/other"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "404");
+    stop_cleanly(&mut strait);
+}
+
+/// A metrics address that cannot be bound stops `strait run` at start-up (exit 3) with a clear message.
+#[test]
+fn metrics_listen_on_a_taken_port_is_a_startup_error() {
+    let p = pair();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut strait = Strait::start(&p.mm2_config(""), &["--metrics-listen", &addr]);
+    let status = strait
+        .wait(Duration::from_secs(30))
+        .expect("strait should exit");
+    assert_eq!(status.code(), Some(3), "{}", strait.log_tail(20));
+    assert!(
+        strait.log().contains("--metrics-listen"),
+        "{}",
+        strait.log_tail(20)
+    );
+}
