@@ -28,7 +28,8 @@
 #                       smoke: target/loadtest/)
 #   --smoke             a few MB, lz4 only, 20 s of latency at 200 records/s, 50 idle partitions:
 #                       every step once (for CI: a few minutes)
-# Env: LOADTEST_DIR (work dir, default target/loadtest/run), MM2_HEAP (Java MM2 heap, default 1g).
+# Env: LOADTEST_DIR (work dir, default target/loadtest/run), MM2_HEAP (Java MM2 heap, default 1g),
+# STRAIT_BIN (the strait binary to run, default target/<profile>/strait: e.g. a heap-profiling build).
 #
 # Scenario 1 (catch-up): the backlog is written to `bench-<codec>` on primary before any replicator
 # starts. Each replicator then runs against a freshly started secondary cluster (same topic pre-created
@@ -95,7 +96,7 @@ fail() { printf '\nloadtest: %s\n' "$*" >&2; exit 1; }
 step "Kafka jars"
 jars="$(scripts/kafka-jars.sh)"
 export STRAIT_KAFKA_JARS="$jars"
-strait_bin="$root/target/$profile/strait"
+strait_bin="${STRAIT_BIN:-$root/target/$profile/strait}"
 ceiling_bin="$root/target/$profile/examples/produce_ceiling"
 if [ "$build" = 1 ] || [ ! -x "$strait_bin" ] || [ ! -x "$ceiling_bin" ]; then
   step "cargo build ($profile: strait and the ceiling producer)"

@@ -22,6 +22,7 @@ use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::request::{self, PartitionRecords, PartitionResult};
 use super::sequence::ProducerIdentity;
 use crate::config::ProduceSettings;
+use crate::fetch::budget::TaskBytes;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
@@ -60,6 +61,8 @@ pub struct AckReports {
     pub progress: Arc<ProgressStore>,
     /// The flow's offset-sync log.
     pub syncs: Option<Arc<OffsetSyncLog>>,
+    /// What the task holds between fetch and acknowledgement: the fetcher sizes its Fetches by it.
+    pub held: Arc<TaskBytes>,
 }
 
 /// One task's produce side.
@@ -90,6 +93,8 @@ pub struct TaskProducer {
     resetting: bool,
     /// Some partition had no known leader: look again at this instant.
     metadata_retry_at: Option<Instant>,
+    /// What the task holds between fetch and acknowledgement, shared with its fetcher.
+    bytes: Arc<TaskBytes>,
 }
 
 impl TaskProducer {
@@ -123,6 +128,7 @@ impl TaskProducer {
             halted: HashSet::new(),
             resetting: false,
             metadata_retry_at: None,
+            bytes: reports.held,
         }
     }
 
@@ -145,6 +151,7 @@ impl TaskProducer {
                     }
                 }
             }
+            self.bytes.set_queued(self.queued_bytes());
             if !rounds_open && deadline.is_none() {
                 deadline = Some(Instant::now() + SHUTDOWN_GRACE);
             }
@@ -247,6 +254,8 @@ impl TaskProducer {
 
     /// Queues a fetched round, batch by batch, under the current producer identity.
     fn intake(&mut self, round: FetchedRound) {
+        let bytes: usize = round.chunks.iter().map(|c| c.bytes()).sum();
+        self.bytes.taken(bytes);
         for chunk in round.chunks {
             let key = (chunk.route.remote_topic.clone(), chunk.route.partition);
             if self.halted.contains(&key) {
