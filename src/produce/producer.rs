@@ -420,9 +420,6 @@ impl TaskProducer {
                         continue;
                     };
                     let route = queue.route.clone();
-                    if let Err(e) = queue.merge_waiting() {
-                        debug!(task = self.task, partition = %route, error = %e, "cannot join queued batches; sending them one by one");
-                    }
                     let Some(entry) = queue.next_to_send() else {
                         continue;
                     };
@@ -430,7 +427,6 @@ impl TaskProducer {
                         break;
                     }
                     entry.state = super::queue::EntryState::InFlight;
-                    entry.sent = true;
                     bytes += entry.bytes.len();
                     sent.push((key.clone(), entry.id));
                     parts.push(PartitionRecords {

@@ -15,24 +15,11 @@ use bytes::{Bytes, BytesMut};
 
 use super::sequence::{next_sequence, ProducerIdentity};
 use crate::fetch::Route;
-use crate::records::merge::{can_merge, merge};
-use crate::records::{
-    rewrite_for_target, Batch, BatchHeader, RecordsError, Rewritten, UpstreamOffsets,
-};
+use crate::records::{rewrite_for_target, Batch, RecordsError, Rewritten, UpstreamOffsets};
 
 /// Requests in flight per target leader: the idempotent producer's ordering guarantee holds for up
 /// to 5 (the broker remembers the last 5 batches of each producer and partition).
 pub const MAX_IN_FLIGHT: usize = 5;
-
-/// Batches at most this large are joined with the small ones queued behind them, when several
-/// wait unsent ([`PartitionQueue::merge_waiting`]). Small enough that a backlog written in large
-/// batches (a catch-up) stays on the copy-only path, large enough for the few-record batches a
-/// producer with `linger.ms=0` writes at a steady rate.
-pub const MERGE_SMALL_BYTES: usize = 8 << 10;
-
-/// A joined batch holds at most this many bytes of input batches, far below the target's default
-/// `max.message.bytes` (1 MiB).
-pub const MERGE_MAX_BYTES: usize = 256 << 10;
 
 /// Where a queued batch stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +50,6 @@ pub struct Entry {
     pub upstream: UpstreamOffsets,
     /// The target offset of its first record, once appended.
     pub base_offset: Option<i64>,
-    /// Whether it was ever written to the target: only batches never sent may be joined, since a
-    /// batch the broker may have appended must be resent byte for byte.
-    pub sent: bool,
 }
 
 /// A batch that is on the target, for offset-syncs: its records, their source offsets and the
@@ -163,7 +147,6 @@ impl PartitionQueue {
                     records: written.records,
                     upstream: written.upstream,
                     base_offset: None,
-                    sent: false,
                 });
             }
         }
@@ -185,62 +168,6 @@ impl PartitionQueue {
         self.entries
             .iter_mut()
             .find(|e| e.state == EntryState::Unsent)
-    }
-
-    /// Joins the small batches at the head of the unsent part of the queue that were never sent
-    /// into one entry (see [`crate::records::merge`]): its sequence range, progress mark and
-    /// source offsets cover all of them. Returns how many entries were joined (0, or 2 and more).
-    /// On error the queue is unchanged and its batches go out one by one as before.
-    pub fn merge_waiting(&mut self) -> Result<usize, RecordsError> {
-        let Some(start) = self
-            .entries
-            .iter()
-            .position(|e| e.state == EntryState::Unsent)
-        else {
-            return Ok(0);
-        };
-        let mut end = start;
-        let mut total = 0usize;
-        let mut prev: Option<BatchHeader> = None;
-        for e in self.entries.iter().skip(start) {
-            let len = e.bytes.len();
-            if e.state != EntryState::Unsent
-                || e.sent
-                || len > MERGE_SMALL_BYTES
-                || total + len > MERGE_MAX_BYTES
-            {
-                break;
-            }
-            let h = BatchHeader::parse(&e.bytes)?;
-            if prev.as_ref().is_some_and(|p| !can_merge(p, &h)) {
-                break;
-            }
-            prev = Some(h);
-            total += len;
-            end += 1;
-        }
-        if end - start < 2 {
-            return Ok(0);
-        }
-        let parts: Vec<Bytes> = self
-            .entries
-            .range(start..end)
-            .map(|e| e.bytes.clone())
-            .collect();
-        let merged = merge(&parts)?;
-        let mut joined = self.entries.drain(start..end);
-        let Some(mut first) = joined.next() else {
-            return Ok(0);
-        };
-        for e in joined {
-            first.upstream.append(first.records, &e.upstream);
-            first.records += e.records;
-            first.mark = e.mark.or(first.mark);
-        }
-        self.bytes = self.bytes - total + merged.len();
-        first.bytes = merged;
-        self.entries.insert(start, first);
-        Ok(end - start)
     }
 
     /// Whether any entry is in flight.
@@ -499,65 +426,6 @@ mod tests {
             "the acknowledged entry is not sent again"
         );
         assert_eq!(q.ack(1, 0, &mut Vec::new()), Some(4));
-    }
-
-    #[test]
-    fn small_batches_never_sent_are_joined_and_sent_ones_never_are() {
-        let identity = ProducerIdentity::new(Some((9, 0)));
-        let mut id = 0;
-        let mut q = queue();
-        q.push(vec![batch(0, 2), batch(2, 1)], 3, &identity, &mut id)
-            .unwrap();
-        q.push(vec![batch(5, 2)], 7, &identity, &mut id).unwrap();
-        assert_eq!(q.merge_waiting().unwrap(), 3);
-        assert_eq!(q.entries.len(), 1);
-        let e = &q.entries[0];
-        assert_eq!((e.records, e.mark, base_sequence(e)), (5, Some(7), 0));
-        // Offsets 3 and 4 were never fetched (say, transaction markers): record 3 came from 5.
-        assert_eq!(
-            e.upstream,
-            UpstreamOffsets {
-                first: 0,
-                jumps: vec![(3, 5)]
-            }
-        );
-        assert_eq!(q.bytes, e.bytes.len());
-        let merged = Batch::from_bytes(e.bytes.clone()).unwrap();
-        assert_eq!(merged.header.records_count, 5);
-        // Sent: it is resent as it is, never joined again.
-        let first = q.next_to_send().unwrap();
-        first.state = EntryState::InFlight;
-        first.sent = true;
-        q.push(vec![batch(7, 1)], 8, &identity, &mut id).unwrap();
-        assert_eq!(q.merge_waiting().unwrap(), 0);
-        q.push(vec![batch(8, 1)], 9, &identity, &mut id).unwrap();
-        q.fail(1, Failure::Retry);
-        q.resume();
-        assert_eq!(q.merge_waiting().unwrap(), 0, "the resent batch leads");
-        q.entries[0].state = EntryState::InFlight;
-        assert_eq!(q.merge_waiting().unwrap(), 2, "the two behind it join");
-        let seqs: Vec<i32> = q.entries.iter().map(base_sequence).collect();
-        assert_eq!(seqs, vec![0, 5]);
-        assert_eq!(q.entries[1].records, 2);
-    }
-
-    #[test]
-    fn large_batches_are_not_joined() {
-        let identity = ProducerIdentity::new(Some((9, 0)));
-        let mut id = 0;
-        let mut q = queue();
-        // About 60 bytes per record: 300 records are well above MERGE_SMALL_BYTES.
-        q.push(
-            vec![batch(0, 300), batch(300, 1), batch(301, 1)],
-            302,
-            &identity,
-            &mut id,
-        )
-        .unwrap();
-        assert!(q.entries[0].bytes.len() > MERGE_SMALL_BYTES);
-        assert_eq!(q.merge_waiting().unwrap(), 0);
-        q.entries[0].state = EntryState::InFlight;
-        assert_eq!(q.merge_waiting().unwrap(), 2);
     }
 
     #[test]

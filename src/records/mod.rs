@@ -11,8 +11,6 @@
 //!   delete-horizon bits, CRC). Only a batch from a compacted topic, whose offsets have gaps and
 //!   which a broker would reject as "Inconsistent batch offset range", is decompressed, renumbered
 //!   and recompressed with the same codec, every record otherwise byte-identical.
-//! * [`merge::merge`] joins consecutive small batches that wait unsent into one (the producer's
-//!   answer to a source written in tiny batches: one batch per partition per Produce request).
 //! * [`AbortedFilter`] implements `read_committed` the way the Java consumer does, so aborted
 //!   transactional data and control markers never reach the target.
 //! * [`record`] holds the small record walker and codec wrappers the two paths above need, and
@@ -23,7 +21,6 @@
 
 pub mod batch;
 pub mod control;
-pub mod merge;
 pub mod record;
 pub mod rewrite;
 
