@@ -28,7 +28,8 @@
 #                       smoke: target/loadtest/)
 #   --smoke             a few MB, lz4 only, 20 s of latency at 200 records/s, 50 idle partitions:
 #                       every step once (for CI: a few minutes)
-# Env: LOADTEST_DIR (work dir, default target/loadtest/run), MM2_HEAP (Java MM2 heap, default 1g).
+# Env: LOADTEST_DIR (work dir, default target/loadtest/run), MM2_HEAP (Java MM2 heap, default 1g),
+# STRAIT_BIN (the strait binary to run, default target/<profile>/strait: e.g. a heap-profiling build).
 #
 # Scenario 1 (catch-up): the backlog is written to `bench-<codec>` on primary before any replicator
 # starts. Each replicator then runs against a freshly started secondary cluster (same topic pre-created
@@ -95,7 +96,7 @@ fail() { printf '\nloadtest: %s\n' "$*" >&2; exit 1; }
 step "Kafka jars"
 jars="$(scripts/kafka-jars.sh)"
 export STRAIT_KAFKA_JARS="$jars"
-strait_bin="$root/target/$profile/strait"
+strait_bin="${STRAIT_BIN:-$root/target/$profile/strait}"
 ceiling_bin="$root/target/$profile/examples/produce_ceiling"
 if [ "$build" = 1 ] || [ ! -x "$strait_bin" ] || [ ! -x "$ceiling_bin" ]; then
   step "cargo build ($profile: strait and the ceiling producer)"
@@ -174,9 +175,18 @@ fresh_secondary() { # stop (and wipe) the previous secondary, start a new one
   broker_pid="$(cat "$sec_dir/node-1/pid")"
   echo "   fresh secondary at $secondary (broker pid $broker_pid)"
 }
+# A KRaft controller refuses one operation of more than 10,000 records ("excessively large batch
+# operation"): a topic of N partitions is N + 1 records, so large topics are created in steps of
+# at most 5,000 partitions (create, then add).
 create_topic() { # bootstrap topic [partitions]
-  kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --create --topic "$2" --partitions "${3:-$parts}" \
+  local want="${3:-$parts}" have
+  have=$(( want < 5000 ? want : 5000 ))
+  kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --create --topic "$2" --partitions "$have" \
     --replication-factor 1 --config retention.ms=-1 --config max.message.bytes=8388608 >/dev/null
+  while [ "$have" -lt "$want" ]; do
+    have=$(( want - have < 5000 ? want : have + 5000 ))
+    kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --alter --topic "$2" --partitions "$have" >/dev/null
+  done
 }
 
 results="$work/results.tsv"

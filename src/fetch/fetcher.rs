@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes, TASK_BUDGET};
 use super::request::{self, PartitionFetch};
 use super::response::{interpret, PartitionOutcome};
 use super::{FetchControl, FetchedRound, Route};
@@ -51,6 +52,29 @@ impl Position {
 type Key = (String, i32);
 type InFlight = (i32, Vec<Key>, Result<(i16, FetchResponse), ProtocolError>);
 
+/// Rotates `keys` (sorted by topic, then partition) by `turn`, keeping each topic's partitions
+/// together: the topics turn, and so do the partitions inside each topic. A Fetch response
+/// limited by `max_bytes` is filled in request order, so a fixed order would starve the last
+/// partitions whenever the limit binds.
+fn rotate_by_topic(keys: &mut Vec<Key>, turn: usize) {
+    let mut groups: Vec<Vec<Key>> = Vec::new();
+    for k in keys.drain(..) {
+        match groups.last_mut() {
+            Some(g) if g[0].0 == k.0 => g.push(k),
+            _ => groups.push(vec![k]),
+        }
+    }
+    let topics = groups.len().max(1);
+    groups.rotate_left(turn % topics);
+    // The partitions turn once per round of the topics, so every partition leads in turn.
+    let step = turn / topics;
+    for mut g in groups {
+        let n = g.len();
+        g.rotate_left(step % n);
+        keys.extend(g);
+    }
+}
+
 /// One task's fetch side. Built by the task, run until shutdown or until its producer goes away.
 pub struct Fetcher {
     task: usize,
@@ -60,11 +84,16 @@ pub struct Fetcher {
     control: mpsc::UnboundedReceiver<FetchControl>,
     out: mpsc::Sender<FetchedRound>,
     positions: BTreeMap<Key, Position>,
+    /// Bytes this task holds between fetch and acknowledgement (shared with its producer).
+    bytes: Arc<TaskBytes>,
+    /// Turns the order of partitions in successive requests, so that a response cut short by its
+    /// byte limit does not always favour the same partitions.
+    rotation: usize,
 }
 
 impl Fetcher {
     /// Creates the fetch side of task `task`, reading commands from `control` and sending rounds
-    /// to `out`.
+    /// to `out`; `bytes` is the count shared with the task's producer that sizes each Fetch.
     pub fn new(
         task: usize,
         client: ClusterClient,
@@ -72,6 +101,7 @@ impl Fetcher {
         retry_backoff: Duration,
         control: mpsc::UnboundedReceiver<FetchControl>,
         out: mpsc::Sender<FetchedRound>,
+        bytes: Arc<TaskBytes>,
     ) -> Self {
         Fetcher {
             task,
@@ -81,13 +111,16 @@ impl Fetcher {
             control,
             out,
             positions: BTreeMap::new(),
+            bytes,
+            rotation: 0,
         }
     }
 
     /// Runs the loop until `shutdown` fires or the producer side is gone.
     pub async fn run(mut self, shutdown: CancellationToken) {
         let mut in_flight: JoinSet<InFlight> = JoinSet::new();
-        let mut busy: HashMap<i32, ()> = HashMap::new();
+        // Leaders with a Fetch in flight, and the max_bytes each asked for.
+        let mut busy: HashMap<i32, usize> = HashMap::new();
         loop {
             let next_retry = self.issue(&mut in_flight, &mut busy).await;
             tokio::select! {
@@ -155,7 +188,7 @@ impl Fetcher {
     async fn issue(
         &mut self,
         in_flight: &mut JoinSet<InFlight>,
-        busy: &mut HashMap<i32, ()>,
+        busy: &mut HashMap<i32, usize>,
     ) -> Option<Instant> {
         let now = Instant::now();
         let mut by_leader: BTreeMap<i32, Vec<Key>> = BTreeMap::new();
@@ -184,7 +217,9 @@ impl Fetcher {
                 warn!(task = self.task, error = %e, "source metadata refresh failed");
             }
         }
-        for (leader, keys) in by_leader {
+        for (leader, mut keys) in by_leader {
+            self.rotation = self.rotation.wrapping_add(1);
+            rotate_by_topic(&mut keys, self.rotation);
             let mut parts: Vec<PartitionFetch> = Vec::with_capacity(keys.len());
             for k in &keys {
                 if let Some(p) = self.positions.get_mut(k) {
@@ -197,9 +232,16 @@ impl Fetcher {
                     });
                 }
             }
-            let req = request::build(&parts, &self.settings);
+            let max_bytes = fetch_max_bytes(
+                self.settings.max_bytes,
+                TASK_BUDGET,
+                self.bytes.held(),
+                busy.values().sum(),
+                min_fetch_bytes(self.settings.partition_max_bytes),
+            );
+            let req = request::build(&parts, &self.settings).with_max_bytes(max_bytes);
             let client = self.client.clone();
-            busy.insert(leader, ());
+            busy.insert(leader, usize::try_from(max_bytes).unwrap_or(0));
             in_flight.spawn(async move {
                 let result = client.send_to(leader, &req).await;
                 (leader, keys, result)
@@ -299,8 +341,12 @@ impl Fetcher {
         if !out_of_range.is_empty() {
             self.reset_out_of_range(out_of_range).await;
         }
-        if !round.chunks.is_empty() && self.out.send(round).await.is_err() {
-            return false;
+        if !round.chunks.is_empty() {
+            let bytes = round.chunks.iter().map(|c| c.bytes()).sum();
+            self.bytes.handed_over(bytes);
+            if self.out.send(round).await.is_err() {
+                return false;
+            }
         }
         true
     }
@@ -360,5 +406,40 @@ impl Fetcher {
             }
             pos.retry_at = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(spec: &[(&str, i32)]) -> Vec<Key> {
+        spec.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+    }
+
+    #[test]
+    fn rotation_turns_topics_and_partitions_and_keeps_topics_together() {
+        let all = keys(&[("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)]);
+        let mut k = all.clone();
+        rotate_by_topic(&mut k, 0);
+        assert_eq!(k, all);
+        let mut k = all.clone();
+        rotate_by_topic(&mut k, 1);
+        assert_eq!(k, keys(&[("b", 0), ("b", 1), ("a", 0), ("a", 1), ("a", 2)]));
+        let mut k = all.clone();
+        rotate_by_topic(&mut k, 2);
+        assert_eq!(k, keys(&[("a", 1), ("a", 2), ("a", 0), ("b", 1), ("b", 0)]));
+        // Every partition leads the request in turn.
+        let firsts: std::collections::BTreeSet<Key> = (0..6)
+            .map(|t| {
+                let mut k = all.clone();
+                rotate_by_topic(&mut k, t);
+                k[0].clone()
+            })
+            .collect();
+        assert_eq!(firsts.len(), all.len());
+        let mut empty = Vec::new();
+        rotate_by_topic(&mut empty, 3);
+        assert!(empty.is_empty());
     }
 }

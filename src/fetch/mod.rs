@@ -2,9 +2,11 @@
 //! turned into [`Chunk`]s of whole record batches (zero-copy slices of the response buffer), and
 //! per-partition error handling (leader moves, deleted data, authorization).
 //!
-//! Output goes one way, to the task's producer, over a bounded channel: that bound is the task's
-//! memory limit and its backpressure.
+//! Output goes one way, to the task's producer, over a bounded channel (backpressure). What a task
+//! holds between fetch and acknowledgement also sizes its Fetch requests ([`budget`]), so its
+//! memory stays bounded whatever `fetch.max.bytes` says.
 
+pub mod budget;
 pub mod fetcher;
 pub mod request;
 pub mod response;

@@ -22,6 +22,7 @@ use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::request::{self, PartitionRecords, PartitionResult};
 use super::sequence::ProducerIdentity;
 use crate::config::ProduceSettings;
+use crate::fetch::budget::TaskBytes;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::metrics::FlowMetrics;
 use crate::offsets::offset_syncs::OffsetSyncLog;
@@ -63,6 +64,8 @@ pub struct AckReports {
     pub syncs: Option<Arc<OffsetSyncLog>>,
     /// The flow's metrics (None when `--metrics-listen` is not given).
     pub metrics: Option<FlowMetrics>,
+    /// What the task holds between fetch and acknowledgement: the fetcher sizes its Fetches by it.
+    pub held: Arc<TaskBytes>,
 }
 
 /// One task's produce side.
@@ -95,6 +98,8 @@ pub struct TaskProducer {
     resetting: bool,
     /// Some partition had no known leader: look again at this instant.
     metadata_retry_at: Option<Instant>,
+    /// What the task holds between fetch and acknowledgement, shared with its fetcher.
+    bytes: Arc<TaskBytes>,
 }
 
 impl TaskProducer {
@@ -129,6 +134,7 @@ impl TaskProducer {
             halted: HashSet::new(),
             resetting: false,
             metadata_retry_at: None,
+            bytes: reports.held,
         }
     }
 
@@ -151,6 +157,7 @@ impl TaskProducer {
                     }
                 }
             }
+            self.bytes.set_queued(self.queued_bytes());
             if !rounds_open && deadline.is_none() {
                 deadline = Some(Instant::now() + SHUTDOWN_GRACE);
             }
@@ -253,6 +260,8 @@ impl TaskProducer {
 
     /// Queues a fetched round, batch by batch, under the current producer identity.
     fn intake(&mut self, round: FetchedRound) {
+        let bytes: usize = round.chunks.iter().map(|c| c.bytes()).sum();
+        self.bytes.taken(bytes);
         for chunk in round.chunks {
             let key = (chunk.route.remote_topic.clone(), chunk.route.partition);
             if self.halted.contains(&key) {

@@ -518,9 +518,7 @@ impl BrokerConnection {
         let shared = &self.inner.shared;
         let api = api_of::<R>(&shared.cluster, &shared.broker)?;
         let body = self
-            .roundtrip(api, version, |buf| {
-                req.encode(buf, version).map_err(|e| format!("{e:#}"))
-            })
+            .roundtrip(api, version, |buf| encode_presized(req, version, buf))
             .await?;
         self.decode::<R::Response>(api, version, body)
     }
@@ -559,9 +557,8 @@ impl BrokerConnection {
             return Err(e);
         }
         self.wait_throttle().await;
-        let (correlation_id, frame) = self.request_frame(api, version, |buf| {
-            req.encode(buf, version).map_err(|e| format!("{e:#}"))
-        })?;
+        let (correlation_id, frame) =
+            self.request_frame(api, version, |buf| encode_presized(req, version, buf))?;
         let (tx, rx) = oneshot::channel();
         shared.register(correlation_id, Pending { api, version, tx })?;
         let waiter = InFlightRequest {
@@ -833,6 +830,20 @@ impl security::sasl::SaslSender for LockedSender<'_> {
             .await?;
         conn.decode::<R::Response>(api, version, body)
     }
+}
+
+/// Encodes `req` into `buf`, first growing `buf` to the body's exact size: a Produce request of
+/// many MiB would otherwise be copied again at every doubling of the buffer, and the last
+/// doubling would leave up to twice its size allocated.
+fn encode_presized<R: Encodable>(
+    req: &R,
+    version: i16,
+    buf: &mut BytesMut,
+) -> std::result::Result<(), String> {
+    if let Ok(size) = req.compute_size(version) {
+        buf.reserve(size);
+    }
+    req.encode(buf, version).map_err(|e| format!("{e:#}"))
 }
 
 /// Builds `size | header | body` in one buffer.

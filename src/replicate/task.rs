@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::FlowConfig;
+use crate::fetch::budget::TaskBytes;
 use crate::fetch::fetcher::Fetcher;
 use crate::fetch::FetchControl;
 use crate::metrics::FlowMetrics;
@@ -17,8 +18,8 @@ use crate::offsets::progress::ProgressStore;
 use crate::produce::producer::{AckReports, TaskProducer};
 use crate::protocol::{Backoff, ClusterClient};
 
-/// Fetched rounds a task may hold before fetching waits for the target: the task's memory bound
-/// (about this many fetch responses) and its backpressure.
+/// Fetched rounds a task may hold before fetching waits for the target: backpressure. The task's
+/// memory is bounded by the byte budget that sizes its Fetches (`fetch::budget`).
 const ROUND_QUEUE: usize = 2;
 
 /// Handle to a running task.
@@ -40,6 +41,7 @@ impl Task {
     ) -> Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (round_tx, round_rx) = mpsc::channel(ROUND_QUEUE);
+        let bytes = Arc::new(TaskBytes::default());
         let mut consumer = cfg.source_consumer.clone();
         consumer.client_id = format!("{}-{index}", consumer.client_id);
         let mut producer = cfg.target_producer.clone();
@@ -51,6 +53,7 @@ impl Task {
             consumer.retry_backoff,
             control_rx,
             round_tx,
+            bytes.clone(),
         );
         let producer = TaskProducer::new(
             index,
@@ -63,6 +66,7 @@ impl Task {
                 progress,
                 syncs: sync_log,
                 metrics,
+                held: bytes,
             },
         );
         let join = tokio::spawn(async move {
