@@ -23,7 +23,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl curl >/dev/null
   else
-    fail "missing ${missing[*]}: install Java 17 (JDK), Maven and openssl"
+    fail "missing ${missing[*]}: install Java 17 (JDK), Maven, openssl and curl"
   fi
 fi
 command -v cargo >/dev/null || fail "missing cargo: install Rust (https://rustup.rs)"
