@@ -306,28 +306,22 @@ impl BrokerConnection {
         request_timeout: Duration,
         security: &Security,
     ) -> Result<Self> {
-        let stream = match tokio::time::timeout(request_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(source)) => {
-                return Err(ProtocolError::Io {
-                    cluster: cluster.to_string(),
-                    broker: addr.to_string(),
-                    source,
-                })
-            }
-            Err(_) => {
-                return Err(ProtocolError::Timeout {
-                    cluster: cluster.to_string(),
-                    broker: addr.to_string(),
-                    api: ApiKey::ApiVersions,
-                    after: request_timeout,
-                })
-            }
-        };
         let io_err = |source| ProtocolError::Io {
             cluster: cluster.to_string(),
             broker: addr.to_string(),
             source,
+        };
+        // Connecting and the TLS handshake are bounded like the ApiVersions exchange they precede.
+        let timed_out = || ProtocolError::Timeout {
+            cluster: cluster.to_string(),
+            broker: addr.to_string(),
+            api: ApiKey::ApiVersions,
+            after: request_timeout,
+        };
+        let stream = match tokio::time::timeout(request_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(io_err(source)),
+            Err(_) => return Err(timed_out()),
         };
         stream.set_nodelay(true).map_err(io_err)?;
         let (rd, wr) = match &security.tls {
@@ -348,14 +342,7 @@ impl BrokerConnection {
                             message,
                         })
                     }
-                    Err(_) => {
-                        return Err(ProtocolError::Timeout {
-                            cluster: cluster.to_string(),
-                            broker: addr.to_string(),
-                            api: ApiKey::ApiVersions,
-                            after: request_timeout,
-                        })
-                    }
+                    Err(_) => return Err(timed_out()),
                 }
             }
         };
