@@ -128,11 +128,7 @@ fn wait_beats(
         Duration::from_secs(120),
         &format!("{at_least} heartbeats ({source}, {target}) in {topic}"),
         || {
-            assert!(
-                strait.is_running(),
-                "strait exited:\n{}",
-                strait.log_tail(30)
-            );
+            strait.assert_running();
             if !cluster.has_topic(topic) {
                 return false;
             }

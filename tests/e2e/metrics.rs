@@ -94,21 +94,15 @@ fn metrics_endpoint_reports_mm2_source_and_checkpoint_metrics() {
     p.primary
         .commit_offsets(&group, &topic, &[(0, 10), (1, 25)]);
     let port = free_port_base(1);
-    let config = format!(
-        "clusters = {alias}, secondary\n\
-         {alias}.bootstrap.servers = {}\n\
-         secondary.bootstrap.servers = {}\n\
-         {alias}->secondary.enabled = true\n\
-         secondary->{alias}.enabled = false\n\
-         replication.factor = 3\n\
-         offset-syncs.topic.replication.factor = 1\n\
-         checkpoints.topic.replication.factor = 1\n\
+    let config = flow_config(
+        &alias,
+        &format!(
+            "checkpoints.topic.replication.factor = 1\n\
          emit.heartbeats.enabled = false\n\
          topics = {topic}\n\
          groups = {group}\n\
-         {alias}->secondary.emit.checkpoints.interval.seconds = 1\n",
-        p.primary.bootstrap(),
-        p.secondary.bootstrap()
+         {alias}->secondary.emit.checkpoints.interval.seconds = 1\n"
+        ),
     );
     let listen = format!("127.0.0.1:{port}");
     let mut strait = Strait::start(&config, &["--metrics-listen", &listen]);
@@ -123,11 +117,7 @@ fn metrics_endpoint_reports_mm2_source_and_checkpoint_metrics() {
         Duration::from_secs(120),
         "record counts and checkpoint latency on /metrics",
         || {
-            assert!(
-                strait.is_running(),
-                "strait exited:\n{}",
-                strait.log_tail(30)
-            );
+            strait.assert_running();
             let Some(text) = scrape(port) else {
                 return false;
             };

@@ -11,25 +11,18 @@ use crate::support::*;
 /// An MM2 file for `alias -> secondary` with the checkpoint settings written seed-style, as the
 /// issue's operators have them.
 fn offsets_config(alias: &str, extra: &str) -> String {
-    let p = pair();
-    format!(
-        "clusters = {alias}, secondary\n\
-         {alias}.bootstrap.servers = {}\n\
-         secondary.bootstrap.servers = {}\n\
-         {alias}->secondary.enabled = true\n\
-         secondary->{alias}.enabled = false\n\
-         replication.factor = 3\n\
-         offset-syncs.topic.replication.factor = 1\n\
-         {alias}->secondary.emit.checkpoints.interval.seconds = 1\n\
+    flow_config(
+        alias,
+        &format!(
+            "{alias}->secondary.emit.checkpoints.interval.seconds = 1\n\
          {alias}->secondary.sync.group.offsets.enabled = true\n\
          {alias}->secondary.sync.group.offsets.interval.seconds = 1\n\
          checkpoints.topic.retention.ms = 86400000\n\
          checkpoints.topic.cleanup.policy = compact\n\
          groups = payment-service,order-service\n\
          groups.blacklist = test-.*,debug-.*,console-consumer-.*\n\
-         {extra}\n",
-        p.primary.bootstrap(),
-        p.secondary.bootstrap()
+         {extra}\n"
+        ),
     )
 }
 
@@ -128,11 +121,7 @@ fn failover_continues_exactly_where_the_group_stopped() {
         Duration::from_secs(120),
         "checkpoints for payment-service",
         || {
-            assert!(
-                strait.is_running(),
-                "strait exited:\n{}",
-                strait.log_tail(30)
-            );
+            strait.assert_running();
             got = p.secondary.translate_offsets(alias, "payment-service");
             got == want
         },
@@ -221,11 +210,7 @@ fn wait_translated(
     let p = pair();
     let start = std::time::Instant::now();
     loop {
-        assert!(
-            strait.is_running(),
-            "strait exited:\n{}",
-            strait.log_tail(30)
-        );
+        strait.assert_running();
         let got = p.secondary.translate_offsets(alias, group);
         if &got == want {
             return;

@@ -11,23 +11,6 @@ use std::time::Duration;
 
 use crate::support::*;
 
-/// A config for one flow `alias -> secondary` from the shared primary cluster.
-fn flow_config(alias: &str, extra: &str) -> String {
-    let p = pair();
-    format!(
-        "clusters = {alias}, secondary\n\
-         {alias}.bootstrap.servers = {}\n\
-         secondary.bootstrap.servers = {}\n\
-         {alias}->secondary.enabled = true\n\
-         secondary->{alias}.enabled = false\n\
-         replication.factor = 3\n\
-         offset-syncs.topic.replication.factor = 1\n\
-         {extra}\n",
-        p.primary.bootstrap(),
-        p.secondary.bootstrap()
-    )
-}
-
 /// Deletes records of `topic`-`partition` below `before` with Kafka's own DeleteRecordsCommand.
 fn delete_records(cluster: &Cluster, topic: &str, partition: i32, before: i64) {
     let file = std::env::temp_dir().join(format!("{topic}-delete.json"));
@@ -54,11 +37,7 @@ fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Dur
         timeout,
         &format!("{remote} to reach {source}'s end offsets {want:?}"),
         || {
-            assert!(
-                strait.is_running(),
-                "strait exited:\n{}",
-                strait.log_tail(30)
-            );
+            strait.assert_running();
             if !p.secondary.has_topic(remote) {
                 return false;
             }
@@ -490,11 +469,7 @@ fn auto_offset_reset_latest_starts_at_the_end() {
         Duration::from_secs(60),
         "the records written after start",
         || {
-            assert!(
-                strait.is_running(),
-                "strait exited:\n{}",
-                strait.log_tail(30)
-            );
+            strait.assert_running();
             p.secondary.end_offsets(&remote).values().sum::<i64>() == 40
         },
     );

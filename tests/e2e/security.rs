@@ -91,11 +91,7 @@ fn wait_copied(source: &str, remote: &str, strait: &mut Strait, timeout: Duratio
     let c = &secure().cluster;
     let want = c.end_offsets(source);
     wait_until(timeout, &format!("{remote} to reach {want:?}"), || {
-        assert!(
-            strait.is_running(),
-            "strait exited:\n{}",
-            strait.log_tail(40)
-        );
+        strait.assert_running();
         c.has_topic(remote) && c.end_offsets(remote) == want
     });
 }

@@ -268,6 +268,26 @@ impl ClusterPair {
     }
 }
 
+/// An `mm2.properties` for one flow `alias -> secondary` from the shared primary cluster (each test
+/// its own alias, so progress and remote topics never collide), then `extra` (one `key = value` per
+/// line). Remote topics get replication factor 3; the offset-syncs topic, which lands on the
+/// 1-node primary by default, gets 1.
+pub fn flow_config(alias: &str, extra: &str) -> String {
+    let p = pair();
+    format!(
+        "clusters = {alias}, secondary\n\
+         {alias}.bootstrap.servers = {}\n\
+         secondary.bootstrap.servers = {}\n\
+         {alias}->secondary.enabled = true\n\
+         secondary->{alias}.enabled = false\n\
+         replication.factor = 3\n\
+         offset-syncs.topic.replication.factor = 1\n\
+         {extra}\n",
+        p.primary.bootstrap(),
+        p.secondary.bootstrap()
+    )
+}
+
 /// Serializes tests that stop or kill broker nodes: with two of the secondary's three nodes down at
 /// once its controller quorum and `min.insync.replicas=2` would both be lost. Hold the guard for as
 /// long as a node may be down.
@@ -1602,6 +1622,12 @@ impl Strait {
             Some(c) => c.try_wait().unwrap().is_none(),
             None => false,
         }
+    }
+
+    /// Panics with the end of the log unless strait is still running: for waits that must not
+    /// outlive the process they wait on.
+    pub fn assert_running(&mut self) {
+        assert!(self.is_running(), "strait exited:\n{}", self.log_tail(40));
     }
 
     /// The exit status if it has exited (reaps it).
