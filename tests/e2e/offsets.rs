@@ -187,8 +187,10 @@ fn failover_continues_exactly_where_the_group_stopped() {
             assert_eq!(
                 got.len(),
                 want.len(),
-                "{remote}-{part}: read {} records after failover, the source has {} after offset {u}",
+                "{remote}-{part}: read {} records after failover (target offsets {:?}, target end offsets {:?}), the source has {} after offset {u}",
                 got.len(),
+                read.records.iter().filter(|r| r.partition == *part).map(|r| r.offset).collect::<Vec<_>>(),
+                p.secondary.end_offsets(remote),
                 want.len()
             );
             assert!(

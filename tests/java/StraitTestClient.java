@@ -49,6 +49,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -380,11 +381,28 @@ public final class StraitTestClient {
                 out.append(first ? "" : ",").append(json(Integer.toString(tp.partition()))).append(':').append(om.offset());
                 first = false;
             }
-            c.subscribe(java.util.Collections.singletonList(topic));
+            // Where this consumer is, per partition. Offsets are committed only at the end, so a
+            // rebalance in the middle (a coordinator move on the shared 3-broker cluster does
+            // that) would otherwise send the consumer back to the committed offset and read the
+            // same records twice; a careful application continues from its own position.
+            Map<TopicPartition, Long> next = new HashMap<>();
+            c.subscribe(java.util.Collections.singletonList(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(java.util.Collection<TopicPartition> revoked) {}
+
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<TopicPartition> assigned) {
+                    for (TopicPartition tp : assigned) {
+                        Long at = next.get(tp);
+                        if (at != null) c.seek(tp, at);
+                    }
+                }
+            });
             long lastRecord = System.nanoTime();
             while (System.nanoTime() < deadline) {
                 int n = 0;
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
                     records.append(records.length() > 0 ? "," : "")
                         .append("{\"p\":").append(r.partition())
                         .append(",\"o\":").append(r.offset())
