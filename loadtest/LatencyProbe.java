@@ -61,6 +61,7 @@ public final class LatencyProbe {
         double warmup = Double.parseDouble(arg("warmup", "10"));
         double drain = Double.parseDouble(arg("drain", "30"));
         String codec = arg("codec", "none");
+        String linger = arg("linger", "0");
 
         Properties cp = new Properties();
         cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target);
@@ -83,7 +84,7 @@ public final class LatencyProbe {
         pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         pp.put(ProducerConfig.ACKS_CONFIG, "all");
-        pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        pp.put(ProducerConfig.LINGER_MS_CONFIG, linger);
         pp.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
 
         final long startMs = System.currentTimeMillis();

@@ -37,7 +37,8 @@ def met(x, goal, higher=True):
 def main():
     ap = argparse.ArgumentParser()
     for k in ["results", "size", "parts", "tasks", "command", "rev", "cpu", "cores", "mem", "load", "load-after",
-              "java", "kafka", "rate", "latency-seconds", "warmup", "idle-seconds", "chart"]:
+              "java", "kafka", "rate", "latency-seconds", "warmup", "latency-linger", "target-warmup",
+              "idle-seconds", "chart"]:
         ap.add_argument("--" + k, required=True)
     a = ap.parse_args()
     size = int(a.size)
@@ -187,12 +188,15 @@ def main():
     if lat:
         p("## Steady-state latency (scenario 2)")
         p("")
-        p(f"`loadtest/LatencyProbe.java`: one Java producer writes {a.rate} records/s of {size} B (linger.ms 0, "
+        p(f"`loadtest/LatencyProbe.java`: one Java producer writes {a.rate} records/s of {size} B (linger.ms {a.latency_linger}, "
           f"acks=all) to the source for {a.latency_seconds} s, each stamped with the wall clock (CreateTime); a "
           "consumer on the target, assigned to every partition of the remote topic, records (wall clock when "
           "poll() returns the record) - (record timestamp) in an HdrHistogram (ms, 3 significant digits). "
           f"Records produced in the first {a.warmup} s are not measured. The replicator is started first and "
-          "counted ready when one record per partition written after its start has reached the target. The "
+          "counted ready when one record per partition written after its start has reached the target. "
+          + (f"Before each replicator starts, its fresh target broker is warmed by {a.target_warmup} s of "
+             "ProducerPerformance at the same rate into a scratch topic. " if int(a.target_warmup) > 0 else "")
+          + "The "
           "latency includes the source producer's send and the target consumer's fetch, the same for both "
           "replicators. The *floor* row is the probe producing and consuming one topic of the source cluster with "
           "no replicator: what the measurement itself costs on this machine. **CPU %** = the replicator's CPU "
