@@ -200,19 +200,24 @@ def main():
           "latency includes the source producer's send and the target consumer's fetch, the same for both "
           "replicators. The *floor* row is the probe producing and consuming one topic of the source cluster with "
           "no replicator: what the measurement itself costs on this machine. **CPU %** = the replicator's CPU "
-          "over the probe's run / its wall time.")
+          "over the probe's run / its wall time; **target broker CPU %** the same for the target broker. Records per "
+          "batch are counted in the log segments of the source topic and of the remote topic on the target "
+          "(strait forwards the source's batches; MM2's producer makes its own).")
         p("")
-        p("| codec | replicator | rate asked / achieved | records measured | p50 ms | p99 ms | p99.9 ms | max ms | replicator CPU % | RSS MB | source records per batch |")
-        p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        p("| codec | replicator | rate asked / achieved | records measured | p50 ms | p99 ms | p99.9 ms | max ms | replicator CPU % | RSS MB | target broker CPU % | records per batch, source / target |")
+        p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for codec, d in lat:
             for what in ("floor", "strait", "mm2"):
                 for r in d.get(what, []):
                     cpu_pct = 100 * r["cpu_s"] / float(a.latency_seconds) if r.get("cpu_s") is not None else None
+                    bcpu_pct = (100 * r["broker_cpu_s"] / float(a.latency_seconds)
+                                if r.get("broker_cpu_s") is not None else None)
                     lost = "" if r.get("received") == r.get("sent") else f" ({r.get('received', 0):,} of {r.get('sent', 0):,} arrived)"
                     p(f"| {codec} | {NAMES[what]}{lost} | {fmt(r.get('rate'), 0)} / {fmt(r.get('achieved_rate'), 0)} | "
                       f"{fmt(r.get('measured'), 0)} | {fmt(r.get('p50_ms'), 0)} | {fmt(r.get('p99_ms'), 0)} | "
                       f"{fmt(r.get('p999_ms'), 0)} | {fmt(r.get('max_ms'), 0)} | {fmt(cpu_pct)} | {fmt(r.get('rss_mb'), 0)} | "
-                      f"{fmt(ratio(r.get('source_records'), r.get('source_batches')))} |")
+                      f"{fmt(bcpu_pct)} | {fmt(ratio(r.get('source_records'), r.get('source_batches')))} / "
+                      f"{fmt(ratio(r.get('target_records'), r.get('target_batches')))} |")
             s, m = (d.get("strait") or [{}])[0], (d.get("mm2") or [{}])[0]
             rr = ratio(m.get("p99_ms"), max(s.get("p99_ms") or 0, 1) if s.get("p99_ms") is not None else None)
             p("")

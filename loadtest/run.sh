@@ -341,7 +341,7 @@ warm_target() {
     || echo "   target warm-up failed (see $work/warmup.log)"
 }
 run_latency() { # name
-  local name="$1" topic="lat-$1" cfg log res s0 s1
+  local name="$1" topic="lat-$1" cfg log res s0 s1 b0 b1
   step "latency $name: $rate records/s of $size B ($lat_codec) for $lat_secs s, first $lat_warmup s not measured"
   fresh_secondary
   warm_target
@@ -355,19 +355,24 @@ run_latency() { # name
   kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$(ones "$parts")" \
     --pid "$rpid" --start-ns "$start_ns" --timeout "$timeout" --label "$name ready" >"$res.ready" || true
   check_caught_up "$name" "$res.ready" "$log"
-  s0="$(kw sample --pid "$rpid" || true)"
+  s0="$(kw sample --pid "$rpid" || true)"; b0="$(broker_cpu)"
   java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
     -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$secondary" --topic "$topic" \
     --remote-topic "primary.$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
     --codec "$lat_codec" --linger "$lat_linger" >"$res" || echo "   latency probe failed"
-  s1="$(kw sample --pid "$rpid" || true)"
+  s1="$(kw sample --pid "$rpid" || true)"; b1="$(broker_cpu)"
   sed 's/^/   result: /' "$res"
   stop_replicator
   [ -s "$res" ] || echo '{}' >"$res"
   # How the source producer batched (strait forwards batches as they are, one per partition per request).
-  local batches; batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$work/primary/node-1/data" --topic "$topic")"
-  echo "   source batches: $batches"
-  record "latency/$lat_codec" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)" "$batches")"
+  local batches target_batches
+  batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$work/primary/node-1/data" --topic "$topic")"
+  # How the target was written: strait's batches are the source's; MM2's producer re-batches.
+  target_batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$sec_dir/node-1/data" --topic "primary.$topic" \
+    | sed 's/"source_/"target_/g')"
+  echo "   source batches: $batches; target batches: $target_batches"
+  record "latency/$lat_codec" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)" "$batches" "$target_batches" \
+    "{\"broker_cpu_s\": $(awk -v a="$b0" -v b="$b1" 'BEGIN{printf "%.2f", b - a}')}")"
 }
 
 # The probe's own floor: the same producer and consumer on one cluster (no replicator, one hop less).
