@@ -184,11 +184,12 @@ def main():
             chart.append({"title": f"Peak resident memory, {codec} (MB, lower is better)", "bars": rb})
 
     # ---- latency
-    lat = [(g.split("/", 1)[1], d) for g, d in data.items() if g.startswith("latency/")]
+    lat = [(g.split("/", 1)[1].replace(",linger.ms=", ", linger.ms "), d)
+           for g, d in data.items() if g.startswith("latency/")]
     if lat:
         p("## Steady-state latency (scenario 2)")
         p("")
-        p(f"`loadtest/LatencyProbe.java`: one Java producer writes {a.rate} records/s of {size} B (linger.ms {a.latency_linger}, "
+        p(f"`loadtest/LatencyProbe.java`: one Java producer writes {a.rate} records/s of {size} B (linger.ms as given in each row: {a.latency_linger}, "
           f"acks=all) to the source for {a.latency_seconds} s, each stamped with the wall clock (CreateTime); a "
           "consumer on the target, assigned to every partition of the remote topic, records (wall clock when "
           "poll() returns the record) - (record timestamp) in an HdrHistogram (ms, 3 significant digits). "

@@ -19,9 +19,9 @@
 #   --rate R            latency: records/s of the fixed-rate producer (default 5000)
 #   --latency-seconds S latency: how long the producer runs (default 60; the first 10 s are not measured)
 #   --latency-codec C   latency: producer codec (default lz4)
-#   --latency-linger MS latency: the source producer's linger.ms (default 0, Kafka 3.9's default; Kafka 4.0's
-#                       is 5). It decides how many records each source batch holds, and strait forwards
-#                       batches as they are
+#   --latency-linger "MS.." latency: the source producer's linger.ms, one measurement each (default "0 5":
+#                       Kafka 3.9's default and Kafka 4.0's). It decides how many records each source batch
+#                       holds, and strait forwards batches as they are
 #   --target-warmup S   latency: before each replicator starts, ProducerPerformance writes to a scratch topic
 #                       of the fresh target at the probe's rate for S seconds, so that the target broker's
 #                       JIT warm-up is not part of either replicator's tail (default 20; 0 = none)
@@ -58,7 +58,7 @@ orig_args="$*"
 
 gb=2; size=1024; parts=12; codecs="lz4 none"; replicators="strait mm2"; tasks=2
 ceiling=1; build=1; timeout=1800; out=""; smoke=0; scenarios="catchup latency partitions"; repeat=1
-pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10; lat_linger=0; target_warmup=20
+pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10; lat_lingers="0 5"; target_warmup=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios="$2"; shift 2 ;;
@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
     --rate) rate="$2"; shift 2 ;;
     --latency-seconds) lat_secs="$2"; shift 2 ;;
     --latency-codec) lat_codec="$2"; shift 2 ;;
-    --latency-linger) lat_linger="$2"; shift 2 ;;
+    --latency-linger) lat_lingers="$2"; shift 2 ;;
     --target-warmup) target_warmup="$2"; shift 2 ;;
     --idle-partitions) idle_parts="$2"; shift 2 ;;
     --idle-seconds) idle_secs="$2"; shift 2 ;;
@@ -88,7 +88,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$smoke" = 1 ]; then
-  gb=0.004; codecs="lz4"; parts=3; timeout=180; rate=200; lat_secs=20; lat_warmup=5; target_warmup=3
+  gb=0.004; codecs="lz4"; parts=3; timeout=180; rate=200; lat_secs=20; lat_warmup=5; target_warmup=3; lat_lingers=0
   idle_parts=50; idle_secs=5
   [ -n "$out" ] || out="$root/target/loadtest/smoke.md"
 fi
@@ -340,14 +340,14 @@ warm_target() {
     enable.idempotence=true compression.type="$lat_codec" linger.ms=0 >"$work/warmup.log" 2>&1 \
     || echo "   target warm-up failed (see $work/warmup.log)"
 }
-run_latency() { # name
-  local name="$1" topic="lat-$1" cfg log res s0 s1 b0 b1
-  step "latency $name: $rate records/s of $size B ($lat_codec) for $lat_secs s, first $lat_warmup s not measured"
+run_latency() { # name linger
+  local name="$1" linger="$2" topic="lat-$1-l$2" cfg log res s0 s1 b0 b1
+  step "latency $name: $rate records/s of $size B ($lat_codec, linger.ms $linger) for $lat_secs s, first $lat_warmup s not measured"
   fresh_secondary
   warm_target
   create_topic "$primary" "$topic"
   create_topic "$secondary" "primary.$topic"
-  cfg="$work/lat-$name.properties"; log="$work/lat-$name.log"; res="$work/lat-$name.json"
+  cfg="$work/$topic.properties"; log="$work/$topic.log"; res="$work/$topic.json"
   write_config "$cfg" "$topic" "$lat_codec" 0
   start_replicator "$name" "$cfg" "$log"
   # Ready = one record per partition, written after the start, has arrived on the target.
@@ -359,7 +359,7 @@ run_latency() { # name
   java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
     -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$secondary" --topic "$topic" \
     --remote-topic "primary.$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
-    --codec "$lat_codec" --linger "$lat_linger" >"$res" || echo "   latency probe failed"
+    --codec "$lat_codec" --linger "$linger" >"$res" || echo "   latency probe failed"
   s1="$(kw sample --pid "$rpid" || true)"; b1="$(broker_cpu)"
   sed 's/^/   result: /' "$res"
   stop_replicator
@@ -371,22 +371,22 @@ run_latency() { # name
   target_batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$sec_dir/node-1/data" --topic "primary.$topic" \
     | sed 's/"source_/"target_/g')"
   echo "   source batches: $batches; target batches: $target_batches"
-  record "latency/$lat_codec" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)" "$batches" "$target_batches" \
+  record "latency/$lat_codec,linger.ms=$linger" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" cpu_s)" "$batches" "$target_batches" \
     "{\"broker_cpu_s\": $(awk -v a="$b0" -v b="$b1" 'BEGIN{printf "%.2f", b - a}')}")"
 }
 
 # The probe's own floor: the same producer and consumer on one cluster (no replicator, one hop less).
-run_latency_floor() {
-  local topic="lat-floor" res="$work/lat-floor.json"
-  step "latency floor: the probe alone, producing and consuming $topic on primary (no replicator)"
+run_latency_floor() { # linger
+  local linger="$1" topic="lat-floor-l$1" res="$work/lat-floor-l$1.json"
+  step "latency floor: the probe alone, producing and consuming $topic on primary (no replicator, linger.ms $linger)"
   create_topic "$primary" "$topic"
   java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
     -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$primary" --topic "$topic" \
     --remote-topic "$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
-    --codec "$lat_codec" --linger "$lat_linger" >"$res" || echo "   latency probe failed"
+    --codec "$lat_codec" --linger "$linger" >"$res" || echo "   latency probe failed"
   sed 's/^/   result: /' "$res"
   [ -s "$res" ] || echo '{}' >"$res"
-  record "latency/$lat_codec" floor "$(cat "$res")"
+  record "latency/$lat_codec,linger.ms=$linger" floor "$(cat "$res")"
 }
 
 # ---- Scenario 4: many mostly idle partitions ---------------------------------------------------
@@ -431,8 +431,10 @@ for scenario in $scenarios; do
         kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$primary" --delete --topic "$topic" >/dev/null || true
       done ;;
     latency)
-      run_latency_floor
-      for r in $replicators; do run_latency "$r"; done ;;
+      for linger in $lat_lingers; do
+        run_latency_floor "$linger"
+        for r in $replicators; do run_latency "$r" "$linger"; done
+      done ;;
     partitions)
       for n in $idle_parts; do
         step "Many partitions: $n partitions on primary, one record each"
@@ -453,7 +455,7 @@ python3 "$root/loadtest/report.py" --results "$results" --size "$size" --parts "
   --command "loadtest/run.sh${orig_args:+ $orig_args}" --rev "$strait_rev" --cpu "$cpu_model" --cores "$(nproc)" \
   --mem "$(free -g | awk '/^Mem:/ {print $2}') GiB" --load "$load_before" --load-after "$load_after" \
   --java "$(java -version 2>&1 | head -n1)" --kafka "$(basename "$(dirname "$jars")")" \
-  --rate "$rate" --latency-seconds "$lat_secs" --warmup "$lat_warmup" --latency-linger "$lat_linger" --target-warmup "$target_warmup" --idle-seconds "$idle_secs" \
+  --rate "$rate" --latency-seconds "$lat_secs" --warmup "$lat_warmup" --latency-linger "$lat_lingers" --target-warmup "$target_warmup" --idle-seconds "$idle_secs" \
   --chart "$chart" >"$out"
 cat "$out"
 echo
