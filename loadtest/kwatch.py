@@ -116,7 +116,7 @@ def main():
     ap.add_argument("--broker-pid", type=int)
     ap.add_argument("--start-ns", type=int)
     ap.add_argument("--timeout", type=float, default=1800)
-    ap.add_argument("--interval", type=float, default=0.5)
+    ap.add_argument("--interval", type=float, default=0.1)
     ap.add_argument("--label", default="")
     ap.add_argument("--bytes", type=float, default=0)
     a = ap.parse_args()

@@ -79,7 +79,7 @@ def main():
           "`StraitTestClient bulk` (Java producer, batch.size 256 KiB, linger 20 ms) before any replicator starts. "
           "Each measurement gets a freshly started target cluster with the topic pre-created.")
         p("- **MB/s** = record value bytes (10^6) / seconds from the first record visible on the target until "
-          "the target's end offsets equal the source's (ListOffsets every 0.5 s). *Wall* includes process "
+          "the target's end offsets equal the source's (ListOffsets every 0.1 s). *Wall* includes process "
           "start-up. **CPU-s/GB** = the replicator's utime+stime at catch-up (start-up included) per 10^9 value "
           "bytes; *data phase* counts only CPU from the first record on the target on. **Peak RSS** = VmHWM. "
           "**Broker CPU-s/GB** = the target broker's CPU meanwhile.")
@@ -189,7 +189,7 @@ def main():
     if lat:
         p("## Steady-state latency (scenario 2)")
         p("")
-        p(f"`loadtest/LatencyProbe.java`: one Java producer writes {a.rate} records/s of {size} B (linger.ms as given in each row: {a.latency_linger}, "
+        p(f"`loadtest/LatencyProbe.java`: one Java producer writes {a.rate} records/s of {size} B (linger.ms as given in each table: {a.latency_linger}, "
           f"acks=all) to the source for {a.latency_seconds} s, each stamped with the wall clock (CreateTime); a "
           "consumer on the target, assigned to every partition of the remote topic, records (wall clock when "
           "poll() returns the record) - (record timestamp) in an HdrHistogram (ms, 3 significant digits). "
@@ -204,10 +204,10 @@ def main():
           "over the probe's run / its wall time; **target broker CPU %** the same for the target broker. Records per "
           "batch are counted in the log segments of the source topic and of the remote topic on the target "
           "(strait forwards the source's batches; MM2's producer makes its own).")
-        p("")
-        p("| codec | replicator | rate asked / achieved | records measured | p50 ms | p99 ms | p99.9 ms | max ms | replicator CPU % | RSS MB | target broker CPU % | records per batch, source / target |")
-        p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for codec, d in lat:
+            p("")
+            p("| codec | replicator | rate asked / achieved | records measured | p50 ms | p99 ms | p99.9 ms | max ms | replicator CPU % | RSS MB | target broker CPU % | records per batch, source / target |")
+            p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for what in ("floor", "strait", "mm2"):
                 for r in d.get(what, []):
                     cpu_pct = 100 * r["cpu_s"] / float(a.latency_seconds) if r.get("cpu_s") is not None else None

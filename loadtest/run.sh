@@ -42,7 +42,7 @@
 # as `primary.bench-<codec>`, same partitions) until the target's end offsets equal the source's. Its CPU
 # time (utime+stime from /proc/PID/stat; java-mm2.sh execs java, so PID is the JVM) and peak resident
 # memory (VmHWM) are sampled by loadtest/kwatch.py, which polls end offsets with ListOffsets over one
-# socket every 0.5 s (no JVM per poll).
+# socket every 0.1 s (every 2 s for the many-partition scenario; no JVM per poll).
 # Scenario 3 (ceiling): loadtest/produce_ceiling.rs reads the backlog's log segments from the primary's
 # data directory, rewrites the batches once (untimed) and then produces them raw into a fresh topic on a
 # fresh secondary (acks=all, --tasks connections, 5 requests in flight each): the target broker's own
