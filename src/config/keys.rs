@@ -286,7 +286,7 @@ pub fn client_key_understood(kind: ClientKind, key: &str) -> bool {
             "isolation.level",
             "auto.offset.reset",
         ],
-        ClientKind::Producer => &["acks", "max.request.size", "linger.ms"],
+        ClientKind::Producer => &["acks", "max.request.size", "linger.ms", "buffer.memory"],
         ClientKind::Admin => &[],
     };
     specific.contains(&key)
@@ -500,7 +500,6 @@ fn classify_client_key(kind: ClientKind, k: &str) -> KeyClass {
             | "key.serializer"
             | "value.serializer"
             | "compression.type"
-            | "buffer.memory"
             | "max.in.flight.requests.per.connection"
             | "delivery.timeout.ms"
             | "max.block.ms"

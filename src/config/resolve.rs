@@ -1065,6 +1065,13 @@ impl Ctx<'_> {
                 Range::Int,
             )? as usize,
             linger: self.millis(p.get("linger.ms"), "linger.ms", 0, Range::Long)?,
+            task_budget: usize::try_from(self.int(
+                p.get("buffer.memory"),
+                "buffer.memory",
+                DEFAULT_TASK_BUDGET as i64,
+                Range::Long,
+            )?)
+            .unwrap_or(usize::MAX),
         })
     }
 
@@ -1277,6 +1284,32 @@ secondary.producer.linger.ms = 5
 
     const BASE: &str = "clusters = a, b\na.bootstrap.servers = a:9092\nb.bootstrap.servers = b:9092\na->b.enabled = true\n";
 
+    /// `buffer.memory` of the worker producer sets the task byte budget, with the producer's
+    /// precedence (`T.producer.*`, then `S->T.producer.override.*`); unset, the budget is 8 MiB.
+    #[test]
+    fn buffer_memory_sets_the_task_budget() {
+        assert_eq!(
+            ok(BASE).flows.remove(0).produce.task_budget,
+            DEFAULT_TASK_BUDGET
+        );
+        let f = ok(&format!("{BASE}b.producer.buffer.memory = 67108864\n"))
+            .flows
+            .remove(0);
+        assert_eq!(f.produce.task_budget, 64 << 20);
+        let c = ok(&format!(
+            "{BASE}b.producer.buffer.memory = 67108864\na->b.producer.override.buffer.memory = 1048576\n"
+        ));
+        assert_eq!(c.flows[0].produce.task_budget, 1 << 20);
+        // Understood, not listed as ignored.
+        assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+        err_at(
+            &format!("{BASE}b.producer.buffer.memory = -1\n"),
+            5,
+            "b.producer.buffer.memory",
+            ">= 0",
+        );
+    }
+
     #[test]
     fn offset_syncs_and_checkpoints_resolve_as_mm2() {
         let f = ok(BASE).flows.remove(0);
@@ -1370,6 +1403,7 @@ secondary.producer.linger.ms = 5
         assert_eq!(f.produce.linger, Duration::from_millis(5));
         assert_eq!(f.produce.acks, -1);
         assert_eq!(f.produce.max_request_size, 1_048_576);
+        assert_eq!(f.produce.task_budget, DEFAULT_TASK_BUDGET);
         let ignored: Vec<(&str, usize)> =
             c.ignored.iter().map(|o| (o.key.as_str(), o.line)).collect();
         assert_eq!(

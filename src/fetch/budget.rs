@@ -11,12 +11,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Bytes one task may hold fetched but not yet acknowledged by the target before its fetches
-/// shrink to [`min_fetch_bytes`]. Catch-up throughput needs only a few MiB in flight on a local
-/// network (bandwidth x round trip); this keeps a task's memory in the tens of MiB whatever
-/// `fetch.max.bytes` says.
-pub const TASK_BUDGET: usize = 8 << 20;
-
 /// The smallest `max_bytes` a Fetch asks for when the budget is spent: enough for one
 /// partition's worth (`max.partition.fetch.bytes`), so a task never stalls on its own accounting
 /// (for example when the target refuses a partition whose queued data then sits in the budget).
@@ -45,11 +39,15 @@ pub fn fetch_max_bytes(
         .max(1)
 }
 
-/// The byte counts a task's fetcher and producer share. The fetcher adds a round's bytes when it
-/// hands the round over; the producer takes them off when it queues the round and publishes what
-/// its queues hold until the target acknowledges it.
-#[derive(Debug, Default)]
+/// The byte counts a task's fetcher and producer share, and the budget they are held to
+/// (`ProduceSettings::task_budget`: `buffer.memory`, or 8 MiB). The fetcher adds a round's bytes
+/// when it hands the round over and sizes its Fetches to what is left of the budget; the producer
+/// takes them off when it queues the round, publishes what its queues hold until the target
+/// acknowledges it, and stops taking rounds while its queues alone fill the budget.
+#[derive(Debug)]
 pub struct TaskBytes {
+    /// The budget: bytes the task may hold before its fetches shrink to the floor.
+    limit: usize,
     /// Bytes of rounds handed to the producer and not yet taken into its queues.
     in_transit: AtomicUsize,
     /// Bytes in the producer's queues (rewritten, not yet acknowledged).
@@ -57,6 +55,20 @@ pub struct TaskBytes {
 }
 
 impl TaskBytes {
+    /// Counts for a task held to `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        TaskBytes {
+            limit,
+            in_transit: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
+        }
+    }
+
+    /// The task's budget in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// What the task holds now.
     pub fn held(&self) -> usize {
         self.in_transit
@@ -129,7 +141,8 @@ mod tests {
 
     #[test]
     fn task_bytes_follow_rounds_from_fetch_to_acknowledgement() {
-        let b = TaskBytes::default();
+        let b = TaskBytes::new(8 * MIB);
+        assert_eq!(b.limit(), 8 * MIB);
         b.handed_over(3 * MIB);
         b.handed_over(MIB);
         assert_eq!(b.held(), 4 * MIB);

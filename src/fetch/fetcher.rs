@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes, TASK_BUDGET};
+use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes};
 use super::request::{self, PartitionFetch};
 use super::response::{interpret, PartitionOutcome};
 use super::{FetchControl, FetchedRound, Route};
@@ -234,7 +234,7 @@ impl Fetcher {
             }
             let max_bytes = fetch_max_bytes(
                 self.settings.max_bytes,
-                TASK_BUDGET,
+                self.bytes.limit(),
                 self.bytes.held(),
                 busy.values().sum(),
                 min_fetch_bytes(self.settings.partition_max_bytes),

@@ -32,8 +32,6 @@ use crate::protocol::{sleep_until_or_forever, Backoff, ClusterClient, ProtocolEr
 
 /// Upper bound of record bytes in one Produce request (brokers accept 100 MiB by default).
 const MAX_REQUEST_BYTES: usize = 16 << 20;
-/// Bytes a task holds queued for the target before it stops taking fetched rounds.
-const MAX_QUEUED_BYTES: usize = 8 << 20;
 /// How long queued data may take to land after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How often a parked partition is retried.
@@ -147,7 +145,7 @@ impl TaskProducer {
         let mut deadline: Option<Instant> = None;
         let mut rounds_open = true;
         loop {
-            while self.queued_bytes() < MAX_QUEUED_BYTES {
+            while self.has_queue_room() {
                 match self.rounds.try_recv() {
                     Ok(round) => self.intake(round),
                     Err(mpsc::error::TryRecvError::Empty) => break,
@@ -186,7 +184,7 @@ impl TaskProducer {
             .into_iter()
             .flatten()
             .min();
-            let want_rounds = rounds_open && self.queued_bytes() < MAX_QUEUED_BYTES;
+            let want_rounds = rounds_open && self.has_queue_room();
             tokio::select! {
                 Some(joined) = self.waves.join_next(), if !self.waves.is_empty() => {
                     if let Ok(wave) = joined {
@@ -218,6 +216,20 @@ impl TaskProducer {
 
     fn queued_bytes(&self) -> usize {
         self.queues.values().map(|q| q.bytes).sum()
+    }
+
+    /// Whether the producer takes another fetched round: while the queues that can still send hold
+    /// less than the task's budget (at least one round when they are empty, whatever the budget).
+    /// Parked and halted partitions are left out: their fetching is paused, and data they still
+    /// hold must not stop the task's other partitions.
+    fn has_queue_room(&self) -> bool {
+        let sendable: usize = self
+            .queues
+            .iter()
+            .filter(|(k, _)| !self.parked.contains_key(*k) && !self.halted.contains(*k))
+            .map(|(_, q)| q.bytes)
+            .sum();
+        sendable < self.bytes.limit().max(1)
     }
 
     /// Whether anything queued can still go out (parked and halted partitions excluded).

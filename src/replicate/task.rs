@@ -41,7 +41,7 @@ impl Task {
     ) -> Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (round_tx, round_rx) = mpsc::channel(ROUND_QUEUE);
-        let bytes = Arc::new(TaskBytes::default());
+        let bytes = Arc::new(TaskBytes::new(cfg.produce.task_budget));
         let mut consumer = cfg.source_consumer.clone();
         consumer.client_id = format!("{}-{index}", consumer.client_id);
         let mut producer = cfg.target_producer.clone();

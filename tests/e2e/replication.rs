@@ -404,6 +404,40 @@ fn sigterm_saves_progress_and_restart_copies_nothing_again() {
     stop_cleanly(&mut strait);
 }
 
+/// `buffer.memory` sets each task's byte budget. A budget of one byte, with one-byte partition
+/// fetches, leaves strait a single fetched batch at a time per task: it must still copy every
+/// record, byte-identical, at the source's offsets, in order.
+#[test]
+fn a_budget_smaller_than_one_batch_still_copies_everything() {
+    let p = pair();
+    let t = unique("budget");
+    p.primary.create_topic(&t, 3, 1, &[]);
+    assert_eq!(p.primary.produce(&t, 3, 400, "lz4", 9), 1200);
+    let remote = format!("budget.{t}");
+    let mut strait = Strait::start(
+        &flow_config(
+            "budget",
+            &format!(
+                "topics = {t}\n\
+                 secondary.producer.buffer.memory = 1\n\
+                 budget.consumer.max.partition.fetch.bytes = 1"
+            ),
+        ),
+        &[],
+    );
+    wait_replicated(&t, &remote, &mut strait, Duration::from_secs(90));
+    assert!(
+        strait.log().lines().any(|l| l.contains("starting flow")
+            && l.split_whitespace().any(|w| w == "task_budget_bytes=1")),
+        "the budget reached the tasks: {}",
+        strait.log_tail(20)
+    );
+    let source = p.primary.dump(&t, 1200, false);
+    assert_same_records(&source, &expected_records(9, 3, 0, 400), true);
+    assert_same_records(&p.secondary.dump(&remote, 1200, false), &source, true);
+    stop_cleanly(&mut strait);
+}
+
 /// Records deleted on the source before strait copied them: replication resumes at the earliest
 /// available offset and the gap is reported with partition and count.
 #[test]
