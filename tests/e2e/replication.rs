@@ -377,9 +377,10 @@ fn kill9_during_copy_loses_nothing() {
     stop_cleanly(&mut strait);
 }
 
-/// SIGTERM finishes in-flight work and saves progress: a restart copies nothing again.
+/// SIGTERM, and SIGINT (Ctrl-C) the same way, finish in-flight work and save progress before
+/// strait exits with status 0: after each, a restart copies only the records written since.
 #[test]
-fn sigterm_saves_progress_and_restart_copies_nothing_again() {
+fn sigterm_and_sigint_save_progress_and_restart_copies_nothing_again() {
     let p = pair();
     let t = unique("term");
     p.primary.create_topic(&t, 4, 1, &[]);
@@ -387,19 +388,35 @@ fn sigterm_saves_progress_and_restart_copies_nothing_again() {
     let remote = format!("term.{t}");
     let mut strait = Strait::start(&flow_config("term", &format!("topics = {t}")), &[]);
     wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
-    stop_cleanly(&mut strait);
-    assert!(strait.log().contains("final progress saved"));
-    let before = p.secondary.end_offsets(&remote);
-    p.primary.produce_from(&t, 4, 500, 100, "gzip", 5);
-    strait.restart(&[]);
-    wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
-    let after = p.secondary.end_offsets(&remote);
-    for (partition, end) in &after {
+    let mut written = 500;
+    for signal in ["TERM", "INT"] {
+        let saved_before = strait.log().matches("final progress saved").count();
+        strait.signal(signal);
+        let status = strait.wait(Duration::from_secs(60));
         assert_eq!(
-            end - before[partition],
-            100,
-            "partition {partition}: only the new records were copied"
+            status.and_then(|s| s.code()),
+            Some(0),
+            "exit after SIG{signal}: {status:?}\n{}",
+            strait.log_tail(40)
         );
+        assert_eq!(
+            strait.log().matches("final progress saved").count(),
+            saved_before + 1,
+            "SIG{signal} saved progress"
+        );
+        let before = p.secondary.end_offsets(&remote);
+        p.primary.produce_from(&t, 4, written, 100, "gzip", 5);
+        written += 100;
+        strait.restart(&[]);
+        wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
+        let after = p.secondary.end_offsets(&remote);
+        for (partition, end) in &after {
+            assert_eq!(
+                end - before[partition],
+                100,
+                "partition {partition}: only the new records were copied after SIG{signal}"
+            );
+        }
     }
     stop_cleanly(&mut strait);
 }
