@@ -7,7 +7,8 @@
 #       Node k (1..N) listens PLAINTEXT on 127.0.0.1:P+k-1 and CONTROLLER on 127.0.0.1:P+N+k-1.
 #       --secure CERTDIR (material of scripts/gen-test-certs.sh, generated there if missing): node k
 #       also listens SSL with required client certificates (mTLS) on 127.0.0.1:P+2N+k-1 and SASL_SSL
-#       (PLAIN user `strait-plain`, SCRAM-SHA-256/512 user `strait-scram`, passwords in CERTDIR) on
+#       (PLAIN user `strait-plain`, SCRAM-SHA-256/512 user `strait-scram`, passwords in CERTDIR;
+#       OAUTHBEARER with unsecured JWTs, any subject) on
 #       127.0.0.1:P+3N+k-1, with the StandardAuthorizer (super users: ANONYMOUS, i.e. the PLAINTEXT
 #       and controller listeners, and the mTLS client CN=strait-client; others are allowed on
 #       resources without ACLs). Inter-broker and controller traffic stay PLAINTEXT.
@@ -152,10 +153,13 @@ secure_props() { # K (inside write_props)
   echo "ssl.truststore.location=$SECURE/truststore.jks"
   echo "ssl.truststore.password=$pass"
   echo "listener.name.ssl.ssl.client.auth=required"
-  echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+  echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"
   echo "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_strait-plain=\"$plain\";"
   echo "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
   echo "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  # OAUTHBEARER with Kafka's default validator, which accepts unsecured (alg "none") JWTs such as
+  # those of the tests' token endpoint (tests/oauth_token_endpoint.py).
+  echo "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
   echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
   echo "super.users=User:ANONYMOUS;User:CN=strait-client"
   echo "allow.everyone.if.no.acl.found=true"

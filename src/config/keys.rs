@@ -250,6 +250,12 @@ const HONOURED_SECURITY_KEYS: &[&str] = &[
     "ssl.enabled.protocols",
     "sasl.mechanism",
     "sasl.jaas.config",
+    "sasl.login.callback.handler.class",
+    "sasl.login.connect.timeout.ms",
+    "sasl.login.read.timeout.ms",
+    "sasl.login.refresh.window.factor",
+    "sasl.oauthbearer.token.endpoint.url",
+    "sasl.oauthbearer.sub.claim.name",
 ];
 
 /// Whether strait acts on a CLIENT_KEY (`ssl.*`, `sasl.*`, ...) given where clients read it, and why
@@ -324,9 +330,9 @@ mod why {
     pub const SSL_CIPHERS: &str =
         "strait uses rustls' own cipher suites (all modern AEAD suites); the list is not applied";
     pub const KERBEROS: &str = "Kerberos (GSSAPI) is not supported by strait";
-    pub const OAUTHBEARER: &str = "SASL OAUTHBEARER is not supported by strait yet";
+    pub const OAUTHBEARER: &str = "broker-side token validation (JWKS, issuer, audience, clock skew, scope): strait, a client, checks only a token's `exp` and subject claims, as Kafka's client does";
     pub const SASL_LOGIN: &str =
-        "Java login-module tuning; strait's PLAIN/SCRAM login has nothing to refresh";
+        "Java login tuning: strait replaces an OAUTHBEARER token at sasl.login.refresh.window.factor of its lifetime and retries a failed login with the connection's backoff";
     pub const JAVA_SECURITY: &str =
         "Java security-provider setting; strait uses rustls with its own verifier and key handling";
     pub const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this client key to its clients; use `<source>-><target>.source.consumer.<key>`, `<alias>.<key>` and the like";

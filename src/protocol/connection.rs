@@ -350,7 +350,7 @@ impl BrokerConnection {
         conn.negotiate().await?;
         if let Some(sasl) = &security.sasl {
             let lifetime = conn.authenticate(sasl).await?;
-            debug!(cluster, broker = addr, mechanism = sasl.mechanism.name(), user = %sasl.username, session_lifetime = ?lifetime, "authenticated");
+            debug!(cluster, broker = addr, mechanism = sasl.mechanism.name(), user = %sasl.principal(), session_lifetime = ?lifetime, "authenticated");
             if let Some(lifetime) = lifetime {
                 conn.schedule_reauthentication(sasl.clone(), lifetime);
             }
@@ -719,12 +719,13 @@ impl BrokerConnection {
     /// (KIP-368 forbids it during re-authentication; requests already in flight are answered first,
     /// as the broker handles a connection's requests in order). Returns the session lifetime.
     async fn authenticate(&self, sasl: &security::SaslSettings) -> Result<Option<Duration>> {
+        let bearer = security::sasl::bearer_token(sasl, self.cluster(), self.broker()).await?;
         let mut w = self.inner.writer.lock().await;
         let mut locked = LockedSender {
             conn: self,
             writer: &mut w,
         };
-        security::sasl::authenticate(&mut locked, sasl).await
+        security::sasl::authenticate(&mut locked, sasl, bearer).await
     }
 
     /// Re-authenticates at 85-95% of each session lifetime (KIP-368's window) until the connection

@@ -1,13 +1,14 @@
 //! TLS and SASL for strait's Kafka connections: what `security.protocol`, `ssl.*` and `sasl.*` of one
 //! client mean ([`settings`]), the stores they name ([`stores`]), the rustls configuration built from
-//! them ([`tls`]), the `sasl.jaas.config` parser ([`jaas`]) and the SASL exchange on a connection
-//! ([`sasl`]).
+//! them ([`tls`]), the `sasl.jaas.config` parser ([`jaas`]), OAUTHBEARER tokens ([`oauth`]) and the
+//! SASL exchange on a connection ([`sasl`]).
 //!
 //! Everything is resolved and loaded at start-up, so that a wrong path, password or unsupported
 //! mechanism fails `strait run`/`check` with exit code 3 instead of failing every connection later.
 //! Secrets are held in [`Secret`], whose `Debug` never shows the value and which has no `Display`.
 
 pub mod jaas;
+pub mod oauth;
 pub mod sasl;
 pub mod settings;
 pub mod stores;
@@ -87,6 +88,8 @@ pub enum SaslMechanism {
     ScramSha256,
     /// `SCRAM-SHA-512`.
     ScramSha512,
+    /// `OAUTHBEARER` (RFC 7628) with tokens from an OAuth 2 token endpoint (KIP-768).
+    OAuthBearer,
 }
 
 impl SaslMechanism {
@@ -96,20 +99,67 @@ impl SaslMechanism {
             SaslMechanism::Plain => "PLAIN",
             SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
             SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
         }
     }
 }
 
-/// SASL credentials of one client.
+/// SASL settings of one client: the mechanism and what it authenticates with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaslSettings {
     /// The mechanism to use.
     pub mechanism: SaslMechanism,
-    /// The user name (not secret; appears in errors so that an operator knows which user failed).
-    pub username: String,
-    /// The password.
-    pub password: Secret,
+    /// User and password (PLAIN, SCRAM) or the token source (OAUTHBEARER).
+    pub credentials: SaslCredentials,
 }
+
+impl SaslSettings {
+    /// Who authenticates, for logs and errors: the user name, or the OAuth client id.
+    pub fn principal(&self) -> &str {
+        match &self.credentials {
+            SaslCredentials::Password { username, .. } => username,
+            SaslCredentials::OAuthBearer(source) => &source.settings().client_id,
+        }
+    }
+}
+
+/// What a client authenticates with.
+#[derive(Debug, Clone)]
+pub enum SaslCredentials {
+    /// PLAIN and SCRAM: a user name (not secret; errors name it) and its password.
+    Password {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// OAUTHBEARER: the client's token source, shared by all its connections so that they share
+    /// one token and its refreshes.
+    OAuthBearer(Arc<oauth::TokenSource>),
+}
+
+impl PartialEq for SaslCredentials {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                SaslCredentials::Password {
+                    username: a,
+                    password: p,
+                },
+                SaslCredentials::Password {
+                    username: b,
+                    password: q,
+                },
+            ) => a == b && p == q,
+            (SaslCredentials::OAuthBearer(a), SaslCredentials::OAuthBearer(b)) => {
+                a.settings() == b.settings()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for SaslCredentials {}
 
 /// A ready rustls client configuration. Compared by identity (configs are built once at start-up).
 #[derive(Clone)]

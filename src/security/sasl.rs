@@ -1,5 +1,6 @@
 //! The SASL exchange on a fresh connection (KIP-152): `SaslHandshake` v1 names the mechanism, then
-//! `SaslAuthenticate` requests carry the mechanism's messages, produced by `rsasl` (PLAIN, SCRAM).
+//! `SaslAuthenticate` requests carry the mechanism's messages, produced by `rsasl` (PLAIN, SCRAM,
+//! OAUTHBEARER with a token from [`super::oauth`]).
 //! The broker's `session_lifetime_ms` (KIP-368, `connections.max.reauth.ms`) is returned so that the
 //! connection can be replaced before the broker closes it.
 
@@ -10,9 +11,12 @@ use bytes::Bytes;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::{SaslAuthenticateRequest, SaslHandshakeRequest};
 use kafka_protocol::protocol::StrBytes;
-use rsasl::prelude::{Mechname, MessageSent, SASLClient, SASLConfig, State};
+use rsasl::callback::{Context, Request, SessionCallback, SessionData};
+use rsasl::prelude::{Mechname, MessageSent, SASLClient, SASLConfig, SessionError, State};
+use rsasl::property::{OAuthBearerKV, OAuthBearerToken};
 
-use super::SaslSettings;
+use super::oauth::{Presented, TokenSource};
+use super::{SaslCredentials, SaslSettings};
 use crate::protocol::ProtocolError;
 
 /// How the exchange reaches the broker: a connection whose writer is held for the whole exchange,
@@ -36,6 +40,7 @@ pub(crate) trait SaslSender {
 pub(crate) async fn authenticate(
     conn: &mut impl SaslSender,
     sasl: &SaslSettings,
+    bearer: Option<Presented>,
 ) -> Result<Option<Duration>, ProtocolError> {
     let mech = sasl.mechanism.name();
     let (cluster, broker) = (conn.cluster().to_string(), conn.broker().to_string());
@@ -61,12 +66,20 @@ pub(crate) async fn authenticate(
         }));
     }
 
-    let config = SASLConfig::with_credentials(
-        None,
-        sasl.username.clone(),
-        sasl.password.expose().to_string(),
-    )
-    .map_err(|e| fail(format!("cannot set up SASL {mech}: {e}")))?;
+    let (username, password) = match &sasl.credentials {
+        SaslCredentials::Password { username, password } => (username, password),
+        SaslCredentials::OAuthBearer(source) => {
+            let Some(token) = bearer else {
+                return Err(fail(
+                    "no OAUTHBEARER token was got before the exchange".into(),
+                ));
+            };
+            return oauth_bearer(conn, source, token, &fail).await;
+        }
+    };
+    let config =
+        SASLConfig::with_credentials(None, username.clone(), password.expose().to_string())
+            .map_err(|e| fail(format!("cannot set up SASL {mech}: {e}")))?;
     let mechname = Mechname::parse(mech.as_bytes())
         .map_err(|e| fail(format!("SASL mechanism {mech}: {e}")))?;
     let mut session = SASLClient::new(Arc::clone(&config))
@@ -79,8 +92,7 @@ pub(crate) async fn authenticate(
         let mut out = Vec::new();
         let state = session.step(input.as_deref(), &mut out).map_err(|e| {
             fail(format!(
-                "SASL {mech} exchange failed for user `{}`: {e}",
-                sasl.username
+                "SASL {mech} exchange failed for user `{username}`: {e}"
             ))
         })?;
         let send = !matches!(state, State::Finished(MessageSent::No));
@@ -94,8 +106,7 @@ pub(crate) async fn authenticate(
                     .map(|m| m.to_string())
                     .unwrap_or_else(|| format!("{code:?}"));
                 return Err(fail(format!(
-                    "SASL {mech} authentication of user `{}` failed: {why} (wrong user name or password?)",
-                    sasl.username
+                    "SASL {mech} authentication of user `{username}` failed: {why} (wrong user name or password?)"
                 )));
             }
             if resp.session_lifetime_ms > 0 {
@@ -108,4 +119,124 @@ pub(crate) async fn authenticate(
         }
     }
     Ok(lifetime)
+}
+
+/// The OAUTHBEARER token for an exchange with `broker` of `cluster` (`None` for other mechanisms).
+/// Got before the connection's writer is held, so that a token request to a slow endpoint never
+/// holds up the connection's other requests.
+pub(crate) async fn bearer_token(
+    sasl: &SaslSettings,
+    cluster: &str,
+    broker: &str,
+) -> Result<Option<Presented>, ProtocolError> {
+    let SaslCredentials::OAuthBearer(source) = &sasl.credentials else {
+        return Ok(None);
+    };
+    let settings = source.settings();
+    source
+        .token()
+        .await
+        .map(Some)
+        .map_err(|m| ProtocolError::Authentication {
+            cluster: cluster.to_string(),
+            broker: broker.to_string(),
+            message: format!(
+                "cannot get an OAUTHBEARER token for client `{}` from {}: {m}",
+                settings.client_id, settings.endpoint
+            ),
+        })
+}
+
+/// Answers rsasl's OAUTHBEARER client with the token and the SASL extensions.
+struct BearerCallback {
+    token: String,
+    extensions: Vec<(String, String)>,
+}
+
+impl SessionCallback for BearerCallback {
+    fn callback(
+        &self,
+        _session: &SessionData,
+        _context: &Context,
+        request: &mut Request<'_>,
+    ) -> Result<(), SessionError> {
+        let kv: Vec<(&str, &str)> = self
+            .extensions
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        request
+            .satisfy::<OAuthBearerToken>(self.token.as_str())?
+            .satisfy::<OAuthBearerKV>(&kv)?;
+        Ok(())
+    }
+}
+
+/// OAUTHBEARER (RFC 7628, KIP-255): the client's current token in one message. A broker that
+/// refuses the token answers with an RFC 7628 error document and waits for the client's `%x01`
+/// before it fails the exchange with its own message; both are reported.
+async fn oauth_bearer(
+    conn: &mut impl SaslSender,
+    source: &TokenSource,
+    presented: Presented,
+    fail: &impl Fn(String) -> ProtocolError,
+) -> Result<Option<Duration>, ProtocolError> {
+    let settings = source.settings();
+    let client = &settings.client_id;
+    let config = SASLConfig::builder()
+        .with_defaults()
+        .with_callback(BearerCallback {
+            token: presented.token.expose().to_string(),
+            extensions: settings.extensions.clone(),
+        })
+        .map_err(|e| fail(format!("cannot set up SASL OAUTHBEARER: {e}")))?;
+    let mechname = Mechname::parse(b"OAUTHBEARER")
+        .map_err(|e| fail(format!("SASL mechanism OAUTHBEARER: {e}")))?;
+    let mut session = SASLClient::new(config)
+        .start_suggested(&[mechname])
+        .map_err(|e| fail(format!("SASL OAUTHBEARER is not available: {e}")))?;
+    let mut first = Vec::new();
+    session.step(None, &mut first).map_err(|e| {
+        fail(format!(
+            "SASL OAUTHBEARER exchange failed for client `{client}`: {e}"
+        ))
+    })?;
+    let resp = conn
+        .send(&SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(first)))
+        .await?;
+    let refused = |broker_says: String| {
+        fail(format!(
+            "SASL OAUTHBEARER authentication of client `{client}` (token subject `{}`) failed: {broker_says} (is the token's issuer, audience or scope what the broker expects?)",
+            presented.subject
+        ))
+    };
+    let broker_message = |code: i16, message: &Option<StrBytes>| {
+        message
+            .as_ref()
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| format!("{:?}", ResponseError::try_from_code(code)))
+    };
+    if ResponseError::try_from_code(resp.error_code).is_some() {
+        return Err(refused(broker_message(
+            resp.error_code,
+            &resp.error_message,
+        )));
+    }
+    if !resp.auth_bytes.is_empty() {
+        // The broker's error document ({"status":"invalid_token",...}); answer %x01 to get its
+        // final verdict.
+        let status = String::from_utf8_lossy(&resp.auth_bytes)
+            .chars()
+            .take(300)
+            .collect::<String>();
+        let last = conn
+            .send(&SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(b"\x01")))
+            .await?;
+        return Err(refused(format!(
+            "{status}; {}",
+            broker_message(last.error_code, &last.error_message)
+        )));
+    }
+    Ok((resp.session_lifetime_ms > 0)
+        .then(|| Duration::from_millis(resp.session_lifetime_ms as u64)))
 }

@@ -3,13 +3,16 @@
 //! and errors that point at the line that needs fixing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::warn;
 
 use super::jaas;
+use super::oauth::{OAuthSettings, TokenEndpoint, TokenSource};
 use super::stores::{self, KeySource, StoreType, TrustSource};
 use super::tls::{self, TlsMaterial};
-use super::{SaslMechanism, SaslSettings, Secret, Security, SecurityProtocol};
+use super::{SaslCredentials, SaslMechanism, SaslSettings, Secret, Security, SecurityProtocol};
 use crate::config::{ClientConfig, Origin, Setting};
 
 /// A problem with one client's security settings: the line it is about (when there is one) and a
@@ -311,7 +314,7 @@ fn sasl_settings(r: &Reader<'_>) -> Result<SaslSettings, SecuritySettingError> {
             return Err(r.err(
                 key,
                 format!(
-                    "SASL mechanism GSSAPI (Kerberos{}) is not supported by strait: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+                    "SASL mechanism GSSAPI (Kerberos{}) is not supported by strait: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
                     if r.get("sasl.mechanism").is_none() {
                         ", Kafka's default when sasl.mechanism is not set"
                     } else {
@@ -320,16 +323,11 @@ fn sasl_settings(r: &Reader<'_>) -> Result<SaslSettings, SecuritySettingError> {
                 ),
             ))
         }
-        "OAUTHBEARER" => {
-            return Err(r.err(
-                "sasl.mechanism",
-                "SASL mechanism OAUTHBEARER is not supported by strait yet: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512".into(),
-            ))
-        }
+        "OAUTHBEARER" => SaslMechanism::OAuthBearer,
         other => {
             return Err(r.err(
                 "sasl.mechanism",
-                format!("unknown SASL mechanism `{other}`: strait supports PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512"),
+                format!("unknown SASL mechanism `{other}`: strait supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER"),
             ))
         }
     };
@@ -355,11 +353,22 @@ fn sasl_settings(r: &Reader<'_>) -> Result<SaslSettings, SecuritySettingError> {
         )
     })?;
     match entry.module_name() {
-        "PlainLoginModule" | "ScramLoginModule" => {}
-        "OAuthBearerLoginModule" => {
+        "PlainLoginModule" | "ScramLoginModule" if mechanism != SaslMechanism::OAuthBearer => {}
+        "OAuthBearerLoginModule" if mechanism == SaslMechanism::OAuthBearer => {
+            return oauth_settings(r, &entry);
+        }
+        m @ ("PlainLoginModule" | "ScramLoginModule" | "OAuthBearerLoginModule") => {
             return Err(r.err(
                 "sasl.jaas.config",
-                "OAuthBearerLoginModule is not supported by strait yet".into(),
+                format!(
+                    "{m} does not go with sasl.mechanism {}: use {}",
+                    mechanism.name(),
+                    match mechanism {
+                        SaslMechanism::Plain => "PlainLoginModule",
+                        SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => "ScramLoginModule",
+                        SaslMechanism::OAuthBearer => "OAuthBearerLoginModule",
+                    }
+                ),
             ))
         }
         "Krb5LoginModule" => {
@@ -371,7 +380,7 @@ fn sasl_settings(r: &Reader<'_>) -> Result<SaslSettings, SecuritySettingError> {
         other => {
             return Err(r.err(
                 "sasl.jaas.config",
-                format!("login module `{other}` is not supported: strait reads PlainLoginModule and ScramLoginModule credentials"),
+                format!("login module `{other}` is not supported: strait reads PlainLoginModule, ScramLoginModule and OAuthBearerLoginModule credentials"),
             ))
         }
     }
@@ -401,8 +410,116 @@ fn sasl_settings(r: &Reader<'_>) -> Result<SaslSettings, SecuritySettingError> {
     };
     Ok(SaslSettings {
         mechanism,
-        username,
-        password,
+        credentials: SaslCredentials::Password { username, password },
+    })
+}
+
+/// The login callback handlers that fetch tokens with the client-credentials grant (Kafka 3.9's
+/// name, and the `secured` package's name from Kafka 3.1 to 3.8, still accepted by Kafka).
+const OAUTH_LOGIN_HANDLERS: &[&str] = &[
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+    "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler",
+];
+
+/// OAUTHBEARER with the client-credentials grant (KIP-768): `OAuthBearerLoginModule` with
+/// `clientId`, `clientSecret`, optional `scope` and `extension_*`, and the token endpoint.
+fn oauth_settings(
+    r: &Reader<'_>,
+    entry: &jaas::JaasEntry,
+) -> Result<SaslSettings, SecuritySettingError> {
+    match r.text("sasl.login.callback.handler.class") {
+        Some(class) if OAUTH_LOGIN_HANDLERS.contains(&class.as_str()) => {}
+        Some(class) => {
+            return Err(r.err(
+                "sasl.login.callback.handler.class",
+                format!("login callback handler `{class}` is a Java class strait cannot run: strait gets OAUTHBEARER tokens as `{}` does", OAUTH_LOGIN_HANDLERS[0]),
+            ))
+        }
+        None => {
+            return Err(r.err(
+                "sasl.jaas.config",
+                format!("OAUTHBEARER without `sasl.login.callback.handler.class` means Kafka's unsecured development tokens (`unsecuredLogin*` options), which strait does not support: set `sasl.login.callback.handler.class = {}` and `sasl.oauthbearer.token.endpoint.url`", OAUTH_LOGIN_HANDLERS[0]),
+            ))
+        }
+    }
+    let Some(url) = r.text("sasl.oauthbearer.token.endpoint.url") else {
+        return Err(r.err(
+            "sasl.login.callback.handler.class",
+            "OAUTHBEARER needs `sasl.oauthbearer.token.endpoint.url` (the OAuth 2 token endpoint, or a file: URL of a token)".into(),
+        ));
+    };
+    let endpoint = if let Some(path) = url.strip_prefix("file:") {
+        TokenEndpoint::File(path.trim_start_matches("//").into())
+    } else if url.starts_with("http://") || url.starts_with("https://") {
+        TokenEndpoint::Http(url)
+    } else {
+        return Err(r.err(
+            "sasl.oauthbearer.token.endpoint.url",
+            format!("`{url}` is not an http://, https:// or file: URL"),
+        ));
+    };
+    let option = |name: &str| {
+        entry
+            .options
+            .get(name)
+            .map(|v| v.expose().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let (client_id, client_secret) = match (&endpoint, option("clientId"), entry.options.get("clientSecret")) {
+        (_, Some(id), Some(secret)) => (id, secret.clone()),
+        (TokenEndpoint::File(_), id, _) => (id.unwrap_or_else(|| "(token file)".into()), Secret::new(String::new())),
+        (TokenEndpoint::Http(_), _, _) => {
+            return Err(r.err(
+                "sasl.jaas.config",
+                "OAuthBearerLoginModule needs `clientId` and `clientSecret` options for the client-credentials grant".into(),
+            ))
+        }
+    };
+    let extensions = entry
+        .options
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("extension_")
+                .map(|name| (name.to_string(), v.expose().to_string()))
+        })
+        .collect();
+    let millis = |key: &str, default: u64| -> Result<Duration, SecuritySettingError> {
+        match r.text(key) {
+            None => Ok(Duration::from_millis(default)),
+            Some(v) => v
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| r.err(key, format!("invalid value `{v}`: expected milliseconds"))),
+        }
+    };
+    let refresh_factor = match r.text("sasl.login.refresh.window.factor") {
+        None => 0.8,
+        Some(v) => match v.parse::<f64>() {
+            Ok(f) if (0.5..=1.0).contains(&f) => f,
+            _ => {
+                return Err(r.err(
+                    "sasl.login.refresh.window.factor",
+                    format!("invalid value `{v}`: expected a number from 0.5 to 1.0"),
+                ))
+            }
+        },
+    };
+    let settings = OAuthSettings {
+        endpoint,
+        client_id,
+        client_secret,
+        scope: option("scope"),
+        extensions,
+        sub_claim: r
+            .text("sasl.oauthbearer.sub.claim.name")
+            .unwrap_or_else(|| "sub".into()),
+        connect_timeout: millis("sasl.login.connect.timeout.ms", 10_000)?,
+        read_timeout: millis("sasl.login.read.timeout.ms", 30_000)?,
+        refresh_factor,
+    };
+    Ok(SaslSettings {
+        mechanism: SaslMechanism::OAuthBearer,
+        credentials: SaslCredentials::OAuthBearer(Arc::new(TokenSource::new(settings))),
     })
 }
 
@@ -448,8 +565,13 @@ mod tests {
         let s = from_client(&c, "source consumer").unwrap();
         let sasl = s.sasl.unwrap();
         assert_eq!(sasl.mechanism, SaslMechanism::Plain);
-        assert_eq!(sasl.username, "mm2-user");
-        assert_eq!(sasl.password.expose(), "mm2-password");
+        assert_eq!(
+            sasl.credentials,
+            SaslCredentials::Password {
+                username: "mm2-user".into(),
+                password: Secret::new("mm2-password".into())
+            }
+        );
         assert!(s.tls.is_none());
         assert!(!format!("{:?}", sasl).contains("mm2-password"));
     }
@@ -474,7 +596,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(oauth.origin.unwrap().line, 2);
-        assert!(oauth.message.contains("OAUTHBEARER"));
+        assert!(oauth
+            .message
+            .contains("SASL (OAUTHBEARER) needs credentials"));
         let unknown = from_client(
             &client(&[
                 ("security.protocol", "SASL_PLAINTEXT"),
@@ -555,5 +679,94 @@ mod tests {
             .message
             .contains("cannot read truststore /nonexistent/truststore.jks"));
         assert!(!missing.message.contains("hunter2"));
+    }
+
+    const OAUTH_JAAS: &str = r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="strait" clientSecret="hunter2" scope="kafka" extension_logicalCluster="lkc-1";"#;
+    const OAUTH_HANDLER: &str =
+        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler";
+
+    #[test]
+    fn oauthbearer_takes_the_client_credentials_settings_kafka_has() {
+        let s = from_client(
+            &client(&[
+                ("security.protocol", "SASL_SSL"),
+                ("sasl.mechanism", "OAUTHBEARER"),
+                ("sasl.jaas.config", OAUTH_JAAS),
+                ("sasl.login.callback.handler.class", OAUTH_HANDLER),
+                (
+                    "sasl.oauthbearer.token.endpoint.url",
+                    "https://idp.example/oauth2/token",
+                ),
+                ("sasl.oauthbearer.sub.claim.name", "client_id"),
+                ("sasl.login.read.timeout.ms", "5000"),
+            ]),
+            "source consumer",
+        )
+        .unwrap();
+        let sasl = s.sasl.unwrap();
+        assert_eq!(sasl.mechanism, SaslMechanism::OAuthBearer);
+        assert_eq!(sasl.principal(), "strait");
+        let SaslCredentials::OAuthBearer(source) = &sasl.credentials else {
+            panic!("{sasl:?}")
+        };
+        let o = source.settings();
+        assert_eq!(
+            o.endpoint,
+            TokenEndpoint::Http("https://idp.example/oauth2/token".into())
+        );
+        assert_eq!(o.client_secret.expose(), "hunter2");
+        assert_eq!(o.scope.as_deref(), Some("kafka"));
+        assert_eq!(
+            o.extensions,
+            [("logicalCluster".to_string(), "lkc-1".to_string())]
+        );
+        assert_eq!(o.sub_claim, "client_id");
+        assert_eq!(o.read_timeout, Duration::from_secs(5));
+        assert_eq!(o.connect_timeout, Duration::from_secs(10));
+        assert_eq!(o.refresh_factor, 0.8);
+        // The secret stays out of Debug output.
+        assert!(!format!("{sasl:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn oauthbearer_refuses_what_it_cannot_do_by_name() {
+        let err = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("security.protocol", "SASL_SSL"),
+                ("sasl.mechanism", "OAUTHBEARER"),
+            ];
+            pairs.extend_from_slice(extra);
+            let e = from_client(&client(&pairs), "x").unwrap_err();
+            assert!(!e.message.contains("hunter2"), "{}", e.message);
+            e.message
+        };
+        // Kafka's default handler: unsecured development tokens.
+        assert!(err(&[("sasl.jaas.config", OAUTH_JAAS)]).contains("unsecured"));
+        assert!(err(&[
+            ("sasl.jaas.config", OAUTH_JAAS),
+            ("sasl.login.callback.handler.class", "com.example.MyHandler"),
+        ])
+        .contains("Java class"));
+        assert!(err(&[
+            ("sasl.jaas.config", OAUTH_JAAS),
+            ("sasl.login.callback.handler.class", OAUTH_HANDLER),
+        ])
+        .contains("needs `sasl.oauthbearer.token.endpoint.url`"));
+        assert!(err(&[
+            ("sasl.jaas.config", r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="strait";"#),
+            ("sasl.login.callback.handler.class", OAUTH_HANDLER),
+            ("sasl.oauthbearer.token.endpoint.url", "http://idp/token"),
+        ])
+        .contains("`clientId` and `clientSecret`"));
+        assert!(err(&[
+            ("sasl.jaas.config", r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="hunter2";"#),
+        ])
+        .contains("does not go with sasl.mechanism OAUTHBEARER"));
+        assert!(err(&[
+            ("sasl.jaas.config", OAUTH_JAAS),
+            ("sasl.login.callback.handler.class", OAUTH_HANDLER),
+            ("sasl.oauthbearer.token.endpoint.url", "ldap://idp"),
+        ])
+        .contains("not an http://, https:// or file: URL"));
     }
 }

@@ -503,3 +503,117 @@ fn security_missing_client_certificate_is_named() {
         "{log}"
     );
 }
+
+/// The login callback handler Kafka 3.9 clients name for the client-credentials grant.
+const OAUTH_HANDLER: &str =
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler";
+
+/// SASL_SSL + OAUTHBEARER source lines: client credentials against `endpoint`, JKS truststore.
+fn oauth_source(alias: &str, endpoint: &TokenEndpoint, client_secret: &str) -> String {
+    let s = secure();
+    format!(
+        "{alias}.security.protocol = SASL_SSL\n\
+         {alias}.sasl.mechanism = OAUTHBEARER\n\
+         {alias}.sasl.jaas.config = org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"strait-oauth\" clientSecret=\"{client_secret}\" scope=\"kafka\";\n\
+         {alias}.sasl.login.callback.handler.class = {OAUTH_HANDLER}\n\
+         {alias}.sasl.oauthbearer.token.endpoint.url = {}\n\
+         {alias}.ssl.truststore.location = {}\n\
+         {alias}.ssl.truststore.password = {}\n",
+        endpoint.url,
+        s.file("truststore.jks"),
+        s.secret("store-password")
+    )
+}
+
+/// OAUTHBEARER with the client-credentials grant (KIP-768): strait gets tokens from the token
+/// endpoint, authenticates with them, and gets new ones as they age. The tokens live 10 s and the
+/// broker ends sessions at the token's expiry or after 8 s, so over three rounds of writes each
+/// connection re-authenticates with fresh tokens; every record arrives, byte-identical, and neither
+/// the client secret nor any token appears in the log.
+#[test]
+fn security_oauthbearer_client_credentials_source_across_token_refreshes() {
+    let secret = format!("oauth-secret-{}", unique("s"));
+    let idp = TokenEndpoint::start("strait-oauth", &secret, 10);
+    let c = &secure().cluster;
+    let t = unique("sec-oauth");
+    c.create_topic(&t, 3, 1, &[]);
+    let cfg = secure_flow(
+        "oauthsrc",
+        "mtls9",
+        &t,
+        &oauth_source("oauthsrc", &idp, &secret),
+        &mtls_target_jks("mtls9"),
+    );
+    let mut strait = Strait::start(&cfg, &[]);
+    let (rounds, per_round) = (3, 40);
+    for r in 0..rounds {
+        assert_eq!(
+            c.produce_from(&t, 3, r * per_round, per_round, "lz4", 50),
+            3 * per_round
+        );
+        std::thread::sleep(Duration::from_millis(REAUTH_MS));
+        assert!(strait.is_running(), "{}", strait.log_tail(40));
+    }
+    let remote = format!("oauthsrc.{t}");
+    wait_copied(&t, &remote, &mut strait, Duration::from_secs(120));
+    assert_copied(&remote, rounds * per_round, 50);
+    stop(&mut strait);
+    let log = strait.log();
+    assert!(
+        log.contains("mechanism=\"OAUTHBEARER\" user=strait-oauth"),
+        "{}",
+        strait.log_tail(40)
+    );
+    let issued = idp.issued();
+    assert!(
+        issued.len() >= 3,
+        "tokens were renewed as they aged: {} granted",
+        issued.len()
+    );
+    assert!(idp.refused().is_empty(), "{:?}", idp.refused());
+    let renewals = log.matches("re-authenticated").count();
+    assert!(renewals >= 2, "sessions were renewed: {renewals}");
+    assert!(
+        !log.contains("re-authentication failed"),
+        "{}",
+        strait.log_tail(40)
+    );
+    assert_no_secrets(&strait);
+    assert!(!log.contains(&secret), "the client secret is in the log");
+    for token in &issued {
+        assert!(!log.contains(token.as_str()), "a token is in the log");
+    }
+}
+
+/// A wrong client secret: the token endpoint's refusal is reported with the cluster, broker, client
+/// id, endpoint and HTTP status, retried with backoff, and neither secret appears in the log.
+#[test]
+fn security_oauthbearer_wrong_client_secret_is_named_and_retried() {
+    let secret = format!("oauth-secret-{}", unique("s"));
+    let idp = TokenEndpoint::start("strait-oauth", &secret, 60);
+    let t = unique("sec-oauthbad");
+    source_topic(&t, 5, 51);
+    let wrong = format!("{secret}-wrong");
+    let cfg = secure_flow(
+        "oauthbad",
+        "mtls10",
+        &t,
+        &oauth_source("oauthbad", &idp, &wrong),
+        &mtls_target_jks("mtls10"),
+    );
+    let log = failing_run(
+        &cfg,
+        "the token endpoint refused client `strait-oauth` with HTTP 401: invalid_client",
+    );
+    assert!(
+        log.contains(&format!(
+            "cluster oauthbad: authentication with broker {} failed: cannot get an OAUTHBEARER token for client `strait-oauth` from {}",
+            secure().sasl_ssl,
+            idp.url
+        )),
+        "{log}"
+    );
+    assert!(!idp.refused().is_empty());
+    assert!(idp.issued().is_empty());
+    assert!(!log.contains(&secret), "a client secret is in the log");
+}
