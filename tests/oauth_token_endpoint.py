@@ -6,7 +6,7 @@ OAuthBearerLoginCallbackHandler. The broker under test is real Kafka; only the I
 Tokens are unsecured JWTs (alg "none"), which the test broker's default OAUTHBEARER validator
 (OAuthBearerUnsecuredValidatorCallbackHandler) accepts; their `sub` is the client id.
 
-Usage: oauth_token_endpoint.py --port-file F --client-id ID --client-secret S --lifetime SECONDS
+Usage: oauth_token_endpoint.py --port-file F --client-id ID --client-secret S --lifetime SECONDS [--signed]
 Writes the port it listens on to F, then one line per token request to stdout:
 "issued <token>" or "refused <reason>".
 """
@@ -31,6 +31,8 @@ def main() -> None:
     ap.add_argument("--client-id", required=True)
     ap.add_argument("--client-secret", required=True)
     ap.add_argument("--lifetime", type=int, default=3600)
+    ap.add_argument("--signed", action="store_true",
+                    help="grant tokens that claim an HS256 signature, which the broker's unsecured validator refuses")
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,7 +68,8 @@ def main() -> None:
             claims = {"sub": cid, "iat": now, "exp": now + args.lifetime}
             if "scope" in form:
                 claims["scope"] = form["scope"][0]
-            token = ".".join([b64url(b'{"alg":"none"}'), b64url(json.dumps(claims).encode()), ""])
+            header, signature = (b'{"alg":"HS256"}', b64url(b"not-a-signature")) if args.signed else (b'{"alg":"none"}', "")
+            token = ".".join([b64url(header), b64url(json.dumps(claims).encode()), signature])
             print(f"issued {token}", flush=True)
             self.answer(200, {"access_token": token, "token_type": "bearer", "expires_in": args.lifetime})
 

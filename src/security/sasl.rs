@@ -232,10 +232,12 @@ async fn oauth_bearer(
         let last = conn
             .send(&SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(b"\x01")))
             .await?;
-        return Err(refused(format!(
-            "{status}; {}",
-            broker_message(last.error_code, &last.error_message)
-        )));
+        let verdict = broker_message(last.error_code, &last.error_message);
+        return Err(refused(if verdict == status {
+            format!("the broker answered {status}")
+        } else {
+            format!("the broker answered {status}; {verdict}")
+        }));
     }
     Ok((resp.session_lifetime_ms > 0)
         .then(|| Duration::from_millis(resp.session_lifetime_ms as u64)))

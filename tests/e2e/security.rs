@@ -617,3 +617,34 @@ fn security_oauthbearer_wrong_client_secret_is_named_and_retried() {
     assert!(idp.issued().is_empty());
     assert!(!log.contains(&secret), "a client secret is in the log");
 }
+
+/// A token the broker refuses (here: signed, where the broker accepts only unsecured tokens): the
+/// broker's RFC 7628 error and its final message are reported with the client id and the token's
+/// subject, the login is retried, and the token appears nowhere in the log.
+#[test]
+fn security_oauthbearer_token_refused_by_the_broker_is_named_and_retried() {
+    let secret = format!("oauth-secret-{}", unique("s"));
+    let idp = TokenEndpoint::start_with("strait-oauth", &secret, 60, &["--signed"]);
+    let t = unique("sec-oauthrej");
+    source_topic(&t, 5, 52);
+    let cfg = secure_flow(
+        "oauthrej",
+        "mtls11",
+        &t,
+        &oauth_source("oauthrej", &idp, &secret),
+        &mtls_target_jks("mtls11"),
+    );
+    let log = failing_run(
+        &cfg,
+        "SASL OAUTHBEARER authentication of client `strait-oauth` (token subject `strait-oauth`) failed: ",
+    );
+    assert!(
+        log.contains("invalid_token"),
+        "the broker's status is kept: {log}"
+    );
+    assert!(!idp.issued().is_empty());
+    for token in idp.issued() {
+        assert!(!log.contains(token.as_str()), "a token is in the log");
+    }
+    assert!(!log.contains(&secret), "the client secret is in the log");
+}

@@ -1804,6 +1804,16 @@ pub struct TokenEndpoint {
 impl TokenEndpoint {
     /// Starts an endpoint granting tokens of `lifetime_s` seconds to `client_id`/`client_secret`.
     pub fn start(client_id: &str, client_secret: &str, lifetime_s: u64) -> TokenEndpoint {
+        Self::start_with(client_id, client_secret, lifetime_s, &[])
+    }
+
+    /// Like [`TokenEndpoint::start`], with more arguments for the script (`--signed`).
+    pub fn start_with(
+        client_id: &str,
+        client_secret: &str,
+        lifetime_s: u64,
+        extra: &[&str],
+    ) -> TokenEndpoint {
         let dir = run_dir().join(unique("oauth"));
         fs::create_dir_all(&dir).unwrap();
         let port_file = dir.join("port");
@@ -1813,6 +1823,7 @@ impl TokenEndpoint {
             .args(["--port-file", port_file.to_str().unwrap()])
             .args(["--client-id", client_id, "--client-secret", client_secret])
             .args(["--lifetime", &lifetime_s.to_string()])
+            .args(extra)
             .stdout(fs::File::create(&log).unwrap())
             .stderr(Stdio::inherit())
             .spawn()
