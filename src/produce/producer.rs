@@ -226,17 +226,23 @@ impl TaskProducer {
         let sendable: usize = self
             .queues
             .iter()
-            .filter(|(k, _)| !self.parked.contains_key(*k) && !self.halted.contains(*k))
+            .filter(|(k, _)| !self.is_stopped(k))
             .map(|(_, q)| q.bytes)
             .sum();
         sendable < self.bytes.limit().max(1)
     }
 
+    /// Whether `key`'s partition is parked (the target refuses it) or halted (an unforwardable
+    /// batch): its queue sends nothing for now.
+    fn is_stopped(&self, key: &Key) -> bool {
+        self.parked.contains_key(key) || self.halted.contains(key)
+    }
+
     /// Whether anything queued can still go out (parked and halted partitions excluded).
     fn has_sendable_work(&self) -> bool {
-        self.queues.iter().any(|(k, q)| {
-            !q.entries.is_empty() && !self.parked.contains_key(k) && !self.halted.contains(k)
-        })
+        self.queues
+            .iter()
+            .any(|(k, q)| !q.entries.is_empty() && !self.is_stopped(k))
     }
 
     /// Gets a producer id from the target (idempotent mode), retrying until it works or shutdown.

@@ -719,13 +719,13 @@ impl BrokerConnection {
     /// (KIP-368 forbids it during re-authentication; requests already in flight are answered first,
     /// as the broker handles a connection's requests in order). Returns the session lifetime.
     async fn authenticate(&self, sasl: &security::SaslSettings) -> Result<Option<Duration>> {
-        let bearer = security::sasl::bearer_token(sasl, self.cluster(), self.broker()).await?;
+        let login = security::sasl::prepare(sasl, self.cluster(), self.broker()).await?;
         let mut w = self.inner.writer.lock().await;
         let mut locked = LockedSender {
             conn: self,
             writer: &mut w,
         };
-        security::sasl::authenticate(&mut locked, sasl, bearer).await
+        security::sasl::authenticate(&mut locked, login).await
     }
 
     /// Re-authenticates at 85-95% of each session lifetime (KIP-368's window) until the connection

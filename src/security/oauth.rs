@@ -65,6 +65,15 @@ struct Token {
     refresh_at: SystemTime,
 }
 
+impl Token {
+    fn presented(&self) -> Presented {
+        Presented {
+            token: self.value.clone(),
+            subject: self.subject.clone(),
+        }
+    }
+}
+
 /// The token of one client, shared by all its connections.
 pub struct TokenSource {
     settings: OAuthSettings,
@@ -108,10 +117,7 @@ impl TokenSource {
         let mut current = self.current.lock().await;
         let now = SystemTime::now();
         if let Some(t) = current.as_ref().filter(|t| now < t.refresh_at) {
-            return Ok(Presented {
-                token: t.value.clone(),
-                subject: t.subject.clone(),
-            });
+            return Ok(t.presented());
         }
         let settings = self.settings.clone();
         let raw = tokio::task::spawn_blocking(move || fetch(&settings))
@@ -127,10 +133,7 @@ impl TokenSource {
             subject: claims.subject,
             refresh_at: fetched + lifetime.mul_f64(self.settings.refresh_factor),
         };
-        let presented = Presented {
-            token: t.value.clone(),
-            subject: t.subject.clone(),
-        };
+        let presented = t.presented();
         *current = Some(t);
         Ok(presented)
     }

@@ -16,7 +16,7 @@ use rsasl::prelude::{Mechname, MessageSent, SASLClient, SASLConfig, SessionError
 use rsasl::property::{OAuthBearerKV, OAuthBearerToken};
 
 use super::oauth::{Presented, TokenSource};
-use super::{SaslCredentials, SaslSettings};
+use super::{SaslCredentials, SaslMechanism, SaslSettings, Secret};
 use crate::protocol::ProtocolError;
 
 /// How the exchange reaches the broker: a connection whose writer is held for the whole exchange,
@@ -33,16 +33,77 @@ pub(crate) trait SaslSender {
     ) -> Result<R::Response, ProtocolError>;
 }
 
-/// Authenticates (or re-authenticates) the connection behind `conn` with `sasl`. Returns the
+/// What one exchange authenticates with: a user's password, or an OAUTHBEARER token already got
+/// from its source. [`prepare`] makes it before the connection's writer is held, so that a token
+/// request to a slow endpoint never holds up the connection's other requests.
+pub(crate) enum Login<'a> {
+    /// PLAIN or SCRAM.
+    Password {
+        /// The mechanism.
+        mechanism: SaslMechanism,
+        /// The user name.
+        username: &'a str,
+        /// The password.
+        password: &'a Secret,
+    },
+    /// OAUTHBEARER.
+    Bearer {
+        /// Where the token came from (client id, extensions).
+        source: &'a TokenSource,
+        /// The token to present.
+        token: Presented,
+    },
+}
+
+impl Login<'_> {
+    fn mechanism(&self) -> SaslMechanism {
+        match self {
+            Login::Password { mechanism, .. } => *mechanism,
+            Login::Bearer { .. } => SaslMechanism::OAuthBearer,
+        }
+    }
+}
+
+/// The [`Login`] for an exchange with `broker` of `cluster`: for OAUTHBEARER this gets the client's
+/// current token (fetching a new one when it is due), which may take an HTTP round trip.
+pub(crate) async fn prepare<'a>(
+    sasl: &'a SaslSettings,
+    cluster: &str,
+    broker: &str,
+) -> Result<Login<'a>, ProtocolError> {
+    match &sasl.credentials {
+        SaslCredentials::Password { username, password } => Ok(Login::Password {
+            mechanism: sasl.mechanism,
+            username,
+            password,
+        }),
+        SaslCredentials::OAuthBearer(source) => {
+            let settings = source.settings();
+            let token = source
+                .token()
+                .await
+                .map_err(|m| ProtocolError::Authentication {
+                    cluster: cluster.to_string(),
+                    broker: broker.to_string(),
+                    message: format!(
+                        "cannot get an OAUTHBEARER token for client `{}` from {}: {m}",
+                        settings.client_id, settings.endpoint
+                    ),
+                })?;
+            Ok(Login::Bearer { source, token })
+        }
+    }
+}
+
+/// Authenticates (or re-authenticates) the connection behind `conn` with `login`. Returns the
 /// session lifetime the broker granted (`None`: no expiry). Failures are
 /// [`ProtocolError::Authentication`] naming the cluster, broker, mechanism and user, and the
-/// broker's own reason; never the password.
+/// broker's own reason; never the password or token.
 pub(crate) async fn authenticate(
     conn: &mut impl SaslSender,
-    sasl: &SaslSettings,
-    bearer: Option<Presented>,
+    login: Login<'_>,
 ) -> Result<Option<Duration>, ProtocolError> {
-    let mech = sasl.mechanism.name();
+    let mech = login.mechanism().name();
     let (cluster, broker) = (conn.cluster().to_string(), conn.broker().to_string());
     let fail = |message: String| ProtocolError::Authentication {
         cluster: cluster.clone(),
@@ -66,19 +127,14 @@ pub(crate) async fn authenticate(
         }));
     }
 
-    let (username, password) = match &sasl.credentials {
-        SaslCredentials::Password { username, password } => (username, password),
-        SaslCredentials::OAuthBearer(source) => {
-            let Some(token) = bearer else {
-                return Err(fail(
-                    "no OAUTHBEARER token was got before the exchange".into(),
-                ));
-            };
-            return oauth_bearer(conn, source, token, &fail).await;
-        }
+    let (username, password) = match login {
+        Login::Password {
+            username, password, ..
+        } => (username, password),
+        Login::Bearer { source, token } => return oauth_bearer(conn, source, token, &fail).await,
     };
     let config =
-        SASLConfig::with_credentials(None, username.clone(), password.expose().to_string())
+        SASLConfig::with_credentials(None, username.to_string(), password.expose().to_string())
             .map_err(|e| fail(format!("cannot set up SASL {mech}: {e}")))?;
     let mechname = Mechname::parse(mech.as_bytes())
         .map_err(|e| fail(format!("SASL mechanism {mech}: {e}")))?;
@@ -99,12 +155,8 @@ pub(crate) async fn authenticate(
         if send {
             let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(out));
             let resp = conn.send(&req).await?;
-            if let Some(code) = ResponseError::try_from_code(resp.error_code) {
-                let why = resp
-                    .error_message
-                    .as_ref()
-                    .map(|m| m.to_string())
-                    .unwrap_or_else(|| format!("{code:?}"));
+            if ResponseError::try_from_code(resp.error_code).is_some() {
+                let why = broker_reason(resp.error_code, resp.error_message.as_ref());
                 return Err(fail(format!(
                     "SASL {mech} authentication of user `{username}` failed: {why} (wrong user name or password?)"
                 )));
@@ -121,30 +173,13 @@ pub(crate) async fn authenticate(
     Ok(lifetime)
 }
 
-/// The OAUTHBEARER token for an exchange with `broker` of `cluster` (`None` for other mechanisms).
-/// Got before the connection's writer is held, so that a token request to a slow endpoint never
-/// holds up the connection's other requests.
-pub(crate) async fn bearer_token(
-    sasl: &SaslSettings,
-    cluster: &str,
-    broker: &str,
-) -> Result<Option<Presented>, ProtocolError> {
-    let SaslCredentials::OAuthBearer(source) = &sasl.credentials else {
-        return Ok(None);
-    };
-    let settings = source.settings();
-    source
-        .token()
-        .await
-        .map(Some)
-        .map_err(|m| ProtocolError::Authentication {
-            cluster: cluster.to_string(),
-            broker: broker.to_string(),
-            message: format!(
-                "cannot get an OAUTHBEARER token for client `{}` from {}: {m}",
-                settings.client_id, settings.endpoint
-            ),
-        })
+/// The broker's message for a failed SaslAuthenticate, or the error code's name when it sent none.
+fn broker_reason(code: i16, message: Option<&StrBytes>) -> String {
+    match (message, ResponseError::try_from_code(code)) {
+        (Some(m), _) => m.to_string(),
+        (None, Some(e)) => format!("{e:?}"),
+        (None, None) => format!("error code {code}"),
+    }
 }
 
 /// Answers rsasl's OAUTHBEARER client with the token and the SASL extensions.
@@ -210,16 +245,10 @@ async fn oauth_bearer(
             presented.subject
         ))
     };
-    let broker_message = |code: i16, message: &Option<StrBytes>| {
-        message
-            .as_ref()
-            .map(|m| m.to_string())
-            .unwrap_or_else(|| format!("{:?}", ResponseError::try_from_code(code)))
-    };
     if ResponseError::try_from_code(resp.error_code).is_some() {
-        return Err(refused(broker_message(
+        return Err(refused(broker_reason(
             resp.error_code,
-            &resp.error_message,
+            resp.error_message.as_ref(),
         )));
     }
     if !resp.auth_bytes.is_empty() {
@@ -232,7 +261,7 @@ async fn oauth_bearer(
         let last = conn
             .send(&SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(b"\x01")))
             .await?;
-        let verdict = broker_message(last.error_code, &last.error_message);
+        let verdict = broker_reason(last.error_code, last.error_message.as_ref());
         return Err(refused(if verdict == status {
             format!("the broker answered {status}")
         } else {
