@@ -79,6 +79,9 @@ start_node() { # K
     port_open "$p" && die "port $p (node $k of $NAME) is already in use"
   done
   mkdir -p "$nd/logs"
+  # A killed node leaves its pid file behind: without this, the wait below could accept the dead
+  # node's pid before the new one is written, and wait_ready would report the node as exited.
+  rm -f "$nd/pid"
   # Own session (setsid) so that a terminal's Ctrl-C or a test runner's process group does not reach it,
   # all stdio detached so that nobody waiting for our output waits for the broker.
   # shellcheck disable=SC2086
