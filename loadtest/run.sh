@@ -269,8 +269,18 @@ stop_replicator() {
   wait "$rpid" 2>/dev/null || true
   rpid=""
 }
+# A measurement that did not happen (a replicator that never caught up, a probe that failed) is
+# kept here, named in the report's output, and fails the run once the report is written: a smoke
+# or a benchmark whose replicator did not replicate must not look like a success.
+failures=()
 check_caught_up() { # name res log
-  grep -q '"caught_up": true' "$2" || { echo "   $1 did not catch up; last log lines:"; tail -n 15 "$3" | sed 's/^/   | /'; }
+  grep -q '"caught_up": true' "$2" && return 0
+  echo "   $1 did not catch up; last log lines:"; tail -n 15 "$3" | sed 's/^/   | /'
+  failures+=("$1 did not catch up ($2, log $3)")
+}
+probe_failed() { # what res
+  echo "   $1 failed"
+  failures+=("$1 failed (${2})")
 }
 
 # ---- Scenario 1: catch-up ------------------------------------------------------------------------
@@ -359,7 +369,7 @@ run_latency() { # name linger
   java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
     -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$secondary" --topic "$topic" \
     --remote-topic "primary.$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
-    --codec "$lat_codec" --linger "$linger" >"$res" || echo "   latency probe failed"
+    --codec "$lat_codec" --linger "$linger" >"$res" || probe_failed "latency probe ($name, linger.ms $linger)" "$res"
   s1="$(kw sample --pid "$rpid" || true)"; b1="$(broker_cpu)"
   sed 's/^/   result: /' "$res"
   stop_replicator
@@ -383,7 +393,7 @@ run_latency_floor() { # linger
   java -Xms64m -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" \
     -cp "$probe_classes:$probe_cp_jars" LatencyProbe --source "$primary" --target "$primary" --topic "$topic" \
     --remote-topic "$topic" --rate "$rate" --size "$size" --seconds "$lat_secs" --warmup "$lat_warmup" \
-    --codec "$lat_codec" --linger "$linger" >"$res" || echo "   latency probe failed"
+    --codec "$lat_codec" --linger "$linger" >"$res" || probe_failed "latency probe (floor, linger.ms $linger)" "$res"
   sed 's/^/   result: /' "$res"
   [ -s "$res" ] || echo '{}' >"$res"
   record "latency/$lat_codec,linger.ms=$linger" floor "$(cat "$res")"
@@ -460,3 +470,7 @@ python3 "$root/loadtest/report.py" --results "$results" --size "$size" --parts "
 cat "$out"
 echo
 echo "written to ${out#"$root/"} and ${chart#"$root/"}; logs in ${work#"$root/"}"
+if [ "${#failures[@]}" -gt 0 ]; then
+  printf '   %s\n' "${failures[@]}" >&2
+  fail "${#failures[@]} measurement(s) failed (above); the report holds only what was measured"
+fi

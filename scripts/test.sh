@@ -43,7 +43,9 @@ export STRAIT_KAFKA_JARS
 echo "$STRAIT_KAFKA_JARS"
 
 step "Rust dependencies"
-cargo fetch --locked 2>&1 | tail -n 3 || cargo fetch
+# --locked: a Cargo.lock that no longer matches Cargo.toml fails here instead of being re-resolved
+# quietly (then the tests would run against dependencies nobody reviewed).
+cargo fetch --locked || fail "cargo fetch --locked failed: Cargo.lock is out of date or a crate is unavailable (run cargo fetch, review and commit Cargo.lock)"
 
 # Clusters the e2e tests start live in target/e2e/<run>/; stop any that this run started, even on
 # failure (their owner watchdog would do it too, seconds after the test process ends).

@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(b.attempts(), 0, "reset after success");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn stops_on_fatal_error_and_at_deadline() {
         let mut b = Backoff::new(Duration::from_millis(1), Duration::from_millis(2));
         let mut calls = 0;
@@ -198,16 +198,26 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(calls, 1);
 
+        // Paused time: sleeps advance the clock exactly, so the deadline check is exact. With
+        // 5 ms (+-20%) between attempts, a retry that would end past the deadline is not
+        // started: the last error comes back before the deadline, never after it.
         let mut b = Backoff::new(Duration::from_millis(5), Duration::from_millis(5));
-        let deadline = Instant::now() + Duration::from_millis(30);
-        let r: Result<(), _> = retry("test", &mut b, Some(deadline), || async {
-            Err(err(ResponseError::LeaderNotAvailable))
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(30);
+        let mut calls = 0;
+        let r: Result<(), _> = retry("test", &mut b, Some(deadline), || {
+            calls += 1;
+            async { Err(err(ResponseError::LeaderNotAvailable)) }
         })
         .await;
         assert_eq!(
             r.unwrap_err().code(),
             Some(ResponseError::LeaderNotAvailable)
         );
-        assert!(Instant::now() < deadline + Duration::from_millis(20));
+        assert!(Instant::now() <= deadline, "returned after the deadline");
+        assert!(
+            (5..=8).contains(&calls),
+            "{calls} attempts in 30 ms at 4-6 ms apart"
+        );
     }
 }

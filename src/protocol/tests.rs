@@ -1,5 +1,6 @@
 //! Framing and multiplexing tests against a scripted in-process peer (a TCP listener speaking the
-//! Kafka frame format), and, in `live`, an `#[ignore]`d end-to-end run against a real broker.
+//! Kafka frame format). The same code against real brokers is covered by the e2e suite
+//! (`tests/e2e`), which replicates through it.
 
 use std::time::Duration;
 
@@ -19,8 +20,6 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::connection::BrokerConnection;
 use super::error::ProtocolError;
-
-mod live;
 
 /// Reads one request frame: its header and body bytes. `None` at EOF.
 async fn read_request(s: &mut TcpStream) -> Option<(RequestHeader, Bytes)> {

@@ -694,14 +694,16 @@ mod tests {
         }
     }
 
-    /// With `STRAIT_RECORDS_DUMP=<dir>`, writes `NAME.src.bin` / `NAME.out.bin` pairs (fixtures and
-    /// what `rewrite_for_target` made of each of their batches) for `JavaCompat check <dir>`.
+    /// Kafka's own code accepts what strait writes: every fixture (Java-written batches per codec,
+    /// compacted and transactional ones, hand-made batches with offset gaps) is rewritten, and
+    /// `JavaCompat check` (src/records/fixtures) validates each output batch with
+    /// `DefaultRecordBatch.ensureValid`, compares its records with the source's, and runs the
+    /// broker's `LogValidator` on it as for a client produce. Needs Java and the Kafka jars, which
+    /// the suite requires anyway (`STRAIT_KAFKA_JARS`, else `scripts/kafka-jars.sh` fetches them).
     #[test]
-    fn java_compat_dump() {
-        let Some(dir) = std::env::var_os("STRAIT_RECORDS_DUMP") else {
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
+    fn rewritten_batches_pass_kafkas_own_validation() {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("dump");
         std::fs::create_dir_all(&dir).unwrap();
         let mut sources: Vec<(String, Bytes)> = vec![("java_txn".into(), java_txn_fixture())];
         for codec in CODECS {
@@ -735,6 +737,51 @@ mod tests {
             std::fs::write(dir.join(format!("{name}.src.bin")), &src).unwrap();
             std::fs::write(dir.join(format!("{name}.out.bin")), &out).unwrap();
         }
+        let jars = kafka_jars();
+        let classes = work.path().join("classes");
+        let class_path = format!("{}/*", jars.display());
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/records/fixtures/JavaCompat.java");
+        run_java(
+            std::process::Command::new("javac")
+                .args(["-nowarn", "-cp", &class_path, "-d"])
+                .arg(&classes)
+                .arg(&source),
+        );
+        let out = run_java(
+            std::process::Command::new("java")
+                .arg("-cp")
+                .arg(format!("{}:{class_path}", classes.display()))
+                .args(["JavaCompat", "check"])
+                .arg(&dir),
+        );
+        assert!(out.contains("checked "), "{out}");
+        eprintln!("JavaCompat: {}", out.lines().last().unwrap_or(""));
+    }
+
+    /// The Kafka jar directory: `STRAIT_KAFKA_JARS`, or what `scripts/kafka-jars.sh` prints.
+    fn kafka_jars() -> std::path::PathBuf {
+        if let Some(dir) = std::env::var_os("STRAIT_KAFKA_JARS") {
+            return dir.into();
+        }
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-jars.sh");
+        let out = run_java(std::process::Command::new("bash").arg(script));
+        out.trim().into()
+    }
+
+    /// Runs a command to completion; panics with its output unless it exited 0.
+    fn run_java(cmd: &mut std::process::Command) -> String {
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
     }
 
     #[test]

@@ -308,24 +308,27 @@ fn pem_key(data: &[u8], what: &str, has_password: bool) -> Result<PrivateKeyDer<
 #[cfg(test)]
 mod tests {
     //! Fixtures are generated with openssl and keytool by `scripts/gen-test-certs.sh` into a temp
-    //! dir; the tests are skipped (with a message) where those tools are missing.
+    //! dir. Both tools are prerequisites of the test suite (README), so a failed generation fails
+    //! the test instead of skipping it.
     use super::*;
     use std::process::Command;
 
-    fn fixtures() -> Option<tempfile::TempDir> {
+    fn fixtures() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/gen-test-certs.sh");
-        let ok = Command::new("bash")
-            .arg(script)
+        let out = Command::new("bash")
+            .arg(&script)
             .arg(dir.path())
             .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
-            eprintln!("skipping: scripts/gen-test-certs.sh needs openssl and keytool");
-            return None;
-        }
-        Some(dir)
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed ({}; it needs openssl and keytool):\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
     }
 
     fn pw(s: &str) -> Option<Secret> {
@@ -334,7 +337,7 @@ mod tests {
 
     #[test]
     fn stores_load_in_every_format_and_wrong_passwords_are_named() {
-        let Some(dir) = fixtures() else { return };
+        let dir = fixtures();
         let d = dir.path();
         let pass = std::fs::read_to_string(d.join("store-password")).unwrap();
         let pass = pass.trim();

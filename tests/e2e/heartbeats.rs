@@ -14,7 +14,7 @@
 //! secondary, and why the other tests' heartbeat-only herders `secondary->alias`, which target the
 //! 1-node primary with the default `heartbeats.topic.replication.factor` 3, only log a creation error.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::support::*;
 
@@ -27,13 +27,6 @@ struct Beat {
     target: String,
     timestamp: i64,
     record_timestamp: i64,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 /// Every record of `topic` partition 0 up to its current end: decoded by MM2's `HeartbeatFormatter`
@@ -148,7 +141,7 @@ fn assert_live(beats: &[Beat], what: &str) {
         assert_eq!(b.timestamp, b.record_timestamp, "{what}: {b:?}");
     }
     let last = beats.last().expect("beats").timestamp;
-    let age = now_ms() - last;
+    let age = epoch_ms() - last;
     assert!(
         (0..60_000).contains(&age),
         "{what}: newest heartbeat is {age} ms old"
@@ -163,29 +156,6 @@ fn assert_live(beats: &[Beat], what: &str) {
         (500..=2_500).contains(&median),
         "{what}: median gap between heartbeats {median} ms, expected about 1000 (gaps {gaps:?})"
     );
-}
-
-/// Creates `heartbeats` on the secondary as MM2 (and strait) would, unless some test's strait already
-/// did (`--if-not-exists`: they may race).
-fn ensure_secondary_heartbeats() {
-    pair()
-        .secondary
-        .tool(
-            "org.apache.kafka.tools.TopicCommand",
-            &[
-                "--create",
-                "--if-not-exists",
-                "--topic",
-                "heartbeats",
-                "--partitions",
-                "1",
-                "--replication-factor",
-                "3",
-                "--config",
-                "cleanup.policy=compact",
-            ],
-        )
-        .ok();
 }
 
 /// A config whose two aliases both name the SECONDARY cluster, so that no heartbeat topic ever lands
@@ -231,11 +201,11 @@ fn heartbeats_are_emitted_replicated_and_seen_by_mirror_client() {
     let upstream_topic = format!("{upstream}.heartbeats");
     p.secondary
         .create_topic(&upstream_topic, 1, 3, &[("cleanup.policy", "compact")]);
-    ensure_secondary_heartbeats();
     let config = same_cluster_config(source, target, &data, "");
     let mut strait = Strait::start(&config, &[]);
 
-    // strait's own heartbeats on the target.
+    // strait's own heartbeats on the target, in the `heartbeats` topic strait created (this
+    // strait or another test's: nothing else in the suite creates it) the way MM2 does.
     let beats = wait_beats(&p.secondary, "heartbeats", source, target, 6, &mut strait);
     assert_live(&beats, "heartbeats (hbs, hbt)");
     let d = p.secondary.describe("heartbeats");
@@ -244,6 +214,11 @@ fn heartbeats_are_emitted_replicated_and_seen_by_mirror_client() {
         d.configs.get("cleanup.policy").map(String::as_str),
         Some("compact")
     );
+    // Topic discovery runs only at start here (refresh is off), and the source's `heartbeats`
+    // (same cluster) may have appeared only now: start again so that it is found.
+    let status = strait.terminate(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{}", strait.log_tail(30));
+    strait.restart(&[]);
 
     // The heartbeat-only herder hbt->hbs writes into the source cluster's heartbeats.
     let back = wait_beats(&p.secondary, "heartbeats", target, source, 3, &mut strait);

@@ -399,11 +399,8 @@ fn compacted_topic_failover_is_exact() {
 
 /// `kafka-consumer-groups --describe --state` on `cluster`: the group's state (`Stable`, `Empty`...).
 fn group_state(cluster: &Cluster, group: &str) -> String {
-    let ran = cluster.tool(
-        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-        &["--describe", "--group", group, "--state"],
-    );
-    ran.stdout_str()
+    cluster
+        .group_command(&["--describe", "--group", group, "--state"], Some(group))
         .lines()
         .filter_map(|l| {
             // GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS

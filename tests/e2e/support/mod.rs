@@ -234,6 +234,14 @@ pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool)
     }
 }
 
+/// Wall-clock now in epoch milliseconds.
+pub fn epoch_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
 /// A name no other test of this run uses: `<prefix>-<pid>-<n>` (valid as topic or group name).
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), next_seq())
@@ -340,6 +348,15 @@ pub struct DumpedRecord {
     pub value: Option<String>,
     /// In record order; repeated keys stay repeated.
     pub headers: Vec<(String, Option<String>)>,
+}
+
+/// A partition's replication progress as the Connect offsets topic holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedProgress {
+    /// Where a restart resumes: the saved offset (the last copied record's) plus one.
+    pub next_offset: i64,
+    /// When it was saved: the progress record's timestamp (epoch ms).
+    pub timestamp: i64,
 }
 
 /// What a consumer application read in [`Cluster::consume_group`].
@@ -722,6 +739,63 @@ impl Cluster {
         self.dump_with(topic, span, false, "6000")
     }
 
+    /// What the Connect offsets topic `progress_topic` saved for each partition of `topic`
+    /// replicated from `alias`: the latest record of each `MirrorSourceConnector` source key (MM2's
+    /// layout, read here with the console consumer and parsed as JSON, not with strait's code).
+    /// Empty when the topic does not exist yet.
+    pub fn saved_progress(
+        &self,
+        progress_topic: &str,
+        alias: &str,
+        topic: &str,
+    ) -> BTreeMap<i32, SavedProgress> {
+        if !self.has_topic(progress_topic) {
+            return BTreeMap::new();
+        }
+        let mut saved = BTreeMap::new();
+        // Sorted by (offsets-topic partition, offset); a key lives in one partition, so the last
+        // record of a key is its latest.
+        for r in self.dump_all(progress_topic) {
+            let Some(key) = r.key.as_deref() else {
+                continue;
+            };
+            let key: serde_json::Value = serde_json::from_str(key)
+                .unwrap_or_else(|e| panic!("{progress_topic}: key {key:?} is not JSON: {e}"));
+            let part = &key[1];
+            if key[0] != "MirrorSourceConnector"
+                || part["cluster"] != alias
+                || part["topic"] != topic
+            {
+                continue;
+            }
+            let partition = part["partition"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{progress_topic}: key without partition: {key}"))
+                as i32;
+            match r.value.as_deref() {
+                None => {
+                    saved.remove(&partition);
+                }
+                Some(v) => {
+                    let v: serde_json::Value = serde_json::from_str(v).unwrap_or_else(|e| {
+                        panic!("{progress_topic}: value {v:?} is not JSON: {e}")
+                    });
+                    let last = v["offset"]
+                        .as_i64()
+                        .unwrap_or_else(|| panic!("{progress_topic}: value without offset: {v}"));
+                    saved.insert(
+                        partition,
+                        SavedProgress {
+                            next_offset: last + 1,
+                            timestamp: r.timestamp,
+                        },
+                    );
+                }
+            }
+        }
+        saved
+    }
+
     fn dump_with(
         &self,
         topic: &str,
@@ -834,15 +908,37 @@ impl Cluster {
 
     // -- consumer groups ------------------------------------------------------------------------
 
-    /// Consumer groups, sorted, without the console consumer's own `console-consumer-*` groups.
-    pub fn groups(&self) -> Vec<String> {
-        let out = self
+    /// Runs `kafka-consumer-groups ARGS` and returns its stdout. The tool exits 0 even when it
+    /// failed (it prints `Error: ...` instead), so its output is checked too and any error panics,
+    /// so that a failed call never reads as "nothing there". The one error let through is
+    /// "group `missing_ok` does not exist", which describes an empty group.
+    pub fn group_command(&self, args: &[&str], missing_ok: Option<&str>) -> String {
+        let ran = self
             .tool(
                 "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-                &["--list"],
+                args,
             )
-            .ok()
-            .stdout_str();
+            .ok();
+        let out = ran.stdout_str();
+        let missing = missing_ok.map(|g| format!("Error: Consumer group '{g}' does not exist."));
+        let errors: Vec<&str> = out
+            .lines()
+            .chain(ran.stderr.lines())
+            .map(str::trim)
+            .filter(|l| l.starts_with("Error:") && Some(*l) != missing.as_deref())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} failed: {errors:?}\nstderr:\n{}",
+            ran.what,
+            ran.stderr
+        );
+        out
+    }
+
+    /// Consumer groups, sorted, without the console consumer's own `console-consumer-*` groups.
+    pub fn groups(&self) -> Vec<String> {
+        let out = self.group_command(&["--list"], None);
         let mut v: Vec<String> = out
             .lines()
             .map(str::trim)
@@ -855,13 +951,18 @@ impl Cluster {
 
     /// Committed offsets of a group: (topic, partition) -> offset. Empty if the group does not exist.
     pub fn group_offsets(&self, group: &str) -> BTreeMap<(String, i32), i64> {
-        let ran = self.tool(
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            &["--describe", "--offsets", "--group", group],
-        );
-        let out = ran.stdout_str();
+        self.describe_group_with(group, &["--offsets"])
+    }
+
+    /// `kafka-consumer-groups --describe --group G EXTRA...`: the offset column per (topic,
+    /// partition); empty when the group does not exist.
+    fn describe_group_with(&self, group: &str, extra: &[&str]) -> BTreeMap<(String, i32), i64> {
+        let mut args = vec!["--describe", "--group", group];
+        args.extend_from_slice(extra);
+        let out = self.group_command(&args, Some(group));
         let mut map = BTreeMap::new();
         for l in out.lines() {
+            // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
             let f: Vec<&str> = l.split_whitespace().collect();
             if f.len() >= 4 && f[0] == group {
                 if let (Ok(p), Ok(o)) = (f[2].parse::<i32>(), f[3].parse::<i64>()) {
@@ -882,8 +983,7 @@ impl Cluster {
         }
         drop(f);
         let path = csv.display().to_string();
-        self.tool(
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        self.group_command(
             &[
                 "--reset-offsets",
                 "--group",
@@ -892,8 +992,8 @@ impl Cluster {
                 &path,
                 "--execute",
             ],
-        )
-        .ok();
+            None,
+        );
     }
 
     // -- writing data (Java test client) ----------------------------------------------------------
@@ -1150,23 +1250,10 @@ impl Cluster {
         GroupRead { committed, records }
     }
 
-    /// `kafka-consumer-groups --describe --group G`: committed offset per (topic, partition).
+    /// `kafka-consumer-groups --describe --group G`: committed offset per (topic, partition);
+    /// empty when the group does not exist, a panic when the tool failed.
     pub fn describe_group(&self, group: &str) -> BTreeMap<(String, i32), i64> {
-        let ran = self.tool(
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            &["--describe", "--group", group],
-        );
-        let mut out = BTreeMap::new();
-        for line in ran.stdout_str().lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
-            if f.len() >= 4 && f[0] == group {
-                if let (Ok(p), Ok(o)) = (f[2].parse::<i32>(), f[3].parse::<i64>()) {
-                    out.insert((f[1].to_string(), p), o);
-                }
-            }
-        }
-        out
+        self.describe_group_with(group, &[])
     }
 
     /// Reads `topic` with one of Kafka's MM2 console formatters
