@@ -16,4 +16,5 @@ pub mod produce;
 pub mod protocol;
 pub mod records;
 pub mod replicate;
+pub mod secret;
 pub mod security;

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod properties;
 pub mod providers;
 pub mod resolve;
+mod security;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ pub use resolve::heartbeats::HeartbeatConfig;
 
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
+use crate::protocol::ConnectionSettings;
+use crate::security::SecuritySpec;
 
 /// Where a raw setting came from, so that an error can name the file, line and key as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,28 +125,10 @@ pub struct ProduceSettings {
 /// (docs/configuration.md).
 pub const DEFAULT_TASK_BUDGET: usize = 8 << 20;
 
-/// How strait connects to one cluster (bootstrap list, timeouts, TLS/SASL).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectionSettings {
-    /// Cluster alias, for logs and errors.
-    pub cluster: String,
-    /// `bootstrap.servers` as `host:port` strings.
-    pub bootstrap: Vec<String>,
-    /// `client.id` sent in request headers.
-    pub client_id: String,
-    /// `request.timeout.ms` of this client (default 30000).
-    pub request_timeout: Duration,
-    /// `reconnect.backoff.ms` (default 50).
-    pub reconnect_backoff: Duration,
-    /// `reconnect.backoff.max.ms` (default 1000).
-    pub reconnect_backoff_max: Duration,
-    /// `retry.backoff.ms` (default 100).
-    pub retry_backoff: Duration,
-    /// `retry.backoff.max.ms` (default 1000).
-    pub retry_backoff_max: Duration,
-    /// `security.protocol` with its TLS stores and SASL credentials, loaded at start-up.
-    pub security: crate::security::Security,
-}
+/// How strait connects to one cluster, as configured: the wire layer's settings with the security
+/// layer's plain spec (no live state: stores are read and token sources made when replication
+/// starts, with [`crate::security::connection`]).
+pub type ConnectionSpec = ConnectionSettings<SecuritySpec>;
 
 /// The internal topic on the target that stores replication progress in Kafka Connect's offsets
 /// format, so that a replacement instance (strait or Java MM2) resumes where this one stopped.
@@ -164,7 +149,7 @@ pub struct OffsetStorage {
 }
 
 /// MM2's offset-syncs for one flow (`emit.offset-syncs.enabled`, default true).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OffsetSyncsConfig {
     /// `mm2-offset-syncs.<T>.internal` on the source, `mm2-offset-syncs.<S>.internal` on the
     /// target (separator per the replication policy).
@@ -178,7 +163,7 @@ pub struct OffsetSyncsConfig {
     pub lag_max: i64,
     /// The client that writes and reads the topic (MM2's `offset-syncs-source-producer` or
     /// `offset-syncs-target-producer`).
-    pub client: ConnectionSettings,
+    pub client: ConnectionSpec,
 }
 
 /// MM2's checkpoints and group offset sync for one flow (`emit.checkpoints.enabled`, default true;
@@ -207,13 +192,13 @@ pub struct FlowConfig {
     /// Target cluster alias (T).
     pub target: String,
     /// How to reach the source cluster for fetching (source consumer role).
-    pub source_consumer: ConnectionSettings,
+    pub source_consumer: ConnectionSpec,
     /// How to reach the source cluster for metadata and admin calls (source admin role).
-    pub source_admin: ConnectionSettings,
+    pub source_admin: ConnectionSpec,
     /// How to reach the target cluster for producing data (worker producer role).
-    pub target_producer: ConnectionSettings,
+    pub target_producer: ConnectionSpec,
     /// How to reach the target cluster for topic creation (target admin role).
-    pub target_admin: ConnectionSettings,
+    pub target_admin: ConnectionSpec,
     /// Fetch tuning from the source consumer config.
     pub fetch: FetchSettings,
     /// Produce tuning from the target producer config.
@@ -240,7 +225,7 @@ pub struct FlowConfig {
     /// Settings that are valid but have a consequence worth a warning at start (e.g. checkpoints
     /// asked for while offset-syncs are off).
     pub warnings: Vec<String>,
-    /// The resolved client property maps behind the four [`ConnectionSettings`] (precedence already
+    /// The resolved client property maps behind the four [`ConnectionSpec`]s (precedence already
     /// applied), kept for conformance tests and messages.
     pub clients: FlowClients,
     /// The `MirrorSourceConnector` config MM2 would store for this flow (section 1.4), before

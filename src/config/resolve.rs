@@ -873,7 +873,7 @@ impl Ctx<'_> {
         flow: &str,
         role: &str,
         enabled_by: &Origin,
-    ) -> Result<ConnectionSettings, ConfigError> {
+    ) -> Result<ConnectionSpec, ConfigError> {
         let cluster = &client.cluster;
         let Some(bs) = client.props.get("bootstrap.servers") else {
             return Err(self.at(
@@ -885,13 +885,12 @@ impl Ctx<'_> {
         };
         let bootstrap = self.bootstrap(bs)?;
         self.security_protocol(client)?;
-        let security =
-            crate::security::settings::from_client(client, role).map_err(|e| match e.origin {
-                Some(o) => self.at(&o, e.message),
-                None => self.in_file(e.message),
-            })?;
+        let security = super::security::from_client(client, role).map_err(|e| match e.origin {
+            Some(o) => self.at(&o, e.message),
+            None => self.in_file(e.message),
+        })?;
         let p = &client.props;
-        Ok(ConnectionSettings {
+        Ok(ConnectionSpec {
             cluster: cluster.clone(),
             bootstrap,
             client_id: p

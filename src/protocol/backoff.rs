@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::error::ProtocolError;
-use crate::config::ConnectionSettings;
+use super::settings::ConnectionSettings;
 
 /// Relative jitter applied to every delay (Kafka's `CommonClientConfigs.RETRY_BACKOFF_JITTER`).
 const JITTER: f64 = 0.2;

@@ -28,7 +28,7 @@ use super::backoff::{retry, Backoff};
 use super::connection::{BrokerConnection, InFlightRequest};
 use super::error::{ProtocolError, Result};
 use super::metadata::Metadata;
-use crate::config::ConnectionSettings;
+use super::settings::ConnectionSettings;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

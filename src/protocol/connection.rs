@@ -31,10 +31,11 @@ use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, trace, warn};
 
+use super::auth::{SaslSettings, Security};
 use super::error::{ProtocolError, Result};
 use super::transport::{self, ReadHalf, WriteHalf};
 use super::versions;
-use crate::security::{self, Security};
+use super::{sasl, tls};
 
 /// Largest response frame accepted. Far above any sane `fetch.max.bytes`; a bigger size prefix means
 /// we are not talking to a Kafka listener (for example a TLS listener answering a plaintext client).
@@ -137,7 +138,7 @@ impl Shared {
             .broker
             .rsplit_once(':')
             .map_or(&*self.broker, |(h, _)| h);
-        if let Some(message) = security::tls::explain_io(&source, host, true) {
+        if let Some(message) = tls::explain_io(&source, host, true) {
             return ProtocolError::Authentication {
                 cluster: self.cluster.clone(),
                 broker: self.broker.clone(),
@@ -328,11 +329,7 @@ impl BrokerConnection {
             None => transport::plain(stream),
             Some(tls) => {
                 let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
-                match tokio::time::timeout(
-                    request_timeout,
-                    security::tls::handshake(tls, host, stream),
-                )
-                .await
+                match tokio::time::timeout(request_timeout, tls::handshake(tls, host, stream)).await
                 {
                     Ok(Ok(s)) => transport::tls(s),
                     Ok(Err(message)) => {
@@ -718,20 +715,20 @@ impl BrokerConnection {
     /// Runs the SASL exchange holding the writer, so that no other request goes out in between
     /// (KIP-368 forbids it during re-authentication; requests already in flight are answered first,
     /// as the broker handles a connection's requests in order). Returns the session lifetime.
-    async fn authenticate(&self, sasl: &security::SaslSettings) -> Result<Option<Duration>> {
-        let login = security::sasl::prepare(sasl, self.cluster(), self.broker()).await?;
+    async fn authenticate(&self, sasl: &SaslSettings) -> Result<Option<Duration>> {
+        let login = sasl::prepare(sasl, self.cluster(), self.broker()).await?;
         let mut w = self.inner.writer.lock().await;
         let mut locked = LockedSender {
             conn: self,
             writer: &mut w,
         };
-        security::sasl::authenticate(&mut locked, login).await
+        sasl::authenticate(&mut locked, login).await
     }
 
     /// Re-authenticates at 85-95% of each session lifetime (KIP-368's window) until the connection
     /// closes or is dropped. A failed re-authentication closes the connection (the broker would at
     /// expiry anyway); its users then reconnect, which authenticates afresh.
-    fn schedule_reauthentication(&self, sasl: security::SaslSettings, first: Duration) {
+    fn schedule_reauthentication(&self, sasl: SaslSettings, first: Duration) {
         let weak = Arc::downgrade(&self.inner);
         let mut closed_rx = self.inner.shared.closed_tx.subscribe();
         tokio::spawn(async move {
@@ -795,7 +792,7 @@ struct LockedSender<'a> {
     writer: &'a mut WriteHalf,
 }
 
-impl security::sasl::SaslSender for LockedSender<'_> {
+impl sasl::SaslSender for LockedSender<'_> {
     fn cluster(&self) -> &str {
         self.conn.cluster()
     }

@@ -11,16 +11,25 @@
 //!   failure repair it once.
 //! - [`admin`]: topic creation, offsets, configs and producer ids over a `ClusterClient`.
 //! - [`backoff`]: the exponential backoff and retry loop every retry in strait uses.
+//! - [`settings`] and [`auth`]: what a connection is given (bootstrap, timeouts, a ready rustls
+//!   config and SASL login); `tls` and `sasl` run the handshake and the SASL exchange with them.
+//!
+//! This layer imports no other layer of strait (only the leaf `secret`): the config and security
+//! layers above it fill in its settings.
 //!
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
 pub mod admin;
+pub mod auth;
 pub mod backoff;
 pub mod cluster;
 pub mod connection;
 pub mod error;
 pub mod groups;
 pub mod metadata;
+mod sasl;
+pub mod settings;
+mod tls;
 pub mod transport;
 pub mod versions;
 
@@ -31,8 +40,12 @@ pub use admin::{
     create_partitions, create_topics, describe_topic_configs, init_producer_id, list_offsets,
     ConfigEntry, NewTopic, OffsetSpec,
 };
+pub use auth::{
+    Presented, SaslCredentials, SaslMechanism, SaslSettings, Security, TlsConfig, TokenProvider,
+};
 pub use backoff::{retry, sleep_until_or_forever, Backoff};
 pub use cluster::ClusterClient;
 pub use connection::{BrokerConnection, InFlightRequest};
 pub use error::{ProtocolError, Result};
 pub use metadata::{Metadata, PartitionMetadata, TopicMetadata};
+pub use settings::ConnectionSettings;

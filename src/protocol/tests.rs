@@ -374,8 +374,8 @@ async fn fake_cluster() -> FakeCluster {
     }
 }
 
-fn settings(bootstrap: &str) -> crate::config::ConnectionSettings {
-    crate::config::ConnectionSettings {
+fn settings(bootstrap: &str) -> super::ConnectionSettings {
+    super::ConnectionSettings {
         cluster: "fake".into(),
         bootstrap: vec![bootstrap.to_string()],
         client_id: "test-client".into(),

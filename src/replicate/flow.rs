@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::connections::FlowConnections;
 use super::task::Task;
 use super::topics::TopicSync;
 use super::RunError;
@@ -37,7 +38,8 @@ pub async fn run_flow(
         message,
     };
 
-    let Some((progress, saved)) = open_progress(&cfg, &shutdown)
+    let conns = FlowConnections::build(&cfg).map_err(|e| fail(format!("{} ({})", e, e.key)))?;
+    let Some((progress, saved)) = open_progress(&cfg, &conns, &shutdown)
         .await
         .map_err(|e| fail(e.to_string()))?
     else {
@@ -49,7 +51,7 @@ pub async fn run_flow(
     let drained = CancellationToken::new();
     let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
     let syncs = match &cfg.offset_syncs {
-        Some(o) => Some(open_offset_syncs(&cfg, o, drained.clone()).await),
+        Some(o) => Some(open_offset_syncs(&cfg, o, &conns, drained.clone()).await),
         None => None,
     };
     let sync_log = syncs.as_ref().map(|(log, _)| log.clone());
@@ -62,8 +64,8 @@ pub async fn run_flow(
                 settings: c.clone(),
                 topics: cfg.topics.clone(),
                 policy: cfg.policy.clone(),
-                source_admin: ClusterClient::new(cfg.source_admin.clone()),
-                target_admin: ClusterClient::new(cfg.target_admin.clone()),
+                source_admin: ClusterClient::new(conns.source_admin.clone()),
+                target_admin: ClusterClient::new(conns.target_admin.clone()),
                 syncs: log.clone(),
                 timeout: cfg.target_admin.request_timeout,
                 metrics: metrics.clone(),
@@ -78,6 +80,7 @@ pub async fn run_flow(
             Task::spawn(
                 i,
                 &cfg,
+                &conns,
                 progress.clone(),
                 sync_log.clone(),
                 flow_metrics.clone(),
@@ -86,10 +89,10 @@ pub async fn run_flow(
         })
         .collect();
 
-    let source_admin = ClusterClient::new(cfg.source_admin.clone());
+    let source_admin = ClusterClient::new(conns.source_admin.clone());
     let sync = TopicSync::new(
         source_admin.clone(),
-        ClusterClient::new(cfg.target_admin.clone()),
+        ClusterClient::new(conns.target_admin.clone()),
         cfg.target_admin.request_timeout,
     );
     let mut assignment = Assignment::new(cfg.tasks_max.max(1));
@@ -159,10 +162,16 @@ pub async fn run_flow(
 async fn open_offset_syncs(
     cfg: &FlowConfig,
     o: &OffsetSyncsConfig,
+    conns: &FlowConnections,
     drained: CancellationToken,
 ) -> (Arc<OffsetSyncLog>, tokio::task::JoinHandle<()>) {
     let log = OffsetSyncLog::new(o.lag_max);
-    let client = ClusterClient::new(o.client.clone());
+    let client = ClusterClient::new(
+        conns
+            .offset_syncs
+            .clone()
+            .expect("offset-sync connection built with the flow's offset-syncs"),
+    );
     let settings = OffsetSyncSettings {
         topic: o.topic.clone(),
         replication_factor: o.replication_factor,
@@ -181,9 +190,10 @@ async fn open_offset_syncs(
 /// came first; an error when the offsets topic cannot be created at all (a config problem).
 async fn open_progress(
     cfg: &FlowConfig,
+    conns: &FlowConnections,
     shutdown: &CancellationToken,
 ) -> Result<Option<(Arc<ProgressStore>, SavedProgress)>, ProgressError> {
-    let client = ClusterClient::new(cfg.target_producer.clone());
+    let client = ClusterClient::new(conns.target_producer.clone());
     let mut backoff = Backoff::new(cfg.target_producer.retry_backoff, Duration::from_secs(10));
     loop {
         match ProgressStore::open(

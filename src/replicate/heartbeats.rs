@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, trace, warn};
+use tracing::{debug, error, info, trace, warn};
 
 use crate::config::HeartbeatConfig;
 use crate::metrics::{FlowLabels, Metrics};
@@ -36,8 +36,17 @@ pub async fn run_heartbeats(
         target: cfg.target.clone(),
     };
     let herder = cfg.label();
-    let admin = ClusterClient::new(cfg.target_admin.clone());
-    let producer = ClusterClient::new(cfg.target_producer.clone());
+    let clients = crate::security::connection(&cfg.target_admin)
+        .and_then(|admin| Ok((admin, crate::security::connection(&cfg.target_producer)?)));
+    let (admin, producer) = match clients {
+        Ok((admin, producer)) => (ClusterClient::new(admin), ClusterClient::new(producer)),
+        Err(e) => {
+            // Loading the config built the same settings, so only a store changed since then
+            // gets here; the flows fail on it too and stop the process.
+            error!(herder = %herder, target = %cfg.target, key = e.key, error = %e, "heartbeats cannot connect");
+            return;
+        }
+    };
     let mut backoff = Backoff::new(cfg.target_producer.retry_backoff, MAX_RETRY_DELAY);
     let mut topic_ready = false;
     let mut next = Instant::now();

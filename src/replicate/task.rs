@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::connections::FlowConnections;
 use crate::config::FlowConfig;
 use crate::fetch::budget::TaskBytes;
 use crate::fetch::fetcher::Fetcher;
@@ -30,10 +31,11 @@ pub struct Task {
 }
 
 impl Task {
-    /// Starts task `index` of `cfg`'s flow.
+    /// Starts task `index` of `cfg`'s flow, connecting as `conns` say.
     pub fn spawn(
         index: usize,
         cfg: &FlowConfig,
+        conns: &FlowConnections,
         progress: Arc<ProgressStore>,
         sync_log: Option<Arc<OffsetSyncLog>>,
         metrics: Option<FlowMetrics>,
@@ -42,9 +44,9 @@ impl Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (round_tx, round_rx) = mpsc::channel(ROUND_QUEUE);
         let bytes = Arc::new(TaskBytes::new(cfg.produce.task_budget));
-        let mut consumer = cfg.source_consumer.clone();
+        let mut consumer = conns.source_consumer.clone();
         consumer.client_id = format!("{}-{index}", consumer.client_id);
-        let mut producer = cfg.target_producer.clone();
+        let mut producer = conns.target_producer.clone();
         producer.client_id = format!("{}-{index}", producer.client_id);
         let fetcher = Fetcher::new(
             index,

@@ -1,43 +1,26 @@
-//! TLS and SASL for strait's Kafka connections: what `security.protocol`, `ssl.*` and `sasl.*` of one
-//! client mean ([`settings`]), the stores they name ([`stores`]), the rustls configuration built from
-//! them ([`tls`]), the `sasl.jaas.config` parser ([`jaas`]), OAUTHBEARER tokens ([`oauth`]) and the
-//! SASL exchange on a connection ([`sasl`]).
+//! TLS and SASL for strait's Kafka connections, from a plain [`SecuritySpec`] (what the operator's
+//! `security.protocol`, `ssl.*` and `sasl.*` keys say, read by the config layer) to the ready
+//! [`Security`] the wire layer uses: the stores it names are read ([`stores`]), the rustls
+//! configuration is built ([`tls`]) and OAUTHBEARER token sources are made ([`oauth`]).
 //!
-//! Everything is resolved and loaded at start-up, so that a wrong path, password or unsupported
-//! mechanism fails `strait run`/`check` with exit code 3 instead of failing every connection later.
-//! Secrets are held in [`Secret`], whose `Debug` never shows the value and which has no `Display`.
+//! The config layer calls [`build`] once while loading, so that a wrong path, password or key fails
+//! `strait run`/`check` with exit code 3 and the line to fix; replication builds again at start-up
+//! and keeps the result. Nothing here reads a key or knows a file line: a [`SecurityError`] names
+//! the key to blame and the config layer finds where it was written.
+//!
+//! Layering: `config -> security -> protocol`; this module never imports `config`.
 
-pub mod jaas;
 pub mod oauth;
-pub mod sasl;
-pub mod settings;
 pub mod stores;
 pub mod tls;
 
 use std::sync::Arc;
 
-/// A password, key or JAAS option value. `Debug` prints `<redacted>`; there is no `Display`, so the
-/// value can reach a log or error only through an explicit [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+use crate::protocol::{ConnectionSettings, SaslCredentials, SaslMechanism, SaslSettings, Security};
+use crate::secret::Secret;
 
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    /// The value, for the one place that must use it (a store decryption, a SASL exchange).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+use oauth::{OAuthSettings, TokenSource};
+use stores::{KeySource, TrustSource};
 
 /// Kafka's `security.protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,124 +62,134 @@ impl SecurityProtocol {
     }
 }
 
-/// The SASL mechanisms strait speaks.
+/// The TLS versions strait speaks (`ssl.enabled.protocols`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SaslMechanism {
-    /// `PLAIN` (RFC 4616).
-    Plain,
-    /// `SCRAM-SHA-256` (RFC 7677).
-    ScramSha256,
-    /// `SCRAM-SHA-512`.
-    ScramSha512,
-    /// `OAUTHBEARER` (RFC 7628) with tokens from an OAuth 2 token endpoint (KIP-768).
-    OAuthBearer,
+pub enum TlsVersion {
+    /// `TLSv1.2`.
+    Tls12,
+    /// `TLSv1.3`.
+    Tls13,
 }
 
-impl SaslMechanism {
-    /// The mechanism name on the wire and in `sasl.mechanism`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SaslMechanism::Plain => "PLAIN",
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
-            SaslMechanism::OAuthBearer => "OAUTHBEARER",
-        }
-    }
+/// How one client secures its connections, as the operator wrote it: no live state, so it can be
+/// compared, printed (secrets redacted) and built more than once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecuritySpec {
+    /// `security.protocol`.
+    pub protocol: SecurityProtocol,
+    /// TLS settings for SSL and SASL_SSL.
+    pub tls: Option<TlsSpec>,
+    /// SASL settings for SASL_PLAINTEXT and SASL_SSL.
+    pub sasl: Option<SaslSpec>,
 }
 
-/// SASL settings of one client: the mechanism and what it authenticates with.
+/// One client's TLS settings (`ssl.*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaslSettings {
-    /// The mechanism to use.
+pub struct TlsSpec {
+    /// Trusted CAs; `None` means the bundled public roots (Java's `cacerts`).
+    pub trust: Option<TrustSource>,
+    /// The client certificate and key for mTLS.
+    pub identity: Option<KeySource>,
+    /// `ssl.endpoint.identification.algorithm` is `https` (Kafka's default).
+    pub verify_hostname: bool,
+    /// `ssl.enabled.protocols`, those strait speaks.
+    pub versions: Vec<TlsVersion>,
+}
+
+/// One client's SASL settings (`sasl.*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaslSpec {
+    /// `sasl.mechanism`.
     pub mechanism: SaslMechanism,
-    /// User and password (PLAIN, SCRAM) or the token source (OAUTHBEARER).
-    pub credentials: SaslCredentials,
+    /// What it authenticates with.
+    pub credentials: CredentialsSpec,
 }
 
-impl SaslSettings {
-    /// Who authenticates, for logs and errors: the user name, or the OAuth client id.
-    pub fn principal(&self) -> &str {
-        match &self.credentials {
-            SaslCredentials::Password { username, .. } => username,
-            SaslCredentials::OAuthBearer(source) => &source.settings().client_id,
-        }
-    }
-}
-
-/// What a client authenticates with.
-#[derive(Debug, Clone)]
-pub enum SaslCredentials {
-    /// PLAIN and SCRAM: a user name (not secret; errors name it) and its password.
+/// What a SASL client authenticates with, as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialsSpec {
+    /// PLAIN and SCRAM: `username` and `password` from `sasl.jaas.config`.
     Password {
-        /// The user name.
+        /// The user name (not secret; errors name it).
         username: String,
         /// The password.
         password: Secret,
     },
-    /// OAUTHBEARER: the client's token source, shared by all its connections so that they share
-    /// one token and its refreshes.
-    OAuthBearer(Arc<oauth::TokenSource>),
+    /// OAUTHBEARER with the client-credentials grant.
+    OAuthBearer(OAuthSettings),
 }
 
-impl PartialEq for SaslCredentials {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (
-                SaslCredentials::Password {
-                    username: a,
-                    password: p,
-                },
-                SaslCredentials::Password {
-                    username: b,
-                    password: q,
-                },
-            ) => a == b && p == q,
-            (SaslCredentials::OAuthBearer(a), SaslCredentials::OAuthBearer(b)) => {
-                a.settings() == b.settings()
+/// A security setting that cannot be used: the key to fix and what is wrong (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SecurityError {
+    /// The client key to blame (`ssl.truststore.password`, ...), for the config layer to find
+    /// where it was written.
+    pub key: &'static str,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl SecurityError {
+    /// An error blaming `key`.
+    pub fn new(key: &'static str, message: String) -> SecurityError {
+        SecurityError { key, message }
+    }
+}
+
+/// The ready [`Security`] of a spec: stores read, keys decrypted, the rustls configuration built
+/// and, for OAUTHBEARER, a token source made (its first token is fetched on first use).
+pub fn build(spec: &SecuritySpec) -> Result<Security, SecurityError> {
+    let tls = match &spec.tls {
+        Some(t) => Some(build_tls(t)?),
+        None => None,
+    };
+    let sasl = spec.sasl.as_ref().map(|s| SaslSettings {
+        mechanism: s.mechanism,
+        credentials: match &s.credentials {
+            CredentialsSpec::Password { username, password } => SaslCredentials::Password {
+                username: username.clone(),
+                password: password.clone(),
+            },
+            CredentialsSpec::OAuthBearer(o) => {
+                SaslCredentials::OAuthBearer(Arc::new(TokenSource::new(o.clone())))
             }
-            _ => false,
+        },
+    });
+    Ok(Security { tls, sasl })
+}
+
+/// [`build`] for one client's connection settings.
+pub fn connection(
+    spec: &ConnectionSettings<SecuritySpec>,
+) -> Result<ConnectionSettings, SecurityError> {
+    spec.try_map_security(build)
+}
+
+fn build_tls(spec: &TlsSpec) -> Result<crate::protocol::TlsConfig, SecurityError> {
+    let roots = match &spec.trust {
+        Some(t) => Some((stores::load_trust(t)?, stores::trust_key(t))),
+        None => None,
+    };
+    let identity = match &spec.identity {
+        Some(k) => {
+            let (chain, key) = stores::load_identity(k)?;
+            Some((chain, key, stores::identity_key(k)))
         }
-    }
-}
-
-impl Eq for SaslCredentials {}
-
-/// A ready rustls client configuration. Compared by identity (configs are built once at start-up).
-#[derive(Clone)]
-pub struct TlsConfig {
-    /// The rustls configuration (roots, client certificate, protocol versions, verifier).
-    pub config: Arc<rustls::ClientConfig>,
-    /// Whether the broker's host name is checked against its certificate.
-    pub verify_hostname: bool,
-}
-
-impl PartialEq for TlsConfig {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.config, &other.config) && self.verify_hostname == other.verify_hostname
-    }
-}
-
-impl Eq for TlsConfig {}
-
-impl std::fmt::Debug for TlsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsConfig")
-            .field("verify_hostname", &self.verify_hostname)
-            .field(
-                "client_auth",
-                &self.config.client_auth_cert_resolver.has_certs(),
-            )
-            .finish()
-    }
-}
-
-/// How one client secures its connections: TLS when `tls` is set, then SASL when `sasl` is set.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Security {
-    /// `security.protocol`.
-    pub protocol: SecurityProtocol,
-    /// TLS configuration for SSL and SASL_SSL.
-    pub tls: Option<TlsConfig>,
-    /// SASL credentials for SASL_PLAINTEXT and SASL_SSL.
-    pub sasl: Option<SaslSettings>,
+        None => None,
+    };
+    let versions = spec
+        .versions
+        .iter()
+        .map(|v| match v {
+            TlsVersion::Tls12 => &rustls::version::TLS12,
+            TlsVersion::Tls13 => &rustls::version::TLS13,
+        })
+        .collect();
+    tls::build(tls::TlsMaterial {
+        roots,
+        identity,
+        verify_hostname: spec.verify_hostname,
+        versions,
+    })
 }

@@ -6,13 +6,16 @@
 //!
 //! The token and the client secret are [`Secret`]s: neither appears in a log line or an error.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use tokio::sync::Mutex;
 
-use super::Secret;
+use crate::protocol::{Presented, TokenProvider};
+use crate::secret::Secret;
 
 /// Where tokens come from (`sasl.oauthbearer.token.endpoint.url`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,14 +92,6 @@ impl std::fmt::Debug for TokenSource {
     }
 }
 
-/// A token to present, with what the SASL exchange and the logs need.
-pub struct Presented {
-    /// The token (a JWT).
-    pub token: Secret,
-    /// The value of its subject claim, for logs.
-    pub subject: String,
-}
-
 impl TokenSource {
     /// A source that fetches its first token when a connection first needs one.
     pub fn new(settings: OAuthSettings) -> TokenSource {
@@ -136,6 +131,24 @@ impl TokenSource {
         let presented = t.presented();
         *current = Some(t);
         Ok(presented)
+    }
+}
+
+impl TokenProvider for TokenSource {
+    fn client_id(&self) -> &str {
+        &self.settings.client_id
+    }
+
+    fn endpoint(&self) -> String {
+        self.settings.endpoint.to_string()
+    }
+
+    fn extensions(&self) -> &[(String, String)] {
+        &self.settings.extensions
+    }
+
+    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Presented, String>> + Send + '_>> {
+        Box::pin(TokenSource::token(self))
     }
 }
 

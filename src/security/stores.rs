@@ -1,14 +1,15 @@
 //! Loading Kafka's `ssl.truststore.*` / `ssl.keystore.*` material (JKS, PKCS12, PEM; files or inline
 //! PEM values) into the DER certificates and key rustls takes. Parsing is done by crates (`jks`,
 //! `p12-keystore`, `rustls-pki-types`); this file only maps Kafka's settings onto them and turns their
-//! failures into messages that name the store and the likely cause, never a password.
+//! failures into errors that name the key to fix, the store and the likely cause, never a password.
 
 use std::path::{Path, PathBuf};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::Secret;
+use super::SecurityError;
+use crate::secret::Secret;
 
 /// `ssl.truststore.type` / `ssl.keystore.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,27 +75,30 @@ pub enum KeySource {
     },
 }
 
-fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+fn read(path: &Path, what: &str, key: &'static str) -> Result<Vec<u8>, SecurityError> {
+    std::fs::read(path)
+        .map_err(|e| SecurityError::new(key, format!("cannot read {what} {}: {e}", path.display())))
 }
 
 /// The trusted CA certificates of `source`.
-pub fn load_trust(source: &TrustSource) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn load_trust(source: &TrustSource) -> Result<Vec<CertificateDer<'static>>, SecurityError> {
     let certs = match source {
-        TrustSource::InlinePem(text) => {
-            pem_certs(text.expose().as_bytes(), "ssl.truststore.certificates")?
-        }
+        TrustSource::InlinePem(text) => pem_certs(
+            text.expose().as_bytes(),
+            "ssl.truststore.certificates",
+            "ssl.truststore.certificates",
+        )?,
         TrustSource::File {
             path,
             kind,
             password,
         } => {
             let what = format!("truststore {}", path.display());
-            let data = read(path, "truststore")?;
+            let data = read(path, "truststore", TRUST_LOCATION)?;
             match kind {
-                StoreType::Pem => pem_certs(&data, &what)?,
+                StoreType::Pem => pem_certs(&data, &what, TRUST_LOCATION)?,
                 StoreType::Jks => {
-                    let ks = load_jks(&data, password.as_ref(), &what, "ssl.truststore.password")?;
+                    let ks = load_jks(&data, password.as_ref(), &what, TRUST_STORE)?;
                     let mut out = Vec::new();
                     for alias in ks.aliases() {
                         if let Ok(e) = ks.get_trusted_certificate_entry(&alias) {
@@ -114,7 +118,7 @@ pub fn load_trust(source: &TrustSource) -> Result<Vec<CertificateDer<'static>>, 
                         &data,
                         password.as_ref(),
                         &what,
-                        "ssl.truststore.password",
+                        TRUST_STORE,
                         p12_keystore::Pkcs12ImportPolicy::Raw,
                     )?;
                     let mut out = Vec::new();
@@ -137,35 +141,74 @@ pub fn load_trust(source: &TrustSource) -> Result<Vec<CertificateDer<'static>>, 
         }
     };
     if certs.is_empty() {
-        return Err(format!(
-            "{} holds no certificate to trust",
-            describe_trust(source)
+        return Err(SecurityError::new(
+            trust_key(source),
+            format!("{} holds no certificate to trust", describe_trust(source)),
         ));
     }
     Ok(certs)
 }
 
 /// A name for a trust source in messages.
-pub fn describe_trust(source: &TrustSource) -> String {
+fn describe_trust(source: &TrustSource) -> String {
     match source {
         TrustSource::File { path, .. } => format!("truststore {}", path.display()),
         TrustSource::InlinePem(_) => "ssl.truststore.certificates".into(),
     }
 }
 
+/// The key that names a trust source, to blame for a problem with its contents.
+pub fn trust_key(source: &TrustSource) -> &'static str {
+    match source {
+        TrustSource::File { .. } => TRUST_LOCATION,
+        TrustSource::InlinePem(_) => "ssl.truststore.certificates",
+    }
+}
+
+/// The key that names a key source, to blame for a problem with its contents.
+pub fn identity_key(source: &KeySource) -> &'static str {
+    match source {
+        KeySource::File { .. } => KEY_LOCATION,
+        KeySource::InlinePem { .. } => "ssl.keystore.key",
+    }
+}
+
+const TRUST_LOCATION: &str = "ssl.truststore.location";
+const KEY_LOCATION: &str = "ssl.keystore.location";
+
+/// The keys of one store, for errors: where it is and what opens it.
+struct StoreKeys {
+    location: &'static str,
+    password: &'static str,
+}
+
+const TRUST_STORE: StoreKeys = StoreKeys {
+    location: TRUST_LOCATION,
+    password: "ssl.truststore.password",
+};
+const KEY_STORE: StoreKeys = StoreKeys {
+    location: KEY_LOCATION,
+    password: "ssl.keystore.password",
+};
+
 /// The client certificate chain and private key of `source`.
 pub fn load_identity(
     source: &KeySource,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SecurityError> {
     match source {
         KeySource::InlinePem {
             chain,
             key,
             key_password,
         } => {
-            let certs = pem_certs(chain.expose().as_bytes(), "ssl.keystore.certificate.chain")?;
+            let certs = pem_certs(
+                chain.expose().as_bytes(),
+                "ssl.keystore.certificate.chain",
+                "ssl.keystore.certificate.chain",
+            )?;
             let key = pem_key(
                 key.expose().as_bytes(),
+                "ssl.keystore.key",
                 "ssl.keystore.key",
                 key_password.is_some(),
             )?;
@@ -178,25 +221,33 @@ pub fn load_identity(
             key_password,
         } => {
             let what = format!("keystore {}", path.display());
-            let data = read(path, "keystore")?;
+            let data = read(path, "keystore", KEY_LOCATION)?;
             match kind {
                 StoreType::Pem => {
-                    let certs = pem_certs(&data, &what)?;
-                    let key = pem_key(&data, &what, key_password.is_some())?;
+                    let certs = pem_certs(&data, &what, KEY_LOCATION)?;
+                    let key = pem_key(&data, &what, KEY_LOCATION, key_password.is_some())?;
                     Ok((certs, key))
                 }
                 StoreType::Jks => {
-                    let ks = load_jks(&data, password.as_ref(), &what, "ssl.keystore.password")?;
+                    let ks = load_jks(&data, password.as_ref(), &what, KEY_STORE)?;
                     let alias = ks
                         .aliases()
                         .into_iter()
                         .find(|a| ks.is_private_key_entry(a))
-                        .ok_or_else(|| format!("{what} holds no private key entry"))?;
+                        .ok_or_else(|| {
+                            SecurityError::new(
+                                KEY_LOCATION,
+                                format!("{what} holds no private key entry"),
+                            )
+                        })?;
                     let key_pw = key_password.as_ref().or(password.as_ref());
                     let key_pw = key_pw.map(|p| p.expose().as_bytes()).unwrap_or_default();
                     let entry = ks.get_private_key_entry(&alias, key_pw).map_err(|e| {
-                        format!(
-                            "cannot decrypt the private key `{alias}` of {what} ({e}): check ssl.key.password"
+                        SecurityError::new(
+                            "ssl.key.password",
+                            format!(
+                                "cannot decrypt the private key `{alias}` of {what} ({e}): check ssl.key.password"
+                            ),
                         )
                     })?;
                     let certs = entry
@@ -212,11 +263,14 @@ pub fn load_identity(
                         &data,
                         password.as_ref(),
                         &what,
-                        "ssl.keystore.password",
+                        KEY_STORE,
                         p12_keystore::Pkcs12ImportPolicy::Strict,
                     )?;
                     let (_, chain) = ks.private_key_chain().ok_or_else(|| {
-                        format!("{what} holds no private key with its certificate")
+                        SecurityError::new(
+                            KEY_LOCATION,
+                            format!("{what} holds no private key with its certificate"),
+                        )
                     })?;
                     let certs = chain
                         .certs()
@@ -237,11 +291,15 @@ fn load_jks(
     data: &[u8],
     password: Option<&Secret>,
     what: &str,
-    password_key: &str,
-) -> Result<jks::KeyStore, String> {
+    keys: StoreKeys,
+) -> Result<jks::KeyStore, SecurityError> {
+    let password_key = keys.password;
     let Some(password) = password else {
-        return Err(format!(
-            "{what} is a JKS store: set `{password_key}` (strait checks the store's integrity with it)"
+        return Err(SecurityError::new(
+            password_key,
+            format!(
+                "{what} is a JKS store: set `{password_key}` (strait checks the store's integrity with it)"
+            ),
         ));
     };
     let mut ks = jks::KeyStore::with_options(jks::KeyStoreOptions {
@@ -250,13 +308,22 @@ fn load_jks(
     });
     ks.load(data, password.expose().as_bytes())
         .map_err(|e| match e {
-            jks::KeyStoreError::InvalidDigest => format!(
-                "{what}: keystore was tampered with, or password was incorrect (check `{password_key}`)"
+            jks::KeyStoreError::InvalidDigest => SecurityError::new(
+                password_key,
+                format!(
+                    "{what}: keystore was tampered with, or password was incorrect (check `{password_key}`)"
+                ),
             ),
-            jks::KeyStoreError::InvalidMagic => format!(
-                "{what} is not a JKS file (set the store type, e.g. `ssl.truststore.type = PKCS12` or `PEM`)"
+            jks::KeyStoreError::InvalidMagic => SecurityError::new(
+                keys.location,
+                format!(
+                    "{what} is not a JKS file (set the store type, e.g. `ssl.truststore.type = PKCS12` or `PEM`)"
+                ),
             ),
-            other => format!("{what}: cannot read the JKS store: {other}"),
+            other => SecurityError::new(
+                keys.location,
+                format!("{what}: cannot read the JKS store: {other}"),
+            ),
         })?;
     Ok(ks)
 }
@@ -265,42 +332,66 @@ fn load_p12(
     data: &[u8],
     password: Option<&Secret>,
     what: &str,
-    password_key: &str,
+    keys: StoreKeys,
     policy: p12_keystore::Pkcs12ImportPolicy,
-) -> Result<p12_keystore::KeyStore, String> {
+) -> Result<p12_keystore::KeyStore, SecurityError> {
+    let password_key = keys.password;
     let pw = password.map(|p| p.expose()).unwrap_or("");
     p12_keystore::KeyStore::from_pkcs12(data, pw, policy).map_err(|e| match e {
-        p12_keystore::error::Error::MacError(_) => format!(
-            "{what}: keystore password was incorrect (check `{password_key}`)"
+        p12_keystore::error::Error::MacError(_) => SecurityError::new(
+            password_key,
+            format!("{what}: keystore password was incorrect (check `{password_key}`)"),
         ),
-        other => format!(
-            "{what}: cannot read the PKCS12 store ({other}); a wrong `{password_key}` or another store type (JKS, PEM) are the usual causes"
+        other => SecurityError::new(
+            password_key,
+            format!(
+                "{what}: cannot read the PKCS12 store ({other}); a wrong `{password_key}` or another store type (JKS, PEM) are the usual causes"
+            ),
         ),
     })
 }
 
-fn pem_certs(data: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+fn pem_certs(
+    data: &[u8],
+    what: &str,
+    key: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, SecurityError> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(data).collect();
-    let certs = certs.map_err(|e| format!("{what}: invalid PEM certificate: {e}"))?;
+    let certs = certs
+        .map_err(|e| SecurityError::new(key, format!("{what}: invalid PEM certificate: {e}")))?;
     if certs.is_empty() {
-        return Err(format!(
-            "{what} holds no `-----BEGIN CERTIFICATE-----` block"
+        return Err(SecurityError::new(
+            key,
+            format!("{what} holds no `-----BEGIN CERTIFICATE-----` block"),
         ));
     }
     Ok(certs)
 }
 
-fn pem_key(data: &[u8], what: &str, has_password: bool) -> Result<PrivateKeyDer<'static>, String> {
+fn pem_key(
+    data: &[u8],
+    what: &str,
+    key: &'static str,
+    has_password: bool,
+) -> Result<PrivateKeyDer<'static>, SecurityError> {
     let text = String::from_utf8_lossy(data);
     if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return Err(format!(
-            "{what}: encrypted PEM private keys are not supported yet{}; store the key unencrypted (PKCS#8, `openssl pkcs8 -topk8 -nocrypt`) or use a PKCS12/JKS keystore",
-            if has_password { " (ssl.key.password is set)" } else { "" }
+        // With `ssl.key.password` set the operator meant the key to be encrypted: that key is
+        // the one to change (or drop, with the key stored unencrypted).
+        return Err(SecurityError::new(
+            if has_password { "ssl.key.password" } else { key },
+            format!(
+                "{what}: encrypted PEM private keys are not supported yet{}; store the key unencrypted (PKCS#8, `openssl pkcs8 -topk8 -nocrypt`) or use a PKCS12/JKS keystore",
+                if has_password { " (ssl.key.password is set)" } else { "" }
+            ),
         ));
     }
     PrivateKeyDer::from_pem_slice(data).map_err(|e| {
-        format!(
-            "{what}: no usable private key (expected a `-----BEGIN PRIVATE KEY-----` block): {e}"
+        SecurityError::new(
+            key,
+            format!(
+                "{what}: no usable private key (expected a `-----BEGIN PRIVATE KEY-----` block): {e}"
+            ),
         )
     })
 }
@@ -374,6 +465,8 @@ mod tests {
             password: pw("not-the-password"),
         };
         let e = load_trust(&wrong).unwrap_err();
+        assert_eq!(e.key, "ssl.truststore.password", "{e}");
+        let e = e.to_string();
         assert!(
             e.contains("password was incorrect") && !e.contains("not-the-password"),
             "{e}"
@@ -385,6 +478,8 @@ mod tests {
             key_password: None,
         };
         let e = load_identity(&wrong).unwrap_err();
+        assert_eq!(e.key, "ssl.keystore.password", "{e}");
+        let e = e.to_string();
         assert!(
             e.contains("ssl.keystore.password") && !e.contains("not-the-password"),
             "{e}"
@@ -394,6 +489,8 @@ mod tests {
             kind: StoreType::Jks,
             password: pw(pass),
         };
-        assert!(load_trust(&not_jks).unwrap_err().contains("not a JKS file"));
+        let e = load_trust(&not_jks).unwrap_err();
+        assert_eq!(e.key, "ssl.truststore.location", "{e}");
+        assert!(e.to_string().contains("not a JKS file"), "{e}");
     }
 }

@@ -1,7 +1,6 @@
 //! The rustls side of `SSL` and `SASL_SSL`: building a `rustls::ClientConfig` from the loaded stores
-//! with Kafka's defaults (hostname verification on, TLS 1.2 and 1.3), the TLS handshake on a TCP
-//! stream, and turning handshake failures into messages an operator can act on (untrusted CA,
-//! expired certificate, hostname mismatch, client certificate refused).
+//! with Kafka's defaults (hostname verification on, TLS 1.2 and 1.3). The handshake itself is the
+//! wire layer's (`protocol::tls`).
 
 use std::sync::Arc;
 
@@ -9,17 +8,21 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 
-use super::TlsConfig;
+use super::SecurityError;
+use crate::protocol::TlsConfig;
 
 /// What a client's TLS settings resolved to, before the rustls config is built.
 pub struct TlsMaterial {
-    /// Trusted CA certificates; `None` means the bundled public roots (Java uses its `cacerts`).
-    pub roots: Option<Vec<CertificateDer<'static>>>,
-    /// Client certificate chain and key for mTLS.
-    pub identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    /// Trusted CA certificates, with the key that named them; `None` means the bundled public
+    /// roots (Java uses its `cacerts`).
+    pub roots: Option<(Vec<CertificateDer<'static>>, &'static str)>,
+    /// Client certificate chain and key for mTLS, with the key that named them.
+    pub identity: Option<(
+        Vec<CertificateDer<'static>>,
+        PrivateKeyDer<'static>,
+        &'static str,
+    )>,
     /// `ssl.endpoint.identification.algorithm` is `https` (Kafka's default).
     pub verify_hostname: bool,
     /// `ssl.enabled.protocols` that rustls supports (TLSv1.2, TLSv1.3).
@@ -27,25 +30,35 @@ pub struct TlsMaterial {
 }
 
 /// Builds the rustls configuration.
-pub fn build(material: TlsMaterial) -> Result<TlsConfig, String> {
+pub fn build(material: TlsMaterial) -> Result<TlsConfig, SecurityError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
+    let mut roots_key = "ssl.truststore.location";
     match material.roots {
-        Some(certs) => {
+        Some((certs, key)) => {
+            roots_key = key;
             for c in certs {
-                roots
-                    .add(c)
-                    .map_err(|e| format!("a truststore certificate cannot be used as a CA: {e}"))?;
+                roots.add(c).map_err(|e| {
+                    SecurityError::new(
+                        key,
+                        format!("a truststore certificate cannot be used as a CA: {e}"),
+                    )
+                })?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| format!("cannot build the certificate verifier: {e}"))?;
+        .map_err(|e| {
+            SecurityError::new(
+                roots_key,
+                format!("cannot build the certificate verifier: {e}"),
+            )
+        })?;
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&material.versions)
-        .map_err(|e| format!("ssl.enabled.protocols: {e}"))?;
+        .map_err(|e| SecurityError::new("ssl.enabled.protocols", e.to_string()))?;
     let builder = if material.verify_hostname {
         builder.with_webpki_verifier(verifier)
     } else {
@@ -54,8 +67,11 @@ pub fn build(material: TlsMaterial) -> Result<TlsConfig, String> {
             .with_custom_certificate_verifier(Arc::new(ChainOnlyVerifier { inner: verifier }))
     };
     let config = match material.identity {
-        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
-            format!("the keystore's key does not fit its certificate or is not supported: {e}")
+        Some((chain, key, named_by)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            SecurityError::new(
+                named_by,
+                format!("the keystore's key does not fit its certificate or is not supported: {e}"),
+            )
         })?,
         None => builder.with_no_client_auth(),
     };
@@ -116,93 +132,5 @@ impl ServerCertVerifier for ChainOnlyVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
-    }
-}
-
-/// Runs the TLS handshake with the broker at `host` (a name or an IP address, checked against the
-/// certificate when hostname verification is on). The error is a message naming the cause.
-pub async fn handshake(
-    tls: &TlsConfig,
-    host: &str,
-    tcp: TcpStream,
-) -> Result<TlsStream<TcpStream>, String> {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|e| format!("`{host}` is not a valid TLS server name: {e}"))?;
-    let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
-    connector.connect(name, tcp).await.map_err(|e| {
-        explain_io(&e, host, tls.verify_hostname)
-            .unwrap_or_else(|| format!("TLS handshake failed: {e}"))
-    })
-}
-
-/// The explanation of a TLS failure carried by an `io::Error` (handshake or a later alert), or
-/// `None` when the error is not a TLS one.
-pub fn explain_io(e: &std::io::Error, host: &str, verify_hostname: bool) -> Option<String> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .map(|err| describe(err, host, verify_hostname))
-}
-
-fn describe(err: &rustls::Error, host: &str, verify_hostname: bool) -> String {
-    use rustls::Error as E;
-    match err {
-        E::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer => "TLS handshake failed: untrusted certificate: the broker's certificate is not signed by a CA in the truststore (ssl.truststore.*)".into(),
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                "TLS handshake failed: the broker's certificate has expired".into()
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                "TLS handshake failed: the broker's certificate is not valid yet (check the clocks)".into()
-            }
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => format!(
-                "TLS handshake failed: hostname verification failed: the broker's certificate does not name `{host}`{}",
-                if verify_hostname {
-                    " (connect with a name in its subjectAltName, or set `ssl.endpoint.identification.algorithm=` to turn hostname verification off)"
-                } else {
-                    ""
-                }
-            ),
-            other => format!("TLS handshake failed: invalid broker certificate: {other:?}"),
-        },
-        E::AlertReceived(alert) => format!(
-            "TLS failed: the broker sent alert {alert:?} (with mTLS this usually means it requires a client certificate or does not trust strait's, see ssl.keystore.*)"
-        ),
-        other => format!("TLS failed: {other}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn io(e: rustls::Error) -> std::io::Error {
-        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
-    }
-
-    /// Each certificate problem an operator can fix gets its own message; a non-TLS error is not
-    /// explained as one.
-    #[test]
-    fn certificate_failures_are_named() {
-        let cases = [
-            (CertificateError::Expired, "has expired"),
-            (CertificateError::UnknownIssuer, "untrusted certificate"),
-            (CertificateError::NotValidYet, "not valid yet"),
-            (
-                CertificateError::NotValidForName,
-                "does not name `b1.example`",
-            ),
-        ];
-        for (c, want) in cases {
-            let got = explain_io(
-                &io(rustls::Error::InvalidCertificate(c)),
-                "b1.example",
-                true,
-            )
-            .expect("a TLS error");
-            assert!(got.contains(want), "{got}");
-        }
-        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        assert_eq!(explain_io(&refused, "b1.example", true), None);
     }
 }

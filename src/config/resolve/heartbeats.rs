@@ -27,10 +27,10 @@ pub struct HeartbeatConfig {
     pub replication_factor: i16,
     /// The target admin (`S->T|MirrorHeartbeatConnector|heartbeats-target-admin`) that creates the
     /// topic.
-    pub target_admin: ConnectionSettings,
+    pub target_admin: ConnectionSpec,
     /// The Connect worker producer on T that MM2 writes heartbeats with (`T.producer.*`,
     /// `S->T.producer.override.*`).
-    pub target_producer: ConnectionSettings,
+    pub target_producer: ConnectionSpec,
     /// `request.timeout.ms` and friends of that producer.
     pub produce: ProduceSettings,
     /// The resolved property maps behind `target_admin` and `target_producer`, for the TLS/SASL

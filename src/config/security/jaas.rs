@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Secret;
+use crate::secret::Secret;
 
 /// One login module entry of a `sasl.jaas.config` value.
 #[derive(Clone, PartialEq, Eq)]

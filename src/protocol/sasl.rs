@@ -1,6 +1,6 @@
 //! The SASL exchange on a fresh connection (KIP-152): `SaslHandshake` v1 names the mechanism, then
 //! `SaslAuthenticate` requests carry the mechanism's messages, produced by `rsasl` (PLAIN, SCRAM,
-//! OAUTHBEARER with a token from [`super::oauth`]).
+//! OAUTHBEARER with a token from the client's [`TokenProvider`]).
 //! The broker's `session_lifetime_ms` (KIP-368, `connections.max.reauth.ms`) is returned so that the
 //! connection can be replaced before the broker closes it.
 
@@ -15,9 +15,9 @@ use rsasl::callback::{Context, Request, SessionCallback, SessionData};
 use rsasl::prelude::{Mechname, MessageSent, SASLClient, SASLConfig, SessionError, State};
 use rsasl::property::{OAuthBearerKV, OAuthBearerToken};
 
-use super::oauth::{Presented, TokenSource};
-use super::{SaslCredentials, SaslMechanism, SaslSettings, Secret};
-use crate::protocol::ProtocolError;
+use super::auth::{Presented, SaslCredentials, SaslMechanism, SaslSettings, TokenProvider};
+use super::ProtocolError;
+use crate::secret::Secret;
 
 /// How the exchange reaches the broker: a connection whose writer is held for the whole exchange,
 /// so that no other request is sent in between (required during re-authentication).
@@ -49,7 +49,7 @@ pub(crate) enum Login<'a> {
     /// OAUTHBEARER.
     Bearer {
         /// Where the token came from (client id, extensions).
-        source: &'a TokenSource,
+        source: &'a dyn TokenProvider,
         /// The token to present.
         token: Presented,
     },
@@ -78,7 +78,6 @@ pub(crate) async fn prepare<'a>(
             password,
         }),
         SaslCredentials::OAuthBearer(source) => {
-            let settings = source.settings();
             let token = source
                 .token()
                 .await
@@ -87,10 +86,14 @@ pub(crate) async fn prepare<'a>(
                     broker: broker.to_string(),
                     message: format!(
                         "cannot get an OAUTHBEARER token for client `{}` from {}: {m}",
-                        settings.client_id, settings.endpoint
+                        source.client_id(),
+                        source.endpoint()
                     ),
                 })?;
-            Ok(Login::Bearer { source, token })
+            Ok(Login::Bearer {
+                source: source.as_ref(),
+                token,
+            })
         }
     }
 }
@@ -212,17 +215,16 @@ impl SessionCallback for BearerCallback {
 /// before it fails the exchange with its own message; both are reported.
 async fn oauth_bearer(
     conn: &mut impl SaslSender,
-    source: &TokenSource,
+    source: &dyn TokenProvider,
     presented: Presented,
     fail: &impl Fn(String) -> ProtocolError,
 ) -> Result<Option<Duration>, ProtocolError> {
-    let settings = source.settings();
-    let client = &settings.client_id;
+    let client = source.client_id();
     let config = SASLConfig::builder()
         .with_defaults()
         .with_callback(BearerCallback {
             token: presented.token.expose().to_string(),
-            extensions: settings.extensions.clone(),
+            extensions: source.extensions().to_vec(),
         })
         .map_err(|e| fail(format!("cannot set up SASL OAUTHBEARER: {e}")))?;
     let mechname = Mechname::parse(b"OAUTHBEARER")
