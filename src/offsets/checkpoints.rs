@@ -109,34 +109,43 @@ impl CheckpointEmitter {
                 _ = tokio::time::sleep_until(wake) => {}
                 _ = shutdown.cancelled() => return,
             }
-            let now = Instant::now();
-            if now >= next_refresh {
-                match self.discover_groups().await {
-                    Ok(found) => {
-                        if found != groups {
-                            info!(flow = %self.flow, groups = ?found, "consumer groups to checkpoint");
+            // Each step asks the source or the target and can wait out a request timeout when
+            // a cluster is unreachable: shutdown does not wait for it (nothing here needs a
+            // final write; the next run starts from what the checkpoints topic holds).
+            let step = async {
+                let now = Instant::now();
+                if now >= next_refresh {
+                    match self.discover_groups().await {
+                        Ok(found) => {
+                            if found != groups {
+                                info!(flow = %self.flow, groups = ?found, "consumer groups to checkpoint");
+                            }
+                            groups = found;
+                            next_refresh = match self.settings.refresh_groups {
+                                Some(d) => now + d,
+                                None => now + Duration::from_secs(u32::MAX as u64),
+                            };
                         }
-                        groups = found;
-                        next_refresh = match self.settings.refresh_groups {
-                            Some(d) => now + d,
-                            None => now + Duration::from_secs(u32::MAX as u64),
-                        };
-                    }
-                    Err(e) => {
-                        warn!(flow = %self.flow, error = %e, "listing consumer groups on the source failed; retrying");
-                        next_refresh = now + Duration::from_secs(5);
+                        Err(e) => {
+                            warn!(flow = %self.flow, error = %e, "listing consumer groups on the source failed; retrying");
+                            next_refresh = now + Duration::from_secs(5);
+                        }
                     }
                 }
-            }
-            if now >= next_emit {
-                self.emit(&groups, &mut store).await;
-                next_emit = now + self.settings.interval;
-            }
-            if let (Some(at), Some(every)) = (next_sync, self.settings.sync_group_offsets) {
-                if now >= at {
-                    self.sync_groups(&store).await;
-                    next_sync = Some(now + every);
+                if now >= next_emit {
+                    self.emit(&groups, &mut store).await;
+                    next_emit = now + self.settings.interval;
                 }
+                if let (Some(at), Some(every)) = (next_sync, self.settings.sync_group_offsets) {
+                    if now >= at {
+                        self.sync_groups(&store).await;
+                        next_sync = Some(now + every);
+                    }
+                }
+            };
+            tokio::select! {
+                _ = step => {}
+                _ = shutdown.cancelled() => return,
             }
         }
     }

@@ -51,7 +51,7 @@ pub async fn run_flow(
     let drained = CancellationToken::new();
     let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
     let syncs = match &cfg.offset_syncs {
-        Some(o) => Some(open_offset_syncs(&cfg, o, &conns, drained.clone()).await),
+        Some(o) => Some(open_offset_syncs(&cfg, o, &conns, &shutdown, drained.clone()).await),
         None => None,
     };
     let sync_log = syncs.as_ref().map(|(log, _)| log.clone());
@@ -99,7 +99,13 @@ pub async fn run_flow(
     let mut known: HashSet<Route> = HashSet::new();
     loop {
         let mut again = cfg.refresh_topics;
-        match sync.discover(&cfg).await {
+        // A discovery pass can wait out a whole request timeout per cluster (unreachable
+        // brokers, refused logins): shutdown must not queue behind it.
+        let discovered = tokio::select! {
+            found = sync.discover(&cfg) => found,
+            _ = shutdown.cancelled() => break,
+        };
+        match discovered {
             Ok(found) => {
                 if found.incomplete {
                     again = Some(RETRY_DISCOVERY);
@@ -109,19 +115,22 @@ pub async fn run_flow(
                     .into_iter()
                     .filter(|r| !known.contains(r))
                     .collect();
-                if !fresh.is_empty()
-                    && !assign(
-                        &cfg,
-                        &source_admin,
-                        &saved,
-                        fresh,
-                        &mut assignment,
-                        &mut known,
-                        &tasks,
-                    )
-                    .await
-                {
-                    again = Some(RETRY_DISCOVERY);
+                if !fresh.is_empty() {
+                    let assigned = tokio::select! {
+                        done = assign(
+                            &cfg,
+                            &source_admin,
+                            &saved,
+                            fresh,
+                            &mut assignment,
+                            &mut known,
+                            &tasks,
+                        ) => done,
+                        _ = shutdown.cancelled() => break,
+                    };
+                    if !assigned {
+                        again = Some(RETRY_DISCOVERY);
+                    }
                 }
             }
             Err(e) => {
@@ -163,6 +172,7 @@ async fn open_offset_syncs(
     cfg: &FlowConfig,
     o: &OffsetSyncsConfig,
     conns: &FlowConnections,
+    shutdown: &CancellationToken,
     drained: CancellationToken,
 ) -> (Arc<OffsetSyncLog>, tokio::task::JoinHandle<()>) {
     let log = OffsetSyncLog::new(o.lag_max);
@@ -179,7 +189,13 @@ async fn open_offset_syncs(
         flush_interval: cfg.offset_storage.flush_interval,
         timeout: o.client.request_timeout,
     };
-    if let Err(e) = log.open(&client, &settings).await {
+    // Opening can take a request timeout when the cluster is unreachable; a shutdown meanwhile
+    // skips it (the writer still saves whatever syncs there are, once drained).
+    let opened = tokio::select! {
+        r = log.open(&client, &settings) => r,
+        _ = shutdown.cancelled() => Ok(0),
+    };
+    if let Err(e) = opened {
         error!(flow = %cfg.label(), cluster = %o.cluster, error = %e, "cannot use the offset-syncs topic now; syncs are kept and written once it works (check `offset-syncs.topic.replication.factor`)");
     }
     let writer = tokio::spawn(log.clone().run_writer(client, settings, drained));
