@@ -7,7 +7,7 @@
 //!   outgoing buffer, for every batch of the buffer.
 //! - `queue_push_ack`: per-batch bookkeeping of the produce side (`PartitionQueue::push`, which
 //!   rewrites and assigns sequences, then `next_to_send` and `ack` for every batch).
-//! - `produce_request`: `produce::request::build` for 12 partitions of 1 MiB each plus the request
+//! - `produce_request`: `protocol::produce_request::build` for 12 partitions of 1 MiB each plus the request
 //!   encoding (`Encodable::encode`, v9), which copies the record bytes into the frame.
 //!
 //! - `metrics`: what `--metrics-listen` adds per batch (`PartitionMetrics::acked` + `fetched`), and
@@ -27,10 +27,10 @@ use kafka_protocol::records::{
     Compression as KpCompression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 
-use strait::fetch::Route;
+use strait::plan::Route;
 use strait::produce::queue::PartitionQueue;
-use strait::produce::request::{build, PartitionRecords};
 use strait::produce::sequence::ProducerIdentity;
+use strait::protocol::produce_request::{build, PartitionRecords};
 use strait::records::{rewrite_for_target, split_batches, ProducerFields};
 
 const FETCH_BYTES: usize = 1 << 20;

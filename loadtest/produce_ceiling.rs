@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
-use strait::produce::request::{build, results, PartitionRecords};
 use strait::protocol::connection::BrokerConnection;
+use strait::protocol::produce_request::{build, results, PartitionRecords};
 use strait::records::{rewrite_for_target, split_batches, ProducerFields};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

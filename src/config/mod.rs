@@ -16,8 +16,12 @@ use std::time::Duration;
 pub use error::ConfigError;
 pub use resolve::heartbeats::HeartbeatConfig;
 
+use crate::fetch::settings::{FetchSettings, StartAt};
+use crate::offsets::checkpoints::CheckpointsConfig;
+use crate::offsets::progress::OffsetStorage;
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
+use crate::produce::settings::{ProduceSettings, DEFAULT_TASK_BUDGET};
 use crate::protocol::ConnectionSettings;
 use crate::security::SecuritySpec;
 
@@ -70,83 +74,10 @@ pub struct ClientConfig {
     pub props: BTreeMap<String, Setting>,
 }
 
-/// Fetch settings taken from the source consumer config (`A.consumer.*` and friends).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchSettings {
-    /// `fetch.max.wait.ms` (default 500).
-    pub max_wait_ms: i32,
-    /// `fetch.min.bytes` (default 1).
-    pub min_bytes: i32,
-    /// `fetch.max.bytes` (default 52428800).
-    pub max_bytes: i32,
-    /// `max.partition.fetch.bytes` (default 1048576).
-    pub partition_max_bytes: i32,
-    /// `isolation.level`: true for `read_committed` (default `read_uncommitted`).
-    pub read_committed: bool,
-    /// `auto.offset.reset`: where a partition with no saved progress starts (MM2 default `earliest`).
-    pub start_at: StartAt,
-    /// `request.timeout.ms` (default 30000).
-    pub request_timeout: Duration,
-}
-
-/// Where a partition without saved progress starts reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartAt {
-    /// The log start offset (`earliest`, MM2's default).
-    Earliest,
-    /// The log end offset (`latest`).
-    Latest,
-}
-
-/// Produce settings for the data producer on the target cluster (Connect worker producer in MM2:
-/// `T.producer.*`, `A->B.producer.override.*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProduceSettings {
-    /// `acks`: -1 (`all`, default), 0 is refused (it cannot be at-least-once), 1.
-    pub acks: i16,
-    /// `request.timeout.ms` (default 30000): the broker-side timeout and our wait for the answer.
-    pub request_timeout: Duration,
-    /// `max.request.size` (default 1048576): upper bound of one Produce request's record bytes per
-    /// partition group; larger single batches are still sent alone.
-    pub max_request_size: usize,
-    /// `linger.ms` (default 0 in strait; MM2's `5` in the sample only delays): extra time the
-    /// producer side waits to coalesce fetched chunks into one request.
-    pub linger: Duration,
-    /// `buffer.memory` when the operator sets it, else [`DEFAULT_TASK_BUDGET`]: the bytes one task
-    /// may hold between fetching them from the source and the target's acknowledgement. It bounds
-    /// a task's memory and, on a long round trip, its throughput (bytes in flight / round trip).
-    pub task_budget: usize,
-}
-
-/// The task byte budget when `buffer.memory` is not set: 8 MiB. Kafka's producer defaults to
-/// 32 MiB, but a task on a local network needs only a few MiB in flight (bandwidth x round trip),
-/// and this keeps two tasks near a tenth of Java MM2's memory. Operators replicating across a
-/// long round trip raise it with `buffer.memory`, the key they already tune for MM2's producer
-/// (docs/configuration.md).
-pub const DEFAULT_TASK_BUDGET: usize = 8 << 20;
-
 /// How strait connects to one cluster, as configured: the wire layer's settings with the security
 /// layer's plain spec (no live state: stores are read and token sources made when replication
 /// starts, with [`crate::security::connection`]).
 pub type ConnectionSpec = ConnectionSettings<SecuritySpec>;
-
-/// The internal topic on the target that stores replication progress in Kafka Connect's offsets
-/// format, so that a replacement instance (strait or Java MM2) resumes where this one stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OffsetStorage {
-    /// `offset.storage.topic` (default `mm2-offsets.<source>.internal`).
-    pub topic: String,
-    /// `offset.storage.partitions` (default 25).
-    pub partitions: i32,
-    /// `offset.storage.replication.factor` (default 3; -1 = broker default).
-    pub replication_factor: i16,
-    /// `offset.flush.interval.ms` given per target alias (`T.offset.flush.interval.ms`).
-    ///
-    /// Deliberate difference from MM2: the default is 1000 ms, not Connect's 60000 ms, so that a
-    /// restart re-copies at most about a second of data. As in MM2, a top-level
-    /// `offset.flush.interval.ms` is not applied (it is listed as ignored).
-    pub flush_interval: Duration,
-}
 
 /// MM2's offset-syncs for one flow (`emit.offset-syncs.enabled`, default true).
 #[derive(Debug, Clone, PartialEq)]
@@ -164,24 +95,6 @@ pub struct OffsetSyncsConfig {
     /// The client that writes and reads the topic (MM2's `offset-syncs-source-producer` or
     /// `offset-syncs-target-producer`).
     pub client: ConnectionSpec,
-}
-
-/// MM2's checkpoints and group offset sync for one flow (`emit.checkpoints.enabled`, default true;
-/// needs offset-syncs, as in MM2 3.9).
-#[derive(Debug, Clone)]
-pub struct CheckpointsConfig {
-    /// `<S>.checkpoints.internal` on the target (separator per the replication policy).
-    pub topic: String,
-    /// `checkpoints.topic.replication.factor` (default 3; -1 = broker default).
-    pub replication_factor: i16,
-    /// `emit.checkpoints.interval.seconds` (default 60).
-    pub interval: Duration,
-    /// `groups` / `groups.exclude` (`groups.blacklist`).
-    pub groups: TopicFilter,
-    /// `refresh.groups.interval.seconds` when `refresh.groups.enabled` (default 600 s).
-    pub refresh_groups: Option<Duration>,
-    /// `sync.group.offsets.interval.seconds` when `sync.group.offsets.enabled` (default off, 60 s).
-    pub sync_group_offsets: Option<Duration>,
 }
 
 /// Everything one `source->target` replication flow needs, fully resolved.

@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes};
-use super::request::{self, PartitionFetch};
 use super::response::{interpret, PartitionOutcome};
-use super::{FetchControl, FetchedRound, Route};
-use crate::config::{FetchSettings, StartAt};
+use super::settings::{FetchSettings, StartAt};
+use super::{FetchControl, FetchedRound};
+use crate::plan::Route;
 use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::fetch_request::{self as request, PartitionFetch};
 use crate::protocol::{sleep_until_or_forever, ClusterClient, ProtocolError};
 
 /// Longest wait before a partition that keeps failing is tried again.
@@ -239,7 +240,7 @@ impl Fetcher {
                 busy.values().sum(),
                 min_fetch_bytes(self.settings.partition_max_bytes),
             );
-            let req = request::build(&parts, &self.settings).with_max_bytes(max_bytes);
+            let req = request::build(&parts, &self.settings.limits()).with_max_bytes(max_bytes);
             let client = self.client.clone();
             busy.insert(leader, usize::try_from(max_bytes).unwrap_or(0));
             in_flight.spawn(async move {

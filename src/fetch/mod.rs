@@ -8,29 +8,13 @@
 
 pub mod budget;
 pub mod fetcher;
-pub mod request;
 pub mod response;
+pub mod settings;
 
 use std::sync::Arc;
 
+use crate::plan::Route;
 use crate::records::Batch;
-
-/// A source partition routed to its remote topic: what a task is told to replicate.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Route {
-    /// Source topic name.
-    pub source_topic: String,
-    /// Remote topic name on the target (e.g. `primary.orders`).
-    pub remote_topic: String,
-    /// Partition number, the same on both sides.
-    pub partition: i32,
-}
-
-impl std::fmt::Display for Route {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.source_topic, self.partition)
-    }
-}
 
 /// Batches fetched for one partition, in offset order, ready to forward.
 #[derive(Debug, Clone)]

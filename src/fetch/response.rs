@@ -6,7 +6,8 @@ use std::sync::Arc;
 use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::ResponseError;
 
-use super::{Chunk, Route};
+use super::Chunk;
+use crate::plan::Route;
 use crate::records::{split_batches, trim_before, AbortedFilter, RecordsError};
 
 /// What the fetcher should do with one partition after a response.

@@ -20,7 +20,6 @@ use tracing::{debug, info, warn};
 use super::internal_topic::{append, ensure_topic, now_ms, read_partition, InternalRecord};
 use super::mm2_records::Checkpoint;
 use super::offset_syncs::OffsetSyncLog;
-use crate::config::CheckpointsConfig;
 use crate::metrics::{CheckpointLabels, Metrics};
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
@@ -29,6 +28,24 @@ use crate::protocol::groups::{
     commit_offsets, fetch_offsets, group_state, list_groups, Committed, GroupOffsets,
 };
 use crate::protocol::{Backoff, ClusterClient};
+
+/// MM2's checkpoints and group offset sync for one flow (`emit.checkpoints.enabled`, default true;
+/// needs offset-syncs, as in MM2 3.9).
+#[derive(Debug, Clone)]
+pub struct CheckpointsConfig {
+    /// `<S>.checkpoints.internal` on the target (separator per the replication policy).
+    pub topic: String,
+    /// `checkpoints.topic.replication.factor` (default 3; -1 = broker default).
+    pub replication_factor: i16,
+    /// `emit.checkpoints.interval.seconds` (default 60).
+    pub interval: Duration,
+    /// `groups` / `groups.exclude` (`groups.blacklist`).
+    pub groups: TopicFilter,
+    /// `refresh.groups.interval.seconds` when `refresh.groups.enabled` (default 600 s).
+    pub refresh_groups: Option<Duration>,
+    /// `sync.group.offsets.interval.seconds` when `sync.group.offsets.enabled` (default off, 60 s).
+    pub sync_group_offsets: Option<Duration>,
+}
 
 /// Key of the last checkpoint per group and downstream partition.
 type CheckpointKey = (String, String, i32);
@@ -165,7 +182,7 @@ impl CheckpointEmitter {
         loop {
             let attempt = async {
                 ensure_topic(&self.target_admin, &topic, self.timeout).await?;
-                read_partition(&self.target_admin, &topic.name, 0, self.timeout).await
+                read_partition(&self.target_admin, &topic.name, 0).await
             };
             match attempt.await {
                 Ok(records) => {

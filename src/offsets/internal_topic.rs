@@ -16,10 +16,9 @@ use kafka_protocol::records::{
 };
 use tracing::{debug, info};
 
-use crate::config::{FetchSettings, StartAt};
-use crate::fetch::request::{self as fetch_request, PartitionFetch};
-use crate::produce::request::{self as produce_request, PartitionRecords};
 use crate::protocol::admin::{create_topics, list_offsets, NewTopic, OffsetSpec};
+use crate::protocol::fetch_request::{self, FetchLimits, PartitionFetch};
+use crate::protocol::produce_request::{self, PartitionRecords};
 use crate::protocol::{ClusterClient, ProtocolError};
 use crate::records::{decode_records, split_batches};
 
@@ -333,12 +332,12 @@ pub async fn ensure_topic(
     }
 }
 
-/// Reads partition `partition` of `topic` from its log start to its current end.
+/// Reads partition `partition` of `topic` from its log start to its current end. Each request is
+/// bounded by the client's own request timeout.
 pub async fn read_partition(
     client: &ClusterClient,
     topic: &str,
     partition: i32,
-    timeout: Duration,
 ) -> Result<Vec<StoredRecord>, TopicIoError> {
     let wrap = |source| TopicIoError::Protocol {
         topic: topic.to_string(),
@@ -368,21 +367,18 @@ pub async fn read_partition(
             .await
             .remove(&key[0]),
     )?;
-    let settings = FetchSettings {
+    let settings = FetchLimits {
         max_wait_ms: 0,
         min_bytes: 1,
         max_bytes: 8 << 20,
-        partition_max_bytes: 1 << 20,
         read_committed: false,
-        start_at: StartAt::Earliest,
-        request_timeout: timeout,
     };
     let corrupt = |e: crate::records::RecordsError| {
         TopicIoError::topic(client, topic, format!("unreadable record batch: {e}"))
     };
     let mut out = Vec::new();
     let mut offset = start;
-    let mut max_bytes = settings.partition_max_bytes;
+    let mut max_bytes = 1 << 20;
     while offset < end {
         let leader = client.leader_for(topic, partition).await.map_err(wrap)?;
         let req = fetch_request::build(

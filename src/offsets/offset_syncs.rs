@@ -295,7 +295,7 @@ impl OffsetSyncLog {
         settings: &OffsetSyncSettings,
     ) -> Result<usize, TopicIoError> {
         ensure_topic(client, &new_topic(settings), settings.timeout).await?;
-        let records = read_partition(client, &settings.topic, 0, settings.timeout).await?;
+        let records = read_partition(client, &settings.topic, 0).await?;
         let loaded = self.load(&records);
         info!(topic = %settings.topic, cluster = client.cluster_name(), syncs = loaded, index_entries = self.index_entries(), "offset-syncs loaded");
         Ok(loaded)

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -20,11 +21,28 @@ use super::connect_format::{
 use super::internal_topic::{
     encode_batch, ensure_topic, now_ms, read_partition, InternalRecord, TopicIoError,
 };
-use crate::config::OffsetStorage;
-use crate::fetch::Route;
-use crate::produce::request::{self as produce_request, PartitionRecords};
+use crate::plan::Route;
 use crate::protocol::admin::NewTopic;
+use crate::protocol::produce_request::{self, PartitionRecords};
 use crate::protocol::{ClusterClient, ProtocolError};
+
+/// The internal topic on the target that stores replication progress in Kafka Connect's offsets
+/// format, so that a replacement instance (strait or Java MM2) resumes where this one stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetStorage {
+    /// `offset.storage.topic` (default `mm2-offsets.<source>.internal`).
+    pub topic: String,
+    /// `offset.storage.partitions` (default 25).
+    pub partitions: i32,
+    /// `offset.storage.replication.factor` (default 3; -1 = broker default).
+    pub replication_factor: i16,
+    /// `offset.flush.interval.ms` given per target alias (`T.offset.flush.interval.ms`).
+    ///
+    /// Deliberate difference from MM2: the default is 1000 ms, not Connect's 60000 ms, so that a
+    /// restart re-copies at most about a second of data. As in MM2, a top-level
+    /// `offset.flush.interval.ms` is not applied (it is listed as ignored).
+    pub flush_interval: Duration,
+}
 
 /// Failure to read or write the offsets topic.
 #[derive(Debug, thiserror::Error)]
@@ -134,10 +152,9 @@ impl ProgressStore {
     /// Reads every partition of the offsets topic to its end; the last value per key wins and a
     /// null value deletes, as Connect's offset store does.
     async fn read_all(&self) -> Result<SavedProgress, ProgressError> {
-        let timeout = std::time::Duration::from_millis(self.timeout_ms as u64);
         let mut saved = SavedProgress::new();
         for partition in 0..self.partitions {
-            for r in read_partition(&self.client, &self.storage.topic, partition, timeout).await? {
+            for r in read_partition(&self.client, &self.storage.topic, partition).await? {
                 self.apply(&mut saved, r.key.as_deref(), r.value.as_deref());
             }
         }

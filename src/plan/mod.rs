@@ -3,4 +3,7 @@
 
 pub mod assignment;
 pub mod replication_policy;
+pub mod route;
 pub mod topic_filter;
+
+pub use route::Route;

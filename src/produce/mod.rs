@@ -4,5 +4,5 @@
 
 pub mod producer;
 pub mod queue;
-pub mod request;
 pub mod sequence;
+pub mod settings;

@@ -19,15 +19,15 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
-use super::request::{self, PartitionRecords, PartitionResult};
 use super::sequence::ProducerIdentity;
-use crate::config::ProduceSettings;
+use super::settings::ProduceSettings;
 use crate::fetch::budget::TaskBytes;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::metrics::FlowMetrics;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
 use crate::protocol::admin::init_producer_id;
+use crate::protocol::produce_request::{self as request, PartitionRecords, PartitionResult};
 use crate::protocol::{sleep_until_or_forever, Backoff, ClusterClient, ProtocolError};
 
 /// Upper bound of record bytes in one Produce request (brokers accept 100 MiB by default).

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use super::sequence::{next_sequence, ProducerIdentity};
-use crate::fetch::Route;
+use crate::plan::Route;
 use crate::records::{rewrite_for_target, Batch, RecordsError, Rewritten, UpstreamOffsets};
 
 /// Requests in flight per target leader: the idempotent producer's ordering guarantee holds for up

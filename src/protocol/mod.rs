@@ -10,6 +10,8 @@
 //!   [`metadata::Metadata`] cache, both with generations so that concurrent tasks hitting the same
 //!   failure repair it once.
 //! - [`admin`]: topic creation, offsets, configs and producer ids over a `ClusterClient`.
+//! - [`fetch_request`], [`produce_request`]: multi-partition Fetch and Produce requests and their
+//!   per-partition results, shared by the data path and the internal-topic readers and writers.
 //! - [`backoff`]: the exponential backoff and retry loop every retry in strait uses.
 //! - [`settings`] and [`auth`]: what a connection is given (bootstrap, timeouts, a ready rustls
 //!   config and SASL login); `tls` and `sasl` run the handshake and the SASL exchange with them.
@@ -25,8 +27,10 @@ pub mod backoff;
 pub mod cluster;
 pub mod connection;
 pub mod error;
+pub mod fetch_request;
 pub mod groups;
 pub mod metadata;
+pub mod produce_request;
 mod sasl;
 pub mod settings;
 mod tls;

@@ -13,13 +13,15 @@ use super::connections::FlowConnections;
 use super::task::Task;
 use super::topics::TopicSync;
 use super::RunError;
-use crate::config::{FlowConfig, OffsetSyncsConfig, StartAt};
-use crate::fetch::{FetchControl, Route};
+use crate::config::{FlowConfig, OffsetSyncsConfig};
+use crate::fetch::settings::StartAt;
+use crate::fetch::FetchControl;
 use crate::metrics::Metrics;
 use crate::offsets::checkpoints::CheckpointEmitter;
 use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
 use crate::plan::assignment::{Assignment, TopicPartition};
+use crate::plan::Route;
 use crate::protocol::admin::{list_offsets, OffsetSpec};
 use crate::protocol::{Backoff, ClusterClient};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::config::FlowConfig;
-use crate::fetch::Route;
+use crate::plan::Route;
 use crate::protocol::admin::{
     create_partitions, create_topics, describe_topic_configs, ConfigEntry, NewTopic,
 };

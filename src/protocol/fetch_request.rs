@@ -1,10 +1,22 @@
-//! Building Fetch requests (v4-v12: topics by name) for many partitions of one leader.
+//! Building Fetch requests (v4-v12: topics by name) for many partitions of one leader. Used by a
+//! task's fetcher and by the readers of internal topics alike.
 
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::{BrokerId, FetchRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
-use crate::config::FetchSettings;
+/// The request-wide limits of a Fetch (the consumer's `fetch.*` and `isolation.level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// `fetch.max.wait.ms`: how long the broker may wait for `min_bytes`.
+    pub max_wait_ms: i32,
+    /// `fetch.min.bytes`.
+    pub min_bytes: i32,
+    /// `fetch.max.bytes`: the response's upper bound.
+    pub max_bytes: i32,
+    /// `isolation.level = read_committed`.
+    pub read_committed: bool,
+}
 
 /// One partition to fetch: topic, partition, offset, and the byte limit for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +33,7 @@ pub struct PartitionFetch {
 
 /// Builds one Fetch request for `parts` (all led by the same broker), grouping partitions by topic
 /// in the order given. No fetch session: every request is a full fetch.
-pub fn build(parts: &[PartitionFetch], settings: &FetchSettings) -> FetchRequest {
+pub fn build(parts: &[PartitionFetch], settings: &FetchLimits) -> FetchRequest {
     let mut topics: Vec<FetchTopic> = Vec::new();
     for p in parts {
         let partition = FetchPartition::default()
@@ -54,18 +66,13 @@ pub fn build(parts: &[PartitionFetch], settings: &FetchSettings) -> FetchRequest
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::StartAt;
-    use std::time::Duration;
 
-    fn settings(read_committed: bool) -> FetchSettings {
-        FetchSettings {
+    fn settings(read_committed: bool) -> FetchLimits {
+        FetchLimits {
             max_wait_ms: 500,
             min_bytes: 1024,
             max_bytes: 52_428_800,
-            partition_max_bytes: 1_048_576,
             read_committed,
-            start_at: StartAt::Earliest,
-            request_timeout: Duration::from_secs(30),
         }
     }
 
