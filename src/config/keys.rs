@@ -233,7 +233,7 @@ const UNDERSTOOD_COMMON_CLIENT_KEYS: &[&str] = &[
     "retry.backoff.max.ms",
 ];
 
-/// TLS/SASL client keys strait acts on (see `security::settings`).
+/// TLS/SASL client keys strait acts on (read in `config/security`).
 const HONOURED_SECURITY_KEYS: &[&str] = &[
     "security.protocol",
     "ssl.truststore.type",
