@@ -249,7 +249,7 @@ fn bench_metrics(c: &mut Criterion) {
     let metrics = strait::metrics::Metrics::new();
     let flow = metrics.flow("primary", "secondary");
     let p = flow.partition("primary.bench", 3);
-    let now = strait::metrics::now_ms();
+    let now = strait::clock::now_ms();
     g.bench_function("per_batch/acked+fetched", |b| {
         b.iter(|| {
             p.fetched(black_box(now - 5), now);

@@ -7,8 +7,10 @@
 //! `fetch`, `produce` and the control plane; `replicate` wires the stages into tasks and flows.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod fetch;
+pub mod locks;
 pub mod metrics;
 pub mod offsets;
 pub mod plan;

@@ -11,16 +11,23 @@ use std::path::{Path, PathBuf};
 /// picture in docs/architecture.md the same.
 const LAYERS: &[(&str, &[&str])] = &[
     ("secret", &[]),
+    ("locks", &[]),
+    ("clock", &[]),
     ("records", &[]),
     ("plan", &[]),
-    ("metrics", &[]),
-    ("protocol", &["secret"]),
+    ("metrics", &["locks"]),
+    ("protocol", &["locks", "secret"]),
     ("security", &["protocol", "secret"]),
     ("fetch", &["plan", "protocol", "records"]),
-    ("offsets", &["metrics", "plan", "protocol", "records"]),
+    (
+        "offsets",
+        &["clock", "locks", "metrics", "plan", "protocol", "records"],
+    ),
     (
         "produce",
-        &["fetch", "metrics", "offsets", "plan", "protocol", "records"],
+        &[
+            "clock", "fetch", "metrics", "offsets", "plan", "protocol", "records",
+        ],
     ),
     (
         "config",
@@ -31,7 +38,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "replicate",
         &[
-            "config", "fetch", "metrics", "offsets", "plan", "produce", "protocol", "security",
+            "clock", "config", "fetch", "metrics", "offsets", "plan", "produce", "protocol",
+            "security",
         ],
     ),
 ];
@@ -40,7 +48,6 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// the length they may not exceed while they wait to be split. The list only shrinks.
 const OVERSIZED: &[(&str, usize)] = &[
     ("src/config/resolve.rs", 1206),
-    ("src/protocol/connection.rs", 954),
     ("src/config/keys.rs", 727),
     ("src/produce/producer.rs", 615),
 ];

@@ -256,14 +256,6 @@ impl PartitionMetrics {
     }
 }
 
-/// Wall-clock milliseconds since the epoch (what record timestamps are measured in).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,8 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetri
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 
+use crate::locks::lock;
+
 /// Samples per window (Kafka's `MetricConfig.samples` default).
 pub const SAMPLES: usize = 2;
 /// Length of one sample (Kafka's `MetricConfig.timeWindowMs` default).
@@ -89,8 +91,7 @@ impl WindowStat {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere while holding the lock leaves plain numbers behind: keep using them.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// Records `value` now.
@@ -177,7 +178,7 @@ where
     /// The statistic of `labels`, created on first use. Callers keep the handle, so the label set
     /// is looked up once per partition, not per record.
     pub fn get_or_create(&self, labels: &L) -> Arc<WindowStat> {
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = lock(&self.stats);
         if let Some(s) = stats.get(labels) {
             return s.clone();
         }
@@ -192,7 +193,7 @@ where
         now: Instant,
     ) -> Result<(), std::fmt::Error> {
         let snapshots: Vec<(L, Snapshot)> = {
-            let stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            let stats = lock(&self.stats);
             stats
                 .iter()
                 .map(|(l, s)| (l.clone(), s.snapshot_at(now)))

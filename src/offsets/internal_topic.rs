@@ -4,7 +4,7 @@
 //! zero-copy data path, so a simple "encode a batch, send one Produce, read the base offset" is all
 //! they need. One place for it, so every internal-topic writer behaves the same.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::error::ResponseError;
@@ -48,15 +48,6 @@ impl InternalRecord {
             headers: Vec::new(),
         }
     }
-}
-
-/// Wall-clock now in epoch milliseconds (0 if the clock is before 1970), the timestamp MM2 puts on
-/// heartbeats, checkpoints and offset syncs.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// `MirrorUtils.createCompactedTopic`: creates `topic` with `partitions` partitions,

@@ -20,11 +20,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::internal_topic::{
-    append, ensure_topic, now_ms, read_partition, InternalRecord, StoredRecord, TopicIoError,
+    append, ensure_topic, read_partition, InternalRecord, StoredRecord, TopicIoError,
 };
 use super::mm2_records::OffsetSync;
 use super::sync_rules::{PartitionSyncState, SyncPoint};
 use super::translation::TranslationIndex;
+use crate::clock::now_ms;
 use crate::protocol::admin::NewTopic;
 use crate::protocol::{Backoff, ClusterClient};
 use crate::records::UpstreamOffsets;
@@ -128,7 +129,7 @@ impl OffsetSyncLog {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::locks::lock(&self.state)
     }
 
     /// Records one acknowledged forwarded batch of source partition `topic`/`partition`: its

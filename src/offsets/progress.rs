@@ -19,8 +19,10 @@ use super::connect_format::{
     source_offset_value, SOURCE_CONNECTOR,
 };
 use super::internal_topic::{
-    encode_batch, ensure_topic, now_ms, read_partition, InternalRecord, TopicIoError,
+    encode_batch, ensure_topic, read_partition, InternalRecord, TopicIoError,
 };
+use crate::clock::now_ms;
+use crate::locks::lock;
 use crate::plan::Route;
 use crate::protocol::admin::NewTopic;
 use crate::protocol::produce_request::{self, PartitionRecords};
@@ -185,7 +187,7 @@ impl ProgressStore {
         if next_offset <= 0 {
             return;
         }
-        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+        let mut dirty = lock(&self.dirty);
         dirty.insert(
             (route.source_topic.clone(), route.partition),
             next_offset - 1,
@@ -194,14 +196,14 @@ impl ProgressStore {
 
     /// Writes everything recorded since the last flush; on failure it is kept for the next one.
     pub async fn flush(&self) -> Result<usize, ProgressError> {
-        let taken = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
+        let taken = std::mem::take(&mut *lock(&self.dirty));
         if taken.is_empty() {
             return Ok(0);
         }
         match self.write(&taken).await {
             Ok(()) => Ok(taken.len()),
             Err(e) => {
-                let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+                let mut dirty = lock(&self.dirty);
                 for (k, v) in taken {
                     // Newer progress recorded meanwhile wins.
                     dirty.entry(k).or_insert(v);

@@ -295,7 +295,7 @@ impl TaskProducer {
                 q
             });
             if let Some(m) = &queue.metrics {
-                let now = crate::metrics::now_ms();
+                let now = crate::clock::now_ms();
                 for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {
                     m.fetched(b.header.max_timestamp, now);
                 }
@@ -537,7 +537,7 @@ impl TaskProducer {
             .map(|r| ((r.topic.as_str(), r.partition), r))
             .collect();
         // One clock read per answered request, for the latency of every batch it acknowledged.
-        let now_ms = self.metrics.as_ref().map(|_| crate::metrics::now_ms());
+        let now_ms = self.metrics.as_ref().map(|_| crate::clock::now_ms());
         for (key, id) in wave.sent {
             let Some(queue) = self.queues.get_mut(&key) else {
                 continue;

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kafka_protocol::error::ResponseError;
@@ -25,14 +25,12 @@ use tokio::time::Instant;
 use tracing::{debug, info};
 
 use super::backoff::{retry, Backoff};
-use super::connection::{BrokerConnection, InFlightRequest};
+use super::connection::BrokerConnection;
 use super::error::{ProtocolError, Result};
+use super::in_flight::InFlightRequest;
 use super::metadata::Metadata;
 use super::settings::ConnectionSettings;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::locks::lock;
 
 /// One broker's place in the pool.
 struct Slot {

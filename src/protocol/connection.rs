@@ -13,49 +13,43 @@
 //! Any read or write error, a decode failure, a request timeout or a write abandoned half-way
 //! *poisons* the connection: every waiter gets the error, later sends fail at once, and
 //! [`BrokerConnection::is_closed`] turns true so that a pool replaces it.
+//!
+//! The pieces live beside this file: `framing` (frames over any stream), `multiplex` (the
+//! in-flight table and the reader task), `in_flight` (a request awaited later) and `sasl_session`
+//! (the SASL exchange and its renewal on this connection). This file connects, negotiates API
+//! versions and sends.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::error::ResponseError;
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
-};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes, VersionRange};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
-use tracing::{debug, trace, warn};
+use tracing::{debug, trace};
 
-use super::auth::{SaslSettings, Security};
+use super::auth::Security;
 use super::error::{ProtocolError, Result};
+use super::framing::{encode_frame, encode_presized};
+use super::in_flight::InFlightRequest;
+use super::multiplex::{read_loop, Pending, PendingGuard, Shared, State, WriteGuard};
+use super::tls;
 use super::transport::{self, ReadHalf, WriteHalf};
 use super::versions;
-use super::{sasl, tls};
-
-/// Largest response frame accepted. Far above any sane `fetch.max.bytes`; a bigger size prefix means
-/// we are not talking to a Kafka listener (for example a TLS listener answering a plaintext client).
-pub const MAX_FRAME_BYTES: usize = 512 * 1024 * 1024;
-
-/// Size of the reader's buffer; frames at least this large are read straight into their own buffer.
-const READ_BUFFER: usize = 64 * 1024;
+use crate::locks::lock;
 
 /// The highest ApiVersions version we send first (v3 carries the client software name/version).
 const API_VERSIONS_FIRST: i16 = 3;
 
-/// Locks a std mutex, ignoring poisoning: the data behind these locks stays consistent even if a
-/// holder panicked (each critical section is a single map operation).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// The `ApiKey` of a request type, or a codec error for a key the crate does not know (cannot
 /// happen for the crate's own request types).
-fn api_of<R: Request>(cluster: &str, broker: &str) -> Result<ApiKey> {
+pub(super) fn api_of<R: Request>(cluster: &str, broker: &str) -> Result<ApiKey> {
     ApiKey::try_from(R::KEY).map_err(|()| ProtocolError::Codec {
         cluster: cluster.to_string(),
         broker: broker.to_string(),
@@ -64,192 +58,17 @@ fn api_of<R: Request>(cluster: &str, broker: &str) -> Result<ApiKey> {
     })
 }
 
-/// A request waiting for its response.
-struct Pending {
-    api: ApiKey,
-    version: i16,
-    tx: oneshot::Sender<Result<Bytes>>,
-}
-
-/// In-flight table plus closed state, shared by senders and the reader task.
-struct State {
-    pending: HashMap<i32, Pending>,
-    closed: Option<ProtocolError>,
-}
-
-/// What the reader task and the senders share.
-struct Shared {
-    cluster: String,
-    broker: String,
-    state: Mutex<State>,
-    /// Flipped to true when the connection is poisoned, to stop the reader task.
-    closed_tx: watch::Sender<bool>,
-}
-
-impl Shared {
-    /// Marks the connection dead with `err` (the first error wins) and fails every waiter.
-    fn poison(&self, err: ProtocolError) {
-        let drained: Vec<Pending> = {
-            let mut st = lock(&self.state);
-            if st.closed.is_none() {
-                if st.pending.is_empty() {
-                    debug!(cluster = %self.cluster, broker = %self.broker, error = %err, "connection closed");
-                } else {
-                    warn!(
-                        cluster = %self.cluster,
-                        broker = %self.broker,
-                        in_flight = st.pending.len(),
-                        error = %err,
-                        "connection failed"
-                    );
-                }
-                st.closed = Some(err.clone());
-            }
-            st.pending.drain().map(|(_, p)| p).collect()
-        };
-        for p in drained {
-            let _ = p.tx.send(Err(err.clone()));
-        }
-        self.closed_tx.send_replace(true);
-    }
-
-    fn closed(&self) -> Option<ProtocolError> {
-        lock(&self.state).closed.clone()
-    }
-
-    fn register(&self, correlation_id: i32, pending: Pending) -> Result<()> {
-        let mut st = lock(&self.state);
-        if let Some(e) = &st.closed {
-            return Err(e.clone());
-        }
-        st.pending.insert(correlation_id, pending);
-        Ok(())
-    }
-
-    fn take(&self, correlation_id: i32) -> Option<Pending> {
-        lock(&self.state).pending.remove(&correlation_id)
-    }
-
-    /// A socket error; a TLS failure surfacing on a read or write (an alert from the broker, e.g.
-    /// a refused client certificate, which TLS 1.3 can only send after the handshake) is reported
-    /// as an authentication error with its cause explained.
-    fn io(&self, source: std::io::Error) -> ProtocolError {
-        let host = self
-            .broker
-            .rsplit_once(':')
-            .map_or(&*self.broker, |(h, _)| h);
-        if let Some(message) = tls::explain_io(&source, host, true) {
-            return ProtocolError::Authentication {
-                cluster: self.cluster.clone(),
-                broker: self.broker.clone(),
-                message,
-            };
-        }
-        ProtocolError::Io {
-            cluster: self.cluster.clone(),
-            broker: self.broker.clone(),
-            source,
-        }
-    }
-
-    /// A framing error (no API known yet): reported as I/O with kind `InvalidData`.
-    fn invalid_data(&self, message: String) -> ProtocolError {
-        self.io(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            message,
-        ))
-    }
-
-    fn codec(&self, api: ApiKey, message: String) -> ProtocolError {
-        ProtocolError::Codec {
-            cluster: self.cluster.clone(),
-            broker: self.broker.clone(),
-            api,
-            message,
-        }
-    }
-
-    fn connection_closed(&self) -> ProtocolError {
-        ProtocolError::ConnectionClosed {
-            cluster: self.cluster.clone(),
-            broker: self.broker.clone(),
-        }
-    }
-
-    /// Routes one response frame to its waiter. An error here means the stream is not what we
-    /// expect and the connection must be poisoned.
-    fn dispatch(&self, mut frame: Bytes) -> Result<()> {
-        if frame.len() < 4 {
-            return Err(self.invalid_data(format!(
-                "response frame of {} bytes has no header",
-                frame.len()
-            )));
-        }
-        let correlation_id = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
-        let Some(p) = self.take(correlation_id) else {
-            return Err(self.invalid_data(format!(
-                "response with unknown correlation id {correlation_id}"
-            )));
-        };
-        let header_version = p.api.response_header_version(p.version);
-        match ResponseHeader::decode(&mut frame, header_version) {
-            Ok(_) => {
-                trace!(broker = %self.broker, api = ?p.api, correlation_id, bytes = frame.len(), "response");
-                // The waiter may have given up (cancelled); that is not a stream error.
-                let _ = p.tx.send(Ok(frame));
-                Ok(())
-            }
-            Err(e) => {
-                let err = self.codec(p.api, format!("response header v{header_version}: {e:#}"));
-                let _ = p.tx.send(Err(err.clone()));
-                Err(err)
-            }
-        }
-    }
-}
-
-/// Removes a request's entry from the in-flight table when its sender stops waiting (answered,
-/// timed out or cancelled), so that cancelled requests do not leak entries.
-struct PendingGuard<'a> {
-    shared: &'a Shared,
-    correlation_id: i32,
-}
-
-impl Drop for PendingGuard<'_> {
-    fn drop(&mut self) {
-        self.shared.take(self.correlation_id);
-    }
-}
-
-/// Poisons the connection if a frame write is abandoned half-way (the sender's future was dropped
-/// mid-`write_all`): the broker would otherwise read the next frame as the rest of this one.
-struct WriteGuard<'a> {
-    shared: &'a Shared,
-    armed: bool,
-}
-
-impl Drop for WriteGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.shared.poison(self.shared.io(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "request cancelled while its frame was being written",
-            )));
-        }
-    }
-}
-
 /// The connection proper; dropped when the last [`BrokerConnection`] clone goes.
-struct Inner {
-    shared: Arc<Shared>,
-    writer: tokio::sync::Mutex<WriteHalf>,
-    next_correlation_id: AtomicI32,
+pub(super) struct Inner {
+    pub(super) shared: Arc<Shared>,
+    pub(super) writer: tokio::sync::Mutex<WriteHalf>,
+    pub(super) next_correlation_id: AtomicI32,
     /// The broker's ApiVersions answer, set once right after connecting.
-    versions: OnceLock<HashMap<i16, VersionRange>>,
+    pub(super) versions: OnceLock<HashMap<i16, VersionRange>>,
     /// Sends wait until this instant (broker throttling, KIP-219).
-    throttle_until: Mutex<Option<Instant>>,
-    client_id: StrBytes,
-    request_timeout: Duration,
+    pub(super) throttle_until: Mutex<Option<Instant>>,
+    pub(super) client_id: StrBytes,
+    pub(super) request_timeout: Duration,
 }
 
 impl Drop for Inner {
@@ -263,7 +82,7 @@ impl Drop for Inner {
 /// clone: clones share the socket, and the socket closes when the last clone is dropped.
 #[derive(Clone)]
 pub struct BrokerConnection {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for BrokerConnection {
@@ -560,7 +379,12 @@ impl BrokerConnection {
     }
 
     /// Decodes a response body; a failure poisons the connection (we no longer trust the stream).
-    fn decode<T: Decodable>(&self, api: ApiKey, version: i16, mut body: Bytes) -> Result<T> {
+    pub(super) fn decode<T: Decodable>(
+        &self,
+        api: ApiKey,
+        version: i16,
+        mut body: Bytes,
+    ) -> Result<T> {
         match T::decode(&mut body, version) {
             Ok(v) => {
                 if body.has_remaining() {
@@ -596,7 +420,7 @@ impl BrokerConnection {
 
     /// [`BrokerConnection::roundtrip`], writing through `locked` when the caller already holds the
     /// writer (a SASL exchange keeps every other request off the wire until it is done).
-    async fn roundtrip_on<F>(
+    pub(super) async fn roundtrip_on<F>(
         &self,
         api: ApiKey,
         version: i16,
@@ -712,52 +536,6 @@ impl BrokerConnection {
         lock(&self.inner.shared.state).closed.is_some()
     }
 
-    /// Runs the SASL exchange holding the writer, so that no other request goes out in between
-    /// (KIP-368 forbids it during re-authentication; requests already in flight are answered first,
-    /// as the broker handles a connection's requests in order). Returns the session lifetime.
-    async fn authenticate(&self, sasl: &SaslSettings) -> Result<Option<Duration>> {
-        let login = sasl::prepare(sasl, self.cluster(), self.broker()).await?;
-        let mut w = self.inner.writer.lock().await;
-        let mut locked = LockedSender {
-            conn: self,
-            writer: &mut w,
-        };
-        sasl::authenticate(&mut locked, login).await
-    }
-
-    /// Re-authenticates at 85-95% of each session lifetime (KIP-368's window) until the connection
-    /// closes or is dropped. A failed re-authentication closes the connection (the broker would at
-    /// expiry anyway); its users then reconnect, which authenticates afresh.
-    fn schedule_reauthentication(&self, sasl: SaslSettings, first: Duration) {
-        let weak = Arc::downgrade(&self.inner);
-        let mut closed_rx = self.inner.shared.closed_tx.subscribe();
-        tokio::spawn(async move {
-            let mut lifetime = first;
-            loop {
-                let share = 0.85 + rand::random::<f64>() * 0.10;
-                let at = Instant::now() + lifetime.mul_f64(share);
-                tokio::select! {
-                    _ = tokio::time::sleep_until(at) => {}
-                    _ = closed_rx.wait_for(|closed| *closed) => return,
-                }
-                let Some(inner) = weak.upgrade() else { return };
-                let conn = BrokerConnection { inner };
-                match conn.authenticate(&sasl).await {
-                    Ok(Some(next)) => {
-                        debug!(cluster = %conn.cluster(), broker = %conn.broker(), session_lifetime = ?next, "re-authenticated");
-                        lifetime = next;
-                    }
-                    Ok(None) => return,
-                    Err(e) => {
-                        warn!(cluster = %conn.cluster(), broker = %conn.broker(), error = %e, "re-authentication failed; closing the connection");
-                        conn.inner.shared.poison(e);
-                        return;
-                    }
-                }
-            }
-        });
-    }
-
     /// Why the connection is dead, if it is.
     pub fn close_reason(&self) -> Option<ProtocolError> {
         self.inner.shared.closed()
@@ -783,172 +561,5 @@ impl BrokerConnection {
     /// Requests currently waiting for a response.
     pub fn in_flight(&self) -> usize {
         lock(&self.inner.shared.state).pending.len()
-    }
-}
-
-/// Sends requests through a writer already locked by [`BrokerConnection::authenticate`].
-struct LockedSender<'a> {
-    conn: &'a BrokerConnection,
-    writer: &'a mut WriteHalf,
-}
-
-impl sasl::SaslSender for LockedSender<'_> {
-    fn cluster(&self) -> &str {
-        self.conn.cluster()
-    }
-
-    fn broker(&self) -> &str {
-        self.conn.broker()
-    }
-
-    async fn send<R: Request>(&mut self, req: &R) -> Result<R::Response> {
-        let conn = self.conn;
-        let version = conn.version_for::<R>()?;
-        let api = api_of::<R>(conn.cluster(), conn.broker())?;
-        let body = conn
-            .roundtrip_on(
-                api,
-                version,
-                |buf| req.encode(buf, version).map_err(|e| format!("{e:#}")),
-                Some(&mut *self.writer),
-            )
-            .await?;
-        conn.decode::<R::Response>(api, version, body)
-    }
-}
-
-/// Encodes `req` into `buf`, first growing `buf` to the body's exact size: a Produce request of
-/// many MiB would otherwise be copied again at every doubling of the buffer, and the last
-/// doubling would leave up to twice its size allocated.
-fn encode_presized<R: Encodable>(
-    req: &R,
-    version: i16,
-    buf: &mut BytesMut,
-) -> std::result::Result<(), String> {
-    if let Ok(size) = req.compute_size(version) {
-        buf.reserve(size);
-    }
-    req.encode(buf, version).map_err(|e| format!("{e:#}"))
-}
-
-/// Builds `size | header | body` in one buffer.
-fn encode_frame<F>(
-    header: &RequestHeader,
-    header_version: i16,
-    encode_body: F,
-) -> std::result::Result<Bytes, String>
-where
-    F: FnOnce(&mut BytesMut) -> std::result::Result<(), String>,
-{
-    let mut buf = BytesMut::with_capacity(256);
-    buf.put_i32(0);
-    header
-        .encode(&mut buf, header_version)
-        .map_err(|e| format!("request header: {e:#}"))?;
-    encode_body(&mut buf)?;
-    let size = i32::try_from(buf.len() - 4)
-        .map_err(|_| format!("request of {} bytes is too large", buf.len() - 4))?;
-    buf[0..4].copy_from_slice(&size.to_be_bytes());
-    Ok(buf.freeze())
-}
-
-/// Reads frames until the stream fails or the connection is closed, then poisons it.
-async fn read_loop(shared: Arc<Shared>, rd: ReadHalf, mut closed_rx: watch::Receiver<bool>) {
-    let mut rd = BufReader::with_capacity(READ_BUFFER, rd);
-    let err = loop {
-        tokio::select! {
-            frame = read_frame(&shared, &mut rd) => match frame {
-                Ok(frame) => {
-                    if let Err(e) = shared.dispatch(frame) {
-                        break e;
-                    }
-                }
-                Err(e) => break e,
-            },
-            _ = closed_rx.wait_for(|closed| *closed) => return,
-        }
-    };
-    shared.poison(err);
-}
-
-/// Reads one size-prefixed frame into its own buffer and freezes it (so that decoded `Bytes` fields
-/// are slices of it).
-async fn read_frame(shared: &Shared, rd: &mut BufReader<ReadHalf>) -> Result<Bytes> {
-    let size = match rd.read_i32().await {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(shared.connection_closed())
-        }
-        Err(e) => return Err(shared.io(e)),
-    };
-    let len = usize::try_from(size)
-        .ok()
-        .filter(|&n| n <= MAX_FRAME_BYTES)
-        .ok_or_else(|| {
-            shared.invalid_data(format!("response size prefix {size} is not a Kafka frame"))
-        })?;
-    let mut buf = BytesMut::with_capacity(len);
-    let mut limited = (&mut *rd).take(len as u64);
-    while buf.len() < len {
-        match limited.read_buf(&mut buf).await {
-            Ok(0) => {
-                return Err(shared.io(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    format!("connection closed after {} of {len} frame bytes", buf.len()),
-                )))
-            }
-            Ok(_) => {}
-            Err(e) => return Err(shared.io(e)),
-        }
-    }
-    Ok(buf.freeze())
-}
-
-/// A request written by [`BrokerConnection::start`] whose answer has not been read yet. Dropping
-/// it forgets the waiter (the answer, when it comes, is discarded).
-pub struct InFlightRequest<T> {
-    conn: BrokerConnection,
-    rx: Option<oneshot::Receiver<Result<Bytes>>>,
-    correlation_id: i32,
-    api: ApiKey,
-    version: i16,
-    deadline: Instant,
-    _response: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<T: Decodable> InFlightRequest<T> {
-    /// Waits for the answer until the request timeout (counted from the write), then decodes it.
-    /// A timeout closes the connection, as for [`BrokerConnection::send`].
-    pub async fn response(mut self) -> Result<(i16, T)> {
-        let shared = self.conn.inner.shared.clone();
-        let Some(rx) = self.rx.take() else {
-            return Err(shared.connection_closed());
-        };
-        let body = match tokio::time::timeout_at(self.deadline, rx).await {
-            Ok(Ok(r)) => r?,
-            Ok(Err(_)) => {
-                return Err(shared
-                    .closed()
-                    .unwrap_or_else(|| shared.connection_closed()))
-            }
-            Err(_) => {
-                let err = ProtocolError::Timeout {
-                    cluster: shared.cluster.clone(),
-                    broker: shared.broker.clone(),
-                    api: self.api,
-                    after: self.conn.inner.request_timeout,
-                };
-                shared.poison(err.clone());
-                return Err(err);
-            }
-        };
-        let decoded = self.conn.decode::<T>(self.api, self.version, body)?;
-        Ok((self.version, decoded))
-    }
-}
-
-impl<T> Drop for InFlightRequest<T> {
-    fn drop(&mut self) {
-        self.conn.inner.shared.take(self.correlation_id);
     }
 }

@@ -121,7 +121,7 @@ async fn emit(
     producer: &ClusterClient,
     cfg: &HeartbeatConfig,
 ) -> Result<(i64, i64), ProtocolError> {
-    let now = internal_topic::now_ms();
+    let now = crate::clock::now_ms();
     let beat = Heartbeat {
         source_alias: cfg.source.clone(),
         target_alias: cfg.target.clone(),
