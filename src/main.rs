@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     }
     for f in &flows {
         info!(
-            flow = %format!("{}->{}", f.source, f.target),
+            flow = %f.label(),
             source = %f.source_consumer.bootstrap.join(","),
             target = %f.target_producer.bootstrap.join(","),
             tasks = f.tasks_max,

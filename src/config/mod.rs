@@ -18,6 +18,7 @@ pub use resolve::heartbeats::HeartbeatConfig;
 
 use crate::fetch::settings::{FetchSettings, StartAt};
 use crate::offsets::checkpoints::CheckpointsConfig;
+use crate::offsets::connect_format::{HEARTBEAT_CONNECTOR, SOURCE_CONNECTOR};
 use crate::offsets::progress::OffsetStorage;
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;

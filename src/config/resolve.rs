@@ -40,8 +40,6 @@ pub const DEFAULT_TOPIC_FILTER_CLASS: &str = "org.apache.kafka.connect.mirror.De
 /// The only config property filter class strait implements.
 pub const DEFAULT_CONFIG_PROPERTY_FILTER_CLASS: &str =
     "org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter";
-/// Connector name MM2 uses for the data flow (appears in client ids and the offsets topic).
-pub const SOURCE_CONNECTOR_NAME: &str = "MirrorSourceConnector";
 /// strait's default `offset.flush.interval.ms` (MM2/Connect: 60000). See [`OffsetStorage`].
 pub const DEFAULT_FLUSH_INTERVAL_MS: i64 = 1000;
 
@@ -351,7 +349,7 @@ impl Ctx<'_> {
             origin: None,
         };
         m.entry("name".into())
-            .or_insert_with(|| default(SOURCE_CONNECTOR_NAME));
+            .or_insert_with(|| default(SOURCE_CONNECTOR));
         m.entry("connector.class".into())
             .or_insert_with(|| default("org.apache.kafka.connect.mirror.MirrorSourceConnector"));
         m.entry("source.cluster.alias".into())
@@ -809,7 +807,7 @@ impl Ctx<'_> {
                 origin: None,
             });
         }
-        let label = format!("{flow}|{SOURCE_CONNECTOR_NAME}|{role}");
+        let label = format!("{flow}|{SOURCE_CONNECTOR}|{role}");
         let client_id = match props.get("client.id") {
             Some(user) => Setting {
                 value: format!("{}|{label}", user.value.trim()),
@@ -841,7 +839,7 @@ impl Ctx<'_> {
             ("acks", "all".to_string()),
             (
                 "client.id",
-                format!("connector-producer-{SOURCE_CONNECTOR_NAME}"),
+                format!("connector-producer-{SOURCE_CONNECTOR}"),
             ),
         ] {
             props.insert(

@@ -5,8 +5,12 @@
 
 use serde_json::Value;
 
-/// The Connect connector name MM2 stores source offsets under.
+/// The name of MM2's data connector: Connect stores source offsets under it, and MM2's client ids
+/// carry it (`S->T|MirrorSourceConnector|replication-consumer`).
 pub const SOURCE_CONNECTOR: &str = "MirrorSourceConnector";
+
+/// The name of MM2's heartbeat connector, in its clients' ids.
+pub const HEARTBEAT_CONNECTOR: &str = "MirrorHeartbeatConnector";
 
 /// Kafka's default partitioner seed for murmur2.
 const KAFKA_MURMUR2_SEED: u32 = 0x9747_b28c;

@@ -34,7 +34,7 @@ pub async fn run_flow(
     shutdown: CancellationToken,
     metrics: Option<Metrics>,
 ) -> Result<(), RunError> {
-    let name = format!("{}->{}", cfg.source, cfg.target);
+    let name = cfg.label();
     let fail = |message: String| RunError::Flow {
         flow: name.clone(),
         message,

@@ -49,7 +49,7 @@ pub async fn run(
         .collect();
     let mut handles = Vec::new();
     for cfg in flows {
-        info!(flow = %format!("{}->{}", cfg.source, cfg.target), tasks = cfg.tasks_max, task_budget_bytes = cfg.produce.task_budget, "starting flow");
+        info!(flow = %cfg.label(), tasks = cfg.tasks_max, task_budget_bytes = cfg.produce.task_budget, "starting flow");
         handles.push(tokio::spawn(flow::run_flow(
             cfg,
             shutdown.clone(),

@@ -8,9 +8,6 @@
 
 use super::*;
 
-/// Connector name MM2 gives the heartbeat connector (appears in its admin client's id).
-pub const HEARTBEAT_CONNECTOR_NAME: &str = "MirrorHeartbeatConnector";
-
 /// One herder's heartbeat emitter: `Heartbeat(source, target, now)` every `interval` to partition 0
 /// of `heartbeats` on the target. Built only for pairs that emit (a herder exists and
 /// `emit.heartbeats.enabled` is true), whether or not the pair's replication flow is enabled.
@@ -137,14 +134,14 @@ impl Ctx<'_> {
         // heartbeat connector.
         if let Some(id) = admin.props.get_mut("client.id") {
             id.value = id.value.replace(
-                &format!("|{SOURCE_CONNECTOR_NAME}|"),
-                &format!("|{HEARTBEAT_CONNECTOR_NAME}|"),
+                &format!("|{SOURCE_CONNECTOR}|"),
+                &format!("|{HEARTBEAT_CONNECTOR}|"),
             );
         }
         let mut producer = self.worker_producer(conn, s, t);
         if let Some(id) = producer.props.get_mut("client.id") {
             if id.origin.is_none() {
-                id.value = format!("connector-producer-{HEARTBEAT_CONNECTOR_NAME}");
+                id.value = format!("connector-producer-{HEARTBEAT_CONNECTOR}");
             }
         }
         // A missing bootstrap is reported at `S->T.enabled`, or for a heartbeat-only herder at the
