@@ -154,7 +154,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                error!(error = %e, "replication failed");
+                error!(error = %e.chain(), "replication failed");
                 ExitCode::from(2)
             }
         }

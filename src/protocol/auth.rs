@@ -118,6 +118,10 @@ pub trait TokenProvider: fmt::Debug + Send + Sync {
     fn endpoint(&self) -> String;
     /// The SASL extensions sent with each token (RFC 7628 key-value pairs).
     fn extensions(&self) -> &[(String, String)];
-    /// The token to present now. The error says what went wrong without any secret.
-    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Presented, String>> + Send + '_>>;
+    /// The token to present now. The error (with its causes) says what went wrong without any
+    /// secret.
+    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Presented, BoxError>> + Send + '_>>;
 }
+
+/// An error from a layer above, kept with its cause chain (a token provider's).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -129,7 +129,7 @@ impl BrokerConnection {
         let io_err = |source| ProtocolError::Io {
             cluster: cluster.to_string(),
             broker: addr.to_string(),
-            source,
+            source: Arc::new(source),
         };
         // Connecting and the TLS handshake are bounded like the ApiVersions exchange they precede.
         let timed_out = || ProtocolError::Timeout {

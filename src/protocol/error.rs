@@ -4,6 +4,7 @@
 //! never by looking at message text.
 
 use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_protocol::error::ResponseError;
@@ -15,7 +16,9 @@ pub type Result<T, E = ProtocolError> = std::result::Result<T, E>;
 
 /// Everything that can go wrong between strait and a Kafka cluster, with enough context (cluster
 /// alias, broker, API) to act on it from a log line alone.
-#[derive(Debug, thiserror::Error)]
+/// Cloned to fail every request waiting on a poisoned connection with the same error; the socket
+/// error is shared behind an `Arc`, since `std::io::Error` itself is not `Clone`.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ProtocolError {
     /// The socket failed (connect refused, reset, broken pipe, EOF in the middle of a frame).
     #[error("cluster {cluster}: I/O error with broker {broker}: {source}")]
@@ -24,9 +27,9 @@ pub enum ProtocolError {
         cluster: String,
         /// `host:port` (or broker id) of the peer.
         broker: String,
-        /// The underlying socket error.
+        /// The underlying socket error (shared by the clones handed to every waiter).
         #[source]
-        source: std::io::Error,
+        source: Arc<std::io::Error>,
     },
 
     /// No answer within the request timeout (or the TCP connect timeout). The connection it happened
@@ -216,6 +219,19 @@ impl ProtocolError {
     }
 }
 
+/// An error and each of its causes, joined by `: `, for a log line or a message that is all an
+/// operator will see.
+pub fn with_causes(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}
+
 /// Whether any error is retriable by the protocol layer's rules: walks the cause chain for a
 /// [`ProtocolError`] (decided by [`ProtocolError::is_retriable`]), a bare Kafka [`ResponseError`]
 /// (its own retriable flag) or an I/O error (retriable). Anything else is not.
@@ -234,98 +250,6 @@ pub fn is_retriable(err: &(dyn StdError + 'static)) -> bool {
         cur = e.source();
     }
     false
-}
-
-/// `std::io::Error` is not `Clone`; an error handed to many waiters (a poisoned connection fails
-/// every request in flight) is rebuilt with the same kind and message.
-impl Clone for ProtocolError {
-    fn clone(&self) -> Self {
-        match self {
-            ProtocolError::Io {
-                cluster,
-                broker,
-                source,
-            } => ProtocolError::Io {
-                cluster: cluster.clone(),
-                broker: broker.clone(),
-                source: std::io::Error::new(source.kind(), source.to_string()),
-            },
-            ProtocolError::Timeout {
-                cluster,
-                broker,
-                api,
-                after,
-            } => ProtocolError::Timeout {
-                cluster: cluster.clone(),
-                broker: broker.clone(),
-                api: *api,
-                after: *after,
-            },
-            ProtocolError::Broker {
-                cluster,
-                api,
-                code,
-                context,
-            } => ProtocolError::Broker {
-                cluster: cluster.clone(),
-                api: *api,
-                code: *code,
-                context: context.clone(),
-            },
-            ProtocolError::UnsupportedVersion {
-                cluster,
-                broker,
-                api,
-                ours,
-                theirs,
-            } => ProtocolError::UnsupportedVersion {
-                cluster: cluster.clone(),
-                broker: broker.clone(),
-                api: *api,
-                ours: *ours,
-                theirs: *theirs,
-            },
-            ProtocolError::Codec {
-                cluster,
-                broker,
-                api,
-                message,
-            } => ProtocolError::Codec {
-                cluster: cluster.clone(),
-                broker: broker.clone(),
-                api: *api,
-                message: message.clone(),
-            },
-            ProtocolError::ConnectionClosed { cluster, broker } => {
-                ProtocolError::ConnectionClosed {
-                    cluster: cluster.clone(),
-                    broker: broker.clone(),
-                }
-            }
-            ProtocolError::NoBrokerReachable {
-                cluster,
-                tried,
-                last,
-            } => ProtocolError::NoBrokerReachable {
-                cluster: cluster.clone(),
-                tried: tried.clone(),
-                last: last.clone(),
-            },
-            ProtocolError::UnknownBroker { cluster, id } => ProtocolError::UnknownBroker {
-                cluster: cluster.clone(),
-                id: *id,
-            },
-            ProtocolError::Authentication {
-                cluster,
-                broker,
-                message,
-            } => ProtocolError::Authentication {
-                cluster: cluster.clone(),
-                broker: broker.clone(),
-                message: message.clone(),
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -380,7 +304,10 @@ mod tests {
         let e = ProtocolError::Io {
             cluster: "a".into(),
             broker: "h:1".into(),
-            source: std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"),
+            source: Arc::new(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset",
+            )),
         };
         match e.clone() {
             ProtocolError::Io { source, .. } => {

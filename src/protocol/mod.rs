@@ -49,7 +49,8 @@ pub use admin::{
     ConfigEntry, NewTopic, OffsetSpec,
 };
 pub use auth::{
-    Presented, SaslCredentials, SaslMechanism, SaslSettings, Security, TlsConfig, TokenProvider,
+    BoxError, Presented, SaslCredentials, SaslMechanism, SaslSettings, Security, TlsConfig,
+    TokenProvider,
 };
 pub use backoff::{retry, sleep_until_or_forever, Backoff};
 pub use cluster::ClusterClient;

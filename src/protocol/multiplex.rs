@@ -103,7 +103,7 @@ impl Shared {
         ProtocolError::Io {
             cluster: self.cluster.clone(),
             broker: self.broker.clone(),
-            source,
+            source: Arc::new(source),
         }
     }
 

@@ -16,6 +16,7 @@ use rsasl::prelude::{Mechname, MessageSent, SASLClient, SASLConfig, SessionError
 use rsasl::property::{OAuthBearerKV, OAuthBearerToken};
 
 use super::auth::{Presented, SaslCredentials, SaslMechanism, SaslSettings, TokenProvider};
+use super::error::with_causes;
 use super::ProtocolError;
 use crate::secret::Secret;
 
@@ -81,13 +82,14 @@ pub(crate) async fn prepare<'a>(
             let token = source
                 .token()
                 .await
-                .map_err(|m| ProtocolError::Authentication {
+                .map_err(|e| ProtocolError::Authentication {
                     cluster: cluster.to_string(),
                     broker: broker.to_string(),
                     message: format!(
-                        "cannot get an OAUTHBEARER token for client `{}` from {}: {m}",
+                        "cannot get an OAUTHBEARER token for client `{}` from {}: {}",
                         source.client_id(),
-                        source.endpoint()
+                        source.endpoint(),
+                        with_causes(e.as_ref())
                     ),
                 })?;
             Ok(Login::Bearer {

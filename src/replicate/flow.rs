@@ -35,15 +35,18 @@ pub async fn run_flow(
     metrics: Option<Metrics>,
 ) -> Result<(), RunError> {
     let name = cfg.label();
-    let fail = |message: String| RunError::Flow {
-        flow: name.clone(),
-        message,
-    };
 
-    let conns = FlowConnections::build(&cfg).map_err(|e| fail(format!("{} ({})", e, e.key)))?;
-    let Some((progress, saved)) = open_progress(&cfg, &conns, &shutdown)
-        .await
-        .map_err(|e| fail(e.to_string()))?
+    let conns = FlowConnections::build(&cfg).map_err(|source| RunError::Connections {
+        flow: name.clone(),
+        source,
+    })?;
+    let Some((progress, saved)) =
+        open_progress(&cfg, &conns, &shutdown)
+            .await
+            .map_err(|source| RunError::Progress {
+                flow: name.clone(),
+                source,
+            })?
     else {
         return Ok(());
     };

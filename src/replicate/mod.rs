@@ -14,17 +14,46 @@ use tracing::{error, info};
 use crate::config::{FlowConfig, HeartbeatConfig};
 use crate::metrics::Metrics;
 
-/// Why replication stopped with an error.
+/// Why replication stopped with an error, with its cause kept (printed as a chain by
+/// [`RunError::chain`]).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// A flow could not start or failed for good.
-    #[error("flow {flow}: {message}")]
-    Flow {
+    /// A client's TLS/SASL settings could not be built when the flow started (a store or key
+    /// changed since the config was loaded).
+    #[error("flow {flow}: cannot build the connection settings (key `{}`)", source.key)]
+    Connections {
         /// `source->target`.
         flow: String,
-        /// What happened.
-        message: String,
+        /// What the security layer refused.
+        #[source]
+        source: crate::security::SecurityError,
     },
+    /// The progress topic on the target cannot be used (a config problem, such as a replication
+    /// factor the cluster cannot meet).
+    #[error("flow {flow}: cannot open its progress topic")]
+    Progress {
+        /// `source->target`.
+        flow: String,
+        /// Why.
+        #[source]
+        source: crate::offsets::progress::ProgressError,
+    },
+    /// The flow's task panicked or was cancelled.
+    #[error("flow {flow}: ended abnormally")]
+    Aborted {
+        /// `source->target`.
+        flow: String,
+        /// The runtime's report.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
+impl RunError {
+    /// The error and each of its causes, joined by `: `, for the one log line that reports it.
+    pub fn chain(&self) -> String {
+        crate::protocol::error::with_causes(self)
+    }
 }
 
 /// Runs every flow and heartbeat emitter until `shutdown` fires (then drains in-flight data and
@@ -50,23 +79,23 @@ pub async fn run(
     let mut handles = Vec::new();
     for cfg in flows {
         info!(flow = %cfg.label(), tasks = cfg.tasks_max, task_budget_bytes = cfg.produce.task_budget, "starting flow");
-        handles.push(tokio::spawn(flow::run_flow(
-            cfg,
-            shutdown.clone(),
-            metrics.clone(),
-        )));
+        let label = cfg.label();
+        handles.push((
+            label,
+            tokio::spawn(flow::run_flow(cfg, shutdown.clone(), metrics.clone())),
+        ));
     }
     let mut first_error = None;
-    for h in handles {
+    for (label, h) in handles {
         let result = match h.await {
             Ok(r) => r,
-            Err(e) => Err(RunError::Flow {
-                flow: "?".into(),
-                message: format!("flow task ended abnormally: {e}"),
+            Err(e) => Err(RunError::Aborted {
+                flow: label,
+                source: e,
             }),
         };
         if let Err(e) = result {
-            error!(error = %e, "flow stopped");
+            error!(error = %e.chain(), "flow stopped");
             // One failed flow stops the others: the process exits non-zero and a supervisor restarts it.
             shutdown.cancel();
             first_error.get_or_insert(e);

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use tokio::sync::Mutex;
 
-use crate::protocol::{Presented, TokenProvider};
+use crate::protocol::{BoxError, Presented, TokenProvider};
 use crate::secret::Secret;
 
 /// Where tokens come from (`sasl.oauthbearer.token.endpoint.url`).
@@ -77,6 +77,45 @@ impl Token {
     }
 }
 
+/// Why no token could be had. Never holds the client secret or a token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The blocking token request was cancelled or panicked.
+    #[error("the token request did not finish")]
+    Unfinished(#[source] tokio::task::JoinError),
+    /// The `file:` token could not be read.
+    #[error("cannot read the token file")]
+    File(#[source] std::io::Error),
+    /// The endpoint could not be reached (DNS, connect, TLS, timeout).
+    #[error("cannot reach the token endpoint")]
+    Unreachable(#[source] Box<ureq::Transport>),
+    /// The endpoint's answer could not be read.
+    #[error("cannot read the token endpoint's answer")]
+    Answer(#[source] std::io::Error),
+    /// The endpoint refused the client-credentials grant.
+    #[error("the token endpoint refused client `{client}` with HTTP {status}{reason}{}", if *status == 400 || *status == 401 { " (wrong clientId or clientSecret?)" } else { "" })]
+    Refused {
+        /// The client id (not secret).
+        client: String,
+        /// The HTTP status.
+        status: u16,
+        /// `: error (error_description)` from an RFC 6749 error answer, or empty.
+        reason: String,
+    },
+    /// The answer is not JSON.
+    #[error("the token endpoint's answer is not JSON")]
+    AnswerNotJson,
+    /// The answer has no `access_token`.
+    #[error("the token endpoint's answer has no `access_token`")]
+    NoAccessToken,
+    /// What came back is not a JWT whose claims strait can read.
+    #[error("{0}")]
+    Claims(String),
+    /// The token expires before it could be used.
+    #[error("the token endpoint returned a token that has already expired")]
+    Expired,
+}
+
 /// The token of one client, shared by all its connections.
 pub struct TokenSource {
     settings: OAuthSettings,
@@ -108,7 +147,7 @@ impl TokenSource {
 
     /// The token to present now: the current one, or a new one once the current one is due for
     /// replacement. Errors say what went wrong without the secret or the token.
-    pub async fn token(&self) -> Result<Presented, String> {
+    pub async fn token(&self) -> Result<Presented, TokenError> {
         let mut current = self.current.lock().await;
         let now = SystemTime::now();
         if let Some(t) = current.as_ref().filter(|t| now < t.refresh_at) {
@@ -117,12 +156,13 @@ impl TokenSource {
         let settings = self.settings.clone();
         let raw = tokio::task::spawn_blocking(move || fetch(&settings))
             .await
-            .map_err(|e| format!("the token request did not finish: {e}"))??;
-        let claims = claims(raw.expose(), &self.settings.sub_claim)?;
+            .map_err(TokenError::Unfinished)??;
+        let claims = claims(raw.expose(), &self.settings.sub_claim).map_err(TokenError::Claims)?;
         let fetched = SystemTime::now();
-        let lifetime = claims.expires.duration_since(fetched).map_err(|_| {
-            "the token endpoint returned a token that has already expired".to_string()
-        })?;
+        let lifetime = claims
+            .expires
+            .duration_since(fetched)
+            .map_err(|_| TokenError::Expired)?;
         let t = Token {
             value: raw,
             subject: claims.subject,
@@ -147,17 +187,17 @@ impl TokenProvider for TokenSource {
         &self.settings.extensions
     }
 
-    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Presented, String>> + Send + '_>> {
-        Box::pin(TokenSource::token(self))
+    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Presented, BoxError>> + Send + '_>> {
+        Box::pin(async move { Ok(TokenSource::token(self).await?) })
     }
 }
 
 /// Gets a token from the endpoint (blocking: runs on tokio's blocking pool).
-fn fetch(s: &OAuthSettings) -> Result<Secret, String> {
+fn fetch(s: &OAuthSettings) -> Result<Secret, TokenError> {
     match &s.endpoint {
         TokenEndpoint::File(path) => std::fs::read_to_string(path)
             .map(|t| Secret::new(t.trim().to_string()))
-            .map_err(|e| format!("cannot read the token file: {e}")),
+            .map_err(TokenError::File),
         TokenEndpoint::Http(url) => {
             let agent = ureq::AgentBuilder::new()
                 .timeout_connect(s.connect_timeout)
@@ -174,36 +214,28 @@ fn fetch(s: &OAuthSettings) -> Result<Secret, String> {
                 .set("Cache-Control", "no-cache")
                 .send_form(&form);
             let body = match answer {
-                Ok(r) => r
-                    .into_string()
-                    .map_err(|e| format!("cannot read the token endpoint's answer: {e}"))?,
-                Err(ureq::Error::Status(code, r)) => {
-                    let why = r
+                Ok(r) => r.into_string().map_err(TokenError::Answer)?,
+                Err(ureq::Error::Status(status, r)) => {
+                    let reason = r
                         .into_string()
                         .ok()
                         .and_then(|b| oauth_error(&b))
                         .unwrap_or_default();
-                    return Err(format!(
-                        "the token endpoint refused client `{}` with HTTP {code}{why}{}",
-                        s.client_id,
-                        if code == 400 || code == 401 {
-                            " (wrong clientId or clientSecret?)"
-                        } else {
-                            ""
-                        }
-                    ));
+                    return Err(TokenError::Refused {
+                        client: s.client_id.clone(),
+                        status,
+                        reason,
+                    });
                 }
-                Err(ureq::Error::Transport(t)) => {
-                    return Err(format!("cannot reach the token endpoint: {t}"))
-                }
+                Err(ureq::Error::Transport(t)) => return Err(TokenError::Unreachable(Box::new(t))),
             };
-            let json: serde_json::Value = serde_json::from_str(&body)
-                .map_err(|_| "the token endpoint's answer is not JSON".to_string())?;
+            let json: serde_json::Value =
+                serde_json::from_str(&body).map_err(|_| TokenError::AnswerNotJson)?;
             json.get("access_token")
                 .and_then(|v| v.as_str())
                 .filter(|t| !t.is_empty())
                 .map(|t| Secret::new(t.to_string()))
-                .ok_or_else(|| "the token endpoint's answer has no `access_token`".to_string())
+                .ok_or(TokenError::NoAccessToken)
         }
     }
 }
@@ -359,6 +391,6 @@ mod tests {
         std::fs::write(&path, jwt(r#"{"sub":"old","exp":1}"#)).unwrap();
         let stale = TokenSource::new(settings(TokenEndpoint::File(path)));
         let e = stale.token().await.err().unwrap();
-        assert!(e.contains("already expired"), "{e}");
+        assert!(matches!(e, TokenError::Expired), "{e}");
     }
 }
