@@ -1,0 +1,386 @@
+//! One flow's settings from its connector map: enabling, topics and groups, the replication
+//! policy, tasks and refresh schedules, offset-syncs and checkpoints.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Whether MM2 would replicate `S->T`: a herder exists (`S->T.enabled` true, or heartbeats on for
+    /// the pair, section 1.2) and the connector's merged `enabled` is true (`S->T.enabled`, else a
+    /// top-level `enabled`). Returns the origin of the deciding `enabled` key.
+    ///
+    /// Difference from MM2: a value other than `true`/`false` (any case, trimmed) is an error here;
+    /// MM2 would fail the connector's config validation at run time instead.
+    pub(super) fn flow_enabled(
+        &self,
+        s: &str,
+        t: &str,
+        conn: &Props,
+    ) -> Result<Option<Origin>, ConfigError> {
+        if !self.herder_exists(s, t) {
+            return Ok(None);
+        }
+        let Some(setting) = conn.get("enabled") else {
+            return Ok(None);
+        };
+        match parse_boolean_strict(&setting.value) {
+            Some(true) => Ok(setting.origin.clone()),
+            Some(false) => Ok(None),
+            None => Err(self.invalid(setting, "enabled", "`true` or `false`")),
+        }
+    }
+
+    pub(super) fn resolve_flow(
+        &self,
+        s: &str,
+        t: &str,
+        conn: Props,
+        enabled_by: &Origin,
+    ) -> Result<FlowConfig, ConfigError> {
+        let flow = format!("{s}->{t}");
+        let policy = self.policy(s, &conn)?;
+        self.check_class(
+            &conn,
+            "topic.filter.class",
+            DEFAULT_TOPIC_FILTER_CLASS,
+            "topics / topics.exclude",
+        )?;
+        self.check_class(
+            &conn,
+            "config.property.filter.class",
+            DEFAULT_CONFIG_PROPERTY_FILTER_CLASS,
+            "config.properties.exclude",
+        )?;
+        let topics = TopicFilter {
+            include: self.patterns(&conn, "topics", None, DEFAULT_TOPICS)?,
+            exclude: self.patterns(
+                &conn,
+                "topics.exclude",
+                Some("topics.blacklist"),
+                DEFAULT_TOPICS_EXCLUDE,
+            )?,
+        };
+        self.check_class(
+            &conn,
+            "group.filter.class",
+            DEFAULT_GROUP_FILTER_CLASS,
+            "groups / groups.exclude",
+        )?;
+        let groups = TopicFilter {
+            include: self.patterns(&conn, "groups", None, DEFAULT_GROUPS)?,
+            exclude: self.patterns(
+                &conn,
+                "groups.exclude",
+                Some("groups.blacklist"),
+                DEFAULT_GROUPS_EXCLUDE,
+            )?,
+        };
+        let config_properties_exclude = TopicFilter::exclude_only(self.patterns(
+            &conn,
+            "config.properties.exclude",
+            Some("config.properties.blacklist"),
+            DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
+        )?);
+
+        let replication_factor = self.int(
+            conn.get("replication.factor"),
+            "replication.factor",
+            2,
+            Range::ReplicationFactor,
+        )? as i16;
+        let tasks_max = self.int(conn.get("tasks.max"), "tasks.max", 1, Range::Positive)? as usize;
+        let refresh_topics = self.schedule(&conn, "refresh.topics", true, 600)?;
+
+        let clients = FlowClients {
+            source_consumer: self.mm2_client(
+                &conn,
+                &flow,
+                s,
+                "source",
+                ClientKind::Consumer,
+                "replication-consumer",
+            ),
+            source_admin: self.mm2_client(
+                &conn,
+                &flow,
+                s,
+                "source",
+                ClientKind::Admin,
+                "replication-source-admin",
+            ),
+            target_producer: self.worker_producer(&conn, s, t),
+            target_admin: self.mm2_client(
+                &conn,
+                &flow,
+                t,
+                "target",
+                ClientKind::Admin,
+                "replication-target-admin",
+            ),
+        };
+        let source_consumer = self.connection(
+            &clients.source_consumer,
+            &flow,
+            "source consumer",
+            enabled_by,
+        )?;
+        let source_admin =
+            self.connection(&clients.source_admin, &flow, "source admin", enabled_by)?;
+        let target_producer = self.connection(
+            &clients.target_producer,
+            &flow,
+            "target producer",
+            enabled_by,
+        )?;
+        let target_admin =
+            self.connection(&clients.target_admin, &flow, "target admin", enabled_by)?;
+        let fetch = self.fetch(&clients.source_consumer)?;
+        let produce = self.produce(&clients.target_producer)?;
+        let offset_storage = self.offset_storage(s, t)?;
+        let mut warnings = Vec::new();
+        let offset_syncs = self.offset_syncs(&conn, &flow, s, t, &policy, enabled_by)?;
+        let checkpoints = self.checkpoints(&conn, s, &policy, groups)?;
+        let checkpoints = match (checkpoints, &offset_syncs) {
+            (Some(_), None) => {
+                warnings.push(
+                    "checkpoints and group offset sync are off: they need offset-syncs, and `emit.offset-syncs.enabled` is false (MM2 3.9 refuses this combination too)".to_string(),
+                );
+                None
+            }
+            (c, _) => c,
+        };
+
+        Ok(FlowConfig {
+            source: s.to_string(),
+            target: t.to_string(),
+            source_consumer,
+            source_admin,
+            target_producer,
+            target_admin,
+            fetch,
+            produce,
+            topics,
+            policy,
+            replication_factor,
+            tasks_max,
+            refresh_topics,
+            config_properties_exclude,
+            offset_storage,
+            offset_syncs,
+            checkpoints,
+            warnings,
+            clients,
+            connector_config: conn,
+        })
+    }
+
+    /// A periodic job as MM2 schedules it: `<name>.enabled` and `<name>.interval.seconds`; None when
+    /// disabled or the interval is negative (MM2 simply does not schedule it), an error for 0.
+    pub(super) fn schedule(
+        &self,
+        conn: &Props,
+        name: &str,
+        enabled_default: bool,
+        seconds_default: i64,
+    ) -> Result<Option<Duration>, ConfigError> {
+        let enabled_key = format!("{name}.enabled");
+        let seconds_key = format!("{name}.interval.seconds");
+        let enabled = self.boolean(conn.get(&enabled_key), &enabled_key, enabled_default)?;
+        let seconds = self.int(
+            conn.get(&seconds_key),
+            &seconds_key,
+            seconds_default,
+            Range::Any,
+        )?;
+        if !enabled || seconds < 0 {
+            return Ok(None);
+        }
+        if seconds == 0 {
+            return Err(match conn.get(&seconds_key) {
+                Some(setting) => self.invalid(
+                    setting,
+                    &seconds_key,
+                    &format!("a number of seconds > 0 (MM2 cannot schedule a zero interval), or `{enabled_key} = false`"),
+                ),
+                None => self.in_file(format!("{seconds_key} is 0")),
+            });
+        }
+        Ok(Some(Duration::from_secs(seconds as u64)))
+    }
+
+    /// Offset-syncs (section 5): `emit.offset-syncs.enabled`, `offset-syncs.topic.location`,
+    /// `offset-syncs.topic.replication.factor`, `offset.lag.max`.
+    pub(super) fn offset_syncs(
+        &self,
+        conn: &Props,
+        flow: &str,
+        s: &str,
+        t: &str,
+        policy: &ReplicationPolicy,
+        enabled_by: &Origin,
+    ) -> Result<Option<OffsetSyncsConfig>, ConfigError> {
+        let enabled = self.boolean(
+            conn.get("emit.offset-syncs.enabled"),
+            "emit.offset-syncs.enabled",
+            true,
+        )?;
+        let on_target = match conn.get("offset-syncs.topic.location") {
+            None => false,
+            Some(v) => match v.value.trim().to_ascii_lowercase().as_str() {
+                "source" => false,
+                "target" => true,
+                _ => {
+                    return Err(self.invalid(
+                        v,
+                        "offset-syncs.topic.location",
+                        "`source` or `target`",
+                    ))
+                }
+            },
+        };
+        let replication_factor = self.int(
+            conn.get("offset-syncs.topic.replication.factor"),
+            "offset-syncs.topic.replication.factor",
+            3,
+            Range::ReplicationFactor,
+        )? as i16;
+        let lag_max = self.int(
+            conn.get("offset.lag.max"),
+            "offset.lag.max",
+            100,
+            Range::Long,
+        )?;
+        if !enabled {
+            return Ok(None);
+        }
+        let (cluster, side, role) = if on_target {
+            (t, "target", "offset-syncs-target-producer")
+        } else {
+            (s, "source", "offset-syncs-source-producer")
+        };
+        let client = self.mm2_client(conn, flow, cluster, side, ClientKind::Producer, role);
+        let client = self.connection(&client, flow, role, enabled_by)?;
+        // Named after the OTHER cluster: `mm2-offset-syncs.<T>.internal` on the source,
+        // `mm2-offset-syncs.<S>.internal` on the target (MirrorSourceConfig.offsetSyncsTopic).
+        let other = if on_target { s } else { t };
+        Ok(Some(OffsetSyncsConfig {
+            topic: policy.offset_syncs_topic(other),
+            cluster: cluster.to_string(),
+            replication_factor,
+            lag_max,
+            client,
+        }))
+    }
+
+    /// Checkpoints and group offset sync (section 6): `emit.checkpoints.*`, `refresh.groups.*`,
+    /// `sync.group.offsets.*`, `checkpoints.topic.replication.factor`.
+    pub(super) fn checkpoints(
+        &self,
+        conn: &Props,
+        s: &str,
+        policy: &ReplicationPolicy,
+        groups: TopicFilter,
+    ) -> Result<Option<CheckpointsConfig>, ConfigError> {
+        let interval = self.schedule(conn, "emit.checkpoints", true, 60)?;
+        let refresh_groups = self.schedule(conn, "refresh.groups", true, 600)?;
+        let sync_group_offsets = self.schedule(conn, "sync.group.offsets", false, 60)?;
+        let replication_factor = self.int(
+            conn.get("checkpoints.topic.replication.factor"),
+            "checkpoints.topic.replication.factor",
+            3,
+            Range::ReplicationFactor,
+        )? as i16;
+        let Some(interval) = interval else {
+            return Ok(None);
+        };
+        Ok(Some(CheckpointsConfig {
+            topic: policy.checkpoints_topic(s),
+            replication_factor,
+            interval,
+            groups,
+            refresh_groups,
+            sync_group_offsets,
+        }))
+    }
+
+    /// `replication.policy.class` / `.separator` / `.internal.topic.separator.enabled`, read as
+    /// `DefaultReplicationPolicy.configure` does (the internal-separator flag only counts when a
+    /// separator is configured).
+    pub(super) fn policy(&self, s: &str, conn: &Props) -> Result<ReplicationPolicy, ConfigError> {
+        let internal_flag = match conn.get("replication.policy.internal.topic.separator.enabled") {
+            Some(v) => match parse_boolean_strict(&v.value) {
+                Some(b) => b,
+                None => {
+                    return Err(self.invalid(
+                        v,
+                        "replication.policy.internal.topic.separator.enabled",
+                        "`true` or `false`",
+                    ))
+                }
+            },
+            None => true,
+        };
+        let (separator, internal_enabled) = match conn.get("replication.policy.separator") {
+            None => (".".to_string(), true),
+            Some(v) => {
+                // MM2 passes the raw (untrimmed) value to the policy; it must be usable in topic names.
+                if v.value.is_empty() || !v.value.chars().all(is_topic_char) {
+                    return Err(self.invalid(
+                        v,
+                        "replication.policy.separator",
+                        "a non-empty separator made of characters legal in topic names (letters, digits, `.`, `_`, `-`), without blanks",
+                    ));
+                }
+                (v.value.clone(), internal_flag)
+            }
+        };
+        let class = conn
+            .get("replication.policy.class")
+            .map(|v| (v.value.trim(), Some(v)))
+            .unwrap_or((DEFAULT_POLICY_CLASS, None));
+        match class {
+            (DEFAULT_POLICY_CLASS, _) => Ok(ReplicationPolicy::default_with(&separator, internal_enabled)),
+            (IDENTITY_POLICY_CLASS, _) => Ok(ReplicationPolicy::identity_with(s, &separator, internal_enabled)),
+            (_, Some(v)) => Err(self.invalid(
+                v,
+                "replication.policy.class",
+                &format!("one of MM2's built-in policies, `{DEFAULT_POLICY_CLASS}` or `{IDENTITY_POLICY_CLASS}` (custom policy classes cannot run in strait)"),
+            )),
+            (_, None) => Ok(ReplicationPolicy::default_with(&separator, internal_enabled)),
+        }
+    }
+
+    /// Refuses a pluggable class strait does not implement.
+    pub(super) fn check_class(
+        &self,
+        conn: &Props,
+        key: &str,
+        only: &str,
+        instead: &str,
+    ) -> Result<(), ConfigError> {
+        match conn.get(key) {
+            Some(v) if v.value.trim() != only => Err(self.invalid(
+                v,
+                key,
+                &format!("`{only}`, the only implementation strait has (custom classes cannot run in strait; express the selection with {instead})"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A regex LIST key, with its deprecated alias resolved on the merged map (the new name wins when
+    /// present anywhere, section 1.8), compiled; errors name the key, line and pattern item.
+    pub(super) fn patterns(
+        &self,
+        conn: &Props,
+        key: &str,
+        alias: Option<&str>,
+        default: &str,
+    ) -> Result<PatternList, ConfigError> {
+        let setting = conn.get(key).or_else(|| alias.and_then(|a| conn.get(a)));
+        let value = setting.map_or(default, |s| s.value.as_str());
+        PatternList::parse(value).map_err(|e| match setting.and_then(|s| s.origin.as_ref()) {
+            Some(origin) => self.at(origin, e.to_string()),
+            None => self.in_file(format!("default of `{key}`: {e}")),
+        })
+    }
+}
