@@ -6,11 +6,12 @@
 //! bytes to target leaders) -> `offsets` (progress saved in Kafka). `protocol` is the wire layer under
 //! `fetch`, `produce` and the control plane; `replicate` wires the stages into tasks and flows.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod clock;
 pub mod config;
-pub mod fetch;
-pub mod locks;
+pub(crate) mod fetch;
+pub(crate) mod locks;
 pub mod metrics;
 pub mod offsets;
 pub mod plan;
@@ -18,5 +19,5 @@ pub mod produce;
 pub mod protocol;
 pub mod records;
 pub mod replicate;
-pub mod secret;
-pub mod security;
+pub(crate) mod secret;
+pub(crate) mod security;

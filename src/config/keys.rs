@@ -7,7 +7,7 @@
 
 /// `MirrorClientConfig.CLIENT_CONFIG_DEF`: the keys MM2 copies from cluster level (`A.<k>`) and top
 /// level into every consumer/producer/admin of a cluster (`clusterProps`, section 1.5).
-pub const CLIENT_KEYS: &[&str] = &[
+pub(crate) const CLIENT_KEYS: &[&str] = &[
     "bootstrap.servers",
     "security.protocol",
     // SslConfigs.addClientSslSupport
@@ -64,7 +64,7 @@ pub const CLIENT_KEYS: &[&str] = &[
 /// Union of the key names of `MirrorSourceConfig`, `MirrorCheckpointConfig` and
 /// `MirrorHeartbeatConfig`, each including Connect's `ConnectorConfig` keys and the CLIENT_KEYS.
 /// Only these top-level keys reach the connector configs (section 1.4 step 1).
-pub const CONNECTOR_KEYS: &[&str] = &[
+pub(crate) const CONNECTOR_KEYS: &[&str] = &[
     // Connect ConnectorConfig
     "name",
     "connector.class",
@@ -133,7 +133,7 @@ pub const CONNECTOR_KEYS: &[&str] = &[
 ];
 
 /// Top-level key prefixes MM2 copies into each herder's worker config (section 1.3).
-pub const WORKER_PREFIXES: &[&str] = &[
+pub(crate) const WORKER_PREFIXES: &[&str] = &[
     "offset.storage",
     "config.storage",
     "status.storage",
@@ -146,7 +146,7 @@ pub const WORKER_PREFIXES: &[&str] = &[
 ];
 
 /// `config.providers` and its `config.providers.<name>.*` keys.
-pub const CONFIG_PROVIDERS: &str = "config.providers";
+pub(crate) const CONFIG_PROVIDERS: &str = "config.providers";
 
 /// Connector keys strait acts on (at top level or `S->T.` level).
 const UNDERSTOOD_CONNECTOR_KEYS: &[&str] = &[
@@ -201,7 +201,7 @@ const UNDERSTOOD_WORKER_KEYS: &[&str] = &[
 
 /// Kafka client kinds, as in MM2's `consumer.`/`producer.`/`admin.` prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientKind {
+pub(crate) enum ClientKind {
     /// A consumer (strait: the source fetcher).
     Consumer,
     /// A producer (strait: the target data producer).
@@ -212,7 +212,7 @@ pub enum ClientKind {
 
 impl ClientKind {
     /// The MM2 key prefix without the dot.
-    pub fn prefix(self) -> &'static str {
+    pub(crate) fn prefix(self) -> &'static str {
         match self {
             ClientKind::Consumer => "consumer",
             ClientKind::Producer => "producer",
@@ -260,7 +260,7 @@ const HONOURED_SECURITY_KEYS: &[&str] = &[
 
 /// Whether strait acts on a CLIENT_KEY (`ssl.*`, `sasl.*`, ...) given where clients read it, and why
 /// not when it does not.
-pub fn classify_security_key(key: &str) -> KeyClass {
+pub(crate) fn classify_security_key(key: &str) -> KeyClass {
     if key == "bootstrap.servers" || HONOURED_SECURITY_KEYS.contains(&key) {
         KeyClass::Understood
     } else if key == "ssl.protocol" {
@@ -279,7 +279,7 @@ pub fn classify_security_key(key: &str) -> KeyClass {
 }
 
 /// True when strait acts on client key `key` for clients of `kind`.
-pub fn client_key_understood(kind: ClientKind, key: &str) -> bool {
+pub(crate) fn client_key_understood(kind: ClientKind, key: &str) -> bool {
     if UNDERSTOOD_COMMON_CLIENT_KEYS.contains(&key) || HONOURED_SECURITY_KEYS.contains(&key) {
         return true;
     }
@@ -299,23 +299,23 @@ pub fn client_key_understood(kind: ClientKind, key: &str) -> bool {
 }
 
 /// True for a `MirrorClientConfig` CLIENT_KEY.
-pub fn is_client_key(key: &str) -> bool {
+pub(crate) fn is_client_key(key: &str) -> bool {
     CLIENT_KEYS.contains(&key)
 }
 
 /// True for a key defined by one of the three MM2 connector ConfigDefs.
-pub fn is_connector_key(key: &str) -> bool {
+pub(crate) fn is_connector_key(key: &str) -> bool {
     CONNECTOR_KEYS.contains(&key) || CLIENT_KEYS.contains(&key)
 }
 
 /// True for `config.providers` and `config.providers.*`.
-pub fn is_config_provider_key(key: &str) -> bool {
+pub(crate) fn is_config_provider_key(key: &str) -> bool {
     key.starts_with(CONFIG_PROVIDERS)
 }
 
 /// Whether strait acts on a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyClass {
+pub(crate) enum KeyClass {
     /// strait reads and applies it.
     Understood,
     /// Accepted without effect; the reason is shown in the start-up log line.
@@ -324,41 +324,43 @@ pub enum KeyClass {
 
 /// Why-strings for ignored keys (shown at start-up).
 mod why {
-    pub const INTERNAL_TOPIC_CONFIG: &str = "MM2 3.9 has no such key: it creates its internal topics with `cleanup.policy=compact` and the replication factor only, and so does strait";
-    pub const SSL_PROTOCOL: &str =
+    pub(super) const INTERNAL_TOPIC_CONFIG: &str = "MM2 3.9 has no such key: it creates its internal topics with `cleanup.policy=compact` and the replication factor only, and so does strait";
+    pub(super) const SSL_PROTOCOL: &str =
         "strait negotiates the highest of the ssl.enabled.protocols versions (TLSv1.2, TLSv1.3)";
-    pub const SSL_CIPHERS: &str =
+    pub(super) const SSL_CIPHERS: &str =
         "strait uses rustls' own cipher suites (all modern AEAD suites); the list is not applied";
-    pub const KERBEROS: &str = "Kerberos (GSSAPI) is not supported by strait";
-    pub const OAUTHBEARER: &str = "broker-side token validation (JWKS, issuer, audience, clock skew, scope): strait, a client, checks only a token's `exp` and subject claims, as Kafka's client does";
-    pub const SASL_LOGIN: &str =
+    pub(super) const KERBEROS: &str = "Kerberos (GSSAPI) is not supported by strait";
+    pub(super) const OAUTHBEARER: &str = "broker-side token validation (JWKS, issuer, audience, clock skew, scope): strait, a client, checks only a token's `exp` and subject claims, as Kafka's client does";
+    pub(super) const SASL_LOGIN: &str =
         "Java login tuning: strait replaces an OAUTHBEARER token at sasl.login.refresh.window.factor of its lifetime and retries a failed login with the connection's backoff";
-    pub const JAVA_SECURITY: &str =
+    pub(super) const JAVA_SECURITY: &str =
         "Java security-provider setting; strait uses rustls with its own verifier and key handling";
-    pub const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this client key to its clients; use `<source>-><target>.source.consumer.<key>`, `<alias>.<key>` and the like";
-    pub const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
-    pub const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
-    pub const METRICS: &str = "Java metrics-reporter/JMX setting; strait serves Prometheus metrics with `strait run --metrics-listen ADDR` instead (windows fixed at Kafka's defaults, 2 samples of 30 s; see docs/metrics.md)";
-    pub const SOURCE_ALIAS_METRICS: &str = "strait's metrics always carry the `source` label (MM2 4.0's behaviour); see docs/metrics.md";
-    pub const NO_EFFECT: &str = "accepted for compatibility; strait's data path does not need it";
-    pub const BATCH_SIZE: &str =
+    pub(super) const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this client key to its clients; use `<source>-><target>.source.consumer.<key>`, `<alias>.<key>` and the like";
+    pub(super) const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
+    pub(super) const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
+    pub(super) const METRICS: &str = "Java metrics-reporter/JMX setting; strait serves Prometheus metrics with `strait run --metrics-listen ADDR` instead (windows fixed at Kafka's defaults, 2 samples of 30 s; see docs/metrics.md)";
+    pub(super) const SOURCE_ALIAS_METRICS: &str = "strait's metrics always carry the `source` label (MM2 4.0's behaviour); see docs/metrics.md";
+    pub(super) const NO_EFFECT: &str =
+        "accepted for compatibility; strait's data path does not need it";
+    pub(super) const BATCH_SIZE: &str =
         "strait forwards fetched record batches as they are, so there is no batching to size";
-    pub const MAX_POLL_RECORDS: &str =
+    pub(super) const MAX_POLL_RECORDS: &str =
         "strait forwards whole fetched batches, there is no poll loop to bound";
-    pub const CLIENT_OTHER: &str = "client setting strait does not use";
-    pub const TOP_LEVEL_CLIENT: &str = "MM2 does not apply top-level client keys; use `<alias>.consumer.<key>`, `<alias>.producer.<key>`, `<alias>.admin.<key>` or `<source>-><target>.<...>`";
-    pub const TOP_LEVEL_FLUSH: &str = "MM2 does not apply a top-level offset.flush.interval.ms to its herders; set `<target>.offset.flush.interval.ms`";
-    pub const TOP_LEVEL_OVERRIDE: &str =
+    pub(super) const CLIENT_OTHER: &str = "client setting strait does not use";
+    pub(super) const TOP_LEVEL_CLIENT: &str = "MM2 does not apply top-level client keys; use `<alias>.consumer.<key>`, `<alias>.producer.<key>`, `<alias>.admin.<key>` or `<source>-><target>.<...>`";
+    pub(super) const TOP_LEVEL_FLUSH: &str = "MM2 does not apply a top-level offset.flush.interval.ms to its herders; set `<target>.offset.flush.interval.ms`";
+    pub(super) const TOP_LEVEL_OVERRIDE: &str =
         "MM2 drops top-level producer.override.*; set `<source>-><target>.producer.override.<key>`";
-    pub const CLUSTER_NON_CLIENT: &str =
+    pub(super) const CLUSTER_NON_CLIENT: &str =
         "cluster-level key that MM2 passes only to the Connect worker; strait does not use it";
-    pub const FLOW_OTHER: &str = "connector setting strait does not use";
-    pub const SELF_FLOW: &str = "a cluster never replicates to itself; MM2 ignores this flow";
-    pub const UNKNOWN: &str = "unknown key; MM2 ignores it";
+    pub(super) const FLOW_OTHER: &str = "connector setting strait does not use";
+    pub(super) const SELF_FLOW: &str =
+        "a cluster never replicates to itself; MM2 ignores this flow";
+    pub(super) const UNKNOWN: &str = "unknown key; MM2 ignores it";
 }
 
 /// Classifies a top-level key (no alias prefix). `None` means "not a key MM2 knows at top level".
-pub fn classify_top_level(key: &str) -> Option<KeyClass> {
+pub(crate) fn classify_top_level(key: &str) -> Option<KeyClass> {
     use KeyClass::{Ignored, Understood};
     if key == "clusters" || key == "bootstrap.servers" || key == "security.protocol" {
         return Some(Understood);
@@ -462,7 +464,7 @@ fn connector_key_reason(key: &str) -> &'static str {
 }
 
 /// Classifies `<k>` of a cluster-level key `<alias>.<k>`.
-pub fn classify_cluster(rest: &str) -> KeyClass {
+pub(crate) fn classify_cluster(rest: &str) -> KeyClass {
     use KeyClass::{Ignored, Understood};
     if rest == "bootstrap.servers" || rest == "security.protocol" {
         return Understood;
@@ -530,7 +532,7 @@ fn classify_client_key(kind: ClientKind, k: &str) -> KeyClass {
 }
 
 /// Classifies `<k>` of a flow-level key `S->T.<k>` (connector level: anything is allowed there).
-pub fn classify_flow(rest: &str) -> KeyClass {
+pub(crate) fn classify_flow(rest: &str) -> KeyClass {
     use KeyClass::{Ignored, Understood};
     if is_understood_connector_key(rest) {
         return Understood;
@@ -584,18 +586,18 @@ pub fn classify_flow(rest: &str) -> KeyClass {
 }
 
 /// Why a `S->S.` key is ignored.
-pub fn self_flow_reason() -> KeyClass {
+pub(crate) fn self_flow_reason() -> KeyClass {
     KeyClass::Ignored(why::SELF_FLOW)
 }
 
 /// Why an unknown key is ignored.
-pub fn unknown_reason() -> KeyClass {
+pub(crate) fn unknown_reason() -> KeyClass {
     KeyClass::Ignored(why::UNKNOWN)
 }
 
 /// True when `rest` would be a meaningful per-cluster key (`A.<rest>`): used to tell a misspelt or
 /// undeclared alias (`tertiary.bootstrap.servers`) from an unknown top-level key.
-pub fn is_per_cluster_key(rest: &str) -> bool {
+pub(crate) fn is_per_cluster_key(rest: &str) -> bool {
     is_client_key(rest)
         || UNDERSTOOD_WORKER_KEYS.contains(&rest)
         || rest.starts_with("consumer.")
@@ -605,7 +607,7 @@ pub fn is_per_cluster_key(rest: &str) -> bool {
 
 /// Where a raw key applies, given the declared cluster aliases.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyScope<'a> {
+pub(crate) enum KeyScope<'a> {
     /// `S->T.<rest>` with both aliases declared.
     Flow {
         /// Source alias.
@@ -639,7 +641,7 @@ pub enum KeyScope<'a> {
 }
 
 /// Locates `key` among the declared `clusters`.
-pub fn locate<'a>(key: &'a str, clusters: &'a [String]) -> KeyScope<'a> {
+pub(crate) fn locate<'a>(key: &'a str, clusters: &'a [String]) -> KeyScope<'a> {
     if let Some(arrow) = key.find("->") {
         let mut best: Option<KeyScope<'a>> = None;
         let mut best_len = 0;
@@ -697,7 +699,7 @@ pub fn locate<'a>(key: &'a str, clusters: &'a [String]) -> KeyScope<'a> {
 
 /// Classifies a located key. Undefined flows and unknown aliases are errors for the caller; here they
 /// are reported as unknown.
-pub fn classify(scope: &KeyScope<'_>) -> KeyClass {
+pub(crate) fn classify(scope: &KeyScope<'_>) -> KeyClass {
     match scope {
         KeyScope::Flow { source, target, .. } if source == target => self_flow_reason(),
         KeyScope::Flow { rest, .. } => classify_flow(rest),
@@ -709,7 +711,7 @@ pub fn classify(scope: &KeyScope<'_>) -> KeyClass {
 
 /// True when a key's value must never be shown in messages (passwords, secrets, JAAS configs, key
 /// material).
-pub fn looks_secret(key: &str) -> bool {
+pub(crate) fn looks_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.contains("password")
         || k.contains("secret")

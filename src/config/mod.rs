@@ -3,10 +3,10 @@
 //! here; nothing else looks at raw keys.
 
 pub mod error;
-pub mod keys;
-pub mod properties;
-pub mod providers;
-pub mod resolve;
+pub(crate) mod keys;
+pub(crate) mod properties;
+pub(crate) mod providers;
+pub(crate) mod resolve;
 mod security;
 
 use std::collections::BTreeMap;

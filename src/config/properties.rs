@@ -21,7 +21,7 @@ use super::ConfigError;
 
 /// One `key = value` entry of a properties file, after unescaping.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The key after unescaping.
     pub key: String,
     /// The value after unescaping (trailing blanks kept, as Java does).
@@ -32,7 +32,7 @@ pub struct Entry {
 
 /// Why a properties text could not be read; turned into a [`ConfigError`] naming the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     /// 1-based line of the logical line that failed.
     pub line: usize,
     /// The key if one was read, else the line text (shortened).
@@ -42,7 +42,7 @@ pub struct ParseError {
 }
 
 /// Reads and parses `path`. I/O problems and malformed lines become [`ConfigError`]s naming the file.
-pub fn read(path: &Path) -> Result<Vec<Entry>, ConfigError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<Entry>, ConfigError> {
     let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
@@ -58,14 +58,14 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, ConfigError> {
 /// Decodes bytes as ISO-8859-1, as `Properties.load(InputStream)` does. A leading UTF-8 byte-order
 /// mark is dropped (Java would make it part of the first key, which only ever produces a confusing
 /// "missing key" error).
-pub fn decode_latin1(bytes: &[u8]) -> String {
+pub(crate) fn decode_latin1(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Parses properties text into entries in file order. Fails on the first malformed line or invalid
 /// `\u` escape.
-pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
     let mut entries = Vec::new();
     for (line, logical) in logical_lines(text) {
         entries.push(parse_logical_line(line, &logical)?);

@@ -32,7 +32,7 @@ use crate::plan::topic_filter::{
 
 mod clients;
 mod flows;
-pub mod heartbeats;
+pub(crate) mod heartbeats;
 mod layering;
 #[cfg(test)]
 mod tests;
@@ -45,15 +45,17 @@ use values::{is_topic_char, parse_boolean_lenient, parse_boolean_strict, Range};
 type Props = BTreeMap<String, Setting>;
 
 /// The only group filter class strait implements.
-pub const DEFAULT_GROUP_FILTER_CLASS: &str = "org.apache.kafka.connect.mirror.DefaultGroupFilter";
+pub(crate) const DEFAULT_GROUP_FILTER_CLASS: &str =
+    "org.apache.kafka.connect.mirror.DefaultGroupFilter";
 
 /// The only topic filter class strait implements.
-pub const DEFAULT_TOPIC_FILTER_CLASS: &str = "org.apache.kafka.connect.mirror.DefaultTopicFilter";
+pub(crate) const DEFAULT_TOPIC_FILTER_CLASS: &str =
+    "org.apache.kafka.connect.mirror.DefaultTopicFilter";
 /// The only config property filter class strait implements.
-pub const DEFAULT_CONFIG_PROPERTY_FILTER_CLASS: &str =
+pub(crate) const DEFAULT_CONFIG_PROPERTY_FILTER_CLASS: &str =
     "org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter";
 /// strait's default `offset.flush.interval.ms` (MM2/Connect: 60000). See [`OffsetStorage`].
-pub const DEFAULT_FLUSH_INTERVAL_MS: i64 = 1000;
+pub(crate) const DEFAULT_FLUSH_INTERVAL_MS: i64 = 1000;
 
 pub(super) fn load(path: &Path) -> Result<Mm2Config, ConfigError> {
     let entries = properties::read(path)?;

@@ -15,14 +15,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// partition's worth (`max.partition.fetch.bytes`), so a task never stalls on its own accounting
 /// (for example when the target refuses a partition whose queued data then sits in the budget).
 /// The producer's own queue bound and the fetcher-to-producer channel still apply backpressure.
-pub fn min_fetch_bytes(partition_max_bytes: i32) -> usize {
+pub(crate) fn min_fetch_bytes(partition_max_bytes: i32) -> usize {
     usize::try_from(partition_max_bytes.max(1)).unwrap_or(1)
 }
 
 /// The `max_bytes` of the next Fetch: what is left of `limit` after `held` (fetched and not yet
 /// acknowledged) and `reserved` (asked for by Fetches still in flight), at least `floor`, at most
 /// `config_max` (`fetch.max.bytes`).
-pub fn fetch_max_bytes(
+pub(crate) fn fetch_max_bytes(
     config_max: i32,
     limit: usize,
     held: usize,
@@ -45,7 +45,7 @@ pub fn fetch_max_bytes(
 /// takes them off when it queues the round, publishes what its queues hold until the target
 /// acknowledges it, and stops taking rounds while its queues alone fill the budget.
 #[derive(Debug)]
-pub struct TaskBytes {
+pub(crate) struct TaskBytes {
     /// The budget: bytes the task may hold before its fetches shrink to the floor.
     limit: usize,
     /// Bytes of rounds handed to the producer and not yet taken into its queues.
@@ -56,7 +56,7 @@ pub struct TaskBytes {
 
 impl TaskBytes {
     /// Counts for a task held to `limit` bytes.
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         TaskBytes {
             limit,
             in_transit: AtomicUsize::new(0),
@@ -65,24 +65,24 @@ impl TaskBytes {
     }
 
     /// The task's budget in bytes.
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 
     /// What the task holds now.
-    pub fn held(&self) -> usize {
+    pub(crate) fn held(&self) -> usize {
         self.in_transit
             .load(Ordering::Relaxed)
             .saturating_add(self.queued.load(Ordering::Relaxed))
     }
 
     /// The fetcher handed a round of `bytes` to the producer.
-    pub fn handed_over(&self, bytes: usize) {
+    pub(crate) fn handed_over(&self, bytes: usize) {
         self.in_transit.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// The producer took a round of `bytes` into its queues (or dropped it).
-    pub fn taken(&self, bytes: usize) {
+    pub(crate) fn taken(&self, bytes: usize) {
         // Never below zero, even if a caller miscounts: saturate instead of wrapping.
         let _ = self
             .in_transit
@@ -92,7 +92,7 @@ impl TaskBytes {
     }
 
     /// The producer's queues hold `bytes`.
-    pub fn set_queued(&self, bytes: usize) {
+    pub(crate) fn set_queued(&self, bytes: usize) {
         self.queued.store(bytes, Ordering::Relaxed);
     }
 }

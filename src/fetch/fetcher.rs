@@ -77,7 +77,7 @@ fn rotate_by_topic(keys: &mut Vec<Key>, turn: usize) {
 }
 
 /// One task's fetch side. Built by the task, run until shutdown or until its producer goes away.
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     task: usize,
     client: ClusterClient,
     settings: FetchSettings,
@@ -95,7 +95,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// Creates the fetch side of task `task`, reading commands from `control` and sending rounds
     /// to `out`; `bytes` is the count shared with the task's producer that sizes each Fetch.
-    pub fn new(
+    pub(crate) fn new(
         task: usize,
         client: ClusterClient,
         settings: FetchSettings,
@@ -118,7 +118,7 @@ impl Fetcher {
     }
 
     /// Runs the loop until `shutdown` fires or the producer side is gone.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
         let mut in_flight: JoinSet<InFlight> = JoinSet::new();
         // Leaders with a Fetch in flight, and the max_bytes each asked for.
         let mut busy: HashMap<i32, usize> = HashMap::new();

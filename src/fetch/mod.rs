@@ -6,10 +6,10 @@
 //! holds between fetch and acknowledgement also sizes its Fetch requests ([`budget`]), so its
 //! memory stays bounded whatever `fetch.max.bytes` says.
 
-pub mod budget;
-pub mod fetcher;
-pub mod response;
-pub mod settings;
+pub(crate) mod budget;
+pub(crate) mod fetcher;
+pub(crate) mod response;
+pub(crate) mod settings;
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::records::Batch;
 
 /// Batches fetched for one partition, in offset order, ready to forward.
 #[derive(Debug, Clone)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     /// Which partition and where it goes.
     pub route: Arc<Route>,
     /// Batches to forward (control batches and, under `read_committed`, aborted data removed).
@@ -30,14 +30,14 @@ pub struct Chunk {
 
 impl Chunk {
     /// Total bytes of the batches in this chunk (for request sizing and memory accounting).
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.batches.iter().map(|b| b.bytes.len()).sum()
     }
 }
 
 /// Everything one fetch response yielded, handed to the producer as a unit.
 #[derive(Debug, Default)]
-pub struct FetchedRound {
+pub(crate) struct FetchedRound {
     /// Per-partition chunks, at most one per partition.
     pub chunks: Vec<Chunk>,
 }
@@ -45,7 +45,7 @@ pub struct FetchedRound {
 /// Commands to a task's fetcher from the flow (new partitions) and from the task's producer
 /// (pause a partition whose data the target refuses, resume it once it is accepted again).
 #[derive(Debug)]
-pub enum FetchControl {
+pub(crate) enum FetchControl {
     /// Start fetching these partitions at these offsets.
     Add(Vec<(Arc<Route>, i64)>),
     /// Stop fetching this partition until resumed (its produce is failing non-retriably).

@@ -12,7 +12,7 @@ use crate::records::{split_batches, trim_before, AbortedFilter, RecordsError};
 
 /// What the fetcher should do with one partition after a response.
 #[derive(Debug)]
-pub enum PartitionOutcome {
+pub(crate) enum PartitionOutcome {
     /// The partition answered; `chunk` is Some when there is something to forward or the position
     /// moved past skipped batches (control markers, aborted data).
     Data {
@@ -32,7 +32,7 @@ pub enum PartitionOutcome {
 }
 
 /// Decides what one partition of a response means, given the offset it was fetched from.
-pub fn interpret(
+pub(crate) fn interpret(
     route: &Arc<Route>,
     fetch_offset: i64,
     data: &PartitionData,

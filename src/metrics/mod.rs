@@ -10,7 +10,7 @@
 //! is given `--metrics-listen`. See `docs/metrics.md`.
 
 pub mod http;
-pub mod window;
+pub(crate) mod window;
 
 use std::sync::Arc;
 

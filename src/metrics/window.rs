@@ -17,9 +17,9 @@ use prometheus_client::metrics::MetricType;
 use crate::locks::lock;
 
 /// Samples per window (Kafka's `MetricConfig.samples` default).
-pub const SAMPLES: usize = 2;
+pub(crate) const SAMPLES: usize = 2;
 /// Length of one sample (Kafka's `MetricConfig.timeWindowMs` default).
-pub const SAMPLE_WINDOW: Duration = Duration::from_secs(30);
+pub(crate) const SAMPLE_WINDOW: Duration = Duration::from_secs(30);
 
 /// One sample of a windowed statistic.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +52,7 @@ struct State {
 
 /// What a windowed statistic reports at one instant.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// The last value recorded (0 before any, as Kafka's `Value`).
     pub last: f64,
     /// Largest value in the window, NaN when it is empty.
@@ -68,7 +68,7 @@ pub struct Snapshot {
 /// Recording takes an uncontended mutex (one task owns a partition; the scraper takes it for a few
 /// instructions), with no allocation.
 #[derive(Debug)]
-pub struct WindowStat {
+pub(crate) struct WindowStat {
     state: Mutex<State>,
 }
 
@@ -80,7 +80,7 @@ impl Default for WindowStat {
 
 impl WindowStat {
     /// An empty statistic whose first sample starts at `now`.
-    pub fn new(now: Instant) -> WindowStat {
+    pub(crate) fn new(now: Instant) -> WindowStat {
         WindowStat {
             state: Mutex::new(State {
                 last: 0.0,
@@ -95,13 +95,13 @@ impl WindowStat {
     }
 
     /// Records `value` now.
-    pub fn record(&self, value: f64) {
+    pub(crate) fn record(&self, value: f64) {
         self.record_at(value, Instant::now());
     }
 
     /// Records `value` at `now` (a sample older than [`SAMPLE_WINDOW`] makes room for a new one,
     /// as Kafka's `SampledStat.record`).
-    pub fn record_at(&self, value: f64, now: Instant) {
+    pub(crate) fn record_at(&self, value: f64, now: Instant) {
         let mut s = self.lock();
         s.last = value;
         let mut i = s.current;
@@ -119,7 +119,7 @@ impl WindowStat {
 
     /// The statistic at `now`: samples that started [`SAMPLES`] x [`SAMPLE_WINDOW`] or more ago
     /// no longer count (Kafka's `purgeObsoleteSamples`).
-    pub fn snapshot_at(&self, now: Instant) -> Snapshot {
+    pub(crate) fn snapshot_at(&self, now: Instant) -> Snapshot {
         let s = self.lock();
         let expire = SAMPLE_WINDOW * SAMPLES as u32;
         let (mut count, mut sum) = (0u64, 0.0f64);
@@ -156,7 +156,7 @@ type Pick = fn(&Snapshot) -> f64;
 /// A family of [`WindowStat`]s keyed by label set, exposed as four gauges at scrape time:
 /// `<name>` (last), `<name>_max`, `<name>_min`, `<name>_avg` (MM2's attribute suffixes).
 #[derive(Debug)]
-pub struct WindowedFamily<L> {
+pub(crate) struct WindowedFamily<L> {
     name: &'static str,
     help: &'static str,
     stats: Mutex<HashMap<L, Arc<WindowStat>>>,
@@ -167,7 +167,7 @@ where
     L: EncodeLabelSet + Clone + Hash + Eq + Debug + Send + Sync + 'static,
 {
     /// An empty family; `name` is the base metric name, `help` its description.
-    pub fn new(name: &'static str, help: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str, help: &'static str) -> Self {
         WindowedFamily {
             name,
             help,
@@ -177,7 +177,7 @@ where
 
     /// The statistic of `labels`, created on first use. Callers keep the handle, so the label set
     /// is looked up once per partition, not per record.
-    pub fn get_or_create(&self, labels: &L) -> Arc<WindowStat> {
+    pub(crate) fn get_or_create(&self, labels: &L) -> Arc<WindowStat> {
         let mut stats = lock(&self.stats);
         if let Some(s) = stats.get(labels) {
             return s.clone();

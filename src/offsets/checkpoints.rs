@@ -53,11 +53,11 @@ type CheckpointKey = (String, String, i32);
 
 /// The last checkpoint per (group, downstream topic, partition): loaded from the checkpoints topic
 /// at start (MM2's `CheckpointStore`), then updated with each one written.
-pub type CheckpointStore = BTreeMap<CheckpointKey, Checkpoint>;
+pub(crate) type CheckpointStore = BTreeMap<CheckpointKey, Checkpoint>;
 
 /// MM2's emission rule (spec 6.4 step 5): a new checkpoint is written when there is none yet, when
 /// the group rewound upstream, or when the downstream offset moved forward.
-pub fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstream: i64) -> bool {
+pub(crate) fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstream: i64) -> bool {
     match previous {
         None => true,
         Some(p) => upstream < p.upstream_offset || downstream > p.downstream_offset,
@@ -66,7 +66,7 @@ pub fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstream: i64
 
 /// The downstream (target) name of source topic `topic` for checkpoints (spec 6.4 step 4): a topic
 /// that came from the target goes back to its original name, any other gets the remote name.
-pub fn downstream_topic(
+pub(crate) fn downstream_topic(
     policy: &ReplicationPolicy,
     source: &str,
     target: &str,
@@ -80,7 +80,7 @@ pub fn downstream_topic(
 }
 
 /// What the checkpoint loop of one flow needs.
-pub struct CheckpointEmitter {
+pub(crate) struct CheckpointEmitter {
     /// `S->T`, for logs.
     pub flow: String,
     /// Source alias.
@@ -108,7 +108,7 @@ pub struct CheckpointEmitter {
 impl CheckpointEmitter {
     /// Runs until `shutdown`: creates and loads the checkpoints topic, then discovers groups and
     /// emits checkpoints (and syncs group offsets) on their intervals.
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub(crate) async fn run(self, shutdown: CancellationToken) {
         let Some(mut store) = self.open(&shutdown).await else {
             return;
         };

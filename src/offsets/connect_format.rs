@@ -7,16 +7,16 @@ use serde_json::Value;
 
 /// The name of MM2's data connector: Connect stores source offsets under it, and MM2's client ids
 /// carry it (`S->T|MirrorSourceConnector|replication-consumer`).
-pub const SOURCE_CONNECTOR: &str = "MirrorSourceConnector";
+pub(crate) const SOURCE_CONNECTOR: &str = "MirrorSourceConnector";
 
 /// The name of MM2's heartbeat connector, in its clients' ids.
-pub const HEARTBEAT_CONNECTOR: &str = "MirrorHeartbeatConnector";
+pub(crate) const HEARTBEAT_CONNECTOR: &str = "MirrorHeartbeatConnector";
 
 /// Kafka's default partitioner seed for murmur2.
 const KAFKA_MURMUR2_SEED: u32 = 0x9747_b28c;
 
 /// Encodes the offsets-topic key for one source partition, byte-identical to Java Connect.
-pub fn source_offset_key(cluster: &str, topic: &str, partition: i32) -> Vec<u8> {
+pub(crate) fn source_offset_key(cluster: &str, topic: &str, partition: i32) -> Vec<u8> {
     // Java HashMap iteration order for these three keys is cluster, partition, topic.
     format!(
         "[{},{{\"cluster\":{},\"partition\":{},\"topic\":{}}}]",
@@ -29,13 +29,13 @@ pub fn source_offset_key(cluster: &str, topic: &str, partition: i32) -> Vec<u8> 
 }
 
 /// Encodes the offsets-topic value for the last replicated record's offset.
-pub fn source_offset_value(last_replicated: i64) -> Vec<u8> {
+pub(crate) fn source_offset_value(last_replicated: i64) -> Vec<u8> {
     format!("{{\"offset\":{last_replicated}}}").into_bytes()
 }
 
 /// A decoded source-offset key: which cluster, topic and partition it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceOffsetKey {
+pub(crate) struct SourceOffsetKey {
     /// Connector name (only `MirrorSourceConnector` entries are progress).
     pub connector: String,
     /// Source cluster alias.
@@ -48,7 +48,7 @@ pub struct SourceOffsetKey {
 
 /// Parses a key written by strait or by Java Connect; `None` for keys of other shapes (e.g. the
 /// checkpoint or heartbeat connectors), which the progress reader skips.
-pub fn parse_source_offset_key(bytes: &[u8]) -> Option<SourceOffsetKey> {
+pub(crate) fn parse_source_offset_key(bytes: &[u8]) -> Option<SourceOffsetKey> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
     let arr = v.as_array()?;
     if arr.len() != 2 {
@@ -65,14 +65,14 @@ pub fn parse_source_offset_key(bytes: &[u8]) -> Option<SourceOffsetKey> {
 }
 
 /// Parses a value `{"offset":N}`; `None` when it is not of that shape.
-pub fn parse_source_offset_value(bytes: &[u8]) -> Option<i64> {
+pub(crate) fn parse_source_offset_value(bytes: &[u8]) -> Option<i64> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
     v.as_object()?.get("offset")?.as_i64()
 }
 
 /// The partition of the offsets topic a key lands in, as Kafka's default partitioner (murmur2 of
 /// the key bytes, made positive, modulo the partition count) picks it, so Java readers find it.
-pub fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
+pub(crate) fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
     let hash = murmur2::murmur2(key, KAFKA_MURMUR2_SEED) as i32;
     let positive = hash & 0x7fff_ffff;
     positive % partitions.max(1)

@@ -27,7 +27,7 @@ const ACKS_ALL: i16 = -1;
 
 /// One record for an internal topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InternalRecord {
+pub(crate) struct InternalRecord {
     /// Record key (`None` = null key).
     pub key: Option<Bytes>,
     /// Record value (`None` = tombstone).
@@ -40,7 +40,7 @@ pub struct InternalRecord {
 
 impl InternalRecord {
     /// A record with a key and a value and no headers (what MM2's internal records look like).
-    pub fn new(key: Vec<u8>, value: Vec<u8>, timestamp: i64) -> Self {
+    pub(crate) fn new(key: Vec<u8>, value: Vec<u8>, timestamp: i64) -> Self {
         InternalRecord {
             key: Some(Bytes::from(key)),
             value: Some(Bytes::from(value)),
@@ -56,7 +56,7 @@ impl InternalRecord {
 /// broker without CreateTopics, and a topic or cluster authorization failure count as success (the
 /// topic is assumed to exist or to be auto-created); any other error (invalid replication factor,
 /// invalid config, timeout) is returned.
-pub async fn create_compacted_topic(
+pub(crate) async fn create_compacted_topic(
     client: &ClusterClient,
     topic: &str,
     partitions: i32,
@@ -105,7 +105,7 @@ fn assumed_to_exist(e: &ProtocolError) -> bool {
 }
 
 /// Encodes `records` as one uncompressed record batch (magic 2, no producer id).
-pub fn encode_batch(records: &[InternalRecord]) -> Result<Bytes, String> {
+pub(crate) fn encode_batch(records: &[InternalRecord]) -> Result<Bytes, String> {
     let encoded: Vec<Record> = records
         .iter()
         .enumerate()
@@ -150,7 +150,7 @@ pub fn encode_batch(records: &[InternalRecord]) -> Result<Bytes, String> {
 ///
 /// One attempt, no retry: the caller decides ([`ProtocolError::is_retriable`]). A failed produce marks
 /// the client's metadata stale so the next attempt looks the leader up again.
-pub async fn produce(
+pub(crate) async fn produce(
     client: &ClusterClient,
     topic: &str,
     partition: i32,
@@ -267,7 +267,7 @@ pub struct StoredRecord {
 
 /// Creates the compacted internal topic `topic` if it does not exist ([`create_compacted_topic`],
 /// MM2's rules) and waits until its metadata lists partitions. Returns the partition count.
-pub async fn ensure_topic(
+pub(crate) async fn ensure_topic(
     client: &ClusterClient,
     topic: &NewTopic,
     timeout: Duration,
@@ -325,7 +325,7 @@ pub async fn ensure_topic(
 
 /// Reads partition `partition` of `topic` from its log start to its current end. Each request is
 /// bounded by the client's own request timeout.
-pub async fn read_partition(
+pub(crate) async fn read_partition(
     client: &ClusterClient,
     topic: &str,
     partition: i32,
@@ -430,7 +430,7 @@ pub async fn read_partition(
 }
 
 /// [`produce`] with the error naming the topic, for the readers/writers built on [`TopicIoError`].
-pub async fn append(
+pub(crate) async fn append(
     client: &ClusterClient,
     topic: &str,
     partition: i32,

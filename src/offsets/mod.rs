@@ -4,11 +4,11 @@
 //! stopped; offset-syncs and checkpoints are written in MM2's byte layout so that Java tooling
 //! (`RemoteClusterUtils`, the MM2 formatters) reads them unchanged.
 
-pub mod checkpoints;
-pub mod connect_format;
-pub mod internal_topic;
-pub mod mm2_records;
+pub(crate) mod checkpoints;
+pub(crate) mod connect_format;
+pub(crate) mod internal_topic;
+pub(crate) mod mm2_records;
 pub mod offset_syncs;
-pub mod progress;
-pub mod sync_rules;
-pub mod translation;
+pub(crate) mod progress;
+pub(crate) mod sync_rules;
+pub(crate) mod translation;

@@ -88,10 +88,10 @@ impl From<TopicIoError> for ProgressError {
 }
 
 /// Saved offsets: source (topic, partition) -> next offset to replicate.
-pub type SavedProgress = HashMap<(String, i32), i64>;
+pub(crate) type SavedProgress = HashMap<(String, i32), i64>;
 
 /// The flow's progress writer.
-pub struct ProgressStore {
+pub(crate) struct ProgressStore {
     client: ClusterClient,
     storage: OffsetStorage,
     source: String,
@@ -104,7 +104,7 @@ pub struct ProgressStore {
 impl ProgressStore {
     /// Ensures the offsets topic exists (compacted, as Connect creates it) and reads the progress
     /// saved for `source` from it.
-    pub async fn open(
+    pub(crate) async fn open(
         client: ClusterClient,
         storage: OffsetStorage,
         source: &str,
@@ -183,7 +183,7 @@ impl ProgressStore {
     }
 
     /// Notes that every record of `route` before `next_offset` is on the target.
-    pub fn record(&self, route: &Route, next_offset: i64) {
+    pub(crate) fn record(&self, route: &Route, next_offset: i64) {
         if next_offset <= 0 {
             return;
         }
@@ -195,7 +195,7 @@ impl ProgressStore {
     }
 
     /// Writes everything recorded since the last flush; on failure it is kept for the next one.
-    pub async fn flush(&self) -> Result<usize, ProgressError> {
+    pub(crate) async fn flush(&self) -> Result<usize, ProgressError> {
         let taken = std::mem::take(&mut *lock(&self.dirty));
         if taken.is_empty() {
             return Ok(0);
@@ -272,7 +272,7 @@ impl ProgressStore {
 
     /// Flushes every `offset.flush.interval.ms` until `drained` fires (every task has finished its
     /// in-flight produces after a shutdown signal), then flushes a last time.
-    pub async fn run_flusher(self: Arc<Self>, drained: CancellationToken) {
+    pub(crate) async fn run_flusher(self: Arc<Self>, drained: CancellationToken) {
         let mut tick = tokio::time::interval(self.storage.flush_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -10,7 +10,7 @@ use crate::records::UpstreamOffsets;
 
 /// One offset-sync: the record at `upstream` on the source is at `downstream` on the target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SyncPoint {
+pub(crate) struct SyncPoint {
     /// Source offset.
     pub upstream: i64,
     /// Target offset.
@@ -19,7 +19,7 @@ pub struct SyncPoint {
 
 /// MM2's per-partition sync state: the previous record and the last synced downstream offset.
 #[derive(Clone, Debug)]
-pub struct PartitionSyncState {
+pub(crate) struct PartitionSyncState {
     previous_upstream: i64,
     previous_downstream: i64,
     last_sync_downstream: i64,
@@ -29,7 +29,7 @@ pub struct PartitionSyncState {
 impl PartitionSyncState {
     /// A partition with nothing replicated since start (its first record is always synced);
     /// `lag_max` is `offset.lag.max`.
-    pub fn new(lag_max: i64) -> Self {
+    pub(crate) fn new(lag_max: i64) -> Self {
         PartitionSyncState {
             previous_upstream: -1,
             previous_downstream: -1,
@@ -39,7 +39,7 @@ impl PartitionSyncState {
     }
 
     /// MM2's rule for one acknowledged record `(u, d)`: whether it must be synced.
-    pub fn on_record(&mut self, u: i64, d: i64) -> bool {
+    pub(crate) fn on_record(&mut self, u: i64, d: i64) -> bool {
         let sync = self.last_sync_downstream == -1
             || d - (self.last_sync_downstream + 1) >= self.lag_max
             || u - self.previous_upstream != 1
@@ -55,7 +55,7 @@ impl PartitionSyncState {
     /// Applies one acknowledged batch of `records` records that the target stored from offset
     /// `downstream_base`; appends the syncs MM2's rule forces, in order, to `out`, and returns the
     /// batch's last record (the sync MM2 keeps "delayed" until the next offset commit).
-    pub fn on_batch(
+    pub(crate) fn on_batch(
         &mut self,
         upstream: &UpstreamOffsets,
         records: i32,

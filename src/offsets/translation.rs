@@ -20,7 +20,7 @@ use super::sync_rules::SyncPoint;
 
 /// Most entries kept per partition; beyond it the oldest half goes (older positions then fall back
 /// to "no translation", as MM2's sparse history does).
-pub const MAX_ENTRIES: usize = 200_000;
+pub(crate) const MAX_ENTRIES: usize = 200_000;
 
 /// One retained sync.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ struct Entry {
 
 /// The syncs of one source partition, ordered by upstream offset.
 #[derive(Clone, Debug, Default)]
-pub struct PartitionIndex {
+pub(crate) struct PartitionIndex {
     entries: Vec<Entry>,
     /// The last record replicated in this run, when it continues the last entry's chain.
     tail: Option<SyncPoint>,
@@ -42,7 +42,7 @@ impl PartitionIndex {
     /// Adds a sync; `chained` says no sync was left out since the previous one of the same writer.
     /// A sync at or before the last entry (a restart re-copying, a target reset) replaces the
     /// entries from its offset on and starts a new chain.
-    pub fn add(&mut self, point: SyncPoint, chained: bool) {
+    pub(crate) fn add(&mut self, point: SyncPoint, chained: bool) {
         let mut chained = chained;
         if let Some(last) = self.entries.last() {
             if last.point == point {
@@ -79,7 +79,7 @@ impl PartitionIndex {
 
     /// Notes the last record replicated in this run; valid because every sync of the run went
     /// through [`PartitionIndex::add`] first.
-    pub fn set_tail(&mut self, last: SyncPoint) {
+    pub(crate) fn set_tail(&mut self, last: SyncPoint) {
         if self
             .entries
             .last()
@@ -90,13 +90,13 @@ impl PartitionIndex {
     }
 
     /// Forgets the tail (the live chain broke).
-    pub fn clear_tail(&mut self) {
+    pub(crate) fn clear_tail(&mut self) {
         self.tail = None;
     }
 
     /// The target offset of the first replicated record at or after source offset `u`; `None`
     /// when nothing of this partition is known or `u` is older than every retained sync.
-    pub fn translate(&self, u: i64) -> Option<i64> {
+    pub(crate) fn translate(&self, u: i64) -> Option<i64> {
         let idx = self.entries.partition_point(|e| e.point.upstream <= u);
         let e = self.entries.get(idx.checked_sub(1)?)?.point;
         if u == e.upstream {
@@ -115,7 +115,7 @@ impl PartitionIndex {
     }
 
     /// Drops entries no translation of an offset at or after `u` needs.
-    pub fn prune_below(&mut self, u: i64) {
+    pub(crate) fn prune_below(&mut self, u: i64) {
         let idx = self.entries.partition_point(|e| e.point.upstream <= u);
         if idx > 1 {
             self.entries.drain(..idx - 1);
@@ -123,46 +123,34 @@ impl PartitionIndex {
     }
 
     /// Entries held (for the memory figures in docs and metrics).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    /// Whether nothing is known for this partition.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 
 /// The flow's translation index: one [`PartitionIndex`] per source topic-partition.
 #[derive(Debug, Default)]
-pub struct TranslationIndex {
+pub(crate) struct TranslationIndex {
     partitions: HashMap<(String, i32), PartitionIndex>,
 }
 
 impl TranslationIndex {
     /// The index of one source partition, created empty.
-    pub fn partition_mut(&mut self, topic: &str, partition: i32) -> &mut PartitionIndex {
+    pub(crate) fn partition_mut(&mut self, topic: &str, partition: i32) -> &mut PartitionIndex {
         self.partitions
             .entry((topic.to_string(), partition))
             .or_default()
     }
 
     /// See [`PartitionIndex::translate`].
-    pub fn translate(&self, topic: &str, partition: i32, u: i64) -> Option<i64> {
+    pub(crate) fn translate(&self, topic: &str, partition: i32, u: i64) -> Option<i64> {
         self.partitions
             .get(&(topic.to_string(), partition))?
             .translate(u)
     }
 
-    /// Whether any sync is known for the partition (no checkpoint before its first record).
-    pub fn knows(&self, topic: &str, partition: i32) -> bool {
-        self.partitions
-            .get(&(topic.to_string(), partition))
-            .is_some_and(|p| !p.is_empty())
-    }
-
     /// Total entries held.
-    pub fn entries(&self) -> usize {
+    pub(crate) fn entries(&self) -> usize {
         self.partitions.values().map(PartitionIndex::len).sum()
     }
 }

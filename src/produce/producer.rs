@@ -55,7 +55,7 @@ enum Verdict {
 
 /// Where a task reports what the target acknowledged: progress (to resume from) and, when
 /// offset-syncs are on, each landed batch (to translate offsets).
-pub struct AckReports {
+pub(crate) struct AckReports {
     /// The flow's progress store.
     pub progress: Arc<ProgressStore>,
     /// The flow's offset-sync log.
@@ -67,7 +67,7 @@ pub struct AckReports {
 }
 
 /// One task's produce side.
-pub struct TaskProducer {
+pub(crate) struct TaskProducer {
     task: usize,
     client: ClusterClient,
     settings: ProduceSettings,
@@ -102,7 +102,7 @@ pub struct TaskProducer {
 
 impl TaskProducer {
     /// Creates the produce side of task `task`.
-    pub fn new(
+    pub(crate) fn new(
         task: usize,
         client: ClusterClient,
         settings: ProduceSettings,
@@ -138,7 +138,7 @@ impl TaskProducer {
 
     /// Runs until the fetch side is gone or `shutdown` fires, and then until what was already
     /// fetched is on the target (or the grace period ran out).
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
         if !self.init_identity(&shutdown).await {
             return;
         }

@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Largest response frame accepted. Far above any sane `fetch.max.bytes`; a bigger size prefix means
 /// we are not talking to a Kafka listener (for example a TLS listener answering a plaintext client).
-pub const MAX_FRAME_BYTES: usize = 512 * 1024 * 1024;
+pub(super) const MAX_FRAME_BYTES: usize = 512 * 1024 * 1024;
 
 /// Size of the reader's buffer; frames at least this large are read straight into their own buffer.
 pub(super) const READ_BUFFER: usize = 64 * 1024;

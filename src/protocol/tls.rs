@@ -11,7 +11,7 @@ use super::auth::TlsConfig;
 
 /// Runs the TLS handshake with the broker at `host` (a name or an IP address, checked against the
 /// certificate when hostname verification is on). The error is a message naming the cause.
-pub async fn handshake(
+pub(super) async fn handshake(
     tls: &TlsConfig,
     host: &str,
     tcp: TcpStream,
@@ -28,7 +28,7 @@ pub async fn handshake(
 
 /// The explanation of a TLS failure carried by an `io::Error` (handshake or a later alert), or
 /// `None` when the error is not a TLS one.
-pub fn explain_io(e: &std::io::Error, host: &str, verify_hostname: bool) -> Option<String> {
+pub(super) fn explain_io(e: &std::io::Error, host: &str, verify_hostname: bool) -> Option<String> {
     e.get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         .map(|err| describe(err, host, verify_hostname))

@@ -29,12 +29,12 @@ use super::RecordsError;
 
 /// Size of the fields before `batchLength`'s payload (baseOffset + batchLength); Java's
 /// `Records.LOG_OVERHEAD`. A batch occupies `LOG_OVERHEAD + batchLength` bytes.
-pub const LOG_OVERHEAD: usize = 12;
+pub(crate) const LOG_OVERHEAD: usize = 12;
 /// Size of the whole v2 batch header, i.e. where the records block starts; Java's
 /// `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`.
-pub const HEADER_SIZE: usize = 61;
+pub(crate) const HEADER_SIZE: usize = 61;
 /// The only message format strait forwards.
-pub const MAGIC_V2: i8 = 2;
+pub(crate) const MAGIC_V2: i8 = 2;
 
 pub(crate) const BASE_OFFSET_OFFSET: usize = 0;
 pub(crate) const BATCH_LENGTH_OFFSET: usize = 8;

@@ -19,10 +19,10 @@
 //! Nothing here panics on any input: every length read from the wire is checked, and every
 //! malformed input is a [`RecordsError`].
 
-pub mod batch;
-pub mod control;
-pub mod record;
-pub mod rewrite;
+pub(crate) mod batch;
+pub(crate) mod control;
+pub(crate) mod record;
+pub(crate) mod rewrite;
 
 pub use batch::{split_batches, verify_crc, Batch, BatchHeader, Compression, SplitBatches};
 pub use control::{AbortedFilter, ControlType};

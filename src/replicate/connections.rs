@@ -9,7 +9,7 @@ use crate::security::{self, SecurityError};
 
 /// The clients of one flow, by role (see [`crate::config::FlowClients`]).
 #[derive(Debug, Clone)]
-pub struct FlowConnections {
+pub(crate) struct FlowConnections {
     /// Fetching from the source.
     pub source_consumer: ConnectionSettings,
     /// Metadata and admin calls on the source.
@@ -25,7 +25,7 @@ pub struct FlowConnections {
 impl FlowConnections {
     /// Builds every client of `cfg`. Fails only when a store or key changed since the config was
     /// loaded (loading built them once already).
-    pub fn build(cfg: &FlowConfig) -> Result<FlowConnections, SecurityError> {
+    pub(crate) fn build(cfg: &FlowConfig) -> Result<FlowConnections, SecurityError> {
         Ok(FlowConnections {
             source_consumer: security::connection(&cfg.source_consumer)?,
             source_admin: security::connection(&cfg.source_admin)?,

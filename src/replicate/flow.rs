@@ -29,7 +29,7 @@ use crate::protocol::{Backoff, ClusterClient};
 const RETRY_DISCOVERY: Duration = Duration::from_secs(5);
 
 /// Runs the flow until `shutdown`, then waits for its tasks to drain and saves progress.
-pub async fn run_flow(
+pub(crate) async fn run_flow(
     cfg: FlowConfig,
     shutdown: CancellationToken,
     metrics: Option<Metrics>,

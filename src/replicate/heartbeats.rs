@@ -26,7 +26,7 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
 /// Emits heartbeats for `cfg` until `shutdown` fires, counting them in `metrics` when given. Never
 /// returns an error.
-pub async fn run_heartbeats(
+pub(crate) async fn run_heartbeats(
     cfg: HeartbeatConfig,
     shutdown: CancellationToken,
     metrics: Option<Metrics>,

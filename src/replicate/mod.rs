@@ -2,11 +2,11 @@
 //! pinned tasks (fetch -> produce) and its progress store; one heartbeat emitter per MM2 herder
 //! (enabled flow or not); plus clean shutdown on a signal.
 
-pub mod connections;
-pub mod flow;
-pub mod heartbeats;
-pub mod task;
-pub mod topics;
+pub(crate) mod connections;
+pub(crate) mod flow;
+pub(crate) mod heartbeats;
+pub(crate) mod task;
+pub(crate) mod topics;
 
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};

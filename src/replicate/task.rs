@@ -24,7 +24,7 @@ use crate::protocol::{Backoff, ClusterClient};
 const ROUND_QUEUE: usize = 2;
 
 /// Handle to a running task.
-pub struct Task {
+pub(crate) struct Task {
     /// Commands to the task's fetcher (new partitions).
     pub control: mpsc::UnboundedSender<FetchControl>,
     join: JoinHandle<()>,
@@ -32,7 +32,7 @@ pub struct Task {
 
 impl Task {
     /// Starts task `index` of `cfg`'s flow, connecting as `conns` say.
-    pub fn spawn(
+    pub(crate) fn spawn(
         index: usize,
         cfg: &FlowConfig,
         conns: &FlowConnections,
@@ -81,7 +81,7 @@ impl Task {
     }
 
     /// Waits for the task to finish after shutdown.
-    pub async fn join(self) {
+    pub(crate) async fn join(self) {
         let _ = self.join.await;
     }
 }

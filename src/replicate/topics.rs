@@ -21,7 +21,7 @@ const DEFAULT_CONFIG: i8 = 5;
 
 /// Result of one discovery pass.
 #[derive(Debug, Default)]
-pub struct Discovered {
+pub(crate) struct Discovered {
     /// Partitions ready to replicate (their remote partition exists).
     pub routes: Vec<Route>,
     /// Whether some topic could not be prepared (so the next pass should come soon).
@@ -29,7 +29,7 @@ pub struct Discovered {
 }
 
 /// Discovers source topics and prepares their remote topics.
-pub struct TopicSync {
+pub(crate) struct TopicSync {
     source: ClusterClient,
     target: ClusterClient,
     timeout: Duration,
@@ -37,7 +37,7 @@ pub struct TopicSync {
 
 impl TopicSync {
     /// Uses `source` and `target` admin clients.
-    pub fn new(source: ClusterClient, target: ClusterClient, timeout: Duration) -> Self {
+    pub(crate) fn new(source: ClusterClient, target: ClusterClient, timeout: Duration) -> Self {
         TopicSync {
             source,
             target,
@@ -46,7 +46,7 @@ impl TopicSync {
     }
 
     /// One pass: list source topics, select, create or grow remote topics, return the routes.
-    pub async fn discover(&self, cfg: &FlowConfig) -> Result<Discovered, ProtocolError> {
+    pub(crate) async fn discover(&self, cfg: &FlowConfig) -> Result<Discovered, ProtocolError> {
         let source = self.source.refresh_metadata(None).await?;
         let mut selected: BTreeMap<String, (String, i32)> = BTreeMap::new();
         for (name, topic) in &source.topics {
@@ -163,7 +163,7 @@ impl TopicSync {
 /// The source topic configs MM2 copies to a new remote topic: explicitly set ones (not defaults,
 /// not static broker config), not read-only or sensitive, and not excluded by
 /// `config.properties.exclude`.
-pub fn copied_configs(cfg: &FlowConfig, entries: &[ConfigEntry]) -> Vec<(String, String)> {
+pub(crate) fn copied_configs(cfg: &FlowConfig, entries: &[ConfigEntry]) -> Vec<(String, String)> {
     entries
         .iter()
         .filter(|e| !e.read_only && !e.sensitive)

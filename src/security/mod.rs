@@ -10,9 +10,9 @@
 //!
 //! Layering: `config -> security -> protocol`; this module never imports `config`.
 
-pub mod oauth;
-pub mod stores;
-pub mod tls;
+pub(crate) mod oauth;
+pub(crate) mod stores;
+pub(crate) mod tls;
 
 use std::sync::Arc;
 
@@ -139,7 +139,7 @@ impl SecurityError {
 
 /// The ready [`Security`] of a spec: stores read, keys decrypted, the rustls configuration built
 /// and, for OAUTHBEARER, a token source made (its first token is fetched on first use).
-pub fn build(spec: &SecuritySpec) -> Result<Security, SecurityError> {
+pub(crate) fn build(spec: &SecuritySpec) -> Result<Security, SecurityError> {
     let tls = match &spec.tls {
         Some(t) => Some(build_tls(t)?),
         None => None,
@@ -160,7 +160,7 @@ pub fn build(spec: &SecuritySpec) -> Result<Security, SecurityError> {
 }
 
 /// [`build`] for one client's connection settings.
-pub fn connection(
+pub(crate) fn connection(
     spec: &ConnectionSettings<SecuritySpec>,
 ) -> Result<ConnectionSettings, SecurityError> {
     spec.try_map_security(build)

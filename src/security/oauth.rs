@@ -79,7 +79,7 @@ impl Token {
 
 /// Why no token could be had. Never holds the client secret or a token.
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// The blocking token request was cancelled or panicked.
     #[error("the token request did not finish")]
     Unfinished(#[source] tokio::task::JoinError),
@@ -117,7 +117,7 @@ pub enum TokenError {
 }
 
 /// The token of one client, shared by all its connections.
-pub struct TokenSource {
+pub(crate) struct TokenSource {
     settings: OAuthSettings,
     current: Mutex<Option<Token>>,
 }
@@ -133,21 +133,16 @@ impl std::fmt::Debug for TokenSource {
 
 impl TokenSource {
     /// A source that fetches its first token when a connection first needs one.
-    pub fn new(settings: OAuthSettings) -> TokenSource {
+    pub(crate) fn new(settings: OAuthSettings) -> TokenSource {
         TokenSource {
             settings,
             current: Mutex::new(None),
         }
     }
 
-    /// The settings this source was built from.
-    pub fn settings(&self) -> &OAuthSettings {
-        &self.settings
-    }
-
     /// The token to present now: the current one, or a new one once the current one is due for
     /// replacement. Errors say what went wrong without the secret or the token.
-    pub async fn token(&self) -> Result<Presented, TokenError> {
+    pub(crate) async fn token(&self) -> Result<Presented, TokenError> {
         let mut current = self.current.lock().await;
         let now = SystemTime::now();
         if let Some(t) = current.as_ref().filter(|t| now < t.refresh_at) {

@@ -81,7 +81,9 @@ fn read(path: &Path, what: &str, key: &'static str) -> Result<Vec<u8>, SecurityE
 }
 
 /// The trusted CA certificates of `source`.
-pub fn load_trust(source: &TrustSource) -> Result<Vec<CertificateDer<'static>>, SecurityError> {
+pub(crate) fn load_trust(
+    source: &TrustSource,
+) -> Result<Vec<CertificateDer<'static>>, SecurityError> {
     let certs = match source {
         TrustSource::InlinePem(text) => pem_certs(
             text.expose().as_bytes(),
@@ -158,7 +160,7 @@ fn describe_trust(source: &TrustSource) -> String {
 }
 
 /// The key that names a trust source, to blame for a problem with its contents.
-pub fn trust_key(source: &TrustSource) -> &'static str {
+pub(crate) fn trust_key(source: &TrustSource) -> &'static str {
     match source {
         TrustSource::File { .. } => TRUST_LOCATION,
         TrustSource::InlinePem(_) => "ssl.truststore.certificates",
@@ -166,7 +168,7 @@ pub fn trust_key(source: &TrustSource) -> &'static str {
 }
 
 /// The key that names a key source, to blame for a problem with its contents.
-pub fn identity_key(source: &KeySource) -> &'static str {
+pub(crate) fn identity_key(source: &KeySource) -> &'static str {
     match source {
         KeySource::File { .. } => KEY_LOCATION,
         KeySource::InlinePem { .. } => "ssl.keystore.key",
@@ -192,7 +194,7 @@ const KEY_STORE: StoreKeys = StoreKeys {
 };
 
 /// The client certificate chain and private key of `source`.
-pub fn load_identity(
+pub(crate) fn load_identity(
     source: &KeySource,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), SecurityError> {
     match source {

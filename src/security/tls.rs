@@ -13,7 +13,7 @@ use super::SecurityError;
 use crate::protocol::TlsConfig;
 
 /// What a client's TLS settings resolved to, before the rustls config is built.
-pub struct TlsMaterial {
+pub(crate) struct TlsMaterial {
     /// Trusted CA certificates, with the key that named them; `None` means the bundled public
     /// roots (Java uses its `cacerts`).
     pub roots: Option<(Vec<CertificateDer<'static>>, &'static str)>,
@@ -30,7 +30,7 @@ pub struct TlsMaterial {
 }
 
 /// Builds the rustls configuration.
-pub fn build(material: TlsMaterial) -> Result<TlsConfig, SecurityError> {
+pub(crate) fn build(material: TlsMaterial) -> Result<TlsConfig, SecurityError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     let mut roots_key = "ssl.truststore.location";

@@ -11,7 +11,7 @@ use crate::secret::Secret;
 
 /// One login module entry of a `sasl.jaas.config` value.
 #[derive(Clone, PartialEq, Eq)]
-pub struct JaasEntry {
+pub(super) struct JaasEntry {
     /// The login module class as written (e.g. `org.apache.kafka.common.security.plain.PlainLoginModule`).
     pub module: String,
     /// `required`, `requisite`, `sufficient` or `optional` (lower case).
@@ -32,7 +32,7 @@ impl std::fmt::Debug for JaasEntry {
 
 impl JaasEntry {
     /// The simple class name of the login module (`PlainLoginModule`).
-    pub fn module_name(&self) -> &str {
+    pub(super) fn module_name(&self) -> &str {
         self.module.rsplit('.').next().unwrap_or(&self.module)
     }
 }
@@ -146,7 +146,7 @@ fn quoted(chars: &[char], mut i: usize, quote: char) -> (String, usize) {
 }
 
 /// Parses a client `sasl.jaas.config` value: exactly one login module.
-pub fn parse(text: &str) -> Result<JaasEntry, String> {
+pub(super) fn parse(text: &str) -> Result<JaasEntry, String> {
     let tokens = tokenize(text)?;
     let mut it = tokens.into_iter().peekable();
     let mut entries = Vec::new();

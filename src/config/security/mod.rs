@@ -21,7 +21,7 @@ use crate::security::{SecurityProtocol, SecuritySpec, TlsSpec, TlsVersion};
 /// A problem with one client's security settings: the line it is about (when there is one) and a
 /// message without secret values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecuritySettingError {
+pub(super) struct SecuritySettingError {
     /// Where the offending key was written.
     pub origin: Option<Origin>,
     /// What is wrong and what was expected.
@@ -67,7 +67,7 @@ impl Reader<'_> {
 /// The security spec of the client `client` (`role` names it in messages, e.g. "source
 /// consumer"). It is built once here (stores read, keys decrypted) so that problems surface at
 /// start-up, at the line of the key the security layer blames.
-pub fn from_client(
+pub(super) fn from_client(
     client: &ClientConfig,
     role: &str,
 ) -> Result<SecuritySpec, SecuritySettingError> {
