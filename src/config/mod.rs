@@ -3,6 +3,7 @@
 //! here; nothing else looks at raw keys.
 
 pub mod error;
+pub(crate) mod key_scope;
 pub(crate) mod keys;
 pub(crate) mod properties;
 pub(crate) mod providers;
@@ -230,7 +231,7 @@ impl Mm2Config {
 
     /// Why an entry of [`Mm2Config::ignored`] has no effect (for the start-up log line).
     pub fn ignore_reason(&self, origin: &Origin) -> &'static str {
-        match keys::classify(&keys::locate(&origin.key, &self.clusters)) {
+        match key_scope::classify(&key_scope::locate(&origin.key, &self.clusters)) {
             keys::KeyClass::Ignored(why) => why,
             keys::KeyClass::Understood => "not ignored",
         }

@@ -21,7 +21,8 @@
 
 use indexmap::IndexMap;
 
-use super::keys::{self, ClientKind, KeyClass, KeyScope};
+use super::key_scope::{self, KeyScope};
+use super::keys::{self, ClientKind, KeyClass};
 use super::properties;
 use super::*;
 use crate::plan::replication_policy::{DEFAULT_POLICY_CLASS, IDENTITY_POLICY_CLASS};
@@ -244,7 +245,7 @@ impl Ctx<'_> {
             let Some(origin) = &setting.origin else {
                 continue;
             };
-            let scope = keys::locate(&origin.key, clusters);
+            let scope = key_scope::locate(&origin.key, clusters);
             match &scope {
                 KeyScope::UndefinedFlow { source, target } => {
                     let missing: Vec<String> = [source, target]
@@ -270,7 +271,7 @@ impl Ctx<'_> {
                     ));
                 }
                 _ => {
-                    if let KeyClass::Ignored(_) = keys::classify(&scope) {
+                    if let KeyClass::Ignored(_) = key_scope::classify(&scope) {
                         ignored.push(origin.clone());
                     }
                 }

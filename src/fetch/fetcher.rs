@@ -20,6 +20,7 @@ use super::{FetchControl, FetchedRound};
 use crate::plan::Route;
 use crate::protocol::admin::{list_offsets, OffsetSpec};
 use crate::protocol::fetch_request::{self as request, PartitionFetch};
+use crate::protocol::TopicPartition;
 use crate::protocol::{sleep_until_or_forever, ClusterClient, ProtocolError};
 
 /// Longest wait before a partition that keeps failing is tried again.
@@ -50,18 +51,21 @@ impl Position {
     }
 }
 
-type Key = (String, i32);
-type InFlight = (i32, Vec<Key>, Result<(i16, FetchResponse), ProtocolError>);
+type InFlight = (
+    i32,
+    Vec<TopicPartition>,
+    Result<(i16, FetchResponse), ProtocolError>,
+);
 
 /// Rotates `keys` (sorted by topic, then partition) by `turn`, keeping each topic's partitions
 /// together: the topics turn, and so do the partitions inside each topic. A Fetch response
 /// limited by `max_bytes` is filled in request order, so a fixed order would starve the last
 /// partitions whenever the limit binds.
-fn rotate_by_topic(keys: &mut Vec<Key>, turn: usize) {
-    let mut groups: Vec<Vec<Key>> = Vec::new();
+fn rotate_by_topic(keys: &mut Vec<TopicPartition>, turn: usize) {
+    let mut groups: Vec<Vec<TopicPartition>> = Vec::new();
     for k in keys.drain(..) {
         match groups.last_mut() {
-            Some(g) if g[0].0 == k.0 => g.push(k),
+            Some(g) if g[0].topic == k.topic => g.push(k),
             _ => groups.push(vec![k]),
         }
     }
@@ -84,7 +88,7 @@ pub(crate) struct Fetcher {
     retry_backoff: Duration,
     control: mpsc::UnboundedReceiver<FetchControl>,
     out: mpsc::Sender<FetchedRound>,
-    positions: BTreeMap<Key, Position>,
+    positions: BTreeMap<TopicPartition, Position>,
     /// Bytes this task holds between fetch and acknowledgement (shared with its producer).
     bytes: Arc<TaskBytes>,
     /// Turns the order of partitions in successive requests, so that a response cut short by its
@@ -150,7 +154,7 @@ impl Fetcher {
             FetchControl::Add(parts) => {
                 for (route, offset) in parts {
                     info!(task = self.task, partition = %route, offset, "replicating partition");
-                    let key = (route.source_topic.clone(), route.partition);
+                    let key = route.source();
                     self.positions.insert(
                         key,
                         Position {
@@ -166,18 +170,12 @@ impl Fetcher {
                 }
             }
             FetchControl::Pause(route) => {
-                if let Some(p) = self
-                    .positions
-                    .get_mut(&(route.source_topic.clone(), route.partition))
-                {
+                if let Some(p) = self.positions.get_mut(&route.source()) {
                     p.paused = true;
                 }
             }
             FetchControl::Resume(route) => {
-                if let Some(p) = self
-                    .positions
-                    .get_mut(&(route.source_topic.clone(), route.partition))
-                {
+                if let Some(p) = self.positions.get_mut(&route.source()) {
                     p.paused = false;
                 }
             }
@@ -192,21 +190,21 @@ impl Fetcher {
         busy: &mut HashMap<i32, usize>,
     ) -> Option<Instant> {
         let now = Instant::now();
-        let mut by_leader: BTreeMap<i32, Vec<Key>> = BTreeMap::new();
+        let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
         let metadata = self.client.metadata();
         for (key, pos) in self.positions.iter_mut() {
             if !pos.ready(now) {
                 continue;
             }
-            let leader = metadata.leader(&key.0, key.1);
+            let leader = metadata.leader(&key.topic, key.partition);
             match leader {
                 Some(l) if !busy.contains_key(&l) => {
                     by_leader.entry(l).or_default().push(key.clone())
                 }
                 Some(_) => {}
                 None => {
-                    missing.push(key.0.clone());
+                    missing.push(key.topic.clone());
                     pos.retry_at = Some(now + self.retry_backoff);
                 }
             }
@@ -259,7 +257,7 @@ impl Fetcher {
     /// Applies one response; returns false when the producer is gone and the task should stop.
     async fn handle(
         &mut self,
-        keys: Vec<Key>,
+        keys: Vec<TopicPartition>,
         result: Result<(i16, FetchResponse), ProtocolError>,
     ) -> bool {
         for k in &keys {
@@ -270,7 +268,7 @@ impl Fetcher {
         let response = match result {
             Ok((_, r)) => r,
             Err(e) => {
-                self.refresh(keys.iter().map(|k| k.0.clone()).collect())
+                self.refresh(keys.iter().map(|k| k.topic.clone()).collect())
                     .await;
                 for k in &keys {
                     if let Some(p) = self.positions.get_mut(k) {
@@ -287,11 +285,11 @@ impl Fetcher {
             }
         }
         let mut round = FetchedRound::default();
-        let mut out_of_range: Vec<Key> = Vec::new();
+        let mut out_of_range: Vec<TopicPartition> = Vec::new();
         let mut stale_topics: Vec<String> = Vec::new();
         for topic in &response.responses {
             for data in &topic.partitions {
-                let key = (topic.topic.0.to_string(), data.partition_index);
+                let key = TopicPartition::new(topic.topic.0.to_string(), data.partition_index);
                 let Some(pos) = self.positions.get_mut(&key) else {
                     continue;
                 };
@@ -321,7 +319,7 @@ impl Fetcher {
                     }
                     PartitionOutcome::OutOfRange => out_of_range.push(key),
                     PartitionOutcome::Retriable(e) => {
-                        stale_topics.push(key.0.clone());
+                        stale_topics.push(key.topic.clone());
                         let delay = pos.back_off(self.retry_backoff);
                         debug!(partition = %pos.route, error = ?e, retry_in = ?delay, "fetch: retriable partition error");
                     }
@@ -362,13 +360,13 @@ impl Fetcher {
         }
     }
 
-    fn leader_of(&self, key: &Key) -> Option<i32> {
-        self.client.metadata().leader(&key.0, key.1)
+    fn leader_of(&self, key: &TopicPartition) -> Option<i32> {
+        self.client.metadata().leader(&key.topic, key.partition)
     }
 
     /// Moves partitions whose fetch offset left the source log back inside it, reporting loudly any
     /// records that were deleted before they could be copied.
-    async fn reset_out_of_range(&mut self, keys: Vec<Key>) {
+    async fn reset_out_of_range(&mut self, keys: Vec<TopicPartition>) {
         let earliest = list_offsets(&self.client, &keys, OffsetSpec::Earliest).await;
         let latest = list_offsets(&self.client, &keys, OffsetSpec::Latest).await;
         for key in keys {
@@ -414,8 +412,10 @@ impl Fetcher {
 mod tests {
     use super::*;
 
-    fn keys(spec: &[(&str, i32)]) -> Vec<Key> {
-        spec.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+    fn keys(spec: &[(&str, i32)]) -> Vec<TopicPartition> {
+        spec.iter()
+            .map(|(t, p)| TopicPartition::new(*t, *p))
+            .collect()
     }
 
     #[test]
@@ -431,7 +431,7 @@ mod tests {
         rotate_by_topic(&mut k, 2);
         assert_eq!(k, keys(&[("a", 1), ("a", 2), ("a", 0), ("b", 1), ("b", 0)]));
         // Every partition leads the request in turn.
-        let firsts: std::collections::BTreeSet<Key> = (0..6)
+        let firsts: std::collections::BTreeSet<TopicPartition> = (0..6)
             .map(|t| {
                 let mut k = all.clone();
                 rotate_by_topic(&mut k, t);

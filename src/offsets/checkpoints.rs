@@ -28,7 +28,7 @@ use crate::protocol::admin::{list_offsets, NewTopic, OffsetSpec};
 use crate::protocol::groups::{
     commit_offsets, fetch_offsets, group_state, list_groups, Committed, GroupOffsets,
 };
-use crate::protocol::{Backoff, ClusterClient};
+use crate::protocol::{Backoff, ClusterClient, TopicPartition};
 
 /// MM2's checkpoints and group offset sync for one flow (`emit.checkpoints.enabled`, default true;
 /// needs offset-syncs, as in MM2 3.9).
@@ -222,7 +222,7 @@ impl CheckpointEmitter {
             }
             match fetch_offsets(&self.source_admin, &group).await {
                 Ok(offsets) => {
-                    if offsets.keys().any(|(t, _)| self.topics.matches(t)) {
+                    if offsets.keys().any(|tp| self.topics.matches(&tp.topic)) {
                         out.insert(group);
                     }
                 }
@@ -239,7 +239,7 @@ impl CheckpointEmitter {
         let mut fresh: Vec<Checkpoint> = Vec::new();
         // When each fresh checkpoint's group offsets were read (ms), for checkpoint-latency-ms.
         let mut listed_at: Vec<i64> = Vec::new();
-        let mut seen: BTreeSet<(String, i32)> = BTreeSet::new();
+        let mut seen: BTreeSet<TopicPartition> = BTreeSet::new();
         for group in groups {
             let offsets = match fetch_offsets(&self.source_admin, group).await {
                 Ok(o) => o,
@@ -249,11 +249,11 @@ impl CheckpointEmitter {
                 }
             };
             let listed = now_ms();
-            for ((topic, partition), committed) in offsets {
+            for (TopicPartition { topic, partition }, committed) in offsets {
                 if !self.topics.matches(&topic) {
                     continue;
                 }
-                seen.insert((topic.clone(), partition));
+                seen.insert(TopicPartition::new(topic.clone(), partition));
                 let Some(downstream) = self.syncs.translate(&topic, partition, committed.offset)
                 else {
                     continue;
@@ -279,10 +279,10 @@ impl CheckpointEmitter {
         }
         // Syncs for records the source no longer has are not needed. (Not the groups' positions:
         // a group may rewind to any offset the source still holds.)
-        let seen: Vec<(String, i32)> = seen.into_iter().collect();
+        let seen: Vec<TopicPartition> = seen.into_iter().collect();
         for (tp, start) in list_offsets(&self.source_admin, &seen, OffsetSpec::Earliest).await {
             if let Ok(start) = start {
-                self.syncs.prune_below(&tp.0, tp.1, start);
+                self.syncs.prune_below(&tp.topic, tp.partition, start);
             }
         }
         if fresh.is_empty() {
@@ -340,7 +340,7 @@ impl CheckpointEmitter {
         let mut by_group: BTreeMap<&str, GroupOffsets> = BTreeMap::new();
         for ((group, topic, partition), c) in store {
             by_group.entry(group.as_str()).or_default().insert(
-                (topic.clone(), *partition),
+                TopicPartition::new(topic.clone(), *partition),
                 Committed {
                     offset: c.downstream_offset,
                     metadata: c.metadata.clone(),
@@ -368,7 +368,7 @@ impl CheckpointEmitter {
                 return Ok(());
             }
         };
-        let keys: Vec<(String, i32)> = candidates.keys().cloned().collect();
+        let keys: Vec<TopicPartition> = candidates.keys().cloned().collect();
         let ends = list_offsets(&self.target_admin, &keys, OffsetSpec::Latest).await;
         let mut writes = GroupOffsets::new();
         for (tp, mut c) in candidates {

@@ -19,6 +19,7 @@ use tracing::{debug, info};
 use crate::protocol::admin::{create_topics, list_offsets, NewTopic, OffsetSpec};
 use crate::protocol::fetch_request::{self, FetchLimits, PartitionFetch};
 use crate::protocol::produce_request::{self, PartitionRecords};
+use crate::protocol::TopicPartition;
 use crate::protocol::{ClusterClient, ProtocolError};
 use crate::records::{decode_records, split_batches};
 
@@ -334,7 +335,7 @@ pub(crate) async fn read_partition(
         topic: topic.to_string(),
         source,
     };
-    let key = vec![(topic.to_string(), partition)];
+    let key = vec![TopicPartition::new(topic, partition)];
     let bound = |r: Option<Result<i64, ProtocolError>>| match r {
         Some(Ok(o)) => Ok(o),
         Some(Err(e)) => Err(TopicIoError::topic(

@@ -26,7 +26,7 @@ use crate::locks::lock;
 use crate::plan::Route;
 use crate::protocol::admin::NewTopic;
 use crate::protocol::produce_request::{self, PartitionRecords};
-use crate::protocol::{ClusterClient, ProtocolError};
+use crate::protocol::{ClusterClient, ProtocolError, TopicPartition};
 
 /// The internal topic on the target that stores replication progress in Kafka Connect's offsets
 /// format, so that a replacement instance (strait or Java MM2) resumes where this one stopped.
@@ -88,7 +88,7 @@ impl From<TopicIoError> for ProgressError {
 }
 
 /// Saved offsets: source (topic, partition) -> next offset to replicate.
-pub(crate) type SavedProgress = HashMap<(String, i32), i64>;
+pub(crate) type SavedProgress = HashMap<TopicPartition, i64>;
 
 /// The flow's progress writer.
 pub(crate) struct ProgressStore {
@@ -98,7 +98,7 @@ pub(crate) struct ProgressStore {
     partitions: i32,
     timeout_ms: i32,
     /// Last replicated offset per source partition, not yet written.
-    dirty: Mutex<BTreeMap<(String, i32), i64>>,
+    dirty: Mutex<BTreeMap<TopicPartition, i64>>,
 }
 
 impl ProgressStore {
@@ -170,7 +170,7 @@ impl ProgressStore {
         if key.connector != SOURCE_CONNECTOR || key.cluster != self.source {
             return;
         }
-        let tp = (key.topic, key.partition);
+        let tp = TopicPartition::new(key.topic, key.partition);
         match value.and_then(parse_source_offset_value) {
             // Connect stores the last replicated offset; replication resumes after it.
             Some(last) if last >= 0 => {
@@ -188,10 +188,7 @@ impl ProgressStore {
             return;
         }
         let mut dirty = lock(&self.dirty);
-        dirty.insert(
-            (route.source_topic.clone(), route.partition),
-            next_offset - 1,
-        );
+        dirty.insert(route.source(), next_offset - 1);
     }
 
     /// Writes everything recorded since the last flush; on failure it is kept for the next one.
@@ -213,7 +210,7 @@ impl ProgressStore {
         }
     }
 
-    async fn write(&self, entries: &BTreeMap<(String, i32), i64>) -> Result<(), ProgressError> {
+    async fn write(&self, entries: &BTreeMap<TopicPartition, i64>) -> Result<(), ProgressError> {
         let topic = &self.storage.topic;
         let wrap = |source| ProgressError::Protocol {
             topic: topic.clone(),
@@ -221,8 +218,8 @@ impl ProgressStore {
         };
         let now = now_ms();
         let mut by_partition: BTreeMap<i32, Vec<InternalRecord>> = BTreeMap::new();
-        for ((t, p), last) in entries {
-            let key = source_offset_key(&self.source, t, *p);
+        for (tp, last) in entries {
+            let key = source_offset_key(&self.source, &tp.topic, tp.partition);
             let partition = partition_for_key(&key, self.partitions);
             by_partition
                 .entry(partition)

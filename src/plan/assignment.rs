@@ -7,33 +7,8 @@
 //! (ties: lowest index) and never moves one already placed.
 
 use std::collections::HashMap;
-use std::fmt;
 
-/// One partition of a source topic: the unit of assignment and of progress tracking.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TopicPartition {
-    /// Topic name on the source cluster.
-    pub topic: String,
-    /// Partition number.
-    pub partition: i32,
-}
-
-impl TopicPartition {
-    /// Convenience constructor.
-    pub fn new(topic: impl Into<String>, partition: i32) -> TopicPartition {
-        TopicPartition {
-            topic: topic.into(),
-            partition,
-        }
-    }
-}
-
-impl fmt::Display for TopicPartition {
-    /// Kafka's `topic-partition` form (as in MM2's `task.assigned.partitions`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
+use crate::protocol::TopicPartition;
 
 /// Which task slot owns which partition. There are always `tasks_max` slots; slots without partitions
 /// simply have nothing to do (MM2 would not start them).

@@ -6,3 +6,4 @@ pub(crate) mod producer;
 pub mod queue;
 pub mod sequence;
 pub mod settings;
+mod verdict;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_protocol::messages::ProduceResponse;
-use kafka_protocol::ResponseError;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -21,6 +20,7 @@ use tracing::{debug, error, info, warn};
 use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::sequence::ProducerIdentity;
 use super::settings::ProduceSettings;
+use super::verdict::{verdict, Verdict};
 use crate::fetch::budget::TaskBytes;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::metrics::FlowMetrics;
@@ -28,7 +28,9 @@ use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
 use crate::protocol::admin::init_producer_id;
 use crate::protocol::produce_request::{self as request, PartitionRecords, PartitionResult};
-use crate::protocol::{sleep_until_or_forever, Backoff, ClusterClient, ProtocolError};
+use crate::protocol::{
+    sleep_until_or_forever, Backoff, ClusterClient, ProtocolError, TopicPartition,
+};
 
 /// Upper bound of record bytes in one Produce request (brokers accept 100 MiB by default).
 const MAX_REQUEST_BYTES: usize = 16 << 20;
@@ -37,20 +39,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How often a parked partition is retried.
 const PARKED_RETRY: Duration = Duration::from_secs(30);
 
-type Key = (String, i32);
-
 /// A finished Produce request: its leader, the (partition, entry id) pairs it carried, the answer.
 struct Wave {
     leader: i32,
-    sent: Vec<(Key, u64)>,
+    sent: Vec<(TopicPartition, u64)>,
     result: Result<(i16, ProduceResponse), ProtocolError>,
-}
-
-/// How one partition's result in a Produce answer is handled.
-#[derive(Debug)]
-enum Verdict {
-    Done,
-    Fail(Failure),
 }
 
 /// Where a task reports what the target acknowledged: progress (to resume from) and, when
@@ -80,18 +73,18 @@ pub(crate) struct TaskProducer {
     /// Where acknowledged batches are counted (None when metrics are off).
     metrics: Option<FlowMetrics>,
     identity: ProducerIdentity,
-    queues: BTreeMap<Key, PartitionQueue>,
+    queues: BTreeMap<TopicPartition, PartitionQueue>,
     next_id: u64,
     waves: JoinSet<Wave>,
     waves_per_leader: HashMap<i32, usize>,
     /// Partitions waiting out a retry backoff, with when to resume.
-    retry_at: HashMap<Key, Instant>,
+    retry_at: HashMap<TopicPartition, Instant>,
     /// Partitions the target refuses, with when to try again.
-    parked: HashMap<Key, Instant>,
+    parked: HashMap<TopicPartition, Instant>,
     /// Parked partitions being tried again; a success resumes their fetching.
-    recovering: HashSet<Key>,
+    recovering: HashSet<TopicPartition>,
     /// Partitions stopped for good because the source handed over a batch that cannot be forwarded.
-    halted: HashSet<Key>,
+    halted: HashSet<TopicPartition>,
     /// A new producer id is needed once nothing is in flight.
     resetting: bool,
     /// Some partition had no known leader: look again at this instant.
@@ -207,7 +200,7 @@ impl TaskProducer {
                 .parked
                 .keys()
                 .chain(self.halted.iter())
-                .map(|(t, p)| format!("{t}-{p}"))
+                .map(|tp| tp.to_string())
                 .collect();
             warn!(task = self.task, partitions = ?stuck, "stopping with partitions that were not replicating; they resume from saved progress on restart");
         }
@@ -234,7 +227,7 @@ impl TaskProducer {
 
     /// Whether `key`'s partition is parked (the target refuses it) or halted (an unforwardable
     /// batch): its queue sends nothing for now.
-    fn is_stopped(&self, key: &Key) -> bool {
+    fn is_stopped(&self, key: &TopicPartition) -> bool {
         self.parked.contains_key(key) || self.halted.contains(key)
     }
 
@@ -281,7 +274,7 @@ impl TaskProducer {
         let bytes: usize = round.chunks.iter().map(|c| c.bytes()).sum();
         self.bytes.taken(bytes);
         for chunk in round.chunks {
-            let key = (chunk.route.remote_topic.clone(), chunk.route.partition);
+            let key = chunk.route.remote();
             if self.halted.contains(&key) {
                 continue;
             }
@@ -322,7 +315,7 @@ impl TaskProducer {
     async fn settle(&mut self) {
         let now = Instant::now();
         let mut stale: Vec<String> = Vec::new();
-        let keys: Vec<Key> = self.queues.keys().cloned().collect();
+        let keys: Vec<TopicPartition> = self.queues.keys().cloned().collect();
         for key in keys {
             let Some(queue) = self.queues.get_mut(&key) else {
                 continue;
@@ -334,7 +327,7 @@ impl TaskProducer {
                 Failure::None => {}
                 Failure::Retry => {
                     let at = *self.retry_at.entry(key.clone()).or_insert_with(|| {
-                        stale.push(key.0.clone());
+                        stale.push(key.topic.clone());
                         now + self.backoff.next()
                     });
                     if at <= now {
@@ -386,7 +379,7 @@ impl TaskProducer {
                     "the target lost this producer's state; continuing under a new producer id"
                 );
                 self.identity = ProducerIdentity::new(Some(identity));
-                let keys: Vec<Key> = self.queues.keys().cloned().collect();
+                let keys: Vec<TopicPartition> = self.queues.keys().cloned().collect();
                 for key in keys {
                     let Some(queue) = self.queues.get_mut(&key) else {
                         continue;
@@ -416,7 +409,7 @@ impl TaskProducer {
             1
         };
         let metadata = self.client.metadata();
-        let mut by_leader: BTreeMap<i32, Vec<Key>> = BTreeMap::new();
+        let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
         for (key, queue) in &self.queues {
             if queue.failure != Failure::None
@@ -428,9 +421,9 @@ impl TaskProducer {
             {
                 continue;
             }
-            match metadata.leader(&key.0, key.1) {
+            match metadata.leader(&key.topic, key.partition) {
                 Some(l) => by_leader.entry(l).or_default().push(key.clone()),
-                None => missing.push(key.0.clone()),
+                None => missing.push(key.topic.clone()),
             }
         }
         let refresh_due = self.metadata_retry_at.is_none_or(|t| t <= Instant::now());
@@ -542,7 +535,9 @@ impl TaskProducer {
             let Some(queue) = self.queues.get_mut(&key) else {
                 continue;
             };
-            let result = by_partition.get(&(key.0.as_str(), key.1)).copied();
+            let result = by_partition
+                .get(&(key.topic.as_str(), key.partition))
+                .copied();
             match result.map(verdict) {
                 Some(Verdict::Done) => {
                     let base_offset = result.map_or(-1, |r| r.base_offset);
@@ -584,77 +579,5 @@ impl TaskProducer {
                 None => queue.fail(id, Failure::Retry),
             }
         }
-    }
-}
-
-/// Classifies one partition's produce result.
-fn verdict(r: &PartitionResult) -> Verdict {
-    if r.error_code == 0 {
-        return Verdict::Done;
-    }
-    match ResponseError::try_from_code(r.error_code) {
-        // The broker already has this batch (a retry of an append whose answer was lost).
-        Some(ResponseError::DuplicateSequenceNumber) => Verdict::Done,
-        Some(
-            ResponseError::OutOfOrderSequenceNumber
-            | ResponseError::UnknownProducerId
-            | ResponseError::InvalidProducerEpoch
-            | ResponseError::ProducerFenced,
-        ) => Verdict::Fail(Failure::Sequence),
-        Some(e) if e.is_retriable() => Verdict::Fail(Failure::Retry),
-        Some(e) => Verdict::Fail(Failure::Refused(match &r.message {
-            Some(m) => format!("{e:?}: {m}"),
-            None => format!("{e:?}"),
-        })),
-        None => Verdict::Fail(Failure::Refused(format!(
-            "unknown error code {}",
-            r.error_code
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn result(code: i16) -> PartitionResult {
-        PartitionResult {
-            topic: "t".into(),
-            partition: 0,
-            error_code: code,
-            base_offset: 0,
-            message: None,
-        }
-    }
-
-    #[test]
-    fn verdicts_follow_kafka_error_semantics() {
-        assert!(matches!(verdict(&result(0)), Verdict::Done));
-        assert!(matches!(verdict(&result(46)), Verdict::Done)); // DUPLICATE_SEQUENCE_NUMBER
-        assert!(matches!(
-            verdict(&result(45)),
-            Verdict::Fail(Failure::Sequence)
-        )); // OUT_OF_ORDER_SEQUENCE_NUMBER
-        assert!(matches!(
-            verdict(&result(59)),
-            Verdict::Fail(Failure::Sequence)
-        )); // UNKNOWN_PRODUCER_ID
-        assert!(matches!(verdict(&result(6)), Verdict::Fail(Failure::Retry))); // NOT_LEADER_OR_FOLLOWER
-        assert!(matches!(
-            verdict(&result(19)),
-            Verdict::Fail(Failure::Retry)
-        )); // NOT_ENOUGH_REPLICAS
-        assert!(matches!(
-            verdict(&result(10)),
-            Verdict::Fail(Failure::Refused(_))
-        )); // MESSAGE_TOO_LARGE
-        assert!(matches!(
-            verdict(&result(29)),
-            Verdict::Fail(Failure::Refused(_))
-        )); // TOPIC_AUTHORIZATION_FAILED
-        assert!(matches!(
-            verdict(&result(87)),
-            Verdict::Fail(Failure::Refused(_))
-        )); // INVALID_RECORD
     }
 }

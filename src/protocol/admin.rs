@@ -23,6 +23,7 @@ use tracing::warn;
 use super::backoff::{retry, Backoff};
 use super::cluster::ClusterClient;
 use super::error::{ProtocolError, Result};
+use super::topic_partition::TopicPartition;
 
 /// `DescribeConfigs` resource type of a topic.
 const RESOURCE_TOPIC: i8 = 2;
@@ -294,16 +295,14 @@ impl OffsetSpec {
     }
 }
 
-type TopicPartition = (String, i32);
-
 /// Reads the earliest or latest offset of each partition from its leader, many partitions per
 /// request and leaders in parallel. Leadership errors invalidate the metadata generation used and
 /// are retried within the client's request timeout.
 pub async fn list_offsets(
     client: &ClusterClient,
-    partitions: &[(String, i32)],
+    partitions: &[TopicPartition],
     spec: OffsetSpec,
-) -> HashMap<(String, i32), Result<i64, ProtocolError>> {
+) -> HashMap<TopicPartition, Result<i64, ProtocolError>> {
     let deadline = Instant::now() + client.settings().request_timeout;
     let mut backoff = Backoff::for_retry(client.settings());
     let mut out: HashMap<TopicPartition, Result<i64>> = HashMap::new();
@@ -314,7 +313,7 @@ pub async fn list_offsets(
         let mut again: Vec<(TopicPartition, ProtocolError)> = Vec::new();
         let mut by_leader: HashMap<i32, Vec<(TopicPartition, u64)>> = HashMap::new();
         for tp in pending {
-            match client.leader_with_generation(&tp.0, tp.1).await {
+            match client.leader_with_generation(&tp.topic, tp.partition).await {
                 Ok((leader, generation)) => {
                     by_leader.entry(leader).or_default().push((tp, generation))
                 }
@@ -355,7 +354,7 @@ pub async fn list_offsets(
                                     client,
                                     ApiKey::ListOffsets,
                                     ResponseError::UnknownTopicOrPartition,
-                                    format!("{}-{}: missing from the response", tp.0, tp.1),
+                                    format!("{tp}: missing from the response"),
                                 );
                                 again.push((tp, e));
                             }
@@ -391,7 +390,7 @@ pub async fn list_offsets(
                 client,
                 ApiKey::ListOffsets,
                 ResponseError::UnknownServerError,
-                format!("{}-{}: no result", tp.0, tp.1),
+                format!("{tp}: no result"),
             ))
         });
     }
@@ -406,8 +405,11 @@ async fn list_offsets_on(
     spec: OffsetSpec,
 ) -> Result<HashMap<TopicPartition, Result<i64>>> {
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-    for ((t, p), _) in tps {
-        by_topic.entry(t.as_str()).or_default().push(*p);
+    for (tp, _) in tps {
+        by_topic
+            .entry(tp.topic.as_str())
+            .or_default()
+            .push(tp.partition);
     }
     let req = ListOffsetsRequest::default()
         .with_replica_id((-1).into())
@@ -439,14 +441,14 @@ async fn list_offsets_on(
     let mut out = HashMap::new();
     for t in &resp.topics {
         for p in &t.partitions {
-            let tp = (t.name.0.to_string(), p.partition_index);
+            let tp = TopicPartition::new(t.name.0.to_string(), p.partition_index);
             let r = match ResponseError::try_from_code(p.error_code) {
                 None => Ok(p.offset),
                 Some(code) => Err(broker_error(
                     client,
                     ApiKey::ListOffsets,
                     code,
-                    format!("{}-{} on broker {leader}", tp.0, tp.1),
+                    format!("{tp} on broker {leader}"),
                 )),
             };
             out.insert(tp, r);

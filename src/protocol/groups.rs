@@ -17,6 +17,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::cluster::ClusterClient;
 use super::error::{ProtocolError, Result};
+use super::topic_partition::TopicPartition;
 
 /// A committed offset of one partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub struct Committed {
 }
 
 /// A group's committed offsets by (topic, partition).
-pub type GroupOffsets = BTreeMap<(String, i32), Committed>;
+pub type GroupOffsets = BTreeMap<TopicPartition, Committed>;
 
 fn error(client: &ClusterClient, api: ApiKey, code: i16, context: String) -> Option<ProtocolError> {
     ProtocolError::from_code(client.cluster_name(), api, code, || context)
@@ -101,7 +102,7 @@ pub async fn fetch_offsets(client: &ClusterClient, group: &str) -> Result<GroupO
                 continue;
             }
             out.insert(
-                (t.name.0.to_string(), p.partition_index),
+                TopicPartition::new(t.name.0.to_string(), p.partition_index),
                 Committed {
                     offset: p.committed_offset,
                     metadata: p.metadata.map(|m| m.to_string()).unwrap_or_default(),
@@ -145,10 +146,10 @@ pub async fn commit_offsets(
     client: &ClusterClient,
     group: &str,
     offsets: &GroupOffsets,
-) -> Result<Vec<((String, i32), ProtocolError)>> {
+) -> Result<Vec<(TopicPartition, ProtocolError)>> {
     let coordinator = find_coordinator(client, group).await?;
     let mut topics: Vec<OffsetCommitRequestTopic> = Vec::new();
-    for ((topic, partition), c) in offsets {
+    for (TopicPartition { topic, partition }, c) in offsets {
         let p = OffsetCommitRequestPartition::default()
             .with_partition_index(*partition)
             .with_committed_offset(c.offset)
@@ -179,7 +180,7 @@ pub async fn commit_offsets(
                 p.error_code,
                 format!("group {group}, {topic}-{}", p.partition_index),
             ) {
-                failed.push(((topic, p.partition_index), e));
+                failed.push((TopicPartition::new(topic, p.partition_index), e));
             }
         }
     }

@@ -38,6 +38,7 @@ mod sasl;
 mod sasl_session;
 pub mod settings;
 mod tls;
+pub mod topic_partition;
 pub mod transport;
 pub mod versions;
 
@@ -59,3 +60,4 @@ pub use error::{ProtocolError, Result};
 pub use in_flight::InFlightRequest;
 pub use metadata::{Metadata, PartitionMetadata, TopicMetadata};
 pub use settings::ConnectionSettings;
+pub use topic_partition::TopicPartition;

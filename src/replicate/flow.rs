@@ -20,9 +20,10 @@ use crate::metrics::Metrics;
 use crate::offsets::checkpoints::CheckpointEmitter;
 use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
-use crate::plan::assignment::{Assignment, TopicPartition};
+use crate::plan::assignment::Assignment;
 use crate::plan::Route;
 use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::TopicPartition;
 use crate::protocol::{Backoff, ClusterClient};
 
 /// How soon discovery runs again after a pass that could not prepare every topic.
@@ -250,9 +251,9 @@ async fn assign(
     known: &mut HashSet<Route>,
     tasks: &[Task],
 ) -> bool {
-    let unsaved: Vec<(String, i32)> = fresh
+    let unsaved: Vec<TopicPartition> = fresh
         .iter()
-        .map(|r| (r.source_topic.clone(), r.partition))
+        .map(Route::source)
         .filter(|k| !saved.contains_key(k))
         .collect();
     let spec = match cfg.fetch.start_at {
@@ -267,7 +268,7 @@ async fn assign(
     let mut complete = true;
     let mut startable: Vec<(Route, i64)> = Vec::new();
     for route in fresh {
-        let key = (route.source_topic.clone(), route.partition);
+        let key = route.source();
         let start = match saved.get(&key) {
             Some(o) => Some(*o),
             None => match listed.get(&key) {
@@ -286,15 +287,7 @@ async fn assign(
     }
     let routes: BTreeMap<TopicPartition, (Route, i64)> = startable
         .into_iter()
-        .map(|(r, o)| {
-            (
-                TopicPartition {
-                    topic: r.source_topic.clone(),
-                    partition: r.partition,
-                },
-                (r, o),
-            )
-        })
+        .map(|(r, o)| (r.source(), (r, o)))
         .collect();
     let placements = assignment.add(routes.keys().cloned());
     let mut per_task: BTreeMap<usize, Vec<(Arc<Route>, i64)>> = BTreeMap::new();
