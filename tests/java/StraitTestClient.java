@@ -233,6 +233,35 @@ public final class StraitTestClient {
         System.exit(1);
     }
 
+    /**
+     * Waits until every partition of the topic has a leader in the brokers' metadata, and a
+     * moment more. Right after a topic is created, a broker can already list itself as leader
+     * while it does not yet act as one; an idempotent producer whose first batch is answered
+     * NOT_LEADER_OR_FOLLOWER then was seen to retry OUT_OF_ORDER_SEQUENCE_NUMBER until its
+     * delivery timeout (Kafka 3.9 client against a 1-node cluster).
+     */
+    private void awaitLeaders(String topic) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, str("bootstrap"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try (Admin admin = Admin.create(p)) {
+            while (true) {
+                try {
+                    org.apache.kafka.clients.admin.TopicDescription d = admin
+                        .describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+                    if (d.partitions().stream().allMatch(i -> i.leader() != null && !i.leader().isEmpty())) {
+                        Thread.sleep(300);
+                        return;
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // Not known yet: ask again below.
+                }
+                if (System.nanoTime() > deadline) throw new IllegalStateException("no leader for every partition of " + topic + " within 60 s");
+                Thread.sleep(100);
+            }
+        }
+    }
+
     private void produce() throws Exception {
         String topic = str("topic");
         int partitions = (int) num("partitions");
@@ -242,6 +271,7 @@ public final class StraitTestClient {
         long keyMod = num("key-mod", 0);
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         final AtomicReference<Exception> failure = new AtomicReference<>();
+        awaitLeaders(topic);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
             // Round-robin over partitions so that every partition's batches fill up concurrently.
             for (long i = start; i < start + perPartition && failure.get() == null; i++) {
