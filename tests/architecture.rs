@@ -194,3 +194,26 @@ fn source_files_stay_short() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Code cites pages inside the repository (docs/), never a file beside it that a reader of the
+/// repository does not have.
+#[test]
+fn code_cites_nothing_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    rust_files(&root.join("tests"), &mut files);
+    let mut wrong = Vec::new();
+    for f in files {
+        for (n, line) in fs::read_to_string(&f).unwrap().lines().enumerate() {
+            let cites = ["mm2-compat", "../shared", "TESTING.md", "STYLE.md"]
+                .iter()
+                .any(|outside| line.contains(outside));
+            // This test's own list names them.
+            if cites && !f.ends_with("architecture.rs") {
+                wrong.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -2,11 +2,11 @@
 //! it ("understood") or accepts it without effect ("ignored", listed once at start-up). MM2 drops
 //! unknown keys silently; strait lists them too, so a typo does not go unnoticed.
 //!
-//! A key is located first (section 1.4-1.6 of mm2-compat.md): `S->T.<k>` (flow level),
+//! A key is located first (as `MirrorMakerConfig` reads them; docs/configuration.md): `S->T.<k>` (flow level),
 //! `<alias>.<k>` (cluster level) or top level; then `<k>` is classified for that scope.
 
 /// `MirrorClientConfig.CLIENT_CONFIG_DEF`: the keys MM2 copies from cluster level (`A.<k>`) and top
-/// level into every consumer/producer/admin of a cluster (`clusterProps`, section 1.5).
+/// level into every consumer/producer/admin of a cluster (`clusterProps`).
 pub(crate) const CLIENT_KEYS: &[&str] = &[
     "bootstrap.servers",
     "security.protocol",
@@ -63,7 +63,7 @@ pub(crate) const CLIENT_KEYS: &[&str] = &[
 
 /// Union of the key names of `MirrorSourceConfig`, `MirrorCheckpointConfig` and
 /// `MirrorHeartbeatConfig`, each including Connect's `ConnectorConfig` keys and the CLIENT_KEYS.
-/// Only these top-level keys reach the connector configs (section 1.4 step 1).
+/// Only these top-level keys reach the connector configs.
 pub(crate) const CONNECTOR_KEYS: &[&str] = &[
     // Connect ConnectorConfig
     "name",
@@ -132,7 +132,7 @@ pub(crate) const CONNECTOR_KEYS: &[&str] = &[
     "heartbeats.topic.replication.factor",
 ];
 
-/// Top-level key prefixes MM2 copies into each herder's worker config (section 1.3).
+/// Top-level key prefixes MM2 copies into each herder's worker config.
 pub(crate) const WORKER_PREFIXES: &[&str] = &[
     "offset.storage",
     "config.storage",
@@ -537,7 +537,7 @@ pub(crate) fn classify_flow(rest: &str) -> KeyClass {
     if is_understood_connector_key(rest) {
         return Understood;
     }
-    // Keys MM2 reads from the connector map for its clients (section 1.6).
+    // Keys MM2 reads from the connector map for its clients.
     let client_prefixes: &[(&str, ClientKind)] = &[
         ("producer.override.", ClientKind::Producer),
         ("source.producer.", ClientKind::Producer),

@@ -143,7 +143,7 @@ pub struct FlowConfig {
     /// The resolved client property maps behind the four [`ConnectionSpec`]s (precedence already
     /// applied), kept for conformance tests and messages.
     pub clients: FlowClients,
-    /// The `MirrorSourceConnector` config MM2 would store for this flow (section 1.4), before
+    /// The `MirrorSourceConnector` config MM2 would store for this flow, before
     /// deprecated-alias translation (`topics.blacklist` stays as written), for conformance tests.
     pub connector_config: BTreeMap<String, Setting>,
 }

@@ -1,7 +1,7 @@
 //! Resolving raw `mm2.properties` entries into typed [`FlowConfig`]s with MM2's precedence.
 //!
 //! The maps are built the way MM2 builds them, step by step, so that precedence falls out of the same
-//! layering instead of being re-derived per key (mm2-compat.md sections 1.3-1.6):
+//! layering instead of being re-derived per key (as `MirrorMakerConfig` does; docs/configuration.md):
 //! - `cluster_props(A)`: `A.<k>`, plus CLIENT_KEYS inherited into `producer.`/`consumer.`/`admin.`
 //!   from `A.<k>` and then from top level;
 //! - the connector map of `S->T`: top-level connector keys, `config.providers*`, `replication.policy*`,

@@ -1,4 +1,4 @@
-//! Prometheus metrics in the shape of MM2's JMX metrics (spec section 9): per replicated partition
+//! Prometheus metrics in the shape of MM2's JMX metrics: per replicated partition
 //! (`source`, `target`, `topic` = remote name, `partition`) the records and bytes the target
 //! acknowledged, the replication latency and the record age; per checkpointed group partition the
 //! checkpoint latency; plus heartbeats emitted and partitions parked by target errors (not in MM2).

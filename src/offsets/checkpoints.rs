@@ -1,4 +1,4 @@
-//! Checkpoints and group offset sync (spec section 6): every `emit.checkpoints.interval.seconds`,
+//! Checkpoints and group offset sync: every `emit.checkpoints.interval.seconds`,
 //! the committed offsets of the selected consumer groups on the source are translated with the
 //! flow's offset-sync log and written, in MM2's byte layout, to `<S>.checkpoints.internal` on the
 //! target, where `RemoteClusterUtils.translateOffsets` reads them; with `sync.group.offsets.enabled`
@@ -55,7 +55,7 @@ type CheckpointKey = (String, String, i32);
 /// at start (MM2's `CheckpointStore`), then updated with each one written.
 pub(crate) type CheckpointStore = BTreeMap<CheckpointKey, Checkpoint>;
 
-/// MM2's emission rule (spec 6.4 step 5): a new checkpoint is written when there is none yet, when
+/// MM2's emission rule: a new checkpoint is written when there is none yet, when
 /// the group rewound upstream, or when the downstream offset moved forward.
 pub(crate) fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstream: i64) -> bool {
     match previous {
@@ -64,7 +64,7 @@ pub(crate) fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstre
     }
 }
 
-/// The downstream (target) name of source topic `topic` for checkpoints (spec 6.4 step 4): a topic
+/// The downstream (target) name of source topic `topic` for checkpoints: a topic
 /// that came from the target goes back to its original name, any other gets the remote name.
 pub(crate) fn downstream_topic(
     policy: &ReplicationPolicy,
@@ -213,7 +213,7 @@ impl CheckpointEmitter {
     }
 
     /// Groups passing the group filter that have committed offsets on a topic passing the topic
-    /// filter (spec 6.3).
+    /// filter.
     async fn discover_groups(&self) -> crate::protocol::Result<BTreeSet<String>> {
         let mut out = BTreeSet::new();
         for group in list_groups(&self.source_admin).await? {
@@ -333,7 +333,7 @@ impl CheckpointEmitter {
         }
     }
 
-    /// Group offset sync (spec 6.5): commit the latest checkpoints to the same groups on the
+    /// Group offset sync: commit the latest checkpoints to the same groups on the
     /// target, for groups that do not exist there or have no members, never moving a partition
     /// backwards and never past the target's end offset.
     async fn sync_groups(&self, store: &CheckpointStore) {

@@ -1,5 +1,5 @@
 //! Byte-exact encoding of Kafka Connect source offsets as MM2's `MirrorSourceConnector` writes them
-//! (mm2-compat.md 3.6): key `["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"t"}]`,
+//! (Kafka Connect's offset storage, docs/configuration.md "Progress format is Kafka Connect's"): key `["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"t"}]`,
 //! value `{"offset":41}` (the offset of the LAST replicated record). Connect looks offsets up by the
 //! serialized key bytes, so the field order and spacing must match Java's exactly.
 
@@ -94,7 +94,7 @@ mod tests {
             std::str::from_utf8(&key).unwrap(),
             r#"["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]"#
         );
-        // mm2-compat.md 3.6: murmur2 of this key is -225638395, partition 3 of 25.
+        // As Java computes it: murmur2 of this key is -225638395, partition 3 of 25.
         assert_eq!(
             murmur2::murmur2(&key, KAFKA_MURMUR2_SEED) as i32,
             -225_638_395

@@ -1,4 +1,4 @@
-//! Byte-exact keys and values of MM2's internal records (mm2-compat.md 3.1-3.5): offset syncs
+//! Byte-exact keys and values of MM2's internal records (Kafka's `OffsetSync`, `Checkpoint` and `Heartbeat` in connect/mirror-client): offset syncs
 //! (`mm2-offset-syncs.<x>.internal`), checkpoints (`<S>.checkpoints.internal`) and heartbeats
 //! (`heartbeats`). Java's `MirrorClient`, `RemoteClusterUtils.translateOffsets` and the console
 //! formatters read these topics, so strait must write exactly what Kafka 3.9's `OffsetSync`,
@@ -399,7 +399,7 @@ mod tests {
 
     // Expected bytes below were printed by Kafka 3.9.2's own OffsetSync/Checkpoint/Heartbeat
     // classes (recordKey()/recordValue()) via tests/java/Mm2FormatCheck.java; they equal the hex in
-    // mm2-compat.md 3.2-3.4. The Display strings are those classes' toString() output.
+    // Kafka's `OffsetSync`, `Checkpoint` and `Heartbeat`. The Display strings are those classes' toString() output.
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -501,7 +501,7 @@ mod tests {
         );
     }
 
-    /// mm2-compat.md 12 vector 4, and the inputs Java 3.9.2 was seen to accept via
+    /// a test vector of Java MM2's bytes, and the inputs Java 3.9.2 was seen to accept via
     /// `Mm2FormatCheck decode`: a future version number and trailing bytes in key and value.
     #[test]
     fn other_versions_and_trailing_bytes_are_accepted_as_java_does() {

@@ -1,4 +1,4 @@
-//! When to emit an offset-sync: MM2's `OffsetSyncWriter.PartitionState` rule (spec section 5),
+//! When to emit an offset-sync: MM2's `OffsetSyncWriter.PartitionState` rule,
 //! applied to whole forwarded batches.
 //!
 //! MM2 decides per record; strait acknowledges whole batches, whose records the target numbers

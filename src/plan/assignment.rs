@@ -1,7 +1,7 @@
 //! Pinning source partitions to tasks: a partition, once given to a task, stays with it for the life
 //! of the process, so discovering new topics or partitions never restarts or reshuffles a task.
 //!
-//! The first batch is dealt round-robin in discovery order, which is exactly MM2's split (section 7.6:
+//! The first batch is dealt round-robin in discovery order, which is exactly MM2's split (`MirrorSourceConnector.taskConfigs`:
 //! `numTasks = min(tasks.max, #partitions)`, partition `i` to task `i % numTasks`). MM2 reshuffles
 //! everything on every change; strait instead gives each later partition to the least-loaded task
 //! (ties: lowest index) and never moves one already placed.
@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(TopicPartition::new("a.b-c", 7).to_string(), "a.b-c-7");
     }
 
-    /// Test vector 12: 3 tasks over topics with 8, 2, 2 partitions -> round-robin in discovery order.
+    /// 3 tasks over topics with 8, 2, 2 partitions -> round-robin in discovery order.
     #[test]
     fn initial_is_mm2_round_robin() {
         let mut all = tps("t0", 8);

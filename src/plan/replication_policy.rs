@@ -1,6 +1,6 @@
 //! MM2's `ReplicationPolicy` implementations (`DefaultReplicationPolicy`, `IdentityReplicationPolicy`):
 //! remote topic names, internal topic names, and which topics are internal or would form a cycle.
-//! See mm2-compat.md section 2. Names must match Java exactly: Java MM2 and `MirrorClient` read the
+//! As Kafka's `DefaultReplicationPolicy` and `IdentityReplicationPolicy` do. Names must match Java exactly: Java MM2 and `MirrorClient` read the
 //! topics strait creates, and strait takes over topics Java MM2 created.
 
 use super::topic_filter::TopicFilter;
@@ -249,7 +249,7 @@ mod tests {
         ReplicationPolicy::default()
     }
 
-    /// Section 2.2 worked cases and test vector 5.
+    /// `DefaultReplicationPolicy`'s worked cases.
     #[test]
     fn default_policy_worked_cases() {
         let p = dflt();
@@ -292,7 +292,7 @@ mod tests {
         assert!(p.is_checkpoints_topic("A.checkpoints.internal"));
     }
 
-    /// Section 2.2 separator cases and test vector 6.
+    /// `DefaultReplicationPolicy` with other separators.
     #[test]
     fn custom_separator_vector_6() {
         let p = ReplicationPolicy::default_with("__", true);
@@ -330,7 +330,7 @@ mod tests {
         assert!(!p.is_heartbeats_topic("my-heartbeats"));
     }
 
-    /// Section 2.5 and test vector 7 (default policy part).
+    /// Which topics the default policy replicates.
     #[test]
     fn cycles_default_policy() {
         let p = dflt();
@@ -352,7 +352,7 @@ mod tests {
         }
     }
 
-    /// Section 2.3 and test vector 7 (identity policy part).
+    /// Which topics the identity policy replicates.
     #[test]
     fn identity_policy_vector_7() {
         let p = ReplicationPolicy::identity_with("source", ".", true);
@@ -376,7 +376,7 @@ mod tests {
         assert_eq!(p.class_name(), IDENTITY_POLICY_CLASS);
     }
 
-    /// Section 2.5: heartbeats bypass the filter, internal topics never pass (test vector 9).
+    /// Heartbeats bypass the filter, internal topics never pass.
     #[test]
     fn heartbeats_bypass_filter_internal_never() {
         let p = dflt();

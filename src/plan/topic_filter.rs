@@ -1,6 +1,6 @@
 //! MM2's include/exclude regex lists (`topics`, `topics.exclude`, `groups`, ...): Connect LIST
 //! parsing, then a full-match of the `|`-joined patterns (`MirrorUtils.compilePatternList`,
-//! `DefaultTopicFilter`). See mm2-compat.md section 1.8.
+//! `DefaultTopicFilter`). As Kafka's `DefaultTopicFilter` and `DefaultGroupFilter` do.
 //!
 //! Patterns are compiled with the `regex` crate, not Java's engine. Java-only syntax is refused with
 //! an error naming the item: what `regex` rejects (look-around, back-references, `\Q...\E`, atomic
@@ -281,7 +281,7 @@ mod tests {
         assert!(f.matches("anything"), "empty exclude excludes nothing");
     }
 
-    /// Test vector 9 (topic part; the heartbeats bypass is tested with the replication policy).
+    /// MM2's default filters (the heartbeats bypass is tested with the replication policy).
     #[test]
     fn vector_9_default_excludes() {
         let f = TopicFilter::mm2_default_topics();

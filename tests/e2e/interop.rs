@@ -2,7 +2,7 @@
 //! strait and Kafka's own `org.apache.kafka.connect.mirror.MirrorMaker` (run by
 //! `scripts/java-mm2.sh` with the SAME config file) hand a flow over to each other through the
 //! Connect offsets topic `mm2-offsets.<alias>.internal` on the target, in both directions, without
-//! losing or re-copying a record (mm2-compat.md 3.6, test vector 21).
+//! losing or re-copying a record (Kafka Connect's offset storage format).
 //!
 //! The offsets topic is read with Kafka's console consumer (never with strait code), which also
 //! shows that both tools put a given key in the same partition of the offsets topic (murmur2 of the
@@ -232,7 +232,7 @@ fn read_offsets_topic(offsets_topic: &str) -> Vec<OffsetRecord> {
 }
 
 /// The key Java Connect writes for MirrorSourceConnector's progress on one source partition
-/// (mm2-compat.md 3.6), spelled out here rather than taken from strait.
+/// (Kafka Connect's format), spelled out here rather than taken from strait.
 fn source_key(alias: &str, topic: &str, partition: i32) -> String {
     format!(
         r#"["MirrorSourceConnector",{{"cluster":"{alias}","partition":{partition},"topic":"{topic}"}}]"#
@@ -450,7 +450,7 @@ fn strait_takes_over_from_java_mm2() {
     );
     flush_and_stop(&mut java, alias, &t, (FIRST - 1) as i64);
     let by_java = read_offsets_topic(&offsets_topic);
-    // Java's keys are exactly the bytes strait writes and looks up (mm2-compat.md 3.6).
+    // Java's keys are exactly the bytes strait writes and looks up (Kafka Connect's format).
     let java_partitions = key_partitions(&by_java, alias, &t);
 
     p.primary

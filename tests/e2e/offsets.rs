@@ -420,7 +420,7 @@ fn group_state(cluster: &Cluster, group: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Group offset sync respects what consumers on the target did (spec 6.5):
+/// Group offset sync respects what consumers on the target did:
 /// - a group that committed further on the target than the translation is not moved back;
 /// - a group with an active member on the target is left alone and reported in the log, and is
 ///   synced once its member left (the group is then empty);

@@ -1,5 +1,5 @@
 // Witness for strait's src/offsets/mm2_records.rs: Kafka 3.9's own MM2 classes encode the example
-// OffsetSync, Checkpoint and Heartbeat of mm2-compat.md 3.2-3.4 and decode bytes given to them.
+// OffsetSync, Checkpoint and Heartbeat (Kafka's connect/mirror-client) and decode bytes given to them.
 // Not run in CI; the hex it prints is pasted into the Rust unit tests.
 //
 // Rerun (from the repository root):

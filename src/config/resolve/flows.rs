@@ -5,7 +5,7 @@ use super::*;
 
 impl Ctx<'_> {
     /// Whether MM2 would replicate `S->T`: a herder exists (`S->T.enabled` true, or heartbeats on for
-    /// the pair, section 1.2) and the connector's merged `enabled` is true (`S->T.enabled`, else a
+    /// the pair) and the connector's merged `enabled` is true (`S->T.enabled`, else a
     /// top-level `enabled`). Returns the origin of the deciding `enabled` key.
     ///
     /// Difference from MM2: a value other than `true`/`false` (any case, trimmed) is an error here;
@@ -207,7 +207,7 @@ impl Ctx<'_> {
         Ok(Some(Duration::from_secs(seconds as u64)))
     }
 
-    /// Offset-syncs (section 5): `emit.offset-syncs.enabled`, `offset-syncs.topic.location`,
+    /// Offset-syncs: `emit.offset-syncs.enabled`, `offset-syncs.topic.location`,
     /// `offset-syncs.topic.replication.factor`, `offset.lag.max`.
     pub(super) fn offset_syncs(
         &self,
@@ -271,7 +271,7 @@ impl Ctx<'_> {
         }))
     }
 
-    /// Checkpoints and group offset sync (section 6): `emit.checkpoints.*`, `refresh.groups.*`,
+    /// Checkpoints and group offset sync: `emit.checkpoints.*`, `refresh.groups.*`,
     /// `sync.group.offsets.*`, `checkpoints.topic.replication.factor`.
     pub(super) fn checkpoints(
         &self,
@@ -368,7 +368,7 @@ impl Ctx<'_> {
     }
 
     /// A regex LIST key, with its deprecated alias resolved on the merged map (the new name wins when
-    /// present anywhere, section 1.8), compiled; errors name the key, line and pattern item.
+    /// present anywhere), compiled; errors name the key, line and pattern item.
     pub(super) fn patterns(
         &self,
         conn: &Props,

@@ -1,4 +1,4 @@
-//! Resolving MM2's heartbeat herders (mm2-compat.md sections 1.2, 1.7, 8): which `S->T` pairs emit
+//! Resolving MM2's heartbeat herders (MM2's `MirrorMaker` herders and `MirrorHeartbeatConnector`; docs/configuration.md, "Heartbeats"): which `S->T` pairs emit
 //! `Heartbeat(S, T, now)` into T's `heartbeats` topic, how often, and with which target clients.
 //!
 //! MM2 runs a herder for every ordered pair of clusters whose `S->T.enabled` is true OR whose
@@ -43,7 +43,7 @@ impl HeartbeatConfig {
 }
 
 impl Ctx<'_> {
-    /// Whether MM2 creates a herder for `S->T` (section 1.2, `MirrorMakerConfig.clusterPairs`):
+    /// Whether MM2 creates a herder for `S->T` (`MirrorMakerConfig.clusterPairs`):
     /// `S->T.enabled` is true, or heartbeats are on for the pair. Both read with Java's lenient
     /// `Boolean.parseBoolean`.
     pub(super) fn herder_exists(&self, s: &str, t: &str) -> bool {
@@ -215,7 +215,7 @@ mod tests {
 
     const ABC: &str = "clusters = a, b, c\na.bootstrap.servers = a:1\nb.bootstrap.servers = b:1\nc.bootstrap.servers = c:1\na->b.enabled = true\n";
 
-    /// Section 1.2: with defaults every ordered pair has a herder and emits, enabled flow or not.
+    /// With defaults every ordered pair has a herder and emits, enabled flow or not.
     #[test]
     fn every_pair_emits_by_default() {
         let c = ok(ABC);
@@ -307,7 +307,7 @@ mod tests {
         assert!(matches!(&e, ConfigError::AtLine { line: 6, .. }), "{e}");
     }
 
-    /// Section 2.5: a flow replicates heartbeat topics whatever its `topics` filter says, but never
+    /// A flow replicates heartbeat topics whatever its `topics` filter says, but never
     /// internal ones or cycles back to its target.
     #[test]
     fn flows_replicate_heartbeat_topics_despite_the_filter() {

@@ -12,7 +12,7 @@ impl Ctx<'_> {
             .collect()
     }
 
-    /// `MirrorMakerConfig.clusterProps(alias)` (section 1.5).
+    /// `MirrorMakerConfig.clusterProps(alias)`.
     pub(super) fn cluster_props(&self, alias: &str) -> Props {
         let mut props = self.raw_with_prefix_stripped(&format!("{alias}."));
         for k in keys::CLIENT_KEYS {
@@ -37,7 +37,7 @@ impl Ctx<'_> {
         props
     }
 
-    /// `MirrorMakerConfig.connectorBaseConfig(S->T, MirrorSourceConnector)` (section 1.4).
+    /// `MirrorMakerConfig.connectorBaseConfig(S->T, MirrorSourceConnector)`.
     pub(super) fn connector_map(&self, s: &str, t: &str) -> Props {
         let mut m = Props::new();
         for (k, v) in &self.raw {
@@ -79,7 +79,7 @@ impl Ctx<'_> {
         m
     }
 
-    /// `MirrorMakerConfig.workerConfig(S->T)` (section 1.3), the parts strait needs.
+    /// `MirrorMakerConfig.workerConfig(S->T)`, the parts strait needs.
     pub(super) fn worker_map(&self, s: &str, t: &str) -> Props {
         let mut w = self.cluster_props(t);
         for (k, v) in &self.raw {
@@ -105,7 +105,7 @@ impl Ctx<'_> {
         w
     }
 
-    /// An MM2 client of the connector (section 1.6): `filter(X.cluster.*, CLIENT_KEYS)`, then
+    /// An MM2 client of the connector: `filter(X.cluster.*, CLIENT_KEYS)`, then
     /// `K.*`, then `X.K.*`; consumers get `enable.auto.commit=false` and `auto.offset.reset=earliest`
     /// when absent; `client.id` becomes `[user|]S->T|MirrorSourceConnector|role`.
     pub(super) fn mm2_client(
@@ -167,8 +167,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// The Connect worker's task producer on T, which writes the replicated records (sections 1.6 and
-    /// 4.2): worker `bootstrap.servers`, Connect defaults (`acks=all`, client id
+    /// The Connect worker's task producer on T, which writes the replicated records: worker `bootstrap.servers`, Connect defaults (`acks=all`, client id
     /// `connector-producer-MirrorSourceConnector`; Connect appends `-<task>`), then the worker's
     /// `producer.*` (`T.producer.*` and inherited CLIENT_KEYS), then `S->T.producer.override.*`.
     pub(super) fn worker_producer(&self, conn: &Props, s: &str, t: &str) -> ClientConfig {

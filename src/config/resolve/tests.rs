@@ -298,7 +298,7 @@ fn mm2_defaults() {
     assert!(c.ignored_summary().is_none());
 }
 
-/// Test vector 10: `a.security.protocol=PLAINTEXT` + top-level `SSL` + `a.producer.security.protocol=SSL`
+/// MM2's precedence of one client key: `a.security.protocol=PLAINTEXT` + top-level `SSL` + `a.producer.security.protocol=SSL`
 /// -> a's admin gets PLAINTEXT, a's producer SSL; b inherits the top-level SSL.
 #[test]
 fn vector_10_precedence_of_client_keys() {
