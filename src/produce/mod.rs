@@ -6,4 +6,5 @@ pub(crate) mod producer;
 pub mod queue;
 pub mod sequence;
 pub mod settings;
+mod standing;
 mod verdict;

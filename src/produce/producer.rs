@@ -6,7 +6,7 @@
 //! duplicates), retried under a new producer id when the target lost ours, or parked (fetching
 //! paused, error logged, retried every 30 s) when the target refuses the data. Never skipped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use tracing::{debug, error, info, warn};
 use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::sequence::ProducerIdentity;
 use super::settings::ProduceSettings;
+use super::standing::{Settle, Standing, PARKED_RETRY};
 use super::verdict::{verdict, Verdict};
 use crate::fetch::budget::TaskBytes;
 use crate::fetch::{FetchControl, FetchedRound};
@@ -36,8 +37,6 @@ use crate::protocol::{
 const MAX_REQUEST_BYTES: usize = 16 << 20;
 /// How long queued data may take to land after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// How often a parked partition is retried.
-const PARKED_RETRY: Duration = Duration::from_secs(30);
 
 /// A finished Produce request: its leader, the (partition, entry id) pairs it carried, the answer.
 struct Wave {
@@ -77,14 +76,8 @@ pub(crate) struct TaskProducer {
     next_id: u64,
     waves: JoinSet<Wave>,
     waves_per_leader: HashMap<i32, usize>,
-    /// Partitions waiting out a retry backoff, with when to resume.
-    retry_at: HashMap<TopicPartition, Instant>,
-    /// Partitions the target refuses, with when to try again.
-    parked: HashMap<TopicPartition, Instant>,
-    /// Parked partitions being tried again; a success resumes their fetching.
-    recovering: HashSet<TopicPartition>,
-    /// Partitions stopped for good because the source handed over a batch that cannot be forwarded.
-    halted: HashSet<TopicPartition>,
+    /// Partitions not simply flowing: waiting out a retry, parked, recovering or halted.
+    standing: HashMap<TopicPartition, Standing>,
     /// A new producer id is needed once nothing is in flight.
     resetting: bool,
     /// Some partition had no known leader: look again at this instant.
@@ -119,10 +112,7 @@ impl TaskProducer {
             next_id: 0,
             waves: JoinSet::new(),
             waves_per_leader: HashMap::new(),
-            retry_at: HashMap::new(),
-            parked: HashMap::new(),
-            recovering: HashSet::new(),
-            halted: HashSet::new(),
+            standing: HashMap::new(),
             resetting: false,
             metadata_retry_at: None,
             bytes: reports.held,
@@ -171,8 +161,7 @@ impl TaskProducer {
             let timer = [
                 deadline,
                 self.metadata_retry_at,
-                self.retry_at.values().min().copied(),
-                self.parked.values().min().copied(),
+                self.standing.values().filter_map(|s| s.wake_at()).min(),
             ]
             .into_iter()
             .flatten()
@@ -195,13 +184,13 @@ impl TaskProducer {
             }
         }
         self.waves.abort_all();
-        if !self.parked.is_empty() || !self.halted.is_empty() {
-            let stuck: Vec<String> = self
-                .parked
-                .keys()
-                .chain(self.halted.iter())
-                .map(|tp| tp.to_string())
-                .collect();
+        let stuck: Vec<String> = self
+            .standing
+            .iter()
+            .filter(|(_, s)| s.is_stopped())
+            .map(|(tp, _)| tp.to_string())
+            .collect();
+        if !stuck.is_empty() {
             warn!(task = self.task, partitions = ?stuck, "stopping with partitions that were not replicating; they resume from saved progress on restart");
         }
         debug!(task = self.task, "producer stopped");
@@ -228,7 +217,12 @@ impl TaskProducer {
     /// Whether `key`'s partition is parked (the target refuses it) or halted (an unforwardable
     /// batch): its queue sends nothing for now.
     fn is_stopped(&self, key: &TopicPartition) -> bool {
-        self.parked.contains_key(key) || self.halted.contains(key)
+        self.standing_of(key).is_stopped()
+    }
+
+    /// Where `key`'s partition stands (flowing when the producer has no entry for it).
+    fn standing_of(&self, key: &TopicPartition) -> Standing {
+        self.standing.get(key).copied().unwrap_or_default()
     }
 
     /// Whether anything queued can still go out (parked and halted partitions excluded).
@@ -275,7 +269,7 @@ impl TaskProducer {
         self.bytes.taken(bytes);
         for chunk in round.chunks {
             let key = chunk.route.remote();
-            if self.halted.contains(&key) {
+            if self.standing_of(&key) == Standing::Halted {
                 continue;
             }
             let route = chunk.route.clone();
@@ -304,7 +298,7 @@ impl TaskProducer {
                 Err(e) => {
                     error!(task = self.task, partition = %route, error = %e, "a source batch cannot be forwarded; this partition stops here (data before it is still delivered) until strait is restarted");
                     let _ = self.control.send(FetchControl::Pause(route));
-                    self.halted.insert(key);
+                    set_standing(&mut self.standing, &key, Standing::Halted);
                 }
             }
         }
@@ -323,37 +317,27 @@ impl TaskProducer {
             if queue.failure == Failure::None || queue.in_flight() {
                 continue;
             }
-            match queue.failure.clone() {
-                Failure::None => {}
-                Failure::Retry => {
-                    let at = *self.retry_at.entry(key.clone()).or_insert_with(|| {
-                        stale.push(key.topic.clone());
-                        now + self.backoff.next()
-                    });
-                    if at <= now {
-                        self.retry_at.remove(&key);
-                        queue.resume();
-                    }
-                }
-                Failure::Sequence => self.resetting = true,
-                Failure::Refused(why) => {
-                    if let Some(at) = self.parked.get(&key).copied() {
-                        if at <= now {
-                            self.parked.remove(&key);
-                            self.recovering.insert(key.clone());
-                            queue.resume();
-                        }
-                    } else {
-                        error!(task = self.task, partition = %queue.route, remote = %queue.route.remote_topic, error = %why, retry_in = ?PARKED_RETRY, "the target refuses this partition's data; its replication is paused and retried");
-                        let _ = self.control.send(FetchControl::Pause(queue.route.clone()));
-                        self.parked.insert(key.clone(), now + PARKED_RETRY);
-                        // A partition parked again while recovering is still counted once.
-                        if let (Some(m), false) = (&self.metrics, self.recovering.contains(&key)) {
-                            m.parked(1);
-                        }
+            let standing = self.standing.get(&key).copied().unwrap_or_default();
+            let backoff = &mut self.backoff;
+            let (next, step) = standing.settle(&queue.failure, now, || backoff.next());
+            match step {
+                Settle::Wait => {}
+                Settle::Resend => queue.resume(),
+                Settle::Backoff => stale.push(key.topic.clone()),
+                Settle::NewProducerId => self.resetting = true,
+                Settle::Park { newly } => {
+                    let why = match &queue.failure {
+                        Failure::Refused(why) => why.as_str(),
+                        _ => "refused",
+                    };
+                    error!(task = self.task, partition = %queue.route, remote = %queue.route.remote_topic, error = %why, retry_in = ?PARKED_RETRY, "the target refuses this partition's data; its replication is paused and retried");
+                    let _ = self.control.send(FetchControl::Pause(queue.route.clone()));
+                    if let (Some(m), true) = (&self.metrics, newly) {
+                        m.parked(1);
                     }
                 }
             }
+            set_standing(&mut self.standing, &key, next);
         }
         if !stale.is_empty() {
             // Leaders may have moved: routing reads the cached snapshot, so refresh it now.
@@ -386,10 +370,13 @@ impl TaskProducer {
                     };
                     if let Err(e) = queue.reencode(&self.identity) {
                         error!(task = self.task, partition = %queue.route, error = %e, "cannot re-encode queued data");
-                        self.halted.insert(key);
+                        set_standing(&mut self.standing, &key, Standing::Halted);
                     }
                 }
-                self.retry_at.clear();
+                for s in self.standing.values_mut() {
+                    *s = s.after_new_producer_id();
+                }
+                self.standing.retain(|_, s| *s != Standing::Flowing);
                 self.resetting = false;
             }
             Err(e) => {
@@ -413,7 +400,7 @@ impl TaskProducer {
         let mut missing: Vec<String> = Vec::new();
         for (key, queue) in &self.queues {
             if queue.failure != Failure::None
-                || self.halted.contains(key)
+                || self.standing.get(key) == Some(&Standing::Halted)
                 || !queue
                     .entries
                     .iter()
@@ -567,7 +554,10 @@ impl TaskProducer {
                         self.progress.record(&queue.route, mark);
                     }
                     self.backoff.reset();
-                    if self.recovering.remove(&key) {
+                    let current = self.standing.get(&key).copied().unwrap_or_default();
+                    let (next, recovered) = current.acknowledged();
+                    set_standing(&mut self.standing, &key, next);
+                    if recovered {
                         if let Some(m) = &self.metrics {
                             m.parked(-1);
                         }
@@ -579,5 +569,14 @@ impl TaskProducer {
                 None => queue.fail(id, Failure::Retry),
             }
         }
+    }
+}
+
+/// Sets `key`'s standing in `map`, which keeps only partitions that are not simply flowing.
+fn set_standing(map: &mut HashMap<TopicPartition, Standing>, key: &TopicPartition, s: Standing) {
+    if s == Standing::Flowing {
+        map.remove(key);
+    } else {
+        map.insert(key.clone(), s);
     }
 }
