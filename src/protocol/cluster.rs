@@ -451,7 +451,7 @@ impl ClusterClient {
         Err(ProtocolError::NoBrokerReachable {
             cluster: self.cluster_name().to_string(),
             tried,
-            last: last.map_or_else(|| "no broker address known".to_string(), |e| e.to_string()),
+            last: last.map(Box::new),
         })
     }
 

@@ -102,14 +102,19 @@ pub enum ProtocolError {
     },
 
     /// Every known broker and bootstrap address was tried and none answered.
-    #[error("cluster {cluster}: no broker reachable (tried {tried:?}); last error: {last}")]
+    #[error(
+        "cluster {cluster}: no broker reachable (tried {tried:?}); last error: {}",
+        last.as_deref().map_or_else(|| "no broker address known".to_string(), |e| e.to_string())
+    )]
     NoBrokerReachable {
         /// Cluster alias.
         cluster: String,
         /// The addresses tried, in order.
         tried: Vec<String>,
-        /// The last failure, rendered (it was retriable, or we would have stopped earlier).
-        last: String,
+        /// The last failure (it was retriable, or we would have stopped earlier); `None` when no
+        /// address was known at all. Kept whole, not as text, so that callers can inspect it; it
+        /// is part of this error's message rather than its `source`, since logs print messages.
+        last: Option<Box<ProtocolError>>,
     },
 
     /// TLS or SASL authentication with a broker failed (untrusted or expired certificate, hostname
@@ -297,6 +302,33 @@ mod tests {
         );
         let w = Wrapper(broker(ResponseError::InvalidTopicException));
         assert!(!is_retriable(&w));
+    }
+
+    /// The last failure is kept whole and shown in the message, as the text was before.
+    #[test]
+    fn no_broker_reachable_names_its_last_failure() {
+        let last = ProtocolError::ConnectionClosed {
+            cluster: "c".into(),
+            broker: "a:1".into(),
+        };
+        let e = ProtocolError::NoBrokerReachable {
+            cluster: "c".into(),
+            tried: vec!["a:1".into()],
+            last: Some(Box::new(last.clone())),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("cluster c: no broker reachable (tried [\"a:1\"]); last error: {last}")
+        );
+        assert!(e.is_retriable());
+        let none = ProtocolError::NoBrokerReachable {
+            cluster: "c".into(),
+            tried: vec![],
+            last: None,
+        };
+        assert!(none
+            .to_string()
+            .ends_with("last error: no broker address known"));
     }
 
     #[test]
