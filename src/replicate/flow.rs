@@ -24,7 +24,7 @@ use crate::plan::assignment::Assignment;
 use crate::plan::Route;
 use crate::protocol::admin::{list_offsets, OffsetSpec};
 use crate::protocol::TopicPartition;
-use crate::protocol::{Backoff, ClusterClient};
+use crate::protocol::{Backoff, ClusterClient, ConnectionSettings};
 
 /// How soon discovery runs again after a pass that could not prepare every topic.
 const RETRY_DISCOVERY: Duration = Duration::from_secs(5);
@@ -56,9 +56,12 @@ pub(crate) async fn run_flow(
     }
     let drained = CancellationToken::new();
     let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
-    let syncs = match &cfg.offset_syncs {
-        Some(o) => Some(open_offset_syncs(&cfg, o, &conns, &shutdown, drained.clone()).await),
-        None => None,
+    // Both come from `cfg.offset_syncs`: a connection exists exactly when syncs are emitted.
+    let syncs = match (&cfg.offset_syncs, &conns.offset_syncs) {
+        (Some(o), Some(client)) => {
+            Some(open_offset_syncs(&cfg, o, client.clone(), &shutdown, drained.clone()).await)
+        }
+        _ => None,
     };
     let sync_log = syncs.as_ref().map(|(log, _)| log.clone());
     let checkpoints = match (&cfg.checkpoints, &sync_log) {
@@ -177,17 +180,12 @@ pub(crate) async fn run_flow(
 async fn open_offset_syncs(
     cfg: &FlowConfig,
     o: &OffsetSyncsConfig,
-    conns: &FlowConnections,
+    connection: ConnectionSettings,
     shutdown: &CancellationToken,
     drained: CancellationToken,
 ) -> (Arc<OffsetSyncLog>, tokio::task::JoinHandle<()>) {
     let log = OffsetSyncLog::new(o.lag_max);
-    let client = ClusterClient::new(
-        conns
-            .offset_syncs
-            .clone()
-            .expect("offset-sync connection built with the flow's offset-syncs"),
-    );
+    let client = ClusterClient::new(connection);
     let settings = OffsetSyncSettings {
         topic: o.topic.clone(),
         replication_factor: o.replication_factor,

@@ -108,9 +108,21 @@ pub(crate) enum TokenError {
     /// The answer has no `access_token`.
     #[error("the token endpoint's answer has no `access_token`")]
     NoAccessToken,
-    /// What came back is not a JWT whose claims strait can read.
-    #[error("{0}")]
-    Claims(String),
+    /// What came back is not a JWT of three dot-separated parts.
+    #[error("the token is not a JWT (expected 3 dot-separated parts, got {0})")]
+    NotJwt(usize),
+    /// The JWT's payload is not base64url.
+    #[error("the token's payload is not base64url")]
+    PayloadNotBase64,
+    /// The JWT's payload is not JSON.
+    #[error("the token's payload is not JSON")]
+    PayloadNotJson,
+    /// The token has no numeric `exp` claim.
+    #[error("the token has no numeric `exp` claim")]
+    NoExpiry,
+    /// The token lacks the subject claim `sasl.oauthbearer.sub.claim.name` names.
+    #[error("the token has no `{0}` claim (sasl.oauthbearer.sub.claim.name)")]
+    NoSubject(String),
     /// The token expires before it could be used.
     #[error("the token endpoint returned a token that has already expired")]
     Expired,
@@ -152,7 +164,7 @@ impl TokenSource {
         let raw = tokio::task::spawn_blocking(move || fetch(&settings))
             .await
             .map_err(TokenError::Unfinished)??;
-        let claims = claims(raw.expose(), &self.settings.sub_claim).map_err(TokenError::Claims)?;
+        let claims = claims(raw.expose(), &self.settings.sub_claim)?;
         let fetched = SystemTime::now();
         let lifetime = claims
             .expires
@@ -272,30 +284,25 @@ struct Claims {
 
 /// Checks that `token` is a JWT whose payload has a numeric `exp` and a non-empty `sub_claim`.
 /// The signature is the broker's to check.
-fn claims(token: &str, sub_claim: &str) -> Result<Claims, String> {
+fn claims(token: &str, sub_claim: &str) -> Result<Claims, TokenError> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(format!(
-            "the token is not a JWT (expected 3 dot-separated parts, got {})",
-            parts.len()
-        ));
+        return Err(TokenError::NotJwt(parts.len()));
     }
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(parts[1].trim_end_matches('='))
-        .map_err(|_| "the token's payload is not base64url".to_string())?;
-    let json: serde_json::Value = serde_json::from_slice(&payload)
-        .map_err(|_| "the token's payload is not JSON".to_string())?;
+        .map_err(|_| TokenError::PayloadNotBase64)?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|_| TokenError::PayloadNotJson)?;
     let exp = json
         .get("exp")
         .and_then(|v| v.as_f64())
-        .ok_or_else(|| "the token has no numeric `exp` claim".to_string())?;
+        .ok_or(TokenError::NoExpiry)?;
     let subject = json
         .get(sub_claim)
         .and_then(|v| v.as_str())
         .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| {
-            format!("the token has no `{sub_claim}` claim (sasl.oauthbearer.sub.claim.name)")
-        })?
+        .ok_or_else(|| TokenError::NoSubject(sub_claim.to_string()))?
         .to_string();
     let expires = UNIX_EPOCH + Duration::from_secs_f64(exp.max(0.0));
     Ok(Claims { subject, expires })
@@ -330,9 +337,9 @@ mod tests {
         assert_eq!(c.subject, "svc");
         assert_eq!(c.expires, UNIX_EPOCH + Duration::from_secs(2_000_000_000));
         let e = claims(&jwt(r#"{"sub":"svc"}"#), "sub").unwrap_err();
-        assert!(e.contains("`exp`"), "{e}");
+        assert!(e.to_string().contains("`exp`"), "{e}");
         let e = claims(&jwt(r#"{"client":"svc","exp":1}"#), "sub").unwrap_err();
-        assert!(e.contains("`sub`"), "{e}");
+        assert!(e.to_string().contains("`sub`"), "{e}");
         assert_eq!(
             claims(&jwt(r#"{"client":"svc","exp":1}"#), "client")
                 .unwrap()
@@ -341,6 +348,7 @@ mod tests {
         );
         assert!(claims("opaque-token", "sub")
             .unwrap_err()
+            .to_string()
             .contains("not a JWT"));
     }
 
