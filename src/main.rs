@@ -47,7 +47,8 @@ enum Command {
         #[arg(long, value_name = "ADDR:PORT")]
         metrics_listen: Option<SocketAddr>,
     },
-    /// Load and validate an mm2.properties file, print the resolved flows, and exit.
+    /// Load and validate an mm2.properties file, print the resolved flows and what strait does with
+    /// each key, and exit.
     Check {
         /// The MM2 dedicated-mode properties file.
         #[arg(long)]
@@ -56,6 +57,9 @@ enum Command {
         #[arg(long, num_args = 1..)]
         clusters: Vec<String>,
     },
+    /// Print the reference of every key strait knows (Markdown, as in docs/configuration.md):
+    /// where it may appear, its type and default, and what it does or why it has no effect.
+    Keys,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,10 @@ fn main() -> ExitCode {
             metrics_listen,
         } => (config, clusters, true, metrics_listen),
         Command::Check { config, clusters } => (config, clusters, false, None),
+        Command::Keys => {
+            println!("{}", strait::config::key_reference());
+            return ExitCode::SUCCESS;
+        }
     };
     let loaded = Mm2Config::load(&config).and_then(|c| {
         let flows = c.flows_for(&clusters)?;
@@ -115,6 +123,10 @@ fn main() -> ExitCode {
             flows.len(),
             heartbeats.len()
         );
+        println!("keys:");
+        for line in mm2.key_report() {
+            println!("  {line}");
+        }
         return ExitCode::SUCCESS;
     }
     // Bound before anything connects, so a taken or forbidden address is a start-up error.

@@ -2,10 +2,7 @@
 //! top level, given the declared aliases (the longest alias wins when several match), and which
 //! prefixes name something undeclared.
 
-use super::keys::{
-    classify_cluster, classify_flow, classify_top_level, is_per_cluster_key, self_flow_reason,
-    unknown_reason, KeyClass,
-};
+use super::keys::classify::{self, is_per_cluster_key, KeyClass};
 
 /// Where a raw key applies, given the declared cluster aliases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +86,7 @@ pub(crate) fn locate<'a>(key: &'a str, clusters: &'a [String]) -> KeyScope<'a> {
     if let Some((alias, rest)) = best {
         return KeyScope::Cluster { alias, rest };
     }
-    if classify_top_level(key).is_none() {
+    if classify::top_level(key).is_none() {
         if let Some((word, rest)) = key.split_once('.') {
             if !word.is_empty() && is_per_cluster_key(rest) {
                 return KeyScope::UnknownAlias { alias: word };
@@ -103,11 +100,11 @@ pub(crate) fn locate<'a>(key: &'a str, clusters: &'a [String]) -> KeyScope<'a> {
 /// are reported as unknown.
 pub(crate) fn classify(scope: &KeyScope<'_>) -> KeyClass {
     match scope {
-        KeyScope::Flow { source, target, .. } if source == target => self_flow_reason(),
-        KeyScope::Flow { rest, .. } => classify_flow(rest),
-        KeyScope::Cluster { rest, .. } => classify_cluster(rest),
-        KeyScope::TopLevel(key) => classify_top_level(key).unwrap_or_else(unknown_reason),
-        KeyScope::UndefinedFlow { .. } | KeyScope::UnknownAlias { .. } => unknown_reason(),
+        KeyScope::Flow { source, target, .. } if source == target => classify::self_flow(),
+        KeyScope::Flow { rest, .. } => classify::flow(rest),
+        KeyScope::Cluster { rest, .. } => classify::cluster(rest),
+        KeyScope::TopLevel(key) => classify::top_level(key).unwrap_or_else(classify::unknown),
+        KeyScope::UndefinedFlow { .. } | KeyScope::UnknownAlias { .. } => classify::unknown(),
     }
 }
 
@@ -180,66 +177,5 @@ mod tests {
                 rest: "enabled"
             }
         );
-    }
-
-    #[test]
-    fn classification() {
-        use KeyClass::Understood;
-        assert_eq!(classify_cluster("consumer.fetch.min.bytes"), Understood);
-        assert_eq!(classify_cluster("producer.linger.ms"), Understood);
-        assert!(
-            matches!(classify_cluster("producer.batch.size"), KeyClass::Ignored(w) if w.contains("batches"))
-        );
-        assert!(matches!(
-            classify_cluster("consumer.max.poll.records"),
-            KeyClass::Ignored(_)
-        ));
-        assert_eq!(classify_cluster("ssl.truststore.location"), Understood);
-        assert_eq!(classify_cluster("consumer.sasl.jaas.config"), Understood);
-        assert!(
-            matches!(classify_cluster("ssl.cipher.suites"), KeyClass::Ignored(w) if w.contains("rustls"))
-        );
-        assert!(
-            matches!(classify_cluster("sasl.kerberos.service.name"), KeyClass::Ignored(w) if w.contains("Kerberos"))
-        );
-        assert_eq!(classify_cluster("offset.flush.interval.ms"), Understood);
-        assert_eq!(classify_flow("topics.blacklist"), Understood);
-        assert_eq!(classify_flow("producer.override.linger.ms"), Understood);
-        assert_eq!(classify_flow("source.consumer.isolation.level"), Understood);
-        assert!(matches!(
-            classify_flow("consumer.poll.timeout.ms"),
-            KeyClass::Ignored(_)
-        ));
-        assert_eq!(classify_flow("emit.checkpoints.enabled"), Understood);
-        assert!(matches!(
-            classify_flow("checkpoints.topic.retention.ms"),
-            KeyClass::Ignored(_)
-        ));
-        assert_eq!(classify_top_level("groups.blacklist"), Some(Understood));
-        assert_eq!(classify_flow("source.producer.acks"), Understood);
-        assert!(matches!(
-            classify_flow("sync.topic.acls.interval.seconds"),
-            KeyClass::Ignored(_)
-        ));
-        assert_eq!(classify_top_level("tasks.max"), Some(Understood));
-        assert!(
-            matches!(classify_top_level("offset.flush.interval.ms"), Some(KeyClass::Ignored(w)) if w.contains("<target>.offset.flush.interval.ms"))
-        );
-        assert_eq!(
-            classify_top_level("emit.heartbeats.enabled"),
-            Some(Understood)
-        );
-        assert_eq!(
-            classify_flow("heartbeats.topic.replication.factor"),
-            Understood
-        );
-        assert!(
-            matches!(classify_flow("heartbeats.topic.retention.ms"), KeyClass::Ignored(w) if w.contains("no such key"))
-        );
-        assert_eq!(
-            classify_top_level("config.providers.file.class"),
-            Some(Understood)
-        );
-        assert_eq!(classify_top_level("xxx"), None);
     }
 }

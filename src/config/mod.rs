@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::ConfigError;
+
+/// The key reference (Markdown) that docs/configuration.md carries, rendered from the key table;
+/// `strait keys` prints it.
+pub fn key_reference() -> String {
+    keys::reference::markdown()
+}
 pub use resolve::heartbeats::HeartbeatConfig;
 
 use crate::fetch::settings::{FetchSettings, StartAt};
@@ -23,7 +29,7 @@ use crate::offsets::connect_format::{HEARTBEAT_CONNECTOR, SOURCE_CONNECTOR};
 use crate::offsets::progress::OffsetStorage;
 use crate::plan::replication_policy::ReplicationPolicy;
 use crate::plan::topic_filter::TopicFilter;
-use crate::produce::settings::{ProduceSettings, DEFAULT_TASK_BUDGET};
+use crate::produce::settings::ProduceSettings;
 use crate::protocol::ConnectionSettings;
 use crate::security::SecuritySpec;
 
@@ -204,6 +210,8 @@ pub struct Mm2Config {
     pub flows: Vec<FlowConfig>,
     /// Every heartbeat emitter (one per MM2 herder that emits, enabled flow or not), in the same order.
     pub heartbeats: Vec<HeartbeatConfig>,
+    /// Every key written in the file, in file order (for `strait check`).
+    pub written: Vec<Origin>,
     /// Keys accepted but without effect in strait (Connect-runtime keys, features not built yet), with
     /// where they were written; listed once at start-up.
     pub ignored: Vec<Origin>,
@@ -232,9 +240,25 @@ impl Mm2Config {
     /// Why an entry of [`Mm2Config::ignored`] has no effect (for the start-up log line).
     pub fn ignore_reason(&self, origin: &Origin) -> &'static str {
         match key_scope::classify(&key_scope::locate(&origin.key, &self.clusters)) {
-            keys::KeyClass::Ignored(why) => why,
-            keys::KeyClass::Understood => "not ignored",
+            keys::classify::KeyClass::Ignored(why) => why,
+            keys::classify::KeyClass::Understood(_) => "not ignored",
         }
+    }
+
+    /// One line per written key, for `strait check`: its line, the key, and what strait does with
+    /// it (the key table's meaning) or why it has no effect. Values are never included.
+    pub fn key_report(&self) -> Vec<String> {
+        let width = self.written.iter().map(|o| o.key.len()).max().unwrap_or(0);
+        self.written
+            .iter()
+            .map(|o| {
+                let what = match key_scope::classify(&key_scope::locate(&o.key, &self.clusters)) {
+                    keys::classify::KeyClass::Understood(row) => format!("acts: {}", row.meaning),
+                    keys::classify::KeyClass::Ignored(why) => format!("no effect: {why}"),
+                };
+                format!("line {:>4}  {:<width$}  {what}", o.line, o.key)
+            })
+            .collect()
     }
 
     /// One log line listing every ignored key with its line and reason, or None when nothing is

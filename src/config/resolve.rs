@@ -22,14 +22,13 @@
 use indexmap::IndexMap;
 
 use super::key_scope::{self, KeyScope};
-use super::keys::{self, ClientKind, KeyClass};
+use super::keys::classify::KeyClass;
+use super::keys::{self, ClientKind};
+use super::keys::{Key, KeyDefault, ValueType};
 use super::properties;
 use super::*;
 use crate::plan::replication_policy::{DEFAULT_POLICY_CLASS, IDENTITY_POLICY_CLASS};
-use crate::plan::topic_filter::{
-    parse_list, PatternList, DEFAULT_CONFIG_PROPERTIES_EXCLUDE, DEFAULT_GROUPS,
-    DEFAULT_GROUPS_EXCLUDE, DEFAULT_TOPICS, DEFAULT_TOPICS_EXCLUDE,
-};
+use crate::plan::topic_filter::{parse_list, PatternList};
 
 mod clients;
 mod flows;
@@ -40,23 +39,10 @@ mod tests;
 mod values;
 
 pub(super) use heartbeats::heartbeats_for;
-use values::{is_topic_char, parse_boolean_lenient, parse_boolean_strict, Range};
+use values::{is_topic_char, parse_boolean_lenient};
 
 /// Resolved key -> setting map (a Java `Map<String, String>` with origins).
 type Props = BTreeMap<String, Setting>;
-
-/// The only group filter class strait implements.
-pub(crate) const DEFAULT_GROUP_FILTER_CLASS: &str =
-    "org.apache.kafka.connect.mirror.DefaultGroupFilter";
-
-/// The only topic filter class strait implements.
-pub(crate) const DEFAULT_TOPIC_FILTER_CLASS: &str =
-    "org.apache.kafka.connect.mirror.DefaultTopicFilter";
-/// The only config property filter class strait implements.
-pub(crate) const DEFAULT_CONFIG_PROPERTY_FILTER_CLASS: &str =
-    "org.apache.kafka.connect.mirror.DefaultConfigPropertyFilter";
-/// strait's default `offset.flush.interval.ms` (MM2/Connect: 60000). See [`OffsetStorage`].
-pub(crate) const DEFAULT_FLUSH_INTERVAL_MS: i64 = 1000;
 
 pub(super) fn load(path: &Path) -> Result<Mm2Config, ConfigError> {
     let entries = properties::read(path)?;
@@ -88,7 +74,7 @@ pub(crate) fn load_entries(
     super::providers::substitute(path, &mut raw)?;
     let ctx = Ctx { path, raw };
     let clusters = ctx.clusters()?;
-    let ignored = ctx.classify_keys(&clusters)?;
+    let (written, ignored) = ctx.classify_keys(&clusters)?;
 
     let mut flows = Vec::new();
     for s in &clusters {
@@ -115,6 +101,7 @@ pub(crate) fn load_entries(
         clusters,
         flows,
         heartbeats,
+        written,
         ignored,
     })
 }
@@ -234,17 +221,23 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    /// Checks every key against the catalogue: unknown aliases and flows naming undefined clusters
-    /// are errors; keys without effect are returned (in file order) for the start-up log line.
-    pub(super) fn classify_keys(&self, clusters: &[String]) -> Result<Vec<Origin>, ConfigError> {
+    /// Checks every key against the key table: unknown aliases and flows naming undefined clusters
+    /// are errors. Returns every written key and those without effect (for the start-up log line),
+    /// both in file order.
+    pub(super) fn classify_keys(
+        &self,
+        clusters: &[String],
+    ) -> Result<(Vec<Origin>, Vec<Origin>), ConfigError> {
         let mut settings: Vec<&Setting> = self.raw.values().collect();
         settings.sort_by_key(|s| s.origin.as_ref().map_or(0, |o| o.line));
         let mut ignored = Vec::new();
+        let mut written = Vec::new();
         let known = clusters.join(", ");
         for setting in settings {
             let Some(origin) = &setting.origin else {
                 continue;
             };
+            written.push(origin.clone());
             let scope = key_scope::locate(&origin.key, clusters);
             match &scope {
                 KeyScope::UndefinedFlow { source, target } => {
@@ -277,6 +270,6 @@ impl Ctx<'_> {
                 }
             }
         }
-        Ok(ignored)
+        Ok((written, ignored))
     }
 }

@@ -94,3 +94,53 @@ fn secrets_are_not_echoed() {
         "secret in output:\n{output}"
     );
 }
+
+/// `strait check` on a good file exits 0 and says, per written key, what strait does with it (the
+/// key table's meaning) or why it has no effect, without echoing any value.
+#[test]
+fn check_lists_what_each_key_does() {
+    let (status, output) = Strait::check_command(&format!(
+        "{BASE}tasks.max = 2\n\
+         primary.producer.batch.size = 65536\n\
+         offset.flush.interval.ms = 500\n\
+         typo.key = 3\n\
+         primary.sasl.jaas.config = hunter2-secret\n"
+    ));
+    assert_eq!(status.code(), Some(0), "exit status; output:\n{output}");
+    let line_of = |key: &str| {
+        output
+            .lines()
+            .find(|l| l.split_whitespace().nth(2) == Some(key))
+            .unwrap_or_else(|| panic!("no line for `{key}` in:\n{output}"))
+            .to_string()
+    };
+    for (line, key, says) in [
+        (1, "clusters", "acts: the cluster aliases"),
+        (
+            4,
+            "primary->secondary.enabled",
+            "acts: `S->T.enabled = true` runs flow",
+        ),
+        (5, "tasks.max", "acts: tasks per flow"),
+        (
+            6,
+            "primary.producer.batch.size",
+            "no effect: strait forwards fetched record batches",
+        ),
+        (
+            7,
+            "offset.flush.interval.ms",
+            "no effect: MM2 does not apply a top-level",
+        ),
+        (8, "typo.key", "no effect: unknown key"),
+        (9, "primary.sasl.jaas.config", "acts: the login module line"),
+    ] {
+        let l = line_of(key);
+        assert!(l.starts_with(&format!("  line {line:>4}")), "{l}");
+        assert!(l.contains(says), "`{says}` in: {l}");
+    }
+    assert!(
+        !output.contains("hunter2"),
+        "a secret was echoed:\n{output}"
+    );
+}

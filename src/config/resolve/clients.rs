@@ -14,7 +14,7 @@ impl Ctx<'_> {
         enabled_by: &Origin,
     ) -> Result<ConnectionSpec, ConfigError> {
         let cluster = &client.cluster;
-        let Some(bs) = client.props.get("bootstrap.servers") else {
+        let Some(bs) = client.props.get(keys::BOOTSTRAP_SERVERS.name) else {
             return Err(self.at(
                 enabled_by,
                 format!(
@@ -23,7 +23,6 @@ impl Ctx<'_> {
             ));
         };
         let bootstrap = self.bootstrap(bs)?;
-        self.security_protocol(client)?;
         let security = super::security::from_client(client, role).map_err(|e| match e.origin {
             Some(o) => self.at(&o, e.message),
             None => self.in_file(e.message),
@@ -33,39 +32,14 @@ impl Ctx<'_> {
             cluster: cluster.clone(),
             bootstrap,
             client_id: p
-                .get("client.id")
+                .get(keys::CLIENT_ID.name)
                 .map(|s| s.value.trim().to_string())
                 .unwrap_or_default(),
-            request_timeout: self.millis(
-                p.get("request.timeout.ms"),
-                "request.timeout.ms",
-                30_000,
-                Range::Int,
-            )?,
-            reconnect_backoff: self.millis(
-                p.get("reconnect.backoff.ms"),
-                "reconnect.backoff.ms",
-                50,
-                Range::Long,
-            )?,
-            reconnect_backoff_max: self.millis(
-                p.get("reconnect.backoff.max.ms"),
-                "reconnect.backoff.max.ms",
-                1000,
-                Range::Long,
-            )?,
-            retry_backoff: self.millis(
-                p.get("retry.backoff.ms"),
-                "retry.backoff.ms",
-                100,
-                Range::Long,
-            )?,
-            retry_backoff_max: self.millis(
-                p.get("retry.backoff.max.ms"),
-                "retry.backoff.max.ms",
-                1000,
-                Range::Long,
-            )?,
+            request_timeout: self.millis(p, &keys::REQUEST_TIMEOUT_MS)?,
+            reconnect_backoff: self.millis(p, &keys::RECONNECT_BACKOFF_MS)?,
+            reconnect_backoff_max: self.millis(p, &keys::RECONNECT_BACKOFF_MAX_MS)?,
+            retry_backoff: self.millis(p, &keys::RETRY_BACKOFF_MS)?,
+            retry_backoff_max: self.millis(p, &keys::RETRY_BACKOFF_MAX_MS)?,
             security,
         })
     }
@@ -93,123 +67,48 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    /// `security.protocol` must be one of Kafka's four protocols (any case).
-    pub(super) fn security_protocol(&self, client: &ClientConfig) -> Result<(), ConfigError> {
-        if let Some(s) = client.props.get("security.protocol") {
-            let v = s.value.trim().to_ascii_uppercase();
-            if !["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(&v.as_str()) {
-                return Err(self.invalid(
-                    s,
-                    "security.protocol",
-                    "one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// Fetch settings from the resolved source consumer.
     pub(super) fn fetch(&self, consumer: &ClientConfig) -> Result<FetchSettings, ConfigError> {
         let p = &consumer.props;
-        let read_committed = match p.get("isolation.level") {
-            None => false,
-            Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
-                "read_uncommitted" => false,
-                "read_committed" => true,
-                _ => {
-                    return Err(self.invalid(
-                        s,
-                        "isolation.level",
-                        "`read_uncommitted` or `read_committed`",
-                    ))
-                }
-            },
-        };
-        let start_at = match p.get("auto.offset.reset") {
-            None => StartAt::Earliest,
-            Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
-                "earliest" => StartAt::Earliest,
-                "latest" => StartAt::Latest,
-                _ => {
-                    return Err(self.invalid(
-                        s,
-                        "auto.offset.reset",
-                        "`earliest` (MM2's default) or `latest` (`none` would stop a partition that has no saved progress)",
-                    ))
-                }
-            },
+        let read_committed = self.choice(p, &keys::ISOLATION_LEVEL)? == Some("read_committed");
+        let start_at = match self.choice(p, &keys::AUTO_OFFSET_RESET)? {
+            Some("latest") => StartAt::Latest,
+            _ => StartAt::Earliest,
         };
         Ok(FetchSettings {
-            max_wait_ms: self.int(
-                p.get("fetch.max.wait.ms"),
-                "fetch.max.wait.ms",
-                500,
-                Range::Int,
-            )? as i32,
-            min_bytes: self.int(p.get("fetch.min.bytes"), "fetch.min.bytes", 1, Range::Int)? as i32,
-            max_bytes: self.int(
-                p.get("fetch.max.bytes"),
-                "fetch.max.bytes",
-                52_428_800,
-                Range::Int,
-            )? as i32,
-            partition_max_bytes: self.int(
-                p.get("max.partition.fetch.bytes"),
-                "max.partition.fetch.bytes",
-                1_048_576,
-                Range::Int,
-            )? as i32,
+            max_wait_ms: self.int(p, &keys::FETCH_MAX_WAIT_MS)? as i32,
+            min_bytes: self.int(p, &keys::FETCH_MIN_BYTES)? as i32,
+            max_bytes: self.int(p, &keys::FETCH_MAX_BYTES)? as i32,
+            partition_max_bytes: self.int(p, &keys::MAX_PARTITION_FETCH_BYTES)? as i32,
             read_committed,
             start_at,
-            request_timeout: self.millis(
-                p.get("request.timeout.ms"),
-                "request.timeout.ms",
-                30_000,
-                Range::Int,
-            )?,
+            request_timeout: self.millis(p, &keys::REQUEST_TIMEOUT_MS)?,
         })
     }
 
     /// Produce settings from the resolved target (worker) producer.
     pub(super) fn produce(&self, producer: &ClientConfig) -> Result<ProduceSettings, ConfigError> {
         let p = &producer.props;
-        let acks = match p.get("acks") {
-            None => -1,
-            Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
-                "all" | "-1" => -1,
-                "1" => 1,
-                "0" => {
-                    return Err(self.invalid(
-                        s,
-                        "acks",
-                        "`all` (default) or `1`: with `acks=0` the broker never confirms a write, so strait could not replicate at-least-once",
-                    ))
-                }
-                _ => return Err(self.invalid(s, "acks", "`all`, `-1` or `1`")),
-            },
+        let acks = match self.choice(p, &keys::ACKS)? {
+            Some("1") => 1,
+            Some("0") => {
+                let setting = p
+                    .get(keys::ACKS.name)
+                    .expect("only a written acks can be 0");
+                return Err(self.invalid(
+                    setting,
+                    keys::ACKS.name,
+                    "`all` (default) or `1`: with `acks=0` the broker never confirms a write, so strait could not replicate at-least-once",
+                ));
+            }
+            _ => -1,
         };
         Ok(ProduceSettings {
             acks,
-            request_timeout: self.millis(
-                p.get("request.timeout.ms"),
-                "request.timeout.ms",
-                30_000,
-                Range::Int,
-            )?,
-            max_request_size: self.int(
-                p.get("max.request.size"),
-                "max.request.size",
-                1_048_576,
-                Range::Int,
-            )? as usize,
-            linger: self.millis(p.get("linger.ms"), "linger.ms", 0, Range::Long)?,
-            task_budget: usize::try_from(self.int(
-                p.get("buffer.memory"),
-                "buffer.memory",
-                DEFAULT_TASK_BUDGET as i64,
-                Range::Long,
-            )?)
-            .unwrap_or(usize::MAX),
+            request_timeout: self.millis(p, &keys::REQUEST_TIMEOUT_MS)?,
+            max_request_size: self.int(p, &keys::MAX_REQUEST_SIZE)? as usize,
+            linger: self.millis(p, &keys::LINGER_MS)?,
+            task_budget: usize::try_from(self.int(p, &keys::BUFFER_MEMORY)?).unwrap_or(usize::MAX),
         })
     }
 
@@ -217,13 +116,13 @@ impl Ctx<'_> {
     /// `offset.storage.*` beats `T.offset.storage.*`; `offset.flush.interval.ms` only per target).
     pub(super) fn offset_storage(&self, s: &str, t: &str) -> Result<OffsetStorage, ConfigError> {
         let w = self.worker_map(s, t);
-        let topic = match w.get("offset.storage.topic") {
+        let topic = match w.get(keys::OFFSET_STORAGE_TOPIC.name) {
             Some(v) => {
                 let name = v.value.trim();
                 if name.is_empty() || !name.chars().all(is_topic_char) {
                     return Err(self.invalid(
                         v,
-                        "offset.storage.topic",
+                        keys::OFFSET_STORAGE_TOPIC.name,
                         "a topic name (letters, digits, `.`, `_`, `-`)",
                     ));
                 }
@@ -233,24 +132,9 @@ impl Ctx<'_> {
         };
         Ok(OffsetStorage {
             topic,
-            partitions: self.int(
-                w.get("offset.storage.partitions"),
-                "offset.storage.partitions",
-                25,
-                Range::PartitionCount,
-            )? as i32,
-            replication_factor: self.int(
-                w.get("offset.storage.replication.factor"),
-                "offset.storage.replication.factor",
-                3,
-                Range::ReplicationFactor,
-            )? as i16,
-            flush_interval: self.millis(
-                w.get("offset.flush.interval.ms"),
-                "offset.flush.interval.ms",
-                DEFAULT_FLUSH_INTERVAL_MS,
-                Range::PositiveLong,
-            )?,
+            partitions: self.int(&w, &keys::OFFSET_STORAGE_PARTITIONS)? as i32,
+            replication_factor: self.int(&w, &keys::OFFSET_STORAGE_REPLICATION_FACTOR)? as i16,
+            flush_interval: self.millis(&w, &keys::OFFSET_FLUSH_INTERVAL_MS)?,
         })
     }
 }

@@ -19,13 +19,13 @@ impl Ctx<'_> {
         if !self.herder_exists(s, t) {
             return Ok(None);
         }
-        let Some(setting) = conn.get("enabled") else {
+        let Some(setting) = conn.get(keys::ENABLED.name) else {
             return Ok(None);
         };
-        match parse_boolean_strict(&setting.value) {
-            Some(true) => Ok(setting.origin.clone()),
-            Some(false) => Ok(None),
-            None => Err(self.invalid(setting, "enabled", "`true` or `false`")),
+        match ValueType::boolean(&setting.value) {
+            Ok(true) => Ok(setting.origin.clone()),
+            Ok(false) => Ok(None),
+            Err(expected) => Err(self.invalid(setting, keys::ENABLED.name, &expected)),
         }
     }
 
@@ -38,57 +38,34 @@ impl Ctx<'_> {
     ) -> Result<FlowConfig, ConfigError> {
         let flow = format!("{s}->{t}");
         let policy = self.policy(s, &conn)?;
+        self.check_class(&conn, &keys::TOPIC_FILTER_CLASS, "topics / topics.exclude")?;
         self.check_class(
             &conn,
-            "topic.filter.class",
-            DEFAULT_TOPIC_FILTER_CLASS,
-            "topics / topics.exclude",
-        )?;
-        self.check_class(
-            &conn,
-            "config.property.filter.class",
-            DEFAULT_CONFIG_PROPERTY_FILTER_CLASS,
+            &keys::CONFIG_PROPERTY_FILTER_CLASS,
             "config.properties.exclude",
         )?;
         let topics = TopicFilter {
-            include: self.patterns(&conn, "topics", None, DEFAULT_TOPICS)?,
-            exclude: self.patterns(
-                &conn,
-                "topics.exclude",
-                Some("topics.blacklist"),
-                DEFAULT_TOPICS_EXCLUDE,
-            )?,
+            include: self.patterns(&conn, &keys::TOPICS, None)?,
+            exclude: self.patterns(&conn, &keys::TOPICS_EXCLUDE, Some(&keys::TOPICS_BLACKLIST))?,
         };
-        self.check_class(
-            &conn,
-            "group.filter.class",
-            DEFAULT_GROUP_FILTER_CLASS,
-            "groups / groups.exclude",
-        )?;
+        self.check_class(&conn, &keys::GROUP_FILTER_CLASS, "groups / groups.exclude")?;
         let groups = TopicFilter {
-            include: self.patterns(&conn, "groups", None, DEFAULT_GROUPS)?,
-            exclude: self.patterns(
-                &conn,
-                "groups.exclude",
-                Some("groups.blacklist"),
-                DEFAULT_GROUPS_EXCLUDE,
-            )?,
+            include: self.patterns(&conn, &keys::GROUPS, None)?,
+            exclude: self.patterns(&conn, &keys::GROUPS_EXCLUDE, Some(&keys::GROUPS_BLACKLIST))?,
         };
         let config_properties_exclude = TopicFilter::exclude_only(self.patterns(
             &conn,
-            "config.properties.exclude",
-            Some("config.properties.blacklist"),
-            DEFAULT_CONFIG_PROPERTIES_EXCLUDE,
+            &keys::CONFIG_PROPERTIES_EXCLUDE,
+            Some(&keys::CONFIG_PROPERTIES_BLACKLIST),
         )?);
 
-        let replication_factor = self.int(
-            conn.get("replication.factor"),
-            "replication.factor",
-            2,
-            Range::ReplicationFactor,
-        )? as i16;
-        let tasks_max = self.int(conn.get("tasks.max"), "tasks.max", 1, Range::Positive)? as usize;
-        let refresh_topics = self.schedule(&conn, "refresh.topics", true, 600)?;
+        let replication_factor = self.int(&conn, &keys::REPLICATION_FACTOR)? as i16;
+        let tasks_max = self.int(&conn, &keys::TASKS_MAX)? as usize;
+        let refresh_topics = self.schedule(
+            &conn,
+            &keys::REFRESH_TOPICS_ENABLED,
+            &keys::REFRESH_TOPICS_INTERVAL_SECONDS,
+        )?;
 
         let clients = FlowClients {
             source_consumer: self.mm2_client(
@@ -178,30 +155,23 @@ impl Ctx<'_> {
     pub(super) fn schedule(
         &self,
         conn: &Props,
-        name: &str,
-        enabled_default: bool,
-        seconds_default: i64,
+        enabled_key: &Key,
+        seconds_key: &Key,
     ) -> Result<Option<Duration>, ConfigError> {
-        let enabled_key = format!("{name}.enabled");
-        let seconds_key = format!("{name}.interval.seconds");
-        let enabled = self.boolean(conn.get(&enabled_key), &enabled_key, enabled_default)?;
-        let seconds = self.int(
-            conn.get(&seconds_key),
-            &seconds_key,
-            seconds_default,
-            Range::Any,
-        )?;
+        let enabled = self.boolean(conn, enabled_key)?;
+        let seconds = self.int(conn, seconds_key)?;
         if !enabled || seconds < 0 {
             return Ok(None);
         }
         if seconds == 0 {
-            return Err(match conn.get(&seconds_key) {
+            let (seconds_name, enabled_name) = (seconds_key.name, enabled_key.name);
+            return Err(match conn.get(seconds_name) {
                 Some(setting) => self.invalid(
                     setting,
-                    &seconds_key,
-                    &format!("a number of seconds > 0 (MM2 cannot schedule a zero interval), or `{enabled_key} = false`"),
+                    seconds_name,
+                    &format!("a number of seconds > 0 (MM2 cannot schedule a zero interval), or `{enabled_name} = false`"),
                 ),
-                None => self.in_file(format!("{seconds_key} is 0")),
+                None => self.in_file(format!("{seconds_name} is 0")),
             });
         }
         Ok(Some(Duration::from_secs(seconds as u64)))
@@ -218,37 +188,11 @@ impl Ctx<'_> {
         policy: &ReplicationPolicy,
         enabled_by: &Origin,
     ) -> Result<Option<OffsetSyncsConfig>, ConfigError> {
-        let enabled = self.boolean(
-            conn.get("emit.offset-syncs.enabled"),
-            "emit.offset-syncs.enabled",
-            true,
-        )?;
-        let on_target = match conn.get("offset-syncs.topic.location") {
-            None => false,
-            Some(v) => match v.value.trim().to_ascii_lowercase().as_str() {
-                "source" => false,
-                "target" => true,
-                _ => {
-                    return Err(self.invalid(
-                        v,
-                        "offset-syncs.topic.location",
-                        "`source` or `target`",
-                    ))
-                }
-            },
-        };
-        let replication_factor = self.int(
-            conn.get("offset-syncs.topic.replication.factor"),
-            "offset-syncs.topic.replication.factor",
-            3,
-            Range::ReplicationFactor,
-        )? as i16;
-        let lag_max = self.int(
-            conn.get("offset.lag.max"),
-            "offset.lag.max",
-            100,
-            Range::Long,
-        )?;
+        let enabled = self.boolean(conn, &keys::EMIT_OFFSET_SYNCS_ENABLED)?;
+        let on_target = self.choice(conn, &keys::OFFSET_SYNCS_TOPIC_LOCATION)? == Some("target");
+        let replication_factor =
+            self.int(conn, &keys::OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR)? as i16;
+        let lag_max = self.int(conn, &keys::OFFSET_LAG_MAX)?;
         if !enabled {
             return Ok(None);
         }
@@ -280,15 +224,23 @@ impl Ctx<'_> {
         policy: &ReplicationPolicy,
         groups: TopicFilter,
     ) -> Result<Option<CheckpointsConfig>, ConfigError> {
-        let interval = self.schedule(conn, "emit.checkpoints", true, 60)?;
-        let refresh_groups = self.schedule(conn, "refresh.groups", true, 600)?;
-        let sync_group_offsets = self.schedule(conn, "sync.group.offsets", false, 60)?;
-        let replication_factor = self.int(
-            conn.get("checkpoints.topic.replication.factor"),
-            "checkpoints.topic.replication.factor",
-            3,
-            Range::ReplicationFactor,
-        )? as i16;
+        let interval = self.schedule(
+            conn,
+            &keys::EMIT_CHECKPOINTS_ENABLED,
+            &keys::EMIT_CHECKPOINTS_INTERVAL_SECONDS,
+        )?;
+        let refresh_groups = self.schedule(
+            conn,
+            &keys::REFRESH_GROUPS_ENABLED,
+            &keys::REFRESH_GROUPS_INTERVAL_SECONDS,
+        )?;
+        let sync_group_offsets = self.schedule(
+            conn,
+            &keys::SYNC_GROUP_OFFSETS_ENABLED,
+            &keys::SYNC_GROUP_OFFSETS_INTERVAL_SECONDS,
+        )?;
+        let replication_factor =
+            self.int(conn, &keys::CHECKPOINTS_TOPIC_REPLICATION_FACTOR)? as i16;
         let Some(interval) = interval else {
             return Ok(None);
         };
@@ -306,27 +258,19 @@ impl Ctx<'_> {
     /// `DefaultReplicationPolicy.configure` does (the internal-separator flag only counts when a
     /// separator is configured).
     pub(super) fn policy(&self, s: &str, conn: &Props) -> Result<ReplicationPolicy, ConfigError> {
-        let internal_flag = match conn.get("replication.policy.internal.topic.separator.enabled") {
-            Some(v) => match parse_boolean_strict(&v.value) {
-                Some(b) => b,
-                None => {
-                    return Err(self.invalid(
-                        v,
-                        "replication.policy.internal.topic.separator.enabled",
-                        "`true` or `false`",
-                    ))
-                }
-            },
-            None => true,
-        };
-        let (separator, internal_enabled) = match conn.get("replication.policy.separator") {
+        let internal_flag = self.boolean(
+            conn,
+            &keys::REPLICATION_POLICY_INTERNAL_TOPIC_SEPARATOR_ENABLED,
+        )?;
+        let (separator, internal_enabled) = match conn.get(keys::REPLICATION_POLICY_SEPARATOR.name)
+        {
             None => (".".to_string(), true),
             Some(v) => {
                 // MM2 passes the raw (untrimmed) value to the policy; it must be usable in topic names.
                 if v.value.is_empty() || !v.value.chars().all(is_topic_char) {
                     return Err(self.invalid(
                         v,
-                        "replication.policy.separator",
+                        keys::REPLICATION_POLICY_SEPARATOR.name,
                         "a non-empty separator made of characters legal in topic names (letters, digits, `.`, `_`, `-`), without blanks",
                     ));
                 }
@@ -334,7 +278,7 @@ impl Ctx<'_> {
             }
         };
         let class = conn
-            .get("replication.policy.class")
+            .get(keys::REPLICATION_POLICY_CLASS.name)
             .map(|v| (v.value.trim(), Some(v)))
             .unwrap_or((DEFAULT_POLICY_CLASS, None));
         match class {
@@ -342,25 +286,27 @@ impl Ctx<'_> {
             (IDENTITY_POLICY_CLASS, _) => Ok(ReplicationPolicy::identity_with(s, &separator, internal_enabled)),
             (_, Some(v)) => Err(self.invalid(
                 v,
-                "replication.policy.class",
+                keys::REPLICATION_POLICY_CLASS.name,
                 &format!("one of MM2's built-in policies, `{DEFAULT_POLICY_CLASS}` or `{IDENTITY_POLICY_CLASS}` (custom policy classes cannot run in strait)"),
             )),
             (_, None) => Ok(ReplicationPolicy::default_with(&separator, internal_enabled)),
         }
     }
 
-    /// Refuses a pluggable class strait does not implement.
+    /// Refuses a pluggable class strait does not implement (any but the row's default).
     pub(super) fn check_class(
         &self,
         conn: &Props,
-        key: &str,
-        only: &str,
+        key: &Key,
         instead: &str,
     ) -> Result<(), ConfigError> {
-        match conn.get(key) {
+        let KeyDefault::Value(only) = key.default else {
+            return Ok(());
+        };
+        match conn.get(key.name) {
             Some(v) if v.value.trim() != only => Err(self.invalid(
                 v,
-                key,
+                key.name,
                 &format!("`{only}`, the only implementation strait has (custom classes cannot run in strait; express the selection with {instead})"),
             )),
             _ => Ok(()),
@@ -372,15 +318,20 @@ impl Ctx<'_> {
     pub(super) fn patterns(
         &self,
         conn: &Props,
-        key: &str,
-        alias: Option<&str>,
-        default: &str,
+        key: &Key,
+        alias: Option<&Key>,
     ) -> Result<PatternList, ConfigError> {
-        let setting = conn.get(key).or_else(|| alias.and_then(|a| conn.get(a)));
+        let setting = conn
+            .get(key.name)
+            .or_else(|| alias.and_then(|a| conn.get(a.name)));
+        let default = match key.default {
+            KeyDefault::Value(v) => v,
+            _ => "",
+        };
         let value = setting.map_or(default, |s| s.value.as_str());
         PatternList::parse(value).map_err(|e| match setting.and_then(|s| s.origin.as_ref()) {
             Some(origin) => self.at(origin, e.to_string()),
-            None => self.in_file(format!("default of `{key}`: {e}")),
+            None => self.in_file(format!("default of `{}`: {e}", key.name)),
         })
     }
 }

@@ -91,19 +91,10 @@ impl Ctx<'_> {
         if !self.herder_exists(s, t) {
             return Ok(None);
         }
-        if !self.boolean(
-            conn.get("emit.heartbeats.enabled"),
-            "emit.heartbeats.enabled",
-            true,
-        )? {
+        if !self.boolean(conn, &keys::EMIT_HEARTBEATS_ENABLED)? {
             return Ok(None);
         }
-        let secs = self.int(
-            conn.get("emit.heartbeats.interval.seconds"),
-            "emit.heartbeats.interval.seconds",
-            1,
-            Range::Any,
-        )?;
+        let secs = self.int(conn, &keys::EMIT_HEARTBEATS_INTERVAL_SECONDS)?;
         if secs < 0 {
             return Ok(None);
         }
@@ -114,12 +105,7 @@ impl Ctx<'_> {
                 None => self.in_file("emit.heartbeats.interval.seconds is 0".to_string()),
             });
         }
-        let replication_factor = self.int(
-            conn.get("heartbeats.topic.replication.factor"),
-            "heartbeats.topic.replication.factor",
-            3,
-            Range::ReplicationFactor,
-        )? as i16;
+        let replication_factor = self.int(conn, &keys::HEARTBEATS_TOPIC_REPLICATION_FACTOR)? as i16;
 
         let herder = format!("{s}->{t}");
         let mut admin = self.mm2_client(

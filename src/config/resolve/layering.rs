@@ -15,8 +15,8 @@ impl Ctx<'_> {
     /// `MirrorMakerConfig.clusterProps(alias)`.
     pub(super) fn cluster_props(&self, alias: &str) -> Props {
         let mut props = self.raw_with_prefix_stripped(&format!("{alias}."));
-        for k in keys::CLIENT_KEYS {
-            if let Some(v) = props.get(*k).cloned() {
+        for k in keys::cluster_client_keys() {
+            if let Some(v) = props.get(k).cloned() {
                 for kind in ["producer", "consumer", "admin"] {
                     props
                         .entry(format!("{kind}.{k}"))
@@ -24,14 +24,14 @@ impl Ctx<'_> {
                 }
             }
         }
-        for k in keys::CLIENT_KEYS {
-            if let Some(v) = self.raw.get(*k) {
+        for k in keys::cluster_client_keys() {
+            if let Some(v) = self.raw.get(k) {
                 for kind in ["producer", "consumer", "admin"] {
                     props
                         .entry(format!("{kind}.{k}"))
                         .or_insert_with(|| v.clone());
                 }
-                props.entry((*k).to_string()).or_insert_with(|| v.clone());
+                props.entry(k.to_string()).or_insert_with(|| v.clone());
             }
         }
         props

@@ -1,6 +1,7 @@
 //! Resolution of whole files: MM2's precedence, defaults, and errors at the right line.
 
 use super::*;
+use crate::produce::settings::DEFAULT_TASK_BUDGET;
 
 const SAMPLE: &str = "\
 clusters = primary, secondary

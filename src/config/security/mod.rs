@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use tracing::warn;
 
+use crate::config::keys::{self, Key};
 use crate::config::{ClientConfig, Origin, Setting};
 use crate::secret::Secret;
 use crate::security::stores::{KeySource, StoreType, TrustSource};
@@ -35,27 +36,57 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn get(&self, key: &str) -> Option<&Setting> {
-        self.client.props.get(key)
+    fn get(&self, key: &Key) -> Option<&Setting> {
+        self.client.props.get(key.name)
     }
 
     /// A trimmed non-empty value (Kafka treats an empty string like an unset password/location).
-    fn text(&self, key: &str) -> Option<String> {
+    fn text(&self, key: &Key) -> Option<String> {
         self.get(key)
             .map(|s| s.value.trim().to_string())
             .filter(|v| !v.is_empty())
     }
 
-    fn secret(&self, key: &str) -> Option<Secret> {
+    fn secret(&self, key: &Key) -> Option<Secret> {
         self.get(key)
             .map(|s| s.value.clone())
             .filter(|v| !v.is_empty())
             .map(Secret::new)
     }
 
+    /// The written value of `key`, else its row's default.
+    fn or_default(&self, key: &Key) -> Option<String> {
+        self.get(key)
+            .map(|s| s.value.clone())
+            .or_else(|| key.default_value().map(String::from))
+    }
+
+    /// A value of `key` read with `parse` (the row's type), its default when not written; an
+    /// error says what was expected.
+    fn read<T>(
+        &self,
+        key: &Key,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, SecuritySettingError> {
+        let Some(text) = self.or_default(key) else {
+            return Ok(None);
+        };
+        parse(&text).map(Some).map_err(|expected| {
+            let shown = if keys::looks_secret(key.name) {
+                String::new()
+            } else {
+                format!(" `{}`", text.trim())
+            };
+            self.err(
+                key.name,
+                format!("invalid value{shown}: expected {expected}"),
+            )
+        })
+    }
+
     fn err(&self, key: &str, message: String) -> SecuritySettingError {
         SecuritySettingError {
-            origin: self.get(key).and_then(|s| s.origin.clone()),
+            origin: self.client.props.get(key).and_then(|s| s.origin.clone()),
             message: format!(
                 "{message} (cluster `{}`, {})",
                 self.client.cluster, self.role
@@ -78,18 +109,12 @@ pub(super) fn from_client(
 }
 
 fn read_spec(r: &Reader<'_>) -> Result<SecuritySpec, SecuritySettingError> {
-    let protocol = match r.get("security.protocol") {
-        None => SecurityProtocol::Plaintext,
-        Some(s) => SecurityProtocol::parse(&s.value).ok_or_else(|| {
-            r.err(
-                "security.protocol",
-                format!(
-                    "invalid value `{}`: expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
-                    s.value.trim()
-                ),
-            )
-        })?,
-    };
+    let protocol = r
+        .read(&keys::SECURITY_PROTOCOL, |v| {
+            keys::SECURITY_PROTOCOL.ty.choice(v)
+        })?
+        .and_then(SecurityProtocol::parse)
+        .unwrap_or(SecurityProtocol::Plaintext);
     let tls = if protocol.uses_tls() {
         Some(tls_spec(r)?)
     } else {
@@ -107,24 +132,17 @@ fn read_spec(r: &Reader<'_>) -> Result<SecuritySpec, SecuritySettingError> {
     })
 }
 
-fn store_type(r: &Reader<'_>, key: &str) -> Result<StoreType, SecuritySettingError> {
-    match r.text(key) {
-        None => Ok(StoreType::Jks),
-        Some(v) => StoreType::parse(&v).ok_or_else(|| {
-            r.err(
-                key,
-                format!("invalid value `{v}`: expected JKS, PKCS12 or PEM"),
-            )
-        }),
-    }
+fn store_type(r: &Reader<'_>, key: &Key) -> Result<StoreType, SecuritySettingError> {
+    let chosen = r.read(key, |v| key.ty.choice(v))?;
+    Ok(chosen.and_then(StoreType::parse).unwrap_or(StoreType::Jks))
 }
 
 fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
     // Truststore.
-    let trust_type = store_type(r, "ssl.truststore.type")?;
+    let trust_type = store_type(r, &keys::SSL_TRUSTSTORE_TYPE)?;
     let trust = match (
-        r.text("ssl.truststore.location"),
-        r.secret("ssl.truststore.certificates"),
+        r.text(&keys::SSL_TRUSTSTORE_LOCATION),
+        r.secret(&keys::SSL_TRUSTSTORE_CERTIFICATES),
     ) {
         (Some(_), Some(_)) => {
             return Err(r.err(
@@ -134,7 +152,7 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
             ))
         }
         (Some(path), None) => {
-            if trust_type == StoreType::Pem && r.secret("ssl.truststore.password").is_some() {
+            if trust_type == StoreType::Pem && r.secret(&keys::SSL_TRUSTSTORE_PASSWORD).is_some() {
                 return Err(r.err(
                     "ssl.truststore.password",
                     "SSL trust store password cannot be specified for PEM format (as in Kafka)"
@@ -144,7 +162,7 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
             Some(TrustSource::File {
                 path: PathBuf::from(path),
                 kind: trust_type,
-                password: r.secret("ssl.truststore.password"),
+                password: r.secret(&keys::SSL_TRUSTSTORE_PASSWORD),
             })
         }
         (None, Some(pem)) => {
@@ -160,12 +178,12 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
     };
 
     // Keystore (mTLS).
-    let key_type = store_type(r, "ssl.keystore.type")?;
-    let key_password = r.secret("ssl.key.password");
+    let key_type = store_type(r, &keys::SSL_KEYSTORE_TYPE)?;
+    let key_password = r.secret(&keys::SSL_KEY_PASSWORD);
     let identity_source = match (
-        r.text("ssl.keystore.location"),
-        r.secret("ssl.keystore.certificate.chain"),
-        r.secret("ssl.keystore.key"),
+        r.text(&keys::SSL_KEYSTORE_LOCATION),
+        r.secret(&keys::SSL_KEYSTORE_CERTIFICATE_CHAIN),
+        r.secret(&keys::SSL_KEYSTORE_KEY),
     ) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(r.err(
@@ -174,7 +192,7 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
             ))
         }
         (Some(path), None, None) => {
-            if key_type == StoreType::Pem && r.secret("ssl.keystore.password").is_some() {
+            if key_type == StoreType::Pem && r.secret(&keys::SSL_KEYSTORE_PASSWORD).is_some() {
                 return Err(r.err(
                     "ssl.keystore.password",
                     "SSL key store password cannot be specified with PEM format, only key password may be specified (as in Kafka)".into(),
@@ -183,7 +201,7 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
             Some(KeySource::File {
                 path: PathBuf::from(path),
                 kind: key_type,
-                password: r.secret("ssl.keystore.password"),
+                password: r.secret(&keys::SSL_KEYSTORE_PASSWORD),
                 key_password,
             })
         }
@@ -216,7 +234,7 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
     };
 
     // Hostname verification: Kafka's default `https`; an empty value turns it off.
-    let verify_hostname = match r.get("ssl.endpoint.identification.algorithm") {
+    let verify_hostname = match r.get(&keys::SSL_ENDPOINT_IDENTIFICATION_ALGORITHM) {
         None => true,
         Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
             "https" => true,
@@ -242,9 +260,8 @@ fn tls_spec(r: &Reader<'_>) -> Result<TlsSpec, SecuritySettingError> {
     // Protocol versions.
     let mut versions = Vec::new();
     let enabled = r
-        .get("ssl.enabled.protocols")
-        .map(|s| s.value.clone())
-        .unwrap_or_else(|| "TLSv1.2,TLSv1.3".into());
+        .or_default(&keys::SSL_ENABLED_PROTOCOLS)
+        .unwrap_or_default();
     let mut unsupported = Vec::new();
     for p in enabled.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match p {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::jaas;
 use super::{Reader, SecuritySettingError};
+use crate::config::keys::{self, Key};
 use crate::protocol::SaslMechanism;
 use crate::secret::Secret;
 use crate::security::oauth::{OAuthSettings, TokenEndpoint};
@@ -15,23 +16,24 @@ use crate::security::{CredentialsSpec, SaslSpec};
 pub(super) fn sasl_spec(r: &Reader<'_>) -> Result<SaslSpec, SecuritySettingError> {
     // Kafka's default mechanism is GSSAPI.
     let name = r
-        .text("sasl.mechanism")
-        .unwrap_or_else(|| "GSSAPI".to_string());
+        .text(&keys::SASL_MECHANISM)
+        .or_else(|| keys::SASL_MECHANISM.default_value().map(String::from))
+        .unwrap_or_default();
     let mechanism = match name.as_str() {
         "PLAIN" => SaslMechanism::Plain,
         "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
         "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
         "GSSAPI" => {
-            let key = if r.get("sasl.mechanism").is_some() {
-                "sasl.mechanism"
+            let key = if r.get(&keys::SASL_MECHANISM).is_some() {
+                keys::SASL_MECHANISM.name
             } else {
-                "security.protocol"
+                keys::SECURITY_PROTOCOL.name
             };
             return Err(r.err(
                 key,
                 format!(
                     "SASL mechanism GSSAPI (Kerberos{}) is not supported by strait: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
-                    if r.get("sasl.mechanism").is_none() {
+                    if r.get(&keys::SASL_MECHANISM).is_none() {
                         ", Kafka's default when sasl.mechanism is not set"
                     } else {
                         ""
@@ -42,16 +44,16 @@ pub(super) fn sasl_spec(r: &Reader<'_>) -> Result<SaslSpec, SecuritySettingError
         "OAUTHBEARER" => SaslMechanism::OAuthBearer,
         other => {
             return Err(r.err(
-                "sasl.mechanism",
+                keys::SASL_MECHANISM.name,
                 format!("unknown SASL mechanism `{other}`: strait supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER"),
             ))
         }
     };
-    let Some(jaas_text) = r.secret("sasl.jaas.config") else {
+    let Some(jaas_text) = r.secret(&keys::SASL_JAAS_CONFIG) else {
         return Err(SecuritySettingError {
             origin: r
-                .get("sasl.mechanism")
-                .or_else(|| r.get("security.protocol"))
+                .get(&keys::SASL_MECHANISM)
+                .or_else(|| r.get(&keys::SECURITY_PROTOCOL))
                 .and_then(|s| s.origin.clone()),
             message: format!(
                 "SASL ({}) needs credentials: set `sasl.jaas.config` (e.g. `{}.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"...\" password=\"...\";`) (cluster `{}`, {})",
@@ -143,7 +145,7 @@ fn oauth_settings(
     r: &Reader<'_>,
     entry: &jaas::JaasEntry,
 ) -> Result<SaslSpec, SecuritySettingError> {
-    match r.text("sasl.login.callback.handler.class") {
+    match r.text(&keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS) {
         Some(class) if OAUTH_LOGIN_HANDLERS.contains(&class.as_str()) => {}
         Some(class) => {
             return Err(r.err(
@@ -158,7 +160,7 @@ fn oauth_settings(
             ))
         }
     }
-    let Some(url) = r.text("sasl.oauthbearer.token.endpoint.url") else {
+    let Some(url) = r.text(&keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL) else {
         return Err(r.err(
             "sasl.login.callback.handler.class",
             "OAUTHBEARER needs `sasl.oauthbearer.token.endpoint.url` (the OAuth 2 token endpoint, or a file: URL of a token)".into(),
@@ -199,27 +201,12 @@ fn oauth_settings(
                 .map(|name| (name.to_string(), v.expose().to_string()))
         })
         .collect();
-    let millis = |key: &str, default: u64| -> Result<Duration, SecuritySettingError> {
-        match r.text(key) {
-            None => Ok(Duration::from_millis(default)),
-            Some(v) => v
-                .parse::<u64>()
-                .map(Duration::from_millis)
-                .map_err(|_| r.err(key, format!("invalid value `{v}`: expected milliseconds"))),
-        }
+    let millis = |key: &Key| -> Result<Duration, SecuritySettingError> {
+        let ms = r.read(key, |v| key.ty.int(v))?.unwrap_or(0);
+        Ok(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
     };
-    let refresh_factor = match r.text("sasl.login.refresh.window.factor") {
-        None => 0.8,
-        Some(v) => match v.parse::<f64>() {
-            Ok(f) if (0.5..=1.0).contains(&f) => f,
-            _ => {
-                return Err(r.err(
-                    "sasl.login.refresh.window.factor",
-                    format!("invalid value `{v}`: expected a number from 0.5 to 1.0"),
-                ))
-            }
-        },
-    };
+    let factor = &keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR;
+    let refresh_factor = r.read(factor, |v| factor.ty.fraction(v))?.unwrap_or(0.8);
     let settings = OAuthSettings {
         endpoint,
         client_id,
@@ -227,10 +214,15 @@ fn oauth_settings(
         scope: option("scope"),
         extensions,
         sub_claim: r
-            .text("sasl.oauthbearer.sub.claim.name")
-            .unwrap_or_else(|| "sub".into()),
-        connect_timeout: millis("sasl.login.connect.timeout.ms", 10_000)?,
-        read_timeout: millis("sasl.login.read.timeout.ms", 30_000)?,
+            .text(&keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME)
+            .or_else(|| {
+                keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME
+                    .default_value()
+                    .map(String::from)
+            })
+            .unwrap_or_default(),
+        connect_timeout: millis(&keys::SASL_LOGIN_CONNECT_TIMEOUT_MS)?,
+        read_timeout: millis(&keys::SASL_LOGIN_READ_TIMEOUT_MS)?,
         refresh_factor,
     };
     Ok(SaslSpec {

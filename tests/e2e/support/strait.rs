@@ -95,18 +95,28 @@ impl Strait {
     /// Runs `strait run --config FILE` on a config expected to be rejected: returns the exit status
     /// and the output once it exits. Panics if it is still running after 30 s (config accepted).
     pub fn check(config_text: &str) -> (ExitStatus, String) {
+        Self::start_only("run", config_text)
+    }
+
+    /// `strait check` on `config_text`: validates without connecting and lists what each key does.
+    pub fn check_command(config_text: &str) -> (ExitStatus, String) {
+        Self::start_only("check", config_text)
+    }
+
+    /// Runs `strait <command> --config` on `config_text` for at most 30 s; stderr then stdout.
+    fn start_only(command: &str, config_text: &str) -> (ExitStatus, String) {
         let dir = strait_dir();
         let config_path = dir.join("mm2.properties");
         fs::write(&config_path, config_text).unwrap();
         let mut cmd = Command::new(strait_bin());
-        cmd.arg("run")
+        cmd.arg(command)
             .arg("--config")
             .arg(&config_path)
             .current_dir(&dir);
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", "info,strait=debug");
         }
-        let ran = run_with_timeout(cmd, "strait run (check)", Duration::from_secs(30));
+        let ran = run_with_timeout(cmd, &format!("strait {command}"), Duration::from_secs(30));
         let mut out = ran.stderr;
         out.push_str(&String::from_utf8_lossy(&ran.stdout));
         (ran.status, out)
