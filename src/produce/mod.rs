@@ -7,4 +7,5 @@ pub mod queue;
 pub mod sequence;
 pub mod settings;
 mod standing;
+pub(crate) mod target;
 mod verdict;

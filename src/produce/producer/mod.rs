@@ -21,13 +21,12 @@ use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::sequence::ProducerIdentity;
 use super::settings::ProduceSettings;
 use super::standing::{Settle, Standing, PARKED_RETRY};
+use super::target::{ProduceTarget, ProgressLog};
 use super::verdict::{verdict, Verdict};
 use crate::fetch::budget::TaskBytes;
 use crate::fetch::{FetchControl, FetchedRound};
 use crate::metrics::FlowMetrics;
 use crate::offsets::offset_syncs::OffsetSyncLog;
-use crate::offsets::progress::ProgressStore;
-use crate::protocol::admin::init_producer_id;
 use crate::protocol::produce_request::{self as request, PartitionRecords, PartitionResult};
 use crate::protocol::{
     sleep_until_or_forever, Backoff, ClusterClient, ProtocolError, TopicPartition,
@@ -49,7 +48,7 @@ struct Wave {
 /// offset-syncs are on, each landed batch (to translate offsets).
 pub(crate) struct AckReports {
     /// The flow's progress store.
-    pub progress: Arc<ProgressStore>,
+    pub progress: Arc<dyn ProgressLog>,
     /// The flow's offset-sync log.
     pub syncs: Option<Arc<OffsetSyncLog>>,
     /// The flow's metrics (None when `--metrics-listen` is not given).
@@ -58,15 +57,15 @@ pub(crate) struct AckReports {
     pub held: Arc<TaskBytes>,
 }
 
-/// One task's produce side.
-pub(crate) struct TaskProducer {
+/// One task's produce side, writing to `C` (the target cluster; a stand-in in unit tests).
+pub(crate) struct TaskProducer<C: ProduceTarget = ClusterClient> {
     task: usize,
-    client: ClusterClient,
+    client: C,
     settings: ProduceSettings,
     backoff: Backoff,
     rounds: mpsc::Receiver<FetchedRound>,
     control: mpsc::UnboundedSender<FetchControl>,
-    progress: Arc<ProgressStore>,
+    progress: Arc<dyn ProgressLog>,
     /// Where acknowledged batches are reported for offset-syncs (None when they are disabled).
     sync_log: Option<Arc<OffsetSyncLog>>,
     /// Where acknowledged batches are counted (None when metrics are off).
@@ -86,11 +85,11 @@ pub(crate) struct TaskProducer {
     bytes: Arc<TaskBytes>,
 }
 
-impl TaskProducer {
+impl<C: ProduceTarget> TaskProducer<C> {
     /// Creates the produce side of task `task`.
     pub(crate) fn new(
         task: usize,
-        client: ClusterClient,
+        client: C,
         settings: ProduceSettings,
         backoff: Backoff,
         rounds: mpsc::Receiver<FetchedRound>,
@@ -239,7 +238,11 @@ impl TaskProducer {
             return true;
         }
         loop {
-            match init_producer_id(&self.client, self.settings.request_timeout).await {
+            match self
+                .client
+                .init_producer_id(self.settings.request_timeout)
+                .await
+            {
                 Ok(identity) => {
                     debug!(
                         task = self.task,
@@ -343,7 +346,7 @@ impl TaskProducer {
             // Leaders may have moved: routing reads the cached snapshot, so refresh it now.
             stale.sort();
             stale.dedup();
-            if let Err(e) = self.client.refresh_metadata(Some(&stale)).await {
+            if let Err(e) = self.client.refresh_metadata(&stale).await {
                 warn!(task = self.task, error = %e, "target metadata refresh failed");
             }
         }
@@ -355,7 +358,11 @@ impl TaskProducer {
     /// Takes a new producer id after the target lost or fenced ours; everything not yet
     /// acknowledged is re-encoded under it.
     async fn reset_identity(&mut self) {
-        match init_producer_id(&self.client, self.settings.request_timeout).await {
+        match self
+            .client
+            .init_producer_id(self.settings.request_timeout)
+            .await
+        {
             Ok(identity) => {
                 info!(
                     task = self.task,
@@ -395,7 +402,6 @@ impl TaskProducer {
         } else {
             1
         };
-        let metadata = self.client.metadata();
         let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
         for (key, queue) in &self.queues {
@@ -408,7 +414,7 @@ impl TaskProducer {
             {
                 continue;
             }
-            match metadata.leader(&key.topic, key.partition) {
+            match self.client.leader(key) {
                 Some(l) => by_leader.entry(l).or_default().push(key.clone()),
                 None => missing.push(key.topic.clone()),
             }
@@ -420,11 +426,11 @@ impl TaskProducer {
         if !missing.is_empty() && refresh_due {
             missing.sort();
             missing.dedup();
-            if let Err(e) = self.client.refresh_metadata(Some(&missing)).await {
+            if let Err(e) = self.client.refresh_metadata(&missing).await {
                 warn!(task = self.task, error = %e, "target metadata refresh failed");
             }
             // Leaders of a just-created topic appear a moment later; look again soon.
-            self.metadata_retry_at = Some(Instant::now() + self.client.settings().retry_backoff);
+            self.metadata_retry_at = Some(Instant::now() + self.client.retry_backoff());
         }
         let timeout_ms =
             i32::try_from(self.settings.request_timeout.as_millis()).unwrap_or(i32::MAX);
@@ -460,10 +466,10 @@ impl TaskProducer {
                 let req = request::build(&parts, self.settings.acks, timeout_ms);
                 // The write happens here, in wave order, so a partition's batches reach the broker
                 // in sequence order; only the wait for the answer runs concurrently.
-                match self.client.start_to(leader, &req).await {
+                match self.client.send(leader, &req).await {
                     Ok(pending) => {
                         self.waves.spawn(async move {
-                            let result = pending.response().await;
+                            let result = pending.await;
                             Wave {
                                 leader,
                                 sent,
@@ -580,3 +586,6 @@ fn set_standing(map: &mut HashMap<TopicPartition, Standing>, key: &TopicPartitio
         map.insert(key.clone(), s);
     }
 }
+
+#[cfg(test)]
+mod tests;
