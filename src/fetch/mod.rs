@@ -10,6 +10,7 @@ pub(crate) mod budget;
 pub(crate) mod fetcher;
 pub(crate) mod response;
 pub(crate) mod settings;
+pub(crate) mod source;
 
 use std::sync::Arc;
 

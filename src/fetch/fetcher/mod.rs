@@ -16,9 +16,10 @@ use tracing::{debug, error, info, warn};
 use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes};
 use super::response::{interpret, PartitionOutcome};
 use super::settings::{FetchSettings, StartAt};
+use super::source::FetchSource;
 use super::{FetchControl, FetchedRound};
 use crate::plan::Route;
-use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::admin::OffsetSpec;
 use crate::protocol::fetch_request::{self as request, PartitionFetch};
 use crate::protocol::TopicPartition;
 use crate::protocol::{sleep_until_or_forever, ClusterClient, ProtocolError};
@@ -80,10 +81,11 @@ fn rotate_by_topic(keys: &mut Vec<TopicPartition>, turn: usize) {
     }
 }
 
-/// One task's fetch side. Built by the task, run until shutdown or until its producer goes away.
-pub(crate) struct Fetcher {
+/// One task's fetch side, reading from `C` (the source cluster; a stand-in in unit tests). Built by
+/// the task, run until shutdown or until its producer goes away.
+pub(crate) struct Fetcher<C: FetchSource = ClusterClient> {
     task: usize,
-    client: ClusterClient,
+    client: C,
     settings: FetchSettings,
     retry_backoff: Duration,
     control: mpsc::UnboundedReceiver<FetchControl>,
@@ -96,12 +98,12 @@ pub(crate) struct Fetcher {
     rotation: usize,
 }
 
-impl Fetcher {
+impl<C: FetchSource> Fetcher<C> {
     /// Creates the fetch side of task `task`, reading commands from `control` and sending rounds
     /// to `out`; `bytes` is the count shared with the task's producer that sizes each Fetch.
     pub(crate) fn new(
         task: usize,
-        client: ClusterClient,
+        client: C,
         settings: FetchSettings,
         retry_backoff: Duration,
         control: mpsc::UnboundedReceiver<FetchControl>,
@@ -192,12 +194,11 @@ impl Fetcher {
         let now = Instant::now();
         let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
-        let metadata = self.client.metadata();
         for (key, pos) in self.positions.iter_mut() {
             if !pos.ready(now) {
                 continue;
             }
-            let leader = metadata.leader(&key.topic, key.partition);
+            let leader = self.client.leader(key);
             match leader {
                 Some(l) if !busy.contains_key(&l) => {
                     by_leader.entry(l).or_default().push(key.clone())
@@ -212,7 +213,7 @@ impl Fetcher {
         if !missing.is_empty() {
             missing.sort();
             missing.dedup();
-            if let Err(e) = self.client.refresh_metadata(Some(&missing)).await {
+            if let Err(e) = self.client.refresh_metadata(&missing).await {
                 warn!(task = self.task, error = %e, "source metadata refresh failed");
             }
         }
@@ -239,12 +240,9 @@ impl Fetcher {
                 min_fetch_bytes(self.settings.partition_max_bytes),
             );
             let req = request::build(&parts, &self.settings.limits()).with_max_bytes(max_bytes);
-            let client = self.client.clone();
             busy.insert(leader, usize::try_from(max_bytes).unwrap_or(0));
-            in_flight.spawn(async move {
-                let result = client.send_to(leader, &req).await;
-                (leader, keys, result)
-            });
+            let pending = self.client.fetch(leader, req);
+            in_flight.spawn(async move { (leader, keys, pending.await) });
         }
         self.positions
             .values()
@@ -355,20 +353,20 @@ impl Fetcher {
     async fn refresh(&self, mut topics: Vec<String>) {
         topics.sort();
         topics.dedup();
-        if let Err(e) = self.client.refresh_metadata(Some(&topics)).await {
+        if let Err(e) = self.client.refresh_metadata(&topics).await {
             warn!(task = self.task, error = %e, "source metadata refresh failed");
         }
     }
 
     fn leader_of(&self, key: &TopicPartition) -> Option<i32> {
-        self.client.metadata().leader(&key.topic, key.partition)
+        self.client.leader(key)
     }
 
     /// Moves partitions whose fetch offset left the source log back inside it, reporting loudly any
     /// records that were deleted before they could be copied.
     async fn reset_out_of_range(&mut self, keys: Vec<TopicPartition>) {
-        let earliest = list_offsets(&self.client, &keys, OffsetSpec::Earliest).await;
-        let latest = list_offsets(&self.client, &keys, OffsetSpec::Latest).await;
+        let earliest = self.client.list_offsets(&keys, OffsetSpec::Earliest).await;
+        let latest = self.client.list_offsets(&keys, OffsetSpec::Latest).await;
         for key in keys {
             let Some(pos) = self.positions.get_mut(&key) else {
                 continue;
@@ -409,38 +407,4 @@ impl Fetcher {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys(spec: &[(&str, i32)]) -> Vec<TopicPartition> {
-        spec.iter()
-            .map(|(t, p)| TopicPartition::new(*t, *p))
-            .collect()
-    }
-
-    #[test]
-    fn rotation_turns_topics_and_partitions_and_keeps_topics_together() {
-        let all = keys(&[("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)]);
-        let mut k = all.clone();
-        rotate_by_topic(&mut k, 0);
-        assert_eq!(k, all);
-        let mut k = all.clone();
-        rotate_by_topic(&mut k, 1);
-        assert_eq!(k, keys(&[("b", 0), ("b", 1), ("a", 0), ("a", 1), ("a", 2)]));
-        let mut k = all.clone();
-        rotate_by_topic(&mut k, 2);
-        assert_eq!(k, keys(&[("a", 1), ("a", 2), ("a", 0), ("b", 1), ("b", 0)]));
-        // Every partition leads the request in turn.
-        let firsts: std::collections::BTreeSet<TopicPartition> = (0..6)
-            .map(|t| {
-                let mut k = all.clone();
-                rotate_by_topic(&mut k, t);
-                k[0].clone()
-            })
-            .collect();
-        assert_eq!(firsts.len(), all.len());
-        let mut empty = Vec::new();
-        rotate_by_topic(&mut empty, 3);
-        assert!(empty.is_empty());
-    }
-}
+mod tests;

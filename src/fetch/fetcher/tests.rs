@@ -1,0 +1,486 @@
+//! The fetch loop against a scripted source on paused tokio time: a small model of a source
+//! broker (leaders, a log per partition with a start that retention moves, `max_bytes` honoured
+//! with at least one batch) plus injected errors. The tests assert what users care about: every
+//! batch is handed on once, in order per partition, and a gap is only skipped where the source
+//! deleted the data.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::fetch::source::PendingFetch;
+use crate::records::batch::Compression;
+use crate::records::test_support::{build_batch, encode_block, hand_records, HandHeader};
+
+const NOT_LEADER: i16 = 6;
+const OFFSET_OUT_OF_RANGE: i16 = 1;
+const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+
+/// One partition's log: batches of three records from `start`.
+#[derive(Default)]
+struct Log {
+    batches: Vec<(i64, Bytes)>,
+    start: i64,
+}
+
+impl Log {
+    fn end(&self) -> i64 {
+        self.batches.last().map_or(self.start, |(o, _)| o + 3)
+    }
+}
+
+/// One Fetch as the model saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    leader: i32,
+    max_bytes: i32,
+    offsets: Vec<(TopicPartition, i64)>,
+}
+
+#[derive(Default)]
+struct Model {
+    logs: HashMap<TopicPartition, Log>,
+    cached_leaders: HashMap<TopicPartition, i32>,
+    leaders: HashMap<TopicPartition, i32>,
+    inject: HashMap<TopicPartition, VecDeque<i16>>,
+    /// Fail this many Fetch requests with a transport error.
+    transport_failures: usize,
+    fetches: Vec<Seen>,
+    refreshes: usize,
+}
+
+#[derive(Clone, Default)]
+struct FakeSource(Arc<Mutex<Model>>);
+
+impl FakeSource {
+    fn model(&self) -> std::sync::MutexGuard<'_, Model> {
+        self.0.lock().unwrap()
+    }
+
+    /// Partitions led by broker 1, each with `batches` batches from offset 0.
+    fn with_logs(tps: &[TopicPartition], batches: i64) -> Self {
+        let s = FakeSource::default();
+        for tp in tps {
+            let mut m = s.model();
+            m.leaders.insert(tp.clone(), 1);
+            m.cached_leaders.insert(tp.clone(), 1);
+            m.logs.insert(tp.clone(), Log::default());
+            drop(m);
+            s.append(tp, batches);
+        }
+        s
+    }
+
+    fn append(&self, tp: &TopicPartition, batches: i64) {
+        let mut m = self.model();
+        let log = m.logs.get_mut(tp).unwrap();
+        for _ in 0..batches {
+            let offset = log.end();
+            let records = hand_records([0, 1, 2]);
+            let bytes = build_batch(
+                HandHeader::for_records(offset, &records),
+                Compression::None,
+                &encode_block(&records),
+            );
+            log.batches.push((offset, bytes));
+        }
+    }
+
+    /// Retention deletes everything before `offset`.
+    fn delete_before(&self, tp: &TopicPartition, offset: i64) {
+        let mut m = self.model();
+        let log = m.logs.get_mut(tp).unwrap();
+        log.batches.retain(|(o, _)| *o >= offset);
+        log.start = offset;
+    }
+
+    fn answer(&self, leader: i32, req: &FetchRequest) -> (FetchResponse, bool) {
+        let mut m = self.model();
+        let mut seen = Seen {
+            leader,
+            max_bytes: req.max_bytes,
+            offsets: Vec::new(),
+        };
+        let mut any_data = false;
+        let mut budget = usize::try_from(req.max_bytes).unwrap_or(0);
+        let mut topics = Vec::new();
+        for t in &req.topics {
+            let mut partitions = Vec::new();
+            for p in &t.partitions {
+                let tp = TopicPartition::new(t.topic.0.to_string(), p.partition);
+                seen.offsets.push((tp.clone(), p.fetch_offset));
+                let mut data = PartitionData::default().with_partition_index(p.partition);
+                let injected = m.inject.get_mut(&tp).and_then(VecDeque::pop_front);
+                let log = &m.logs[&tp];
+                let code = if let Some(code) = injected {
+                    code
+                } else if m.leaders.get(&tp) != Some(&leader) {
+                    NOT_LEADER
+                } else if p.fetch_offset < log.start || p.fetch_offset > log.end() {
+                    OFFSET_OUT_OF_RANGE
+                } else {
+                    0
+                };
+                data = data
+                    .with_error_code(code)
+                    .with_high_watermark(log.end())
+                    .with_log_start_offset(log.start);
+                if code == 0 {
+                    let mut out = BytesMut::new();
+                    let limit = usize::try_from(p.partition_max_bytes).unwrap_or(0);
+                    for (o, b) in &log.batches {
+                        let fits = out.len() + b.len() <= limit.min(budget);
+                        if *o + 3 > p.fetch_offset && (out.is_empty() || fits) {
+                            out.extend_from_slice(b);
+                        }
+                    }
+                    budget = budget.saturating_sub(out.len());
+                    any_data |= !out.is_empty();
+                    data = data.with_records(Some(out.freeze()));
+                }
+                partitions.push(data);
+            }
+            topics.push(
+                FetchableTopicResponse::default()
+                    .with_topic(TopicName(StrBytes::from_string(t.topic.0.to_string())))
+                    .with_partitions(partitions),
+            );
+        }
+        m.fetches.push(seen);
+        (FetchResponse::default().with_responses(topics), any_data)
+    }
+}
+
+impl FetchSource for FakeSource {
+    fn cluster_name(&self) -> &str {
+        "source"
+    }
+
+    fn leader(&self, tp: &TopicPartition) -> Option<i32> {
+        self.model().cached_leaders.get(tp).copied()
+    }
+
+    async fn refresh_metadata(&self, _topics: &[String]) -> Result<(), ProtocolError> {
+        let mut m = self.model();
+        m.refreshes += 1;
+        m.cached_leaders = m.leaders.clone();
+        Ok(())
+    }
+
+    fn fetch(&self, leader: i32, req: FetchRequest) -> PendingFetch {
+        let source = self.clone();
+        Box::pin(async move {
+            let fail = {
+                let mut m = source.model();
+                let fail = m.transport_failures > 0;
+                m.transport_failures = m.transport_failures.saturating_sub(1);
+                fail
+            };
+            if fail {
+                return Err(ProtocolError::Io {
+                    cluster: "source".into(),
+                    broker: leader.to_string(),
+                    source: Arc::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+                });
+            }
+            let (response, any_data) = source.answer(leader, &req);
+            if !any_data {
+                // A broker holds an empty answer for max_wait_ms.
+                tokio::time::sleep(Duration::from_millis(
+                    u64::try_from(req.max_wait_ms).unwrap_or(0),
+                ))
+                .await;
+            }
+            Ok((12, response))
+        })
+    }
+
+    async fn list_offsets(
+        &self,
+        partitions: &[TopicPartition],
+        spec: OffsetSpec,
+    ) -> HashMap<TopicPartition, Result<i64, ProtocolError>> {
+        let m = self.model();
+        partitions
+            .iter()
+            .map(|tp| {
+                let log = &m.logs[tp];
+                let offset = match spec {
+                    OffsetSpec::Earliest => log.start,
+                    OffsetSpec::Latest => log.end(),
+                };
+                (tp.clone(), Ok(offset))
+            })
+            .collect()
+    }
+
+    fn throttle(&self, _leader: i32, _ms: i32) {}
+}
+
+fn route(partition: i32) -> Arc<Route> {
+    Arc::new(Route {
+        source_topic: "orders".into(),
+        remote_topic: "primary.orders".into(),
+        partition,
+    })
+}
+
+fn settings() -> FetchSettings {
+    FetchSettings {
+        max_wait_ms: 500,
+        min_bytes: 1,
+        max_bytes: 52_428_800,
+        partition_max_bytes: 1_048_576,
+        read_committed: false,
+        start_at: StartAt::Earliest,
+        request_timeout: Duration::from_secs(30),
+    }
+}
+
+/// A fetcher over `source` and what the test watches it through.
+struct Harness {
+    control: mpsc::UnboundedSender<FetchControl>,
+    rounds: mpsc::Receiver<FetchedRound>,
+    held: Arc<TaskBytes>,
+    shutdown: CancellationToken,
+    run: tokio::task::JoinHandle<()>,
+}
+
+fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness {
+    let (control_tx, control_rx) = mpsc::unbounded_channel();
+    let (rounds_tx, rounds_rx) = mpsc::channel(1024);
+    let held = Arc::new(TaskBytes::new(budget));
+    let fetcher = Fetcher::new(
+        0,
+        source.clone(),
+        settings,
+        Duration::from_millis(100),
+        control_rx,
+        rounds_tx,
+        held.clone(),
+    );
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(fetcher.run(shutdown.clone()));
+    Harness {
+        control: control_tx,
+        rounds: rounds_rx,
+        held,
+        shutdown,
+        run,
+    }
+}
+
+impl Harness {
+    fn add(&self, routes: &[&Arc<Route>], offset: i64) {
+        let parts = routes.iter().map(|r| ((*r).clone(), offset)).collect();
+        self.control.send(FetchControl::Add(parts)).unwrap();
+    }
+
+    /// Lets the fetcher run for `time` (paused clock), taking every round it hands over as a
+    /// producer would (the bytes leave the budget at once); returns the base offsets handed over
+    /// per partition, and the last `next_offset` per partition.
+    async fn collect(&mut self, time: Duration) -> HashMap<TopicPartition, (Vec<i64>, i64)> {
+        let mut out: HashMap<TopicPartition, (Vec<i64>, i64)> = HashMap::new();
+        let until = Instant::now() + time;
+        loop {
+            tokio::select! {
+                round = self.rounds.recv() => {
+                    let Some(round) = round else { break };
+                    for c in round.chunks {
+                        self.held.taken(c.bytes());
+                        let e = out.entry(c.route.source()).or_default();
+                        e.0.extend(c.batches.iter().map(|b| b.header.base_offset));
+                        e.1 = c.next_offset;
+                    }
+                }
+                _ = tokio::time::sleep_until(until) => break,
+            }
+        }
+        out
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(60), self.run)
+            .await
+            .expect("the fetcher did not stop")
+            .unwrap();
+    }
+}
+
+fn offsets(from: i64, to: i64) -> Vec<i64> {
+    (from..to).step_by(3).collect()
+}
+
+/// A leader that moved answers NOT_LEADER: the fetcher refreshes metadata and fetches from the new
+/// leader, from the same offset; every batch is handed on once, in order.
+#[tokio::test(start_paused = true)]
+async fn not_leader_refreshes_metadata_and_fetches_from_the_new_leader() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 10);
+    source.model().leaders.insert(r.source(), 2);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&r], 0);
+    let got = h.collect(Duration::from_secs(10)).await;
+    assert_eq!(got[&r.source()], (offsets(0, 30), 30));
+    {
+        let m = source.model();
+        assert!(m.refreshes >= 1);
+        assert!(
+            m.fetches.iter().any(|f| f.leader == 1),
+            "the old leader was asked first"
+        );
+        assert!(m.fetches.last().is_some_and(|f| f.leader == 2));
+    }
+    h.stop().await;
+}
+
+/// Retention deleted records before they were copied: the fetch offset is out of range, below the
+/// log start. The fetcher resumes at the log start (reporting the gap) and hands on everything
+/// from there, nothing twice.
+#[tokio::test(start_paused = true)]
+async fn retention_overtaking_the_copy_resumes_at_the_log_start() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 10);
+    source.delete_before(&r.source(), 12);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&r], 3);
+    let got = h.collect(Duration::from_secs(10)).await;
+    assert_eq!(got[&r.source()], (offsets(12, 30), 30));
+    h.stop().await;
+}
+
+/// The source log is shorter than what was already copied (the topic was recreated): the fetcher
+/// restarts per `auto.offset.reset` (`earliest` here) instead of waiting forever.
+#[tokio::test(start_paused = true)]
+async fn a_log_shorter_than_the_position_restarts_per_auto_offset_reset() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 2);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&r], 90);
+    let got = h.collect(Duration::from_secs(10)).await;
+    assert_eq!(got[&r.source()], (offsets(0, 6), 6));
+    h.stop().await;
+}
+
+/// A paused partition (its target refuses data) is not fetched; the others are. Once resumed it
+/// continues where it stopped.
+#[tokio::test(start_paused = true)]
+async fn a_paused_partition_is_not_fetched_until_resumed() {
+    let (a, b) = (route(0), route(1));
+    let source = FakeSource::with_logs(&[a.source(), b.source()], 4);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&a, &b], 0);
+    let first = h.collect(Duration::from_secs(2)).await;
+    assert_eq!(first[&a.source()], (offsets(0, 12), 12));
+    h.control.send(FetchControl::Pause(a.clone())).unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    source.append(&a.source(), 2);
+    source.append(&b.source(), 2);
+    let paused = h.collect(Duration::from_secs(5)).await;
+    assert!(
+        !paused.contains_key(&a.source()),
+        "a paused partition was fetched"
+    );
+    assert_eq!(paused[&b.source()], (offsets(12, 18), 18));
+    h.control.send(FetchControl::Resume(a.clone())).unwrap();
+    let resumed = h.collect(Duration::from_secs(5)).await;
+    assert_eq!(resumed[&a.source()], (offsets(12, 18), 18));
+    h.stop().await;
+}
+
+/// Transport failures and a refused partition are retried with backoff, never skipped: once the
+/// source answers, every batch is handed on, in order.
+#[tokio::test(start_paused = true)]
+async fn failures_are_retried_with_backoff_and_nothing_is_skipped() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 5);
+    source.model().transport_failures = 3;
+    source
+        .model()
+        .inject
+        .insert(r.source(), VecDeque::from([TOPIC_AUTHORIZATION_FAILED; 2]));
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&r], 0);
+    let got = h.collect(Duration::from_secs(60)).await;
+    assert_eq!(got[&r.source()], (offsets(0, 15), 15));
+    h.stop().await;
+}
+
+/// A Fetch asks for what is left of the task's budget: while rounds sit unacknowledged, the next
+/// Fetch shrinks to the floor (`max.partition.fetch.bytes`); it never asks for more than
+/// `fetch.max.bytes`.
+#[tokio::test(start_paused = true)]
+async fn fetches_are_sized_to_the_free_budget() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 40);
+    let batch = source.model().logs[&r.source()].batches[0].1.len();
+    let mut s = settings();
+    s.partition_max_bytes = i32::try_from(4 * batch).unwrap();
+    s.max_bytes = i32::try_from(8 * batch).unwrap();
+    let budget = 6 * batch;
+    let mut h = start(&source, s.clone(), budget);
+    h.add(&[&r], 0);
+    // Nobody takes the rounds: what was handed over stays held.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let asked: Vec<i32> = source.model().fetches.iter().map(|f| f.max_bytes).collect();
+    assert_eq!(
+        asked[0],
+        i32::try_from(budget).unwrap(),
+        "the first asks for the budget"
+    );
+    assert!(asked.iter().all(|&b| b <= s.max_bytes), "{asked:?}");
+    assert!(
+        asked[1..].iter().all(|&b| b == s.partition_max_bytes),
+        "once the budget is held, fetches shrink to the floor: {asked:?}"
+    );
+    let got = h.collect(Duration::from_secs(1)).await;
+    let (handed, _) = &got[&r.source()];
+    assert_eq!(
+        handed,
+        &offsets(0, 3 * handed.len() as i64),
+        "in order, none twice"
+    );
+    h.stop().await;
+}
+
+fn keys(spec: &[(&str, i32)]) -> Vec<TopicPartition> {
+    spec.iter()
+        .map(|(t, p)| TopicPartition::new(*t, *p))
+        .collect()
+}
+
+#[test]
+fn rotation_turns_topics_and_partitions_and_keeps_topics_together() {
+    let all = keys(&[("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)]);
+    let mut k = all.clone();
+    rotate_by_topic(&mut k, 0);
+    assert_eq!(k, all);
+    let mut k = all.clone();
+    rotate_by_topic(&mut k, 1);
+    assert_eq!(k, keys(&[("b", 0), ("b", 1), ("a", 0), ("a", 1), ("a", 2)]));
+    let mut k = all.clone();
+    rotate_by_topic(&mut k, 2);
+    assert_eq!(k, keys(&[("a", 1), ("a", 2), ("a", 0), ("b", 1), ("b", 0)]));
+    // Every partition leads the request in turn.
+    let firsts: std::collections::BTreeSet<TopicPartition> = (0..6)
+        .map(|t| {
+            let mut k = all.clone();
+            rotate_by_topic(&mut k, t);
+            k[0].clone()
+        })
+        .collect();
+    assert_eq!(firsts.len(), all.len());
+    let mut empty = Vec::new();
+    rotate_by_topic(&mut empty, 3);
+    assert!(empty.is_empty());
+}
