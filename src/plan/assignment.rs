@@ -13,14 +13,14 @@ use crate::protocol::TopicPartition;
 /// Which task slot owns which partition. There are always `tasks_max` slots; slots without partitions
 /// simply have nothing to do (MM2 would not start them).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
+pub(crate) struct Assignment {
     tasks: Vec<Vec<TopicPartition>>,
     owner: HashMap<TopicPartition, usize>,
 }
 
 impl Assignment {
     /// An empty assignment with `tasks_max` slots (at least one).
-    pub fn new(tasks_max: usize) -> Assignment {
+    pub(crate) fn new(tasks_max: usize) -> Assignment {
         Assignment {
             tasks: vec![Vec::new(); tasks_max.max(1)],
             owner: HashMap::new(),
@@ -28,7 +28,8 @@ impl Assignment {
     }
 
     /// The initial assignment: `partitions` dealt round-robin in the given (discovery) order, like MM2.
-    pub fn initial(
+    #[cfg(test)]
+    pub(crate) fn initial(
         tasks_max: usize,
         partitions: impl IntoIterator<Item = TopicPartition>,
     ) -> Assignment {
@@ -41,7 +42,7 @@ impl Assignment {
     /// index), and returns only the new placements, in input order. Partitions already assigned (or
     /// repeated in the input) are skipped; nothing already placed ever moves. On an empty assignment
     /// this is the round-robin deal.
-    pub fn add(
+    pub(crate) fn add(
         &mut self,
         partitions: impl IntoIterator<Item = TopicPartition>,
     ) -> Vec<(usize, TopicPartition)> {
@@ -71,32 +72,32 @@ impl Assignment {
     }
 
     /// The task owning `tp`, if assigned.
-    pub fn task_of(&self, tp: &TopicPartition) -> Option<usize> {
+    #[cfg(test)]
+    pub(crate) fn task_of(&self, tp: &TopicPartition) -> Option<usize> {
         self.owner.get(tp).copied()
     }
 
     /// The partitions of task `task`, in the order they were placed (empty for an unknown index).
-    pub fn partitions_of(&self, task: usize) -> &[TopicPartition] {
+    #[cfg(test)]
+    pub(crate) fn partitions_of(&self, task: usize) -> &[TopicPartition] {
         self.tasks.get(task).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// All slots, index = task index.
-    pub fn tasks(&self) -> &[Vec<TopicPartition>] {
-        &self.tasks
-    }
-
     /// Number of task slots (`tasks.max`).
-    pub fn task_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn task_count(&self) -> usize {
         self.tasks.len()
     }
 
     /// Number of assigned partitions.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.owner.len()
     }
 
     /// True when nothing is assigned.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.owner.is_empty()
     }
 }

@@ -28,11 +28,13 @@ pub enum ReplicationPolicy {
 }
 
 /// Fully-qualified class name of MM2's default policy.
-pub const DEFAULT_POLICY_CLASS: &str = "org.apache.kafka.connect.mirror.DefaultReplicationPolicy";
+pub(crate) const DEFAULT_POLICY_CLASS: &str =
+    "org.apache.kafka.connect.mirror.DefaultReplicationPolicy";
 /// Fully-qualified class name of MM2's identity policy.
-pub const IDENTITY_POLICY_CLASS: &str = "org.apache.kafka.connect.mirror.IdentityReplicationPolicy";
+pub(crate) const IDENTITY_POLICY_CLASS: &str =
+    "org.apache.kafka.connect.mirror.IdentityReplicationPolicy";
 /// `ReplicationPolicy.heartbeatsTopic()`: never affected by the separator.
-pub const HEARTBEATS_TOPIC: &str = "heartbeats";
+pub(crate) const HEARTBEATS_TOPIC: &str = "heartbeats";
 
 impl Default for ReplicationPolicy {
     /// `DefaultReplicationPolicy` with separator `.`.

@@ -12,7 +12,7 @@ use regex::Regex;
 /// Splits a Connect `LIST` value the way `ConfigDef.parseType` does: trim (Java `String.trim`), an
 /// empty string is the empty list, otherwise split on `\s*,\s*` keeping empty items (limit -1), so
 /// `a,` is `["a", ""]`. A regex containing a comma (`a{1,3}`) is split too, as in MM2.
-pub fn parse_list(value: &str) -> Vec<String> {
+pub(crate) fn parse_list(value: &str) -> Vec<String> {
     let trimmed = value.trim_matches(|c: char| c <= ' ');
     if trimmed.is_empty() {
         return Vec::new();
@@ -195,15 +195,15 @@ pub struct TopicFilter {
 }
 
 /// MM2's default `topics`.
-pub const DEFAULT_TOPICS: &str = ".*";
+pub(crate) const DEFAULT_TOPICS: &str = ".*";
 /// MM2's default `topics.exclude`.
-pub const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
+pub(crate) const DEFAULT_TOPICS_EXCLUDE: &str = r".*[\-\.]internal, .*\.replica, __.*";
 /// MM2's default `groups`.
-pub const DEFAULT_GROUPS: &str = ".*";
+pub(crate) const DEFAULT_GROUPS: &str = ".*";
 /// MM2's default `groups.exclude`.
-pub const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*";
+pub(crate) const DEFAULT_GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*";
 /// MM2's default `config.properties.exclude`: topic configs never copied to remote topics.
-pub const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas";
+pub(crate) const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas";
 
 impl TopicFilter {
     /// Builds a filter from two Connect LIST strings (e.g. the values of `topics` and

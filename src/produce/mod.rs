@@ -5,7 +5,7 @@
 pub(crate) mod producer;
 pub mod queue;
 pub mod sequence;
-pub mod settings;
+pub(crate) mod settings;
 mod standing;
 pub(crate) mod target;
 mod verdict;

@@ -17,15 +17,8 @@ pub struct ProduceSettings {
     /// `linger.ms` (default 0 in strait; MM2's `5` in the sample only delays): extra time the
     /// producer side waits to coalesce fetched chunks into one request.
     pub linger: Duration,
-    /// `buffer.memory` when the operator sets it, else [`DEFAULT_TASK_BUDGET`]: the bytes one task
+    /// `buffer.memory` when the operator sets it, else the key table's default (8 MiB): the bytes one task
     /// may hold between fetching them from the source and the target's acknowledgement. It bounds
     /// a task's memory and, on a long round trip, its throughput (bytes in flight / round trip).
     pub task_budget: usize,
 }
-
-/// The task byte budget when `buffer.memory` is not set: 8 MiB. Kafka's producer defaults to
-/// 32 MiB, but a task on a local network needs only a few MiB in flight (bandwidth x round trip),
-/// and this keeps two tasks near a tenth of Java MM2's memory. Operators replicating across a
-/// long round trip raise it with `buffer.memory`, the key they already tune for MM2's producer
-/// (docs/configuration.md).
-pub const DEFAULT_TASK_BUDGET: usize = 8 << 20;

@@ -28,7 +28,7 @@ use super::topic_partition::TopicPartition;
 /// `DescribeConfigs` resource type of a topic.
 const RESOURCE_TOPIC: i8 = 2;
 /// `config_source` of a config that nobody set (Kafka's `DEFAULT_CONFIG`).
-pub const CONFIG_SOURCE_DEFAULT: i8 = 5;
+pub(crate) const CONFIG_SOURCE_DEFAULT: i8 = 5;
 
 fn topic_name(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
@@ -82,7 +82,7 @@ async fn backoff_or_give_up(
 
 /// A topic to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTopic {
+pub(crate) struct NewTopic {
     /// Topic name.
     pub name: String,
     /// Partition count (-1 = broker default).
@@ -96,7 +96,7 @@ pub struct NewTopic {
 /// Creates topics, sent to any broker (KRaft brokers forward to the controller). A topic that already
 /// exists counts as created. Retriable per-topic errors are retried until `timeout`. Results come in
 /// the order of `topics`.
-pub async fn create_topics(
+pub(crate) async fn create_topics(
     client: &ClusterClient,
     topics: &[NewTopic],
     timeout: Duration,
@@ -207,7 +207,7 @@ pub async fn create_topics(
 
 /// Grows `topic` to `total_count` partitions. Already having exactly that many is success (the
 /// broker's INVALID_PARTITIONS is checked against fresh metadata, not its message text).
-pub async fn create_partitions(
+pub(crate) async fn create_partitions(
     client: &ClusterClient,
     topic: &str,
     total_count: i32,
@@ -279,7 +279,7 @@ pub async fn create_partitions(
 
 /// Which end of a partition [`list_offsets`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OffsetSpec {
+pub(crate) enum OffsetSpec {
     /// The log start offset.
     Earliest,
     /// The high watermark (read_uncommitted end offset).
@@ -298,7 +298,7 @@ impl OffsetSpec {
 /// Reads the earliest or latest offset of each partition from its leader, many partitions per
 /// request and leaders in parallel. Leadership errors invalidate the metadata generation used and
 /// are retried within the client's request timeout.
-pub async fn list_offsets(
+pub(crate) async fn list_offsets(
     client: &ClusterClient,
     partitions: &[TopicPartition],
     spec: OffsetSpec,
@@ -459,7 +459,7 @@ async fn list_offsets_on(
 
 /// One topic config as the broker describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigEntry {
+pub(crate) struct ConfigEntry {
     /// Config key.
     pub name: String,
     /// Value; `None` for sensitive values (and null values).
@@ -477,7 +477,7 @@ pub struct ConfigEntry {
 
 /// Describes the configs of `topics` (one request to any broker). Transport failures are retried
 /// within the client's request timeout; per-topic errors are returned per topic.
-pub async fn describe_topic_configs(
+pub(crate) async fn describe_topic_configs(
     client: &ClusterClient,
     topics: &[String],
 ) -> HashMap<String, Result<Vec<ConfigEntry>, ProtocolError>> {
@@ -557,7 +557,10 @@ pub async fn describe_topic_configs(
 
 /// Gets a producer id and epoch for an idempotent (non-transactional) producer from any broker,
 /// retrying coordinator-loading and similar retriable errors until `timeout`.
-pub async fn init_producer_id(client: &ClusterClient, timeout: Duration) -> Result<(i64, i16)> {
+pub(crate) async fn init_producer_id(
+    client: &ClusterClient,
+    timeout: Duration,
+) -> Result<(i64, i16)> {
     let req = InitProducerIdRequest::default()
         .with_transactional_id(None)
         .with_transaction_timeout_ms(60_000)

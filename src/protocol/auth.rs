@@ -124,4 +124,4 @@ pub trait TokenProvider: fmt::Debug + Send + Sync {
 }
 
 /// An error from a layer above, kept with its cause chain (a token provider's).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;

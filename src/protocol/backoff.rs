@@ -19,7 +19,7 @@ const JITTER: f64 = 0.2;
 /// Exponential backoff state for one retry loop or one reconnecting broker slot: starts at
 /// `initial`, doubles per [`Backoff::next`] up to `max`, each value jittered by +-20%.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     initial: Duration,
     max: Duration,
     attempts: u32,
@@ -27,7 +27,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// A backoff from `initial` doubling up to `max` (`max` below `initial` is raised to `initial`).
-    pub fn new(initial: Duration, max: Duration) -> Self {
+    pub(crate) fn new(initial: Duration, max: Duration) -> Self {
         Backoff {
             initial,
             max: max.max(initial),
@@ -36,19 +36,19 @@ impl Backoff {
     }
 
     /// The backoff for retrying requests (`retry.backoff.ms` .. `retry.backoff.max.ms`).
-    pub fn for_retry(settings: &ConnectionSettings) -> Self {
+    pub(crate) fn for_retry(settings: &ConnectionSettings) -> Self {
         Backoff::new(settings.retry_backoff, settings.retry_backoff_max)
     }
 
     /// The backoff between connection attempts to one broker (`reconnect.backoff.ms` ..
     /// `reconnect.backoff.max.ms`).
-    pub fn for_reconnect(settings: &ConnectionSettings) -> Self {
+    pub(crate) fn for_reconnect(settings: &ConnectionSettings) -> Self {
         Backoff::new(settings.reconnect_backoff, settings.reconnect_backoff_max)
     }
 
     /// The delay before the next attempt; each call doubles the base for the following one.
     #[allow(clippy::should_implement_trait)] // not an iterator: it never ends
-    pub fn next(&mut self) -> Duration {
+    pub(crate) fn next(&mut self) -> Duration {
         let base = self.base();
         self.attempts = self.attempts.saturating_add(1);
         if base.is_zero() {
@@ -59,12 +59,12 @@ impl Backoff {
     }
 
     /// Back to `initial`, after a success.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.attempts = 0;
     }
 
     /// How many delays were handed out since the last reset.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.attempts
     }
 
@@ -80,7 +80,7 @@ impl Backoff {
 /// Runs `f` until it succeeds, fails with an error that is not retriable
 /// ([`ProtocolError::is_retriable`]), or the next wait would pass `deadline`; in the last case the
 /// last error is returned. Each retry is logged with `tracing::warn!` naming `what`.
-pub async fn retry<T, F, Fut>(
+pub(crate) async fn retry<T, F, Fut>(
     what: &str,
     backoff: &mut Backoff,
     deadline: Option<Instant>,
@@ -119,7 +119,7 @@ where
 
 /// Sleeps until `t`, or forever when there is no deadline: the timer arm of a `select!` loop whose
 /// next wake-up may not exist.
-pub async fn sleep_until_or_forever(t: Option<tokio::time::Instant>) {
+pub(crate) async fn sleep_until_or_forever(t: Option<tokio::time::Instant>) {
     match t {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,

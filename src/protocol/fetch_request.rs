@@ -20,7 +20,7 @@ pub struct FetchLimits {
 
 /// One partition to fetch: topic, partition, offset, and the byte limit for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartitionFetch {
+pub(crate) struct PartitionFetch {
     /// Topic name.
     pub topic: String,
     /// Partition number.
@@ -33,7 +33,7 @@ pub struct PartitionFetch {
 
 /// Builds one Fetch request for `parts` (all led by the same broker), grouping partitions by topic
 /// in the order given. No fetch session: every request is a full fetch.
-pub fn build(parts: &[PartitionFetch], settings: &FetchLimits) -> FetchRequest {
+pub(crate) fn build(parts: &[PartitionFetch], settings: &FetchLimits) -> FetchRequest {
     let mut topics: Vec<FetchTopic> = Vec::new();
     for p in parts {
         let partition = FetchPartition::default()

@@ -21,7 +21,7 @@ use super::topic_partition::TopicPartition;
 
 /// A committed offset of one partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Committed {
+pub(crate) struct Committed {
     /// The offset (the next record the group reads).
     pub offset: i64,
     /// The commit metadata (`""` when none).
@@ -29,7 +29,7 @@ pub struct Committed {
 }
 
 /// A group's committed offsets by (topic, partition).
-pub type GroupOffsets = BTreeMap<TopicPartition, Committed>;
+pub(crate) type GroupOffsets = BTreeMap<TopicPartition, Committed>;
 
 fn error(client: &ClusterClient, api: ApiKey, code: i16, context: String) -> Option<ProtocolError> {
     ProtocolError::from_code(client.cluster_name(), api, code, || context)
@@ -37,7 +37,7 @@ fn error(client: &ClusterClient, api: ApiKey, code: i16, context: String) -> Opt
 
 /// Group ids of every consumer group on the cluster (`ListGroups` to each broker; MM2 lists
 /// `listConsumerGroups().valid()`), sorted.
-pub async fn list_groups(client: &ClusterClient) -> Result<BTreeSet<String>> {
+pub(crate) async fn list_groups(client: &ClusterClient) -> Result<BTreeSet<String>> {
     let metadata = client.refresh_metadata(Some(&[])).await?;
     let mut groups = BTreeSet::new();
     for broker in metadata.brokers.keys() {
@@ -64,7 +64,7 @@ pub async fn list_groups(client: &ClusterClient) -> Result<BTreeSet<String>> {
 }
 
 /// The broker id of `group`'s coordinator.
-pub async fn find_coordinator(client: &ClusterClient, group: &str) -> Result<i32> {
+pub(crate) async fn find_coordinator(client: &ClusterClient, group: &str) -> Result<i32> {
     let req = FindCoordinatorRequest::default()
         .with_key(StrBytes::from_string(group.to_string()))
         .with_key_type(0);
@@ -81,7 +81,7 @@ pub async fn find_coordinator(client: &ClusterClient, group: &str) -> Result<i32
 }
 
 /// The committed offsets of `group` (all partitions it has offsets for).
-pub async fn fetch_offsets(client: &ClusterClient, group: &str) -> Result<GroupOffsets> {
+pub(crate) async fn fetch_offsets(client: &ClusterClient, group: &str) -> Result<GroupOffsets> {
     let coordinator = find_coordinator(client, group).await?;
     let req = OffsetFetchRequest::default()
         .with_group_id(GroupId(StrBytes::from_string(group.to_string())))
@@ -114,7 +114,7 @@ pub async fn fetch_offsets(client: &ClusterClient, group: &str) -> Result<GroupO
 }
 
 /// A group's state as the coordinator reports it (`Empty`, `Stable`, `Dead`, ...).
-pub async fn group_state(client: &ClusterClient, group: &str) -> Result<String> {
+pub(crate) async fn group_state(client: &ClusterClient, group: &str) -> Result<String> {
     let coordinator = find_coordinator(client, group).await?;
     let req = DescribeGroupsRequest::default()
         .with_groups(vec![GroupId(StrBytes::from_string(group.to_string()))]);
@@ -142,7 +142,7 @@ pub async fn group_state(client: &ClusterClient, group: &str) -> Result<String> 
 
 /// Commits `offsets` for `group` as an admin does (no member id, generation -1): the broker
 /// accepts it only when the group has no active members. Returns the per-partition errors.
-pub async fn commit_offsets(
+pub(crate) async fn commit_offsets(
     client: &ClusterClient,
     group: &str,
     offsets: &GroupOffsets,

@@ -21,43 +21,37 @@
 //!
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
-pub mod admin;
-pub mod auth;
-pub mod backoff;
-pub mod cluster;
+pub(crate) mod admin;
+pub(crate) mod auth;
+pub(crate) mod backoff;
+pub(crate) mod cluster;
 pub mod connection;
 pub mod error;
-pub mod fetch_request;
+pub(crate) mod fetch_request;
 mod framing;
-pub mod groups;
+pub(crate) mod groups;
 mod in_flight;
-pub mod metadata;
+pub(crate) mod metadata;
 mod multiplex;
 pub mod produce_request;
 mod sasl;
 mod sasl_session;
-pub mod settings;
+pub(crate) mod settings;
 mod tls;
-pub mod topic_partition;
-pub mod transport;
-pub mod versions;
+pub(crate) mod topic_partition;
+pub(crate) mod transport;
+pub(crate) mod versions;
 
 #[cfg(test)]
 mod tests;
 
-pub use admin::{
-    create_partitions, create_topics, describe_topic_configs, init_producer_id, list_offsets,
-    ConfigEntry, NewTopic, OffsetSpec,
-};
-pub use auth::{
+pub(crate) use auth::{
     BoxError, Presented, SaslCredentials, SaslMechanism, SaslSettings, Security, TlsConfig,
     TokenProvider,
 };
-pub use backoff::{retry, sleep_until_or_forever, Backoff};
-pub use cluster::ClusterClient;
+pub(crate) use backoff::{sleep_until_or_forever, Backoff};
+pub(crate) use cluster::ClusterClient;
 pub use connection::BrokerConnection;
 pub use error::{ProtocolError, Result};
-pub use in_flight::InFlightRequest;
-pub use metadata::{Metadata, PartitionMetadata, TopicMetadata};
-pub use settings::ConnectionSettings;
-pub use topic_partition::TopicPartition;
+pub(crate) use settings::ConnectionSettings;
+pub(crate) use topic_partition::TopicPartition;

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 /// The reading side of a broker connection.
-pub enum ReadHalf {
+pub(crate) enum ReadHalf {
     /// Plain TCP.
     Plain(OwnedReadHalf),
     /// TLS over TCP.
@@ -21,7 +21,7 @@ pub enum ReadHalf {
 }
 
 /// The writing side of a broker connection.
-pub enum WriteHalf {
+pub(crate) enum WriteHalf {
     /// Plain TCP.
     Plain(OwnedWriteHalf),
     /// TLS over TCP.
@@ -29,13 +29,13 @@ pub enum WriteHalf {
 }
 
 /// Splits a plain TCP stream.
-pub fn plain(stream: TcpStream) -> (ReadHalf, WriteHalf) {
+pub(crate) fn plain(stream: TcpStream) -> (ReadHalf, WriteHalf) {
     let (r, w) = stream.into_split();
     (ReadHalf::Plain(r), WriteHalf::Plain(w))
 }
 
 /// Splits an established TLS stream.
-pub fn tls(stream: TlsStream<TcpStream>) -> (ReadHalf, WriteHalf) {
+pub(crate) fn tls(stream: TlsStream<TcpStream>) -> (ReadHalf, WriteHalf) {
     let (r, w) = tokio::io::split(stream);
     (ReadHalf::Tls(r), WriteHalf::Tls(w))
 }

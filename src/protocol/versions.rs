@@ -9,7 +9,7 @@ use kafka_protocol::protocol::VersionRange;
 /// Our highest version for `api`, or `None` when strait does not cap it (the crate's range is used).
 /// Fetch <= 12 and Produce <= 11 keep topics addressed by name; the others are the newest versions
 /// Kafka 3.x brokers speak whose fields strait has been written against.
-pub fn cap(api: ApiKey) -> Option<i16> {
+pub(crate) fn cap(api: ApiKey) -> Option<i16> {
     match api {
         ApiKey::Fetch => Some(12),
         ApiKey::Produce => Some(11),
@@ -32,7 +32,7 @@ pub fn cap(api: ApiKey) -> Option<i16> {
 
 /// The range strait can speak for `api`: the crate's range for the message type, capped by [`cap`].
 /// May be empty if the cap is below the crate's minimum.
-pub fn ours(api: ApiKey, crate_range: VersionRange) -> VersionRange {
+pub(crate) fn ours(api: ApiKey, crate_range: VersionRange) -> VersionRange {
     match cap(api) {
         Some(max) => crate_range.intersect(&VersionRange { min: 0, max }),
         None => crate_range,
@@ -41,13 +41,13 @@ pub fn ours(api: ApiKey, crate_range: VersionRange) -> VersionRange {
 
 /// The highest version both sides speak for `api`, with our cap applied to `ours` as well, or `None`
 /// when there is none.
-pub fn pick(api: ApiKey, ours: VersionRange, theirs: VersionRange) -> Option<i16> {
+pub(crate) fn pick(api: ApiKey, ours: VersionRange, theirs: VersionRange) -> Option<i16> {
     let common = self::ours(api, ours).intersect(&theirs);
     (!common.is_empty() && !theirs.is_empty()).then_some(common.max)
 }
 
 /// An empty range, for "the broker did not list this API".
-pub const NONE: VersionRange = VersionRange { min: 0, max: -1 };
+pub(crate) const NONE: VersionRange = VersionRange { min: 0, max: -1 };
 
 #[cfg(test)]
 mod tests {

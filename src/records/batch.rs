@@ -405,7 +405,7 @@ pub fn split_batches(records: &Bytes) -> Result<SplitBatches, RecordsError> {
 ///
 /// Forwarding keeps bytes intact, so a corruption on the source side would otherwise be
 /// re-stamped with a fresh CRC and laundered into the target; this catches it first.
-pub fn verify_crc(batch: &Batch) -> Result<(), RecordsError> {
+pub(crate) fn verify_crc(batch: &Batch) -> Result<(), RecordsError> {
     let offset = batch.header.base_offset;
     let (Some(stored), Some(covered)) = (
         batch.bytes.get(CRC_OFFSET..ATTRIBUTES_OFFSET),

@@ -18,7 +18,7 @@ use super::RecordsError;
 /// Only the transaction markers matter to the data path: an ABORT marker ends a producer's aborted
 /// transaction in [`AbortedFilter`]; every control batch is dropped either way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ControlType {
+pub(crate) enum ControlType {
     /// Type 0: the producer's open transaction was aborted.
     Abort,
     /// Type 1: the producer's open transaction was committed.
@@ -32,7 +32,7 @@ impl ControlType {
     /// non-negative version (newer versions are read the same way), then the type id.
     ///
     /// Errors are [`RecordsError::CorruptBatch`] with offset -1.
-    pub fn from_key(key: &[u8]) -> Result<ControlType, RecordsError> {
+    pub(crate) fn from_key(key: &[u8]) -> Result<ControlType, RecordsError> {
         if key.len() < 4 {
             return Err(RecordsError::corrupt(
                 -1,
@@ -59,7 +59,7 @@ impl ControlType {
     /// The type of a control batch's first record (a control batch holds exactly one), or `None`
     /// when compaction left the batch without records. Verifies the CRC first; errors if `batch`
     /// is not a control batch or its record has no key.
-    pub fn from_batch(batch: &Batch) -> Result<Option<ControlType>, RecordsError> {
+    pub(crate) fn from_batch(batch: &Batch) -> Result<Option<ControlType>, RecordsError> {
         let h = &batch.header;
         if !h.is_control() {
             return Err(RecordsError::corrupt(
@@ -91,7 +91,7 @@ impl ControlType {
 /// transactional batch of an active producer is skipped; a control batch is always skipped, and an
 /// ABORT marker deactivates its producer.
 #[derive(Clone, Debug, Default)]
-pub struct AbortedFilter {
+pub(crate) struct AbortedFilter {
     /// Aborted transactions not yet reached, smallest first offset on top.
     pending: BinaryHeap<Reverse<(i64, i64)>>,
     /// Producers whose aborted transaction is in progress at the current position.
@@ -100,7 +100,7 @@ pub struct AbortedFilter {
 
 impl AbortedFilter {
     /// Builds the filter from `(producer_id, first_offset)` pairs in any order.
-    pub fn new(aborted: impl IntoIterator<Item = (i64, i64)>) -> Self {
+    pub(crate) fn new(aborted: impl IntoIterator<Item = (i64, i64)>) -> Self {
         AbortedFilter {
             pending: aborted
                 .into_iter()
@@ -113,7 +113,7 @@ impl AbortedFilter {
     /// Whether the Java consumer would skip `batch` (aborted data or a control batch); must be
     /// called for every batch of the response, in order. Errors only when a control batch's
     /// marker cannot be read.
-    pub fn skip(&mut self, batch: &Batch) -> Result<bool, RecordsError> {
+    pub(crate) fn skip(&mut self, batch: &Batch) -> Result<bool, RecordsError> {
         let h = &batch.header;
         if h.has_producer_id() {
             let last_offset = h.last_offset();

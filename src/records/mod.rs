@@ -24,10 +24,11 @@ pub(crate) mod control;
 pub(crate) mod record;
 pub(crate) mod rewrite;
 
-pub use batch::{split_batches, verify_crc, Batch, BatchHeader, Compression, SplitBatches};
-pub use control::{AbortedFilter, ControlType};
-pub use record::{compress, decode_records, decompress, OwnedRecord, RecordIter, RecordView};
-pub use rewrite::{rewrite_for_target, trim_before, ProducerFields, Rewritten, UpstreamOffsets};
+pub use batch::{split_batches, Batch, BatchHeader, Compression, SplitBatches};
+pub(crate) use control::AbortedFilter;
+pub(crate) use record::decode_records;
+pub(crate) use rewrite::trim_before;
+pub use rewrite::{rewrite_for_target, ProducerFields, Rewritten, UpstreamOffsets};
 
 /// Everything that can be wrong with record bytes handed to this module.
 ///

@@ -162,7 +162,7 @@ pub(crate) fn put_varlong(out: &mut BytesMut, value: i64) {
 /// The data path only looks inside records when it must (renumbering a compacted batch, reading a
 /// transaction marker); borrowing keeps that allocation-free apart from the header list.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordView<'a> {
+pub(crate) struct RecordView<'a> {
     /// The record's attribute byte (unused by Kafka today; preserved verbatim).
     pub attributes: i8,
     /// Timestamp relative to the batch's `base_timestamp`.
@@ -246,14 +246,14 @@ fn parse_body(body: &[u8]) -> Result<RawRecord<'_>, String> {
 /// them. The iterator walks to the end of the block; comparing the count with the batch's
 /// `records_count` is the caller's job.
 #[derive(Clone, Debug)]
-pub struct RecordIter<'a> {
+pub(crate) struct RecordIter<'a> {
     reader: Reader<'a>,
     failed: bool,
 }
 
 impl<'a> RecordIter<'a> {
     /// Starts walking `block` from its first record.
-    pub fn new(block: &'a [u8]) -> Self {
+    pub(crate) fn new(block: &'a [u8]) -> Self {
         RecordIter {
             reader: Reader::new(block),
             failed: false,
@@ -367,7 +367,7 @@ fn compress_with<C: Compressor<BytesMut, BufMut = BytesMut>>(
 /// xerial snappy, LZ4 frame, gzip, zstd). `Compression::None` returns a copy.
 ///
 /// Errors are [`RecordsError::Compression`] with offset -1.
-pub fn decompress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsError> {
+pub(crate) fn decompress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsError> {
     match codec {
         Compression::None => Ok(data.to_vec()),
         Compression::Gzip => decompress_with::<kc::Gzip>(codec, data),
@@ -384,7 +384,7 @@ pub fn decompress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsErr
 /// rewritten block back under the batch's original codec. `Compression::None` returns a copy.
 ///
 /// Errors are [`RecordsError::Compression`] with offset -1.
-pub fn compress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsError> {
+pub(crate) fn compress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsError> {
     match codec {
         Compression::None => Ok(data.to_vec()),
         Compression::Gzip => compress_with::<kc::Gzip>(codec, data),
@@ -399,7 +399,7 @@ pub fn compress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, RecordsError
 /// For tests and for exact offset translation, which must know which source offsets a batch
 /// really holds; the forwarding path never builds these.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OwnedRecord {
+pub(crate) struct OwnedRecord {
     /// Absolute source offset (`base_offset + offset_delta`).
     pub offset: i64,
     /// Absolute timestamp: `base_timestamp + timestamp_delta`, or the batch's `max_timestamp`
@@ -432,7 +432,7 @@ pub(crate) fn uncompressed_block(batch: &Batch) -> Result<Bytes, RecordsError> {
 /// Decodes every record of a batch (any codec) into owned records with absolute offsets and
 /// timestamps, after checking the CRC, that every record parses, and that their number matches
 /// `records_count`.
-pub fn decode_records(batch: &Batch) -> Result<Vec<OwnedRecord>, RecordsError> {
+pub(crate) fn decode_records(batch: &Batch) -> Result<Vec<OwnedRecord>, RecordsError> {
     verify_crc(batch)?;
     let h = &batch.header;
     let block = uncompressed_block(batch)?;

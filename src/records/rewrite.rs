@@ -294,7 +294,7 @@ fn renumbered_block_from(batch: &Batch, from: i64, deltas: Deltas) -> Result<Kep
 /// A broker answers a fetch from the start of the batch holding the fetch offset, so a fetch that
 /// starts inside a batch (after records were deleted, or resuming from another tool's offsets)
 /// would otherwise forward records a consumer of the source never sees again.
-pub fn trim_before(batch: &Batch, from: i64) -> Result<Option<Batch>, RecordsError> {
+pub(crate) fn trim_before(batch: &Batch, from: i64) -> Result<Option<Batch>, RecordsError> {
     let h = &batch.header;
     if h.base_offset >= from {
         return Ok(Some(batch.clone()));

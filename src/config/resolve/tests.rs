@@ -1,7 +1,6 @@
 //! Resolution of whole files: MM2's precedence, defaults, and errors at the right line.
 
 use super::*;
-use crate::produce::settings::DEFAULT_TASK_BUDGET;
 
 const SAMPLE: &str = "\
 clusters = primary, secondary
@@ -82,10 +81,7 @@ const BASE: &str = "clusters = a, b\na.bootstrap.servers = a:9092\nb.bootstrap.s
 /// precedence (`T.producer.*`, then `S->T.producer.override.*`); unset, the budget is 8 MiB.
 #[test]
 fn buffer_memory_sets_the_task_budget() {
-    assert_eq!(
-        ok(BASE).flows.remove(0).produce.task_budget,
-        DEFAULT_TASK_BUDGET
-    );
+    assert_eq!(ok(BASE).flows.remove(0).produce.task_budget, (8 << 20));
     let f = ok(&format!("{BASE}b.producer.buffer.memory = 67108864\n"))
         .flows
         .remove(0);
@@ -197,7 +193,7 @@ fn sample_file_resolves() {
     assert_eq!(f.produce.linger, Duration::from_millis(5));
     assert_eq!(f.produce.acks, -1);
     assert_eq!(f.produce.max_request_size, 1_048_576);
-    assert_eq!(f.produce.task_budget, DEFAULT_TASK_BUDGET);
+    assert_eq!(f.produce.task_budget, (8 << 20));
     let ignored: Vec<(&str, usize)> = c.ignored.iter().map(|o| (o.key.as_str(), o.line)).collect();
     assert_eq!(
         ignored,
