@@ -115,43 +115,45 @@ pub struct FlowConfig {
     /// How to reach the source cluster for fetching (source consumer role).
     pub source_consumer: ConnectionSpec,
     /// How to reach the source cluster for metadata and admin calls (source admin role).
-    pub source_admin: ConnectionSpec,
+    pub(crate) source_admin: ConnectionSpec,
     /// How to reach the target cluster for producing data (worker producer role).
     pub target_producer: ConnectionSpec,
     /// How to reach the target cluster for topic creation (target admin role).
-    pub target_admin: ConnectionSpec,
+    pub(crate) target_admin: ConnectionSpec,
     /// Fetch tuning from the source consumer config.
-    pub fetch: FetchSettings,
+    pub(crate) fetch: FetchSettings,
     /// Produce tuning from the target producer config.
-    pub produce: ProduceSettings,
+    pub(crate) produce: ProduceSettings,
     /// `topics` / `topics.exclude` (`topics.blacklist`) for this flow.
-    pub topics: TopicFilter,
+    pub(crate) topics: TopicFilter,
     /// `replication.policy.class` and separator.
-    pub policy: ReplicationPolicy,
+    pub(crate) policy: ReplicationPolicy,
     /// `replication.factor` for new remote topics (MM2 default 2; -1 = broker default).
-    pub replication_factor: i16,
+    pub(crate) replication_factor: i16,
     /// `tasks.max` (default 1).
     pub tasks_max: usize,
     /// `refresh.topics.interval.seconds` when `refresh.topics.enabled` (default 600 s), else None.
-    pub refresh_topics: Option<Duration>,
+    pub(crate) refresh_topics: Option<Duration>,
     /// `config.properties.exclude` (`config.properties.blacklist`): topic configs not copied to remote topics.
     /// Built as an include-everything filter, so `matches(name)` is true for a config that IS copied.
-    pub config_properties_exclude: TopicFilter,
+    pub(crate) config_properties_exclude: TopicFilter,
     /// Where progress is stored.
-    pub offset_storage: OffsetStorage,
+    pub(crate) offset_storage: OffsetStorage,
     /// Offset-syncs, when emitted.
-    pub offset_syncs: Option<OffsetSyncsConfig>,
+    pub(crate) offset_syncs: Option<OffsetSyncsConfig>,
     /// Checkpoints and group offset sync, when emitted.
-    pub checkpoints: Option<CheckpointsConfig>,
+    pub(crate) checkpoints: Option<CheckpointsConfig>,
     /// Settings that are valid but have a consequence worth a warning at start (e.g. checkpoints
     /// asked for while offset-syncs are off).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// The resolved client property maps behind the four [`ConnectionSpec`]s (precedence already
     /// applied), kept for conformance tests and messages.
-    pub clients: FlowClients,
+    #[cfg(test)]
+    pub(crate) clients: FlowClients,
     /// The `MirrorSourceConnector` config MM2 would store for this flow, before
     /// deprecated-alias translation (`topics.blacklist` stays as written), for conformance tests.
-    pub connector_config: BTreeMap<String, Setting>,
+    #[cfg(test)]
+    pub(crate) connector_config: BTreeMap<String, Setting>,
 }
 
 /// The four Kafka clients of one flow, as MM2 would configure them.
@@ -203,18 +205,18 @@ impl FlowConfig {
 #[derive(Debug, Clone)]
 pub struct Mm2Config {
     /// The file it was read from.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// `clusters`, in file order.
-    pub clusters: Vec<String>,
+    pub(crate) clusters: Vec<String>,
     /// Every enabled flow (`S->T.enabled = true`), in `clusters` order of S then T.
-    pub flows: Vec<FlowConfig>,
+    pub(crate) flows: Vec<FlowConfig>,
     /// Every heartbeat emitter (one per MM2 herder that emits, enabled flow or not), in the same order.
-    pub heartbeats: Vec<HeartbeatConfig>,
+    pub(crate) heartbeats: Vec<HeartbeatConfig>,
     /// Every key written in the file, in file order (for `strait check`).
-    pub written: Vec<Origin>,
+    pub(crate) written: Vec<Origin>,
     /// Keys accepted but without effect in strait (Connect-runtime keys, features not built yet), with
     /// where they were written; listed once at start-up.
-    pub ignored: Vec<Origin>,
+    pub(crate) ignored: Vec<Origin>,
 }
 
 impl Mm2Config {

@@ -23,22 +23,22 @@ use super::ConfigError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// The key after unescaping.
-    pub key: String,
+    pub(crate) key: String,
     /// The value after unescaping (trailing blanks kept, as Java does).
-    pub value: String,
+    pub(crate) value: String,
     /// 1-based number of the line the entry starts on (the first line of a continued line).
-    pub line: usize,
+    pub(crate) line: usize,
 }
 
 /// Why a properties text could not be read; turned into a [`ConfigError`] naming the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParseError {
     /// 1-based line of the logical line that failed.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The key if one was read, else the line text (shortened).
-    pub key: String,
+    pub(crate) key: String,
     /// What was wrong and what was expected.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Reads and parses `path`. I/O problems and malformed lines become [`ConfigError`]s naming the file.

@@ -21,12 +21,12 @@ use crate::records::Batch;
 #[derive(Debug, Clone)]
 pub(crate) struct Chunk {
     /// Which partition and where it goes.
-    pub route: Arc<Route>,
+    pub(crate) route: Arc<Route>,
     /// Batches to forward (control batches and, under `read_committed`, aborted data removed).
-    pub batches: Vec<Batch>,
+    pub(crate) batches: Vec<Batch>,
     /// The fetch position after this chunk: once every batch here is on the target, progress for
     /// this partition may be saved as `next_offset`.
-    pub next_offset: i64,
+    pub(crate) next_offset: i64,
 }
 
 impl Chunk {
@@ -40,7 +40,7 @@ impl Chunk {
 #[derive(Debug, Default)]
 pub(crate) struct FetchedRound {
     /// Per-partition chunks, at most one per partition.
-    pub chunks: Vec<Chunk>,
+    pub(crate) chunks: Vec<Chunk>,
 }
 
 /// Commands to a task's fetcher from the flow (new partitions) and from the task's producer

@@ -7,26 +7,26 @@ use crate::protocol::fetch_request::FetchLimits;
 
 /// Fetch settings taken from the source consumer config (`A.consumer.*` and friends).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchSettings {
+pub(crate) struct FetchSettings {
     /// `fetch.max.wait.ms` (default 500).
-    pub max_wait_ms: i32,
+    pub(crate) max_wait_ms: i32,
     /// `fetch.min.bytes` (default 1).
-    pub min_bytes: i32,
+    pub(crate) min_bytes: i32,
     /// `fetch.max.bytes` (default 52428800).
-    pub max_bytes: i32,
+    pub(crate) max_bytes: i32,
     /// `max.partition.fetch.bytes` (default 1048576).
-    pub partition_max_bytes: i32,
+    pub(crate) partition_max_bytes: i32,
     /// `isolation.level`: true for `read_committed` (default `read_uncommitted`).
-    pub read_committed: bool,
+    pub(crate) read_committed: bool,
     /// `auto.offset.reset`: where a partition with no saved progress starts (MM2 default `earliest`).
-    pub start_at: StartAt,
+    pub(crate) start_at: StartAt,
     /// `request.timeout.ms` (default 30000).
-    pub request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
 }
 
 /// Where a partition without saved progress starts reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartAt {
+pub(crate) enum StartAt {
     /// The log start offset (`earliest`, MM2's default).
     Earliest,
     /// The log end offset (`latest`).
@@ -35,7 +35,7 @@ pub enum StartAt {
 
 impl FetchSettings {
     /// The request-wide limits every Fetch of this consumer carries.
-    pub fn limits(&self) -> FetchLimits {
+    pub(crate) fn limits(&self) -> FetchLimits {
         FetchLimits {
             max_wait_ms: self.max_wait_ms,
             min_bytes: self.min_bytes,

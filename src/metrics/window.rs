@@ -54,13 +54,13 @@ struct State {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Snapshot {
     /// The last value recorded (0 before any, as Kafka's `Value`).
-    pub last: f64,
+    pub(crate) last: f64,
     /// Largest value in the window, NaN when it is empty.
-    pub max: f64,
+    pub(crate) max: f64,
     /// Smallest value in the window, NaN when it is empty.
-    pub min: f64,
+    pub(crate) min: f64,
     /// Mean of the window, NaN when it is empty.
-    pub avg: f64,
+    pub(crate) avg: f64,
 }
 
 /// The last value plus max/min/avg over a sliding window of [`SAMPLES`] x [`SAMPLE_WINDOW`].

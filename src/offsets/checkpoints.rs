@@ -33,19 +33,19 @@ use crate::protocol::{Backoff, ClusterClient, TopicPartition};
 /// MM2's checkpoints and group offset sync for one flow (`emit.checkpoints.enabled`, default true;
 /// needs offset-syncs, as in MM2 3.9).
 #[derive(Debug, Clone)]
-pub struct CheckpointsConfig {
+pub(crate) struct CheckpointsConfig {
     /// `<S>.checkpoints.internal` on the target (separator per the replication policy).
-    pub topic: String,
+    pub(crate) topic: String,
     /// `checkpoints.topic.replication.factor` (default 3; -1 = broker default).
-    pub replication_factor: i16,
+    pub(crate) replication_factor: i16,
     /// `emit.checkpoints.interval.seconds` (default 60).
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// `groups` / `groups.exclude` (`groups.blacklist`).
-    pub groups: TopicFilter,
+    pub(crate) groups: TopicFilter,
     /// `refresh.groups.interval.seconds` when `refresh.groups.enabled` (default 600 s).
-    pub refresh_groups: Option<Duration>,
+    pub(crate) refresh_groups: Option<Duration>,
     /// `sync.group.offsets.interval.seconds` when `sync.group.offsets.enabled` (default off, 60 s).
-    pub sync_group_offsets: Option<Duration>,
+    pub(crate) sync_group_offsets: Option<Duration>,
 }
 
 /// Key of the last checkpoint per group and downstream partition.
@@ -82,27 +82,27 @@ pub(crate) fn downstream_topic(
 /// What the checkpoint loop of one flow needs.
 pub(crate) struct CheckpointEmitter {
     /// `S->T`, for logs.
-    pub flow: String,
+    pub(crate) flow: String,
     /// Source alias.
-    pub source: String,
+    pub(crate) source: String,
     /// Target alias.
-    pub target: String,
+    pub(crate) target: String,
     /// The flow's checkpoint settings.
-    pub settings: CheckpointsConfig,
+    pub(crate) settings: CheckpointsConfig,
     /// The flow's topic filter (checkpoints only for topics it selects).
-    pub topics: TopicFilter,
+    pub(crate) topics: TopicFilter,
     /// The flow's replication policy (remote names).
-    pub policy: ReplicationPolicy,
+    pub(crate) policy: ReplicationPolicy,
     /// Source admin client (groups and their offsets).
-    pub source_admin: ClusterClient,
+    pub(crate) source_admin: ClusterClient,
     /// Target admin client (checkpoints topic, target groups).
-    pub target_admin: ClusterClient,
+    pub(crate) target_admin: ClusterClient,
     /// The flow's offset-sync log (translation).
-    pub syncs: Arc<OffsetSyncLog>,
+    pub(crate) syncs: Arc<OffsetSyncLog>,
     /// Request timeout for the internal topic.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Where checkpoint latencies are recorded (None when metrics are off).
-    pub metrics: Option<Metrics>,
+    pub(crate) metrics: Option<Metrics>,
 }
 
 impl CheckpointEmitter {

@@ -37,13 +37,13 @@ pub(crate) fn source_offset_value(last_replicated: i64) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SourceOffsetKey {
     /// Connector name (only `MirrorSourceConnector` entries are progress).
-    pub connector: String,
+    pub(crate) connector: String,
     /// Source cluster alias.
-    pub cluster: String,
+    pub(crate) cluster: String,
     /// Source topic.
-    pub topic: String,
+    pub(crate) topic: String,
     /// Source partition.
-    pub partition: i32,
+    pub(crate) partition: i32,
 }
 
 /// Parses a key written by strait or by Java Connect; `None` for keys of other shapes (e.g. the

@@ -30,13 +30,13 @@ const ACKS_ALL: i16 = -1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InternalRecord {
     /// Record key (`None` = null key).
-    pub key: Option<Bytes>,
+    pub(crate) key: Option<Bytes>,
     /// Record value (`None` = tombstone).
-    pub value: Option<Bytes>,
+    pub(crate) value: Option<Bytes>,
     /// CreateTime, epoch milliseconds.
-    pub timestamp: i64,
+    pub(crate) timestamp: i64,
     /// Record headers, in order (`None` value = null header value).
-    pub headers: Vec<(String, Option<Bytes>)>,
+    pub(crate) headers: Vec<(String, Option<Bytes>)>,
 }
 
 impl InternalRecord {

@@ -83,13 +83,13 @@ pub(crate) enum Mm2RecordError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct OffsetSync {
     /// UPSTREAM (source-cluster) topic name.
-    pub topic: String,
+    pub(crate) topic: String,
     /// Source partition.
-    pub partition: i32,
+    pub(crate) partition: i32,
     /// Offset of the record on the source.
-    pub upstream_offset: i64,
+    pub(crate) upstream_offset: i64,
     /// Offset of its copy on the target.
-    pub downstream_offset: i64,
+    pub(crate) downstream_offset: i64,
 }
 
 impl OffsetSync {
@@ -145,17 +145,17 @@ impl fmt::Display for OffsetSync {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Checkpoint {
     /// Consumer group id.
-    pub group: String,
+    pub(crate) group: String,
     /// DOWNSTREAM (target, usually renamed, e.g. `A.topic1`) topic name.
-    pub topic: String,
+    pub(crate) topic: String,
     /// Partition.
-    pub partition: i32,
+    pub(crate) partition: i32,
     /// The group's committed offset on the source.
-    pub upstream_offset: i64,
+    pub(crate) upstream_offset: i64,
     /// The translated offset on the target.
-    pub downstream_offset: i64,
+    pub(crate) downstream_offset: i64,
     /// The group's commit metadata (`""` where Java had null).
-    pub metadata: String,
+    pub(crate) metadata: String,
 }
 
 impl Checkpoint {
@@ -224,11 +224,11 @@ impl fmt::Display for Checkpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Heartbeat {
     /// Alias of the emitting herder's source cluster.
-    pub source_alias: String,
+    pub(crate) source_alias: String,
     /// Alias of the emitting herder's target cluster.
-    pub target_alias: String,
+    pub(crate) target_alias: String,
     /// Emission time, epoch milliseconds.
-    pub timestamp: i64,
+    pub(crate) timestamp: i64,
 }
 
 impl Heartbeat {

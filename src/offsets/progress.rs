@@ -31,19 +31,19 @@ use crate::protocol::{ClusterClient, ProtocolError, TopicPartition};
 /// The internal topic on the target that stores replication progress in Kafka Connect's offsets
 /// format, so that a replacement instance (strait or Java MM2) resumes where this one stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OffsetStorage {
+pub(crate) struct OffsetStorage {
     /// `offset.storage.topic` (default `mm2-offsets.<source>.internal`).
-    pub topic: String,
+    pub(crate) topic: String,
     /// `offset.storage.partitions` (default 25).
-    pub partitions: i32,
+    pub(crate) partitions: i32,
     /// `offset.storage.replication.factor` (default 3; -1 = broker default).
-    pub replication_factor: i16,
+    pub(crate) replication_factor: i16,
     /// `offset.flush.interval.ms` given per target alias (`T.offset.flush.interval.ms`).
     ///
     /// Deliberate difference from MM2: the default is 1000 ms, not Connect's 60000 ms, so that a
     /// restart re-copies at most about a second of data. As in MM2, a top-level
     /// `offset.flush.interval.ms` is not applied (it is listed as ignored).
-    pub flush_interval: Duration,
+    pub(crate) flush_interval: Duration,
 }
 
 /// Failure to read or write the offsets topic.

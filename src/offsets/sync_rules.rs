@@ -12,9 +12,9 @@ use crate::records::UpstreamOffsets;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct SyncPoint {
     /// Source offset.
-    pub upstream: i64,
+    pub(crate) upstream: i64,
     /// Target offset.
-    pub downstream: i64,
+    pub(crate) downstream: i64,
 }
 
 /// MM2's per-partition sync state: the previous record and the last synced downstream offset.

@@ -7,7 +7,7 @@ use super::topic_filter::TopicFilter;
 
 /// Which MM2 replication policy class the config names, with its separator settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplicationPolicy {
+pub(crate) enum ReplicationPolicy {
     /// `org.apache.kafka.connect.mirror.DefaultReplicationPolicy`: remote topic = `source + sep + topic`.
     Default {
         /// `replication.policy.separator` (default `.`).
@@ -46,7 +46,10 @@ impl Default for ReplicationPolicy {
 impl ReplicationPolicy {
     /// `DefaultReplicationPolicy` with `separator`; `internal_separator_enabled` is
     /// `replication.policy.internal.topic.separator.enabled` (when false, internal topics use `.`).
-    pub fn default_with(separator: &str, internal_separator_enabled: bool) -> ReplicationPolicy {
+    pub(crate) fn default_with(
+        separator: &str,
+        internal_separator_enabled: bool,
+    ) -> ReplicationPolicy {
         ReplicationPolicy::Default {
             separator: separator.to_string(),
             internal_separator: internal_sep(separator, internal_separator_enabled),
@@ -54,7 +57,7 @@ impl ReplicationPolicy {
     }
 
     /// `IdentityReplicationPolicy` for a flow whose source alias is `source_alias`.
-    pub fn identity_with(
+    pub(crate) fn identity_with(
         source_alias: &str,
         separator: &str,
         internal_separator_enabled: bool,
@@ -67,7 +70,8 @@ impl ReplicationPolicy {
     }
 
     /// The Java class name this policy stands for (for logs).
-    pub fn class_name(&self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn class_name(&self) -> &'static str {
         match self {
             ReplicationPolicy::Default { .. } => DEFAULT_POLICY_CLASS,
             ReplicationPolicy::Identity { .. } => IDENTITY_POLICY_CLASS,
@@ -75,7 +79,7 @@ impl ReplicationPolicy {
     }
 
     /// The remote-topic separator.
-    pub fn separator(&self) -> &str {
+    pub(crate) fn separator(&self) -> &str {
         match self {
             ReplicationPolicy::Default { separator, .. }
             | ReplicationPolicy::Identity { separator, .. } => separator,
@@ -83,7 +87,7 @@ impl ReplicationPolicy {
     }
 
     /// The separator used inside internal topic names.
-    pub fn internal_separator(&self) -> &str {
+    pub(crate) fn internal_separator(&self) -> &str {
         match self {
             ReplicationPolicy::Default {
                 internal_separator, ..
@@ -107,7 +111,7 @@ impl ReplicationPolicy {
     }
 
     /// `formatRemoteTopic`: the name `topic` of cluster `source` gets on the target.
-    pub fn format_remote_topic(&self, source: &str, topic: &str) -> String {
+    pub(crate) fn format_remote_topic(&self, source: &str, topic: &str) -> String {
         if self.identity_alias(topic).is_some() {
             return topic.to_string();
         }
@@ -118,7 +122,7 @@ impl ReplicationPolicy {
     /// Java `String.split` on the separator (leading empty field kept, trailing empty fields dropped);
     /// fewer than two fields -> None, else field 0. Identity: the flow's source alias, except for
     /// heartbeat-like names.
-    pub fn topic_source(&self, topic: &str) -> Option<String> {
+    pub(crate) fn topic_source(&self, topic: &str) -> Option<String> {
         if let Some(alias) = self.identity_alias(topic) {
             return Some(alias.to_string());
         }
@@ -139,7 +143,7 @@ impl ReplicationPolicy {
 
     /// `upstreamTopic`: the name one hop upstream (`B.A.t1` -> `A.t1`), None for a local topic.
     /// Identity: the topic itself (except heartbeat-like names).
-    pub fn upstream_topic(&self, topic: &str) -> Option<String> {
+    pub(crate) fn upstream_topic(&self, topic: &str) -> Option<String> {
         if self.identity_alias(topic).is_some() {
             return Some(topic.to_string());
         }
@@ -150,7 +154,7 @@ impl ReplicationPolicy {
     }
 
     /// `originalTopic`: follows `upstream_topic` until it is None or unchanged.
-    pub fn original_topic(&self, topic: &str) -> String {
+    pub(crate) fn original_topic(&self, topic: &str) -> String {
         let mut current = topic.to_string();
         loop {
             match self.upstream_topic(&current) {
@@ -161,41 +165,43 @@ impl ReplicationPolicy {
     }
 
     /// `heartbeatsTopic()`: always `heartbeats`.
-    pub fn heartbeats_topic(&self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn heartbeats_topic(&self) -> &'static str {
         HEARTBEATS_TOPIC
     }
 
     /// `isHeartbeatsTopic`: the original name is `heartbeats` (`heartbeats`, `A.heartbeats`, ...).
-    pub fn is_heartbeats_topic(&self, topic: &str) -> bool {
+    pub(crate) fn is_heartbeats_topic(&self, topic: &str) -> bool {
         self.original_topic(topic) == HEARTBEATS_TOPIC
     }
 
     /// `offsetSyncsTopic(cluster)`: `mm2-offset-syncs<isep><cluster><isep>internal`.
-    pub fn offset_syncs_topic(&self, cluster: &str) -> String {
+    pub(crate) fn offset_syncs_topic(&self, cluster: &str) -> String {
         let isep = self.internal_separator();
         format!("mm2-offset-syncs{isep}{cluster}{isep}internal")
     }
 
     /// `checkpointsTopic(cluster)`: `<cluster><isep>checkpoints<isep>internal`.
-    pub fn checkpoints_topic(&self, cluster: &str) -> String {
+    pub(crate) fn checkpoints_topic(&self, cluster: &str) -> String {
         let isep = self.internal_separator();
         format!("{cluster}{isep}checkpoints{isep}internal")
     }
 
     /// `isCheckpointsTopic`: ends with `<isep>checkpoints<isep>internal`.
-    pub fn is_checkpoints_topic(&self, topic: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_checkpoints_topic(&self, topic: &str) -> bool {
         let isep = self.internal_separator();
         topic.ends_with(&format!("{isep}checkpoints{isep}internal"))
     }
 
     /// `isMM2InternalTopic`: ends with `<isep>internal`.
-    pub fn is_mm2_internal_topic(&self, topic: &str) -> bool {
+    pub(crate) fn is_mm2_internal_topic(&self, topic: &str) -> bool {
         topic.ends_with(&format!("{}internal", self.internal_separator()))
     }
 
     /// `isInternalTopic`: MM2-internal, or starts with `__` or `.`, or ends with `-internal` or
     /// `.internal`. Such topics are never replicated.
-    pub fn is_internal_topic(&self, topic: &str) -> bool {
+    pub(crate) fn is_internal_topic(&self, topic: &str) -> bool {
         self.is_mm2_internal_topic(topic)
             || topic.starts_with("__")
             || topic.starts_with('.')
@@ -205,7 +211,7 @@ impl ReplicationPolicy {
 
     /// `MirrorSourceConnector.isCycle`: replicating `topic` to `target_alias` would send it back to a
     /// cluster it already came from.
-    pub fn is_cycle(&self, topic: &str, target_alias: &str) -> bool {
+    pub(crate) fn is_cycle(&self, topic: &str, target_alias: &str) -> bool {
         let mut current = topic.to_string();
         loop {
             let Some(source) = self.topic_source(&current) else {
@@ -223,7 +229,7 @@ impl ReplicationPolicy {
 
     /// `MirrorSourceConnector.shouldReplicateTopic`: `(filter matches OR heartbeats topic) AND NOT
     /// internal AND NOT cycle`. Heartbeat topics bypass the include/exclude filter.
-    pub fn should_replicate_topic(
+    pub(crate) fn should_replicate_topic(
         &self,
         filter: &TopicFilter,
         topic: &str,

@@ -30,11 +30,11 @@ fn is_java_space(c: char) -> bool {
 
 /// Why a pattern list could not be compiled; the config layer adds file, line and key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatternError {
+pub(crate) struct PatternError {
     /// The list item at fault when it can be singled out (else the whole joined pattern failed).
-    pub item: Option<String>,
+    pub(crate) item: Option<String>,
     /// What is wrong, from the regex parser, plus what is supported.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for PatternError {
@@ -51,23 +51,29 @@ impl std::error::Error for PatternError {}
 /// One compiled LIST of regexes. Empty list = "no pattern", which matches nothing (so an empty include
 /// replicates nothing and an empty exclude excludes nothing).
 #[derive(Debug, Clone)]
-pub struct PatternList {
+pub(crate) struct PatternList {
+    /// The items as written (tests compare them).
+    #[cfg(test)]
     items: Vec<String>,
     regex: Option<Regex>,
 }
 
 impl PatternList {
     /// Parses a Connect LIST value and compiles it.
-    pub fn parse(list: &str) -> Result<PatternList, PatternError> {
+    pub(crate) fn parse(list: &str) -> Result<PatternList, PatternError> {
         PatternList::from_items(parse_list(list))
     }
 
     /// Compiles already-split items as `^(?:item1|item2|...)$`, i.e. Java's `matches()` of the
     /// `|`-joined list. As in Java, only the joined pattern has to be valid; when it is not, the first
     /// item that is invalid on its own is named.
-    pub fn from_items(items: Vec<String>) -> Result<PatternList, PatternError> {
+    pub(crate) fn from_items(items: Vec<String>) -> Result<PatternList, PatternError> {
         if items.is_empty() {
-            return Ok(PatternList { items, regex: None });
+            return Ok(PatternList {
+                #[cfg(test)]
+                items,
+                regex: None,
+            });
         }
         for item in &items {
             if let Some(pos) = possessive_quantifier(item) {
@@ -82,6 +88,7 @@ impl PatternList {
         let joined = format!("^(?:{})$", items.join("|"));
         match Regex::new(&joined) {
             Ok(regex) => Ok(PatternList {
+                #[cfg(test)]
                 items,
                 regex: Some(regex),
             }),
@@ -111,18 +118,14 @@ impl PatternList {
     }
 
     /// True when `name` fully matches one of the items (false for an empty list).
-    pub fn is_match(&self, name: &str) -> bool {
+    pub(crate) fn is_match(&self, name: &str) -> bool {
         self.regex.as_ref().is_some_and(|r| r.is_match(name))
     }
 
     /// The items as written (after LIST splitting).
-    pub fn items(&self) -> &[String] {
+    #[cfg(test)]
+    pub(crate) fn items(&self) -> &[String] {
         &self.items
-    }
-
-    /// True for the empty list.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 }
 
@@ -187,11 +190,11 @@ fn possessive_quantifier(pattern: &str) -> Option<usize> {
 /// matches `include` and does not match `exclude`. Also used for `config.properties.exclude` with an
 /// include-everything list (see [`TopicFilter::exclude_only`]).
 #[derive(Debug, Clone)]
-pub struct TopicFilter {
+pub(crate) struct TopicFilter {
     /// `topics` (default `.*`).
-    pub include: PatternList,
+    pub(crate) include: PatternList,
     /// `topics.exclude` / `topics.blacklist` (default `.*[\-\.]internal, .*\.replica, __.*`).
-    pub exclude: PatternList,
+    pub(crate) exclude: PatternList,
 }
 
 /// MM2's default `topics`.
@@ -208,7 +211,8 @@ pub(crate) const DEFAULT_CONFIG_PROPERTIES_EXCLUDE: &str = r"follower\.replicati
 impl TopicFilter {
     /// Builds a filter from two Connect LIST strings (e.g. the values of `topics` and
     /// `topics.exclude`). The error says which of the two failed.
-    pub fn parse(include: &str, exclude: &str) -> Result<TopicFilter, PatternError> {
+    #[cfg(test)]
+    pub(crate) fn parse(include: &str, exclude: &str) -> Result<TopicFilter, PatternError> {
         let include = PatternList::parse(include).map_err(|e| PatternError {
             message: format!("{} (in the include list)", e.message),
             ..e
@@ -221,26 +225,28 @@ impl TopicFilter {
     }
 
     /// MM2's default topic filter (`topics = .*`, default `topics.exclude`).
-    pub fn mm2_default_topics() -> TopicFilter {
+    #[cfg(test)]
+    pub(crate) fn mm2_default_topics() -> TopicFilter {
         TopicFilter::parse(DEFAULT_TOPICS, DEFAULT_TOPICS_EXCLUDE)
             .unwrap_or_else(|_| TopicFilter::exclude_only(empty_list()))
     }
 
     /// A filter that passes every name not matched by `exclude` (the shape of MM2's
     /// `DefaultConfigPropertyFilter`).
-    pub fn exclude_only(exclude: PatternList) -> TopicFilter {
+    pub(crate) fn exclude_only(exclude: PatternList) -> TopicFilter {
         let include = PatternList::parse(".*").unwrap_or_else(|_| empty_list());
         TopicFilter { include, exclude }
     }
 
     /// True when `name` should be replicated (matches include, not exclude).
-    pub fn matches(&self, name: &str) -> bool {
+    pub(crate) fn matches(&self, name: &str) -> bool {
         self.include.is_match(name) && !self.exclude.is_match(name)
     }
 }
 
 fn empty_list() -> PatternList {
     PatternList {
+        #[cfg(test)]
         items: Vec::new(),
         regex: None,
     }

@@ -84,13 +84,13 @@ async fn backoff_or_give_up(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NewTopic {
     /// Topic name.
-    pub name: String,
+    pub(crate) name: String,
     /// Partition count (-1 = broker default).
-    pub partitions: i32,
+    pub(crate) partitions: i32,
     /// Replication factor (-1 = broker default).
-    pub replication_factor: i16,
+    pub(crate) replication_factor: i16,
     /// Topic configs to set at creation (`cleanup.policy`, `retention.ms`, ...).
-    pub configs: Vec<(String, String)>,
+    pub(crate) configs: Vec<(String, String)>,
 }
 
 /// Creates topics, sent to any broker (KRaft brokers forward to the controller). A topic that already
@@ -461,18 +461,18 @@ async fn list_offsets_on(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ConfigEntry {
     /// Config key.
-    pub name: String,
+    pub(crate) name: String,
     /// Value; `None` for sensitive values (and null values).
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
     /// Whether nobody set it (`source == DEFAULT_CONFIG`).
-    pub is_default: bool,
+    pub(crate) is_default: bool,
     /// Whether it cannot be altered.
-    pub read_only: bool,
+    pub(crate) read_only: bool,
     /// Whether the value is hidden.
-    pub sensitive: bool,
+    pub(crate) sensitive: bool,
     /// Kafka's `ConfigSource`: 1 dynamic topic, 2 dynamic broker, 3 dynamic default broker,
     /// 4 static broker, 5 default, 6 dynamic broker logger, 7 client metrics.
-    pub source: i8,
+    pub(crate) source: i8,
 }
 
 /// Describes the configs of `topics` (one request to any broker). Transport failures are retried

@@ -7,28 +7,28 @@ use kafka_protocol::protocol::StrBytes;
 
 /// The request-wide limits of a Fetch (the consumer's `fetch.*` and `isolation.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FetchLimits {
+pub(crate) struct FetchLimits {
     /// `fetch.max.wait.ms`: how long the broker may wait for `min_bytes`.
-    pub max_wait_ms: i32,
+    pub(crate) max_wait_ms: i32,
     /// `fetch.min.bytes`.
-    pub min_bytes: i32,
+    pub(crate) min_bytes: i32,
     /// `fetch.max.bytes`: the response's upper bound.
-    pub max_bytes: i32,
+    pub(crate) max_bytes: i32,
     /// `isolation.level = read_committed`.
-    pub read_committed: bool,
+    pub(crate) read_committed: bool,
 }
 
 /// One partition to fetch: topic, partition, offset, and the byte limit for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PartitionFetch {
     /// Topic name.
-    pub topic: String,
+    pub(crate) topic: String,
     /// Partition number.
-    pub partition: i32,
+    pub(crate) partition: i32,
     /// First offset wanted.
-    pub offset: i64,
+    pub(crate) offset: i64,
     /// `partition_max_bytes` for this partition (raised for a batch larger than the default).
-    pub max_bytes: i32,
+    pub(crate) max_bytes: i32,
 }
 
 /// Builds one Fetch request for `parts` (all led by the same broker), grouping partitions by topic

@@ -23,9 +23,9 @@ use super::topic_partition::TopicPartition;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Committed {
     /// The offset (the next record the group reads).
-    pub offset: i64,
+    pub(crate) offset: i64,
     /// The commit metadata (`""` when none).
-    pub metadata: String,
+    pub(crate) metadata: String,
 }
 
 /// A group's committed offsets by (topic, partition).

@@ -164,17 +164,17 @@ pub(crate) fn put_varlong(out: &mut BytesMut, value: i64) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RecordView<'a> {
     /// The record's attribute byte (unused by Kafka today; preserved verbatim).
-    pub attributes: i8,
+    pub(crate) attributes: i8,
     /// Timestamp relative to the batch's `base_timestamp`.
-    pub timestamp_delta: i64,
+    pub(crate) timestamp_delta: i64,
     /// Offset relative to the batch's `base_offset`.
-    pub offset_delta: i32,
+    pub(crate) offset_delta: i32,
     /// The key, `None` for a null key.
-    pub key: Option<&'a [u8]>,
+    pub(crate) key: Option<&'a [u8]>,
     /// The value, `None` for a null value (a tombstone).
-    pub value: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
     /// Headers in wire order, repeated keys included: `(key, value)`, value `None` when null.
-    pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
+    pub(crate) headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
 }
 
 /// A record plus the raw spans the renumbering path needs to re-emit it.
@@ -401,18 +401,18 @@ pub(crate) fn compress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, Recor
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct OwnedRecord {
     /// Absolute source offset (`base_offset + offset_delta`).
-    pub offset: i64,
+    pub(crate) offset: i64,
     /// Absolute timestamp: `base_timestamp + timestamp_delta`, or the batch's `max_timestamp`
     /// for `LogAppendTime` batches (as the Java consumer reports it).
-    pub timestamp: i64,
+    pub(crate) timestamp: i64,
     /// The record's attribute byte.
-    pub attributes: i8,
+    pub(crate) attributes: i8,
     /// The key, `None` for a null key.
-    pub key: Option<Bytes>,
+    pub(crate) key: Option<Bytes>,
     /// The value, `None` for a null value.
-    pub value: Option<Bytes>,
+    pub(crate) value: Option<Bytes>,
     /// Headers in wire order, repeated keys included.
-    pub headers: Vec<(Bytes, Option<Bytes>)>,
+    pub(crate) headers: Vec<(Bytes, Option<Bytes>)>,
 }
 
 /// Returns the uncompressed records block of a batch (zero-copy when the codec is `none`).

@@ -11,15 +11,15 @@ use crate::security::{self, SecurityError};
 #[derive(Debug, Clone)]
 pub(crate) struct FlowConnections {
     /// Fetching from the source.
-    pub source_consumer: ConnectionSettings,
+    pub(crate) source_consumer: ConnectionSettings,
     /// Metadata and admin calls on the source.
-    pub source_admin: ConnectionSettings,
+    pub(crate) source_admin: ConnectionSettings,
     /// Producing data and progress to the target.
-    pub target_producer: ConnectionSettings,
+    pub(crate) target_producer: ConnectionSettings,
     /// Topic creation and group offsets on the target.
-    pub target_admin: ConnectionSettings,
+    pub(crate) target_admin: ConnectionSettings,
     /// Writing and reading the offset-syncs topic, when syncs are emitted.
-    pub offset_syncs: Option<ConnectionSettings>,
+    pub(crate) offset_syncs: Option<ConnectionSettings>,
 }
 
 impl FlowConnections {

@@ -26,7 +26,7 @@ const ROUND_QUEUE: usize = 2;
 /// Handle to a running task.
 pub(crate) struct Task {
     /// Commands to the task's fetcher (new partitions).
-    pub control: mpsc::UnboundedSender<FetchControl>,
+    pub(crate) control: mpsc::UnboundedSender<FetchControl>,
     join: JoinHandle<()>,
 }
 

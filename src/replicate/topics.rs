@@ -23,9 +23,9 @@ const DEFAULT_CONFIG: i8 = 5;
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     /// Partitions ready to replicate (their remote partition exists).
-    pub routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
     /// Whether some topic could not be prepared (so the next pass should come soon).
-    pub incomplete: bool,
+    pub(crate) incomplete: bool,
 }
 
 /// Discovers source topics and prepares their remote topics.

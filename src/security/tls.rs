@@ -16,17 +16,17 @@ use crate::protocol::TlsConfig;
 pub(crate) struct TlsMaterial {
     /// Trusted CA certificates, with the key that named them; `None` means the bundled public
     /// roots (Java uses its `cacerts`).
-    pub roots: Option<(Vec<CertificateDer<'static>>, &'static str)>,
+    pub(crate) roots: Option<(Vec<CertificateDer<'static>>, &'static str)>,
     /// Client certificate chain and key for mTLS, with the key that named them.
-    pub identity: Option<(
+    pub(crate) identity: Option<(
         Vec<CertificateDer<'static>>,
         PrivateKeyDer<'static>,
         &'static str,
     )>,
     /// `ssl.endpoint.identification.algorithm` is `https` (Kafka's default).
-    pub verify_hostname: bool,
+    pub(crate) verify_hostname: bool,
     /// `ssl.enabled.protocols` that rustls supports (TLSv1.2, TLSv1.3).
-    pub versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    pub(crate) versions: Vec<&'static rustls::SupportedProtocolVersion>,
 }
 
 /// Builds the rustls configuration.

@@ -145,7 +145,9 @@ impl Ctx<'_> {
             offset_syncs,
             checkpoints,
             warnings,
+            #[cfg(test)]
             clients,
+            #[cfg(test)]
             connector_config: conn,
         })
     }

@@ -21,18 +21,15 @@ pub struct HeartbeatConfig {
     pub interval: Duration,
     /// `heartbeats.topic.replication.factor` for creating `heartbeats` (default 3; -1 = broker
     /// default). MM2 3.9 sets nothing else on that topic but `cleanup.policy=compact`.
-    pub replication_factor: i16,
+    pub(crate) replication_factor: i16,
     /// The target admin (`S->T|MirrorHeartbeatConnector|heartbeats-target-admin`) that creates the
     /// topic.
-    pub target_admin: ConnectionSpec,
+    pub(crate) target_admin: ConnectionSpec,
     /// The Connect worker producer on T that MM2 writes heartbeats with (`T.producer.*`,
     /// `S->T.producer.override.*`).
     pub target_producer: ConnectionSpec,
     /// `request.timeout.ms` and friends of that producer.
-    pub produce: ProduceSettings,
-    /// The resolved property maps behind `target_admin` and `target_producer`, for the TLS/SASL
-    /// check and for tests.
-    pub clients: [ClientConfig; 2],
+    pub(crate) produce: ProduceSettings,
 }
 
 impl HeartbeatConfig {
@@ -164,7 +161,6 @@ impl Ctx<'_> {
             target_admin,
             target_producer,
             produce,
-            clients: [admin, producer],
         }))
     }
 }

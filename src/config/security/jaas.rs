@@ -13,11 +13,11 @@ use crate::secret::Secret;
 #[derive(Clone, PartialEq, Eq)]
 pub(super) struct JaasEntry {
     /// The login module class as written (e.g. `org.apache.kafka.common.security.plain.PlainLoginModule`).
-    pub module: String,
+    pub(crate) module: String,
     /// `required`, `requisite`, `sufficient` or `optional` (lower case).
-    pub flag: String,
+    pub(crate) flag: String,
     /// The options; values are kept as [`Secret`] because most of them are credentials.
-    pub options: BTreeMap<String, Secret>,
+    pub(crate) options: BTreeMap<String, Secret>,
 }
 
 impl std::fmt::Debug for JaasEntry {

@@ -24,9 +24,9 @@ use crate::security::{SecurityProtocol, SecuritySpec, TlsSpec, TlsVersion};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct SecuritySettingError {
     /// Where the offending key was written.
-    pub origin: Option<Origin>,
+    pub(crate) origin: Option<Origin>,
     /// What is wrong and what was expected.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// One client's settings with the role it plays, for messages.

@@ -48,13 +48,13 @@ struct Wave {
 /// offset-syncs are on, each landed batch (to translate offsets).
 pub(crate) struct AckReports {
     /// The flow's progress store.
-    pub progress: Arc<dyn ProgressLog>,
+    pub(crate) progress: Arc<dyn ProgressLog>,
     /// The flow's offset-sync log.
-    pub syncs: Option<Arc<OffsetSyncLog>>,
+    pub(crate) syncs: Option<Arc<OffsetSyncLog>>,
     /// The flow's metrics (None when `--metrics-listen` is not given).
-    pub metrics: Option<FlowMetrics>,
+    pub(crate) metrics: Option<FlowMetrics>,
     /// What the task holds between fetch and acknowledgement: the fetcher sizes its Fetches by it.
-    pub held: Arc<TaskBytes>,
+    pub(crate) held: Arc<TaskBytes>,
 }
 
 /// One task's produce side, writing to `C` (the target cluster; a stand-in in unit tests).
