@@ -14,6 +14,7 @@ pub(crate) mod fetch;
 pub(crate) mod locks;
 pub mod metrics;
 pub mod offsets;
+pub mod operate;
 pub mod plan;
 pub mod produce;
 pub mod protocol;

@@ -8,14 +8,16 @@
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use strait::config::Mm2Config;
+use strait::operate::status::Thresholds;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -57,9 +59,71 @@ enum Command {
         #[arg(long, num_args = 1..)]
         clusters: Vec<String>,
     },
+    /// The daily check: per flow, lag per partition (records and age of the oldest unreplicated
+    /// record), heartbeat freshness, checkpoint age and group sync, read from the clusters
+    /// themselves. Exit code 0 healthy, 1 warning, 2 critical (3 for a bad config).
+    Status {
+        /// The MM2 dedicated-mode properties file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Only this flow (`source->target`); default: every enabled flow.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Replication lag (age of the oldest record not yet on the target) that is a warning, in
+        /// seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        lag_warn: u64,
+        /// Replication lag that is critical, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        lag_crit: u64,
+        /// Age of the newest heartbeat on the target that is a warning, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        heartbeat_warn: u64,
+        /// Age of the newest heartbeat that is critical, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        heartbeat_crit: u64,
+    },
     /// Print the reference of every key strait knows (Markdown, as in docs/configuration.md):
     /// where it may appear, its type and default, and what it does or why it has no effect.
     Keys,
+}
+
+/// `strait status`: loads the config, reads the clusters, prints the report, exits with its level.
+fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds) -> ExitCode {
+    let mm2 = match Mm2Config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("strait: invalid configuration: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strait: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(strait::operate::status::status(&mm2, flow, thresholds)) {
+        Ok(report) => {
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.table());
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => {
+            eprintln!("strait: {e}");
+            ExitCode::from(3)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -82,6 +146,23 @@ fn main() -> ExitCode {
         Command::Keys => {
             println!("{}", strait::config::key_reference());
             return ExitCode::SUCCESS;
+        }
+        Command::Status {
+            config,
+            flow,
+            json,
+            lag_warn,
+            lag_crit,
+            heartbeat_warn,
+            heartbeat_crit,
+        } => {
+            let thresholds = Thresholds {
+                lag_warn: Duration::from_secs(lag_warn),
+                lag_crit: Duration::from_secs(lag_crit),
+                heartbeat_warn: Duration::from_secs(heartbeat_warn),
+                heartbeat_crit: Duration::from_secs(heartbeat_crit),
+            };
+            return status(&config, flow.as_deref(), json, &thresholds);
         }
     };
     let loaded = Mm2Config::load(&config).and_then(|c| {

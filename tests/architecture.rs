@@ -36,6 +36,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "operate",
+        &["clock", "config", "offsets", "protocol", "security"],
+    ),
+    (
         "replicate",
         &[
             "clock", "config", "fetch", "metrics", "offsets", "plan", "produce", "protocol",

@@ -17,9 +17,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::internal_topic::{append, ensure_topic, read_partition, InternalRecord};
+use super::internal_topic::{append, ensure_topic, InternalRecord};
 use super::mm2_records::Checkpoint;
 use super::offset_syncs::OffsetSyncLog;
+use super::topic_reader::read_partition;
 use crate::clock::now_ms;
 use crate::metrics::{CheckpointLabels, Metrics};
 use crate::plan::replication_policy::ReplicationPolicy;

@@ -16,12 +16,9 @@ use kafka_protocol::records::{
 };
 use tracing::{debug, info};
 
-use crate::protocol::admin::{create_topics, list_offsets, NewTopic, OffsetSpec};
-use crate::protocol::fetch_request::{self, FetchLimits, PartitionFetch};
+use crate::protocol::admin::{create_topics, NewTopic};
 use crate::protocol::produce_request::{self, PartitionRecords};
-use crate::protocol::TopicPartition;
 use crate::protocol::{ClusterClient, ProtocolError};
-use crate::records::{decode_records, split_batches};
 
 /// `acks=all`: internal records must survive a leader change, as MM2's producers ensure.
 const ACKS_ALL: i16 = -1;
@@ -244,26 +241,13 @@ impl TopicIoError {
         matches!(self, TopicIoError::Protocol { source, .. } if source.is_retriable())
     }
 
-    fn topic(client: &ClusterClient, topic: &str, message: String) -> Self {
+    pub(crate) fn topic(client: &ClusterClient, topic: &str, message: String) -> Self {
         TopicIoError::Topic {
             topic: topic.to_string(),
             cluster: client.cluster_name().to_string(),
             message,
         }
     }
-}
-
-/// A record read back from an internal topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRecord {
-    /// Its offset in the partition.
-    pub offset: i64,
-    /// Key (None for a null key).
-    pub key: Option<Bytes>,
-    /// Value (None for a tombstone).
-    pub value: Option<Bytes>,
-    /// Headers in order.
-    pub headers: Vec<(Bytes, Option<Bytes>)>,
 }
 
 /// Creates the compacted internal topic `topic` if it does not exist ([`create_compacted_topic`],
@@ -322,112 +306,6 @@ pub(crate) async fn ensure_topic(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// Reads partition `partition` of `topic` from its log start to its current end. Each request is
-/// bounded by the client's own request timeout.
-pub(crate) async fn read_partition(
-    client: &ClusterClient,
-    topic: &str,
-    partition: i32,
-) -> Result<Vec<StoredRecord>, TopicIoError> {
-    let wrap = |source| TopicIoError::Protocol {
-        topic: topic.to_string(),
-        source,
-    };
-    let key = vec![TopicPartition::new(topic, partition)];
-    let bound = |r: Option<Result<i64, ProtocolError>>| match r {
-        Some(Ok(o)) => Ok(o),
-        Some(Err(e)) => Err(TopicIoError::topic(
-            client,
-            topic,
-            format!("cannot read the bounds of partition {partition}: {e}"),
-        )),
-        None => Err(TopicIoError::topic(
-            client,
-            topic,
-            format!("no offsets returned for partition {partition}"),
-        )),
-    };
-    let start = bound(
-        list_offsets(client, &key, OffsetSpec::Earliest)
-            .await
-            .remove(&key[0]),
-    )?;
-    let end = bound(
-        list_offsets(client, &key, OffsetSpec::Latest)
-            .await
-            .remove(&key[0]),
-    )?;
-    let settings = FetchLimits {
-        max_wait_ms: 0,
-        min_bytes: 1,
-        max_bytes: 8 << 20,
-        read_committed: false,
-    };
-    let corrupt = |e: crate::records::RecordsError| {
-        TopicIoError::topic(client, topic, format!("unreadable record batch: {e}"))
-    };
-    let mut out = Vec::new();
-    let mut offset = start;
-    let mut max_bytes = 1 << 20;
-    while offset < end {
-        let leader = client.leader_for(topic, partition).await.map_err(wrap)?;
-        let req = fetch_request::build(
-            &[PartitionFetch {
-                topic: topic.to_string(),
-                partition,
-                offset,
-                max_bytes,
-            }],
-            &settings,
-        );
-        let (_, resp) = client.send_to(leader, &req).await.map_err(wrap)?;
-        let data = resp
-            .responses
-            .iter()
-            .flat_map(|t| t.partitions.iter())
-            .find(|p| p.partition_index == partition)
-            .ok_or_else(|| {
-                TopicIoError::topic(
-                    client,
-                    topic,
-                    format!("partition {partition} missing from a fetch response"),
-                )
-            })?;
-        if data.error_code != 0 {
-            return Err(TopicIoError::topic(
-                client,
-                topic,
-                format!(
-                    "reading partition {partition} failed with error code {}",
-                    data.error_code
-                ),
-            ));
-        }
-        let records = data.records.clone().unwrap_or_default();
-        let split = split_batches(&records).map_err(corrupt)?;
-        if split.batches.is_empty() {
-            // A single batch larger than the limit: ask for more.
-            max_bytes = max_bytes.saturating_mul(4);
-            continue;
-        }
-        for batch in &split.batches {
-            offset = offset.max(batch.header.last_offset() + 1);
-            if batch.header.is_control() {
-                continue;
-            }
-            for r in decode_records(batch).map_err(corrupt)? {
-                out.push(StoredRecord {
-                    offset: r.offset,
-                    key: r.key,
-                    value: r.value,
-                    headers: r.headers,
-                });
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// [`produce`] with the error naming the topic, for the readers/writers built on [`TopicIoError`].

@@ -252,9 +252,8 @@ impl Heartbeat {
     }
 
     /// Parses a record as Java's `Heartbeat.deserializeRecord` does: any version is accepted and
-    /// the V0 body is read after it; trailing bytes are ignored. strait never reads heartbeats;
-    /// the tests check the encoder against Java's bytes with it.
-    #[cfg(test)]
+    /// the V0 body is read after it; trailing bytes are ignored. `strait status` reads the newest
+    /// heartbeats with it, and the tests check the encoder against Java's bytes.
     pub(crate) fn decode(key: &[u8], value: &[u8]) -> Result<Self, Mm2RecordError> {
         let mut k = Reader::new(Self::NAME, "key", key);
         let source_alias = k.string("sourceClusterAlias")?;

@@ -11,4 +11,5 @@ pub(crate) mod mm2_records;
 pub mod offset_syncs;
 pub(crate) mod progress;
 pub(crate) mod sync_rules;
+pub(crate) mod topic_reader;
 pub(crate) mod translation;

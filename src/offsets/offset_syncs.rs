@@ -19,11 +19,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::internal_topic::{
-    append, ensure_topic, read_partition, InternalRecord, StoredRecord, TopicIoError,
-};
+use super::internal_topic::{append, ensure_topic, InternalRecord, TopicIoError};
 use super::mm2_records::OffsetSync;
 use super::sync_rules::{PartitionSyncState, SyncPoint};
+use super::topic_reader::{read_partition, StoredRecord};
 use super::translation::TranslationIndex;
 use crate::clock::now_ms;
 use crate::protocol::admin::NewTopic;
@@ -401,6 +400,7 @@ mod tests {
         };
         StoredRecord {
             offset,
+            timestamp: 0,
             key: Some(Bytes::from(s.encode_key().unwrap())),
             value: Some(Bytes::from(s.encode_value().unwrap())),
             headers: previous

@@ -18,9 +18,8 @@ use super::connect_format::{
     parse_source_offset_key, parse_source_offset_value, partition_for_key, source_offset_key,
     source_offset_value, SOURCE_CONNECTOR,
 };
-use super::internal_topic::{
-    encode_batch, ensure_topic, read_partition, InternalRecord, TopicIoError,
-};
+use super::internal_topic::{encode_batch, ensure_topic, InternalRecord, TopicIoError};
+use super::topic_reader::read_partition;
 use crate::clock::now_ms;
 use crate::locks::lock;
 use crate::plan::Route;
@@ -90,6 +89,59 @@ impl From<TopicIoError> for ProgressError {
 /// Saved offsets: source (topic, partition) -> next offset to replicate.
 pub(crate) type SavedProgress = HashMap<TopicPartition, i64>;
 
+/// The progress saved for source cluster `source` in `topic`, read without creating anything:
+/// `None` when the topic does not exist (nothing was ever saved there). For `strait status` and
+/// the failover commands, which must work whether or not a replicator runs.
+pub(crate) async fn read_saved(
+    client: &ClusterClient,
+    topic: &str,
+    source: &str,
+) -> Result<Option<SavedProgress>, ProgressError> {
+    let metadata = client
+        .refresh_metadata(Some(&[topic.to_string()]))
+        .await
+        .map_err(|source| ProgressError::Protocol {
+            topic: topic.to_string(),
+            source,
+        })?;
+    let Some(partitions) = metadata
+        .topics
+        .get(topic)
+        .filter(|t| t.error.is_none() && !t.partitions.is_empty())
+        .map(|t| t.partitions.len() as i32)
+    else {
+        return Ok(None);
+    };
+    let mut saved = SavedProgress::new();
+    for partition in 0..partitions {
+        for r in read_partition(client, topic, partition).await? {
+            apply(&mut saved, source, r.key.as_deref(), r.value.as_deref());
+        }
+    }
+    Ok(Some(saved))
+}
+
+/// Applies one record of an offsets topic to `saved` as Connect's offset store does: the last
+/// value per key wins, a null value deletes; keys of other connectors or clusters are skipped.
+fn apply(saved: &mut SavedProgress, source: &str, key: Option<&[u8]>, value: Option<&[u8]>) {
+    let Some(key) = key.and_then(parse_source_offset_key) else {
+        return;
+    };
+    if key.connector != SOURCE_CONNECTOR || key.cluster != source {
+        return;
+    }
+    let tp = TopicPartition::new(key.topic, key.partition);
+    match value.and_then(parse_source_offset_value) {
+        // Connect stores the last replicated offset; replication resumes after it.
+        Some(last) if last >= 0 => {
+            saved.insert(tp, last + 1);
+        }
+        _ => {
+            saved.remove(&tp);
+        }
+    }
+}
+
 /// The flow's progress writer.
 pub(crate) struct ProgressStore {
     client: ClusterClient,
@@ -157,29 +209,15 @@ impl ProgressStore {
         let mut saved = SavedProgress::new();
         for partition in 0..self.partitions {
             for r in read_partition(&self.client, &self.storage.topic, partition).await? {
-                self.apply(&mut saved, r.key.as_deref(), r.value.as_deref());
+                apply(
+                    &mut saved,
+                    &self.source,
+                    r.key.as_deref(),
+                    r.value.as_deref(),
+                );
             }
         }
         Ok(saved)
-    }
-
-    fn apply(&self, saved: &mut SavedProgress, key: Option<&[u8]>, value: Option<&[u8]>) {
-        let Some(key) = key.and_then(parse_source_offset_key) else {
-            return;
-        };
-        if key.connector != SOURCE_CONNECTOR || key.cluster != self.source {
-            return;
-        }
-        let tp = TopicPartition::new(key.topic, key.partition);
-        match value.and_then(parse_source_offset_value) {
-            // Connect stores the last replicated offset; replication resumes after it.
-            Some(last) if last >= 0 => {
-                saved.insert(tp, last + 1);
-            }
-            _ => {
-                saved.remove(&tp);
-            }
-        }
     }
 
     /// Notes that every record of `route` before `next_offset` is on the target.

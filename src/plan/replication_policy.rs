@@ -165,7 +165,6 @@ impl ReplicationPolicy {
     }
 
     /// `heartbeatsTopic()`: always `heartbeats`.
-    #[cfg(test)]
     pub(crate) fn heartbeats_topic(&self) -> &'static str {
         HEARTBEATS_TOPIC
     }

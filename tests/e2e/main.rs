@@ -11,6 +11,7 @@ mod metrics;
 mod offsets;
 mod replication;
 mod security;
+mod status;
 mod support;
 
 use std::process::Command;

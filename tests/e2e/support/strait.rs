@@ -122,6 +122,27 @@ impl Strait {
         (ran.status, out)
     }
 
+    /// `strait status --json` on this strait's config with `args`: the exit code and the parsed
+    /// report. It reads the clusters itself, so it works whether or not this strait runs.
+    pub fn status(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        let mut cmd = Command::new(strait_bin());
+        cmd.arg("status")
+            .arg("--config")
+            .arg(&self.config_path)
+            .arg("--json")
+            .args(args);
+        let ran = run_with_timeout(cmd, "strait status", Duration::from_secs(60));
+        let code = ran.status.code().unwrap_or(-1);
+        let out = String::from_utf8_lossy(&ran.stdout).to_string();
+        let report = serde_json::from_str(out.trim()).unwrap_or_else(|e| {
+            panic!(
+                "strait status (exit {code}) printed no JSON ({e}):\n{out}\n{}",
+                ran.stderr
+            )
+        });
+        (code, report)
+    }
+
     pub fn pid(&self) -> u32 {
         self.pid
     }

@@ -1,0 +1,253 @@
+//! Reading one flow's facts from its two clusters, without writing anything: the source's topics
+//! and log bounds, the progress saved on the target, the record at each saved position (its
+//! timestamp is the lag in time), heartbeats and checkpoints on the target, and the target's
+//! groups. What cannot be read is noted, and the rest is still read.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{FlowFacts, GroupFacts, HeartbeatFacts, PartitionFacts};
+use crate::config::FlowConfig;
+use crate::offsets::mm2_records::{Checkpoint, Heartbeat};
+use crate::offsets::progress::read_saved;
+use crate::offsets::topic_reader::{read_partition, read_records, ReadFrom};
+use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::groups::{fetch_offsets, group_state};
+use crate::protocol::{ClusterClient, TopicPartition};
+
+/// How many records from the end of each `heartbeats` partition are searched for the newest
+/// heartbeat of a flow (a herder writes one per second; every herder targeting the cluster
+/// shares the topic).
+const HEARTBEAT_TAIL: i64 = 500;
+
+/// A client for `spec`'s cluster, or why there is none.
+fn client(spec: &crate::config::ConnectionSpec, role: &str) -> Result<ClusterClient, String> {
+    crate::security::connection(spec)
+        .map(ClusterClient::new)
+        .map_err(|e| format!("{role} cluster {}: {e}", spec.cluster))
+}
+
+/// Everything `strait status` shows about flow `cfg`.
+pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool, _timeout: Duration) -> FlowFacts {
+    let mut facts = FlowFacts {
+        flow: cfg.label(),
+        partitions: Vec::new(),
+        emitted_heartbeat: None,
+        replicated_heartbeat: None,
+        groups: Vec::new(),
+        group_sync: cfg
+            .checkpoints
+            .as_ref()
+            .is_some_and(|c| c.sync_group_offsets.is_some()),
+        unreadable: Vec::new(),
+        now_ms: crate::clock::now_ms(),
+    };
+    let (source, target) = match (
+        client(&cfg.source_admin, "source"),
+        client(&cfg.target_admin, "target"),
+    ) {
+        (Ok(s), Ok(t)) => (s, t),
+        (s, t) => {
+            facts.unreadable.extend(s.err());
+            facts.unreadable.extend(t.err());
+            return facts;
+        }
+    };
+    match partitions(cfg, &source, &target).await {
+        Ok(p) => facts.partitions = p,
+        Err(e) => facts.unreadable.push(e),
+    }
+    let target_meta = match target.refresh_metadata(None).await {
+        Ok(m) => m,
+        Err(e) => {
+            facts
+                .unreadable
+                .push(format!("target cluster {}: {e}", cfg.target));
+            return facts;
+        }
+    };
+    let exists = |topic: &str| {
+        target_meta
+            .topics
+            .get(topic)
+            .is_some_and(|t| t.error.is_none() && !t.partitions.is_empty())
+    };
+    let heartbeats = cfg.policy.heartbeats_topic();
+    if heartbeats_on {
+        facts.emitted_heartbeat = Some(HeartbeatFacts {
+            topic: heartbeats.to_string(),
+            newest_ms: if exists(heartbeats) {
+                newest_heartbeat(&target, heartbeats, Some((&cfg.source, &cfg.target))).await
+            } else {
+                None
+            },
+        });
+    }
+    let replicated = cfg.remote_topic(heartbeats);
+    if exists(&replicated) {
+        facts.replicated_heartbeat = Some(HeartbeatFacts {
+            newest_ms: newest_heartbeat(&target, &replicated, None).await,
+            topic: replicated,
+        });
+    }
+    if let Some(c) = &cfg.checkpoints {
+        if exists(&c.topic) {
+            match groups(&target, &c.topic, |t| cfg.remote_topic(t)).await {
+                Ok(g) => facts.groups = g,
+                Err(e) => facts.unreadable.push(e),
+            }
+        }
+    }
+    facts
+}
+
+/// Every source partition the flow selects, with its bounds, saved position and the timestamp
+/// of its oldest unreplicated record.
+async fn partitions(
+    cfg: &FlowConfig,
+    source: &ClusterClient,
+    target: &ClusterClient,
+) -> Result<Vec<PartitionFacts>, String> {
+    let meta = source
+        .refresh_metadata(None)
+        .await
+        .map_err(|e| format!("source cluster {}: {e}", cfg.source))?;
+    let mut tps: Vec<TopicPartition> = Vec::new();
+    for (name, topic) in &meta.topics {
+        if topic.is_internal || topic.error.is_some() || !cfg.should_replicate_topic(name) {
+            continue;
+        }
+        tps.extend(
+            topic
+                .partitions
+                .keys()
+                .map(|p| TopicPartition::new(name.clone(), *p)),
+        );
+    }
+    tps.sort();
+    let starts = list_offsets(source, &tps, OffsetSpec::Earliest).await;
+    let ends = list_offsets(source, &tps, OffsetSpec::Latest).await;
+    let saved = read_saved(target, &cfg.offset_storage.topic, &cfg.source)
+        .await
+        .map_err(|e| format!("target cluster {}: saved progress: {e}", cfg.target))?
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for tp in tps {
+        let bound = |m: &std::collections::HashMap<TopicPartition, Result<i64, _>>| match m.get(&tp)
+        {
+            Some(Ok(o)) => Ok(*o),
+            Some(Err(e)) => Err(format!("source cluster {}: {tp}: {e}", cfg.source)),
+            None => Err(format!(
+                "source cluster {}: {tp}: no offsets returned",
+                cfg.source
+            )),
+        };
+        let (log_start, end) = (bound(&starts)?, bound(&ends)?);
+        let mut p = PartitionFacts {
+            remote_topic: cfg.remote_topic(&tp.topic),
+            log_start,
+            end,
+            replicated: saved.get(&tp).copied(),
+            oldest_unreplicated_ms: None,
+            source: tp,
+        };
+        if p.lag() > 0 {
+            let from = p.replicated.unwrap_or(log_start).max(log_start);
+            let first = read_records(
+                source,
+                &p.source.topic,
+                p.source.partition,
+                ReadFrom::Offset(from),
+                Some(1),
+            )
+            .await
+            .map_err(|e| format!("source cluster {}: {}: {e}", cfg.source, p.source))?;
+            p.oldest_unreplicated_ms = first.first().map(|r| r.timestamp);
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// The newest heartbeat timestamp in `topic` (the last `HEARTBEAT_TAIL` records of each
+/// partition), only of the pair `(source, target)` when given.
+async fn newest_heartbeat(
+    client: &ClusterClient,
+    topic: &str,
+    pair: Option<(&str, &str)>,
+) -> Option<i64> {
+    let meta = client.metadata();
+    let partitions: Vec<i32> = meta.topics.get(topic)?.partitions.keys().copied().collect();
+    let mut newest: Option<i64> = None;
+    for partition in partitions {
+        let Ok(records) = read_records(
+            client,
+            topic,
+            partition,
+            ReadFrom::Last(HEARTBEAT_TAIL),
+            None,
+        )
+        .await
+        else {
+            continue;
+        };
+        for r in records {
+            let (Some(k), Some(v)) = (&r.key, &r.value) else {
+                continue;
+            };
+            let Ok(h) = Heartbeat::decode(k, v) else {
+                continue;
+            };
+            if pair.is_some_and(|(s, t)| h.source_alias != s || h.target_alias != t) {
+                continue;
+            }
+            newest = newest.max(Some(h.timestamp));
+        }
+    }
+    newest
+}
+
+/// Every group in the checkpoints topic: its newest checkpoint, and how it stands on the target
+/// (a checkpoint names the source topic; `remote` gives its name on the target).
+async fn groups(
+    target: &ClusterClient,
+    topic: &str,
+    remote: impl Fn(&str) -> String,
+) -> Result<Vec<GroupFacts>, String> {
+    let records = read_partition(target, topic, 0)
+        .await
+        .map_err(|e| format!("target cluster {}: {topic}: {e}", target.cluster_name()))?;
+    // group -> (newest record time, remote partition -> downstream offset)
+    let mut latest: BTreeMap<String, (i64, BTreeMap<TopicPartition, i64>)> = BTreeMap::new();
+    for r in records {
+        let (Some(k), Some(v)) = (&r.key, &r.value) else {
+            continue;
+        };
+        let Ok(c) = Checkpoint::decode(k, v) else {
+            continue;
+        };
+        let entry = latest.entry(c.group).or_default();
+        entry.0 = entry.0.max(r.timestamp);
+        entry.1.insert(
+            TopicPartition::new(remote(&c.topic), c.partition),
+            c.downstream_offset,
+        );
+    }
+    let mut out = Vec::new();
+    for (group, (newest, offsets)) in latest {
+        let target_state = group_state(target, &group).await.ok();
+        let committed = fetch_offsets(target, &group).await.unwrap_or_default();
+        let behind = offsets
+            .iter()
+            .filter(|(tp, o)| committed.get(*tp).map(|c| c.offset) != Some(**o))
+            .count();
+        out.push(GroupFacts {
+            group,
+            newest_checkpoint_ms: newest,
+            partitions: offsets.len(),
+            target_state,
+            behind,
+        });
+    }
+    Ok(out)
+}
