@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use strait::config::Mm2Config;
+use strait::operate::failover::FailoverOptions;
 use strait::operate::status::Thresholds;
 
 #[global_allocator]
@@ -86,6 +87,38 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         heartbeat_crit: u64,
     },
+    /// Move consumer groups to the target of a flow. `--unplanned` (the source is gone): each
+    /// selected group is committed on the target from the newest checkpoints there, never moved
+    /// backwards, refused when it has active members on the target unless --force.
+    Failover {
+        /// The source is unreachable: use the checkpoints on the target.
+        #[arg(long, required = true)]
+        unplanned: bool,
+        /// The MM2 dedicated-mode properties file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The flow (`source->target`); required when the file enables several.
+        #[arg(long)]
+        flow: Option<String>,
+        /// Groups to move (a full-match regex); default: the flow's `groups` selection.
+        #[arg(long, value_name = "REGEX")]
+        groups: Option<String>,
+        /// Source topics whose partitions move (a full-match regex); default: the flow's topics.
+        #[arg(long, value_name = "REGEX")]
+        topics: Option<String>,
+        /// Print what would be committed and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also commit groups that have active members on the target.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Write the failover record (JSON: what moved, from what, to what, when) to this file.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+    },
     /// Print the reference of every key strait knows (Markdown, as in docs/configuration.md):
     /// where it may appear, its type and default, and what it does or why it has no effect.
     Keys,
@@ -112,6 +145,52 @@ fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds
     };
     match runtime.block_on(strait::operate::status::status(&mm2, flow, thresholds)) {
         Ok(report) => {
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.table());
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => {
+            eprintln!("strait: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// `strait failover --unplanned`: loads the config, moves the groups, prints the report, writes
+/// the record; exit 0 when every group moved, 1 when one was refused or failed, 3 on bad input.
+fn failover(config: &Path, opts: &FailoverOptions, json: bool, record: Option<&Path>) -> ExitCode {
+    let mm2 = match Mm2Config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("strait: invalid configuration: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strait: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(strait::operate::failover::unplanned(&mm2, opts)) {
+        Ok(report) => {
+            // A dry run changes nothing, not even the record file.
+            if let (Some(path), false) = (record, opts.dry_run) {
+                if let Err(e) = std::fs::write(path, report.record()) {
+                    eprintln!(
+                        "strait: cannot write the failover record {}: {e}",
+                        path.display()
+                    );
+                    return ExitCode::from(3);
+                }
+            }
             if json {
                 println!("{}", report.json());
             } else {
@@ -163,6 +242,26 @@ fn main() -> ExitCode {
                 heartbeat_crit: Duration::from_secs(heartbeat_crit),
             };
             return status(&config, flow.as_deref(), json, &thresholds);
+        }
+        Command::Failover {
+            unplanned: _,
+            config,
+            flow,
+            groups,
+            topics,
+            dry_run,
+            force,
+            json,
+            record,
+        } => {
+            let opts = FailoverOptions {
+                flow,
+                groups,
+                topics,
+                dry_run,
+                force,
+            };
+            return failover(&config, &opts, json, record.as_deref());
         }
     };
     let loaded = Mm2Config::load(&config).and_then(|c| {

@@ -3,4 +3,6 @@
 //! checkpoints, group offsets), so they work whether or not a replicator is running, and they
 //! reuse the same readers the replicator uses, so both agree on what a position means.
 
+pub mod failover;
+mod probe;
 pub mod status;

@@ -8,24 +8,12 @@ use std::time::Duration;
 
 use super::{FlowFacts, GroupFacts, HeartbeatFacts, PartitionFacts};
 use crate::config::FlowConfig;
-use crate::offsets::mm2_records::{Checkpoint, Heartbeat};
+use crate::offsets::mm2_records::Checkpoint;
 use crate::offsets::progress::read_saved;
 use crate::offsets::topic_reader::{read_partition, read_records, ReadFrom};
 use crate::protocol::admin::{list_offsets, OffsetSpec};
 use crate::protocol::groups::{fetch_offsets, group_state};
 use crate::protocol::{ClusterClient, TopicPartition};
-
-/// How many records from the end of each `heartbeats` partition are searched for the newest
-/// heartbeat of a flow (a herder writes one per second; every herder targeting the cluster
-/// shares the topic).
-const HEARTBEAT_TAIL: i64 = 500;
-
-/// A client for `spec`'s cluster, or why there is none.
-fn client(spec: &crate::config::ConnectionSpec, role: &str) -> Result<ClusterClient, String> {
-    crate::security::connection(spec)
-        .map(ClusterClient::new)
-        .map_err(|e| format!("{role} cluster {}: {e}", spec.cluster))
-}
 
 /// Everything `strait status` shows about flow `cfg`.
 pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool, _timeout: Duration) -> FlowFacts {
@@ -43,8 +31,8 @@ pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool, _timeout: Durati
         now_ms: crate::clock::now_ms(),
     };
     let (source, target) = match (
-        client(&cfg.source_admin, "source"),
-        client(&cfg.target_admin, "target"),
+        crate::operate::probe::client(&cfg.source_admin, "source"),
+        crate::operate::probe::client(&cfg.target_admin, "target"),
     ) {
         (Ok(s), Ok(t)) => (s, t),
         (s, t) => {
@@ -77,7 +65,12 @@ pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool, _timeout: Durati
         facts.emitted_heartbeat = Some(HeartbeatFacts {
             topic: heartbeats.to_string(),
             newest_ms: if exists(heartbeats) {
-                newest_heartbeat(&target, heartbeats, Some((&cfg.source, &cfg.target))).await
+                crate::operate::probe::newest_heartbeat(
+                    &target,
+                    heartbeats,
+                    Some((&cfg.source, &cfg.target)),
+                )
+                .await
             } else {
                 None
             },
@@ -86,13 +79,13 @@ pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool, _timeout: Durati
     let replicated = cfg.remote_topic(heartbeats);
     if exists(&replicated) {
         facts.replicated_heartbeat = Some(HeartbeatFacts {
-            newest_ms: newest_heartbeat(&target, &replicated, None).await,
+            newest_ms: crate::operate::probe::newest_heartbeat(&target, &replicated, None).await,
             topic: replicated,
         });
     }
     if let Some(c) = &cfg.checkpoints {
         if exists(&c.topic) {
-            match groups(&target, &c.topic, |t| cfg.remote_topic(t)).await {
+            match groups(&target, &c.topic).await {
                 Ok(g) => facts.groups = g,
                 Err(e) => facts.unreadable.push(e),
             }
@@ -169,51 +162,9 @@ async fn partitions(
     Ok(out)
 }
 
-/// The newest heartbeat timestamp in `topic` (the last `HEARTBEAT_TAIL` records of each
-/// partition), only of the pair `(source, target)` when given.
-async fn newest_heartbeat(
-    client: &ClusterClient,
-    topic: &str,
-    pair: Option<(&str, &str)>,
-) -> Option<i64> {
-    let meta = client.metadata();
-    let partitions: Vec<i32> = meta.topics.get(topic)?.partitions.keys().copied().collect();
-    let mut newest: Option<i64> = None;
-    for partition in partitions {
-        let Ok(records) = read_records(
-            client,
-            topic,
-            partition,
-            ReadFrom::Last(HEARTBEAT_TAIL),
-            None,
-        )
-        .await
-        else {
-            continue;
-        };
-        for r in records {
-            let (Some(k), Some(v)) = (&r.key, &r.value) else {
-                continue;
-            };
-            let Ok(h) = Heartbeat::decode(k, v) else {
-                continue;
-            };
-            if pair.is_some_and(|(s, t)| h.source_alias != s || h.target_alias != t) {
-                continue;
-            }
-            newest = newest.max(Some(h.timestamp));
-        }
-    }
-    newest
-}
-
 /// Every group in the checkpoints topic: its newest checkpoint, and how it stands on the target
-/// (a checkpoint names the source topic; `remote` gives its name on the target).
-async fn groups(
-    target: &ClusterClient,
-    topic: &str,
-    remote: impl Fn(&str) -> String,
-) -> Result<Vec<GroupFacts>, String> {
+/// (a checkpoint names the partition by its name on the target, as MM2's do).
+async fn groups(target: &ClusterClient, topic: &str) -> Result<Vec<GroupFacts>, String> {
     let records = read_partition(target, topic, 0)
         .await
         .map_err(|e| format!("target cluster {}: {topic}: {e}", target.cluster_name()))?;
@@ -229,7 +180,7 @@ async fn groups(
         let entry = latest.entry(c.group).or_default();
         entry.0 = entry.0.max(r.timestamp);
         entry.1.insert(
-            TopicPartition::new(remote(&c.topic), c.partition),
+            TopicPartition::new(c.topic, c.partition),
             c.downstream_offset,
         );
     }

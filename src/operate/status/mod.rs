@@ -10,9 +10,10 @@ mod render;
 
 use std::time::Duration;
 
+pub(crate) use assess::age_text;
 pub use assess::{Level, Thresholds};
 
-use crate::config::{FlowConfig, Mm2Config};
+use crate::config::Mm2Config;
 use crate::protocol::TopicPartition;
 
 /// What one flow looks like right now.
@@ -129,7 +130,7 @@ pub async fn status(
     flow: Option<&str>,
     thresholds: &Thresholds,
 ) -> Result<StatusReport, String> {
-    let selected = select(config, flow)?;
+    let selected = crate::operate::probe::select_flows(config, flow)?;
     let mut flows = Vec::new();
     for cfg in selected {
         let heartbeats_on = config
@@ -141,26 +142,4 @@ pub async fn status(
         flows.push((facts, problems));
     }
     Ok(StatusReport { flows })
-}
-
-/// The flows `--flow` names (all enabled flows when it is not given).
-fn select<'a>(config: &'a Mm2Config, flow: Option<&str>) -> Result<Vec<&'a FlowConfig>, String> {
-    let Some(wanted) = flow else {
-        return Ok(config.flows.iter().collect());
-    };
-    let wanted = wanted.replace(' ', "");
-    let found: Vec<&FlowConfig> = config
-        .flows
-        .iter()
-        .filter(|f| f.label() == wanted)
-        .collect();
-    if found.is_empty() {
-        let enabled: Vec<String> = config.flows.iter().map(FlowConfig::label).collect();
-        return Err(format!(
-            "--flow {wanted}: no such enabled flow in {} (enabled flows: {})",
-            config.path.display(),
-            enabled.join(", ")
-        ));
-    }
-    Ok(found)
 }

@@ -1,0 +1,150 @@
+//! `strait failover --unplanned`: with the source unreachable, groups move to the target from the
+//! checkpoints there. Witnesses strait did not write: Kafka's `kafka-consumer-groups --describe`
+//! shows the committed offsets of the report, and a Java consumer of the group on the target then
+//! reads exactly the records after the group's source position: none twice, none skipped.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// Runs `strait failover --unplanned --config CONFIG ARGS...`: exit code, stdout, stderr.
+fn failover(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(strait_bin());
+    cmd.args(["failover", "--unplanned", "--config"])
+        .arg(config)
+        .args(args);
+    let ran = run_with_timeout(cmd, "strait failover", Duration::from_secs(60));
+    (
+        ran.status.code().unwrap_or(-1),
+        ran.stdout_str(),
+        ran.stderr.clone(),
+    )
+}
+
+#[test]
+fn unplanned_failover_moves_groups_from_checkpoints_with_the_source_unreachable() {
+    let p = pair();
+    let alias = unique("fov");
+    let topic = unique("failover");
+    let group = unique("billing");
+    p.primary.create_topic(&topic, 2, 1, &[]);
+    p.primary.produce(&topic, 2, 60, "none", 31);
+    let source_records = p.primary.dump_all(&topic);
+    p.primary
+        .commit_group(&group, &topic, &[(0, 20), (1, 45)], "meta-f");
+    let config = flow_config(
+        &alias,
+        &format!(
+            "topics = {topic}\ngroups = {group}\nemit.checkpoints.interval.seconds = 1\nrefresh.groups.interval.seconds = 1"
+        ),
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let remote = format!("{alias}.{topic}");
+    let want: std::collections::BTreeMap<(String, i32), i64> =
+        [((remote.clone(), 0), 20), ((remote.clone(), 1), 45)]
+            .into_iter()
+            .collect();
+    wait_until(Duration::from_secs(120), "checkpoints of the group", || {
+        strait.assert_running();
+        p.secondary.translate_offsets(&alias, &group) == want
+    });
+    // The source is gone: strait dies, and the failover's config points the source at an
+    // address nobody listens on.
+    strait.kill9();
+    let dir = std::env::temp_dir().join(unique("failover-cfg"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mm2.properties");
+    let unreachable = config.replace(
+        &format!("{alias}.bootstrap.servers = {}", p.primary.bootstrap()),
+        &format!("{alias}.bootstrap.servers = 127.0.0.1:1"),
+    );
+    assert_ne!(unreachable, config, "the source's address was replaced");
+    std::fs::write(&path, &unreachable).unwrap();
+
+    // A dry run reports the plan and changes nothing.
+    let (code, out, err) = failover(&path, &["--groups", &group, "--dry-run", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let plan: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(plan["dry_run"], true);
+    assert!(
+        p.secondary.describe_group(&group).is_empty(),
+        "a dry run committed"
+    );
+
+    // The failover commits the checkpointed offsets and writes its record.
+    let record = dir.join("failover.json");
+    let record_arg = record.display().to_string();
+    let (code, out, err) = failover(
+        &path,
+        &["--groups", &group, "--json", "--record", &record_arg],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: Value = serde_json::from_str(out.trim()).unwrap();
+    let moved: Vec<(i64, i64, i64)> = report["groups"][0]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["partition"].as_i64().unwrap(),
+                p["source_committed"].as_i64().unwrap(),
+                p["target_after"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(moved, vec![(0, 20, 20), (1, 45, 45)], "{report:#}");
+    assert_eq!(
+        p.secondary.describe_group(&group),
+        want,
+        "kafka-consumer-groups"
+    );
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(kept["mode"], "unplanned");
+    assert_eq!(kept["groups"][0]["group"], group.as_str());
+    assert_eq!(kept["groups"][0]["partitions"][1]["to"], 45);
+
+    // The application, failed over, reads exactly the records after its source position.
+    let expect = 40 + 15;
+    let read = p.secondary.consume_group(&group, &remote, expect);
+    for (part, u) in [(0, 20), (1, 45)] {
+        let got: Vec<(Option<String>, Option<String>)> = read
+            .records
+            .iter()
+            .filter(|r| r.partition == part)
+            .map(|r| (r.key.clone(), r.value.clone()))
+            .collect();
+        let want: Vec<(Option<String>, Option<String>)> = source_records
+            .iter()
+            .filter(|r| r.partition == part && r.offset >= u)
+            .map(|r| (r.key.clone(), r.value.clone()))
+            .collect();
+        assert_eq!(
+            got, want,
+            "partition {part}: the records after offset {u}, once each"
+        );
+    }
+
+    // Running it again never moves the group back to its checkpoint.
+    let (code, out, err) = failover(&path, &["--groups", &group, "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let again: Value = serde_json::from_str(out.trim()).unwrap();
+    for p in again["groups"][0]["partitions"].as_array().unwrap() {
+        assert_eq!(p["committed"], false, "{again:#}");
+        assert_eq!(p["target_after"], 60, "{again:#}");
+    }
+    let after: std::collections::BTreeMap<(String, i32), i64> =
+        [((remote.clone(), 0), 60), ((remote.clone(), 1), 60)]
+            .into_iter()
+            .collect();
+    assert_eq!(p.secondary.describe_group(&group), after);
+
+    // A group that matches nothing is an error that changes nothing.
+    let (code, _, err) = failover(&path, &["--groups", "no-such-group"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("no checkpointed group matches --groups no-such-group"),
+        "{err}"
+    );
+}
