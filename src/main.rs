@@ -87,13 +87,25 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         heartbeat_crit: u64,
     },
-    /// Move consumer groups to the target of a flow. `--unplanned` (the source is gone): each
-    /// selected group is committed on the target from the newest checkpoints there, never moved
-    /// backwards, refused when it has active members on the target unless --force.
+    /// Move consumer groups to the target of a flow. `--planned`: check that the source's
+    /// producers stopped, wait until the target holds everything, commit each group at its exactly
+    /// translated offsets. `--unplanned` (the source is gone): commit each group from the newest
+    /// checkpoints on the target. Never backwards; groups active on the target are refused unless
+    /// --force.
+    #[command(group(clap::ArgGroup::new("mode").required(true).args(["planned", "unplanned"])))]
     Failover {
+        /// A scheduled switch with the source still up.
+        #[arg(long)]
+        planned: bool,
         /// The source is unreachable: use the checkpoints on the target.
-        #[arg(long, required = true)]
+        #[arg(long)]
         unplanned: bool,
+        /// --planned: how long the source's end offsets must stay still, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        settle: u64,
+        /// --planned: how long to wait for the target to hold every record, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
         /// The MM2 dedicated-mode properties file.
         #[arg(long)]
         config: PathBuf,
@@ -159,9 +171,15 @@ fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds
     }
 }
 
-/// `strait failover --unplanned`: loads the config, moves the groups, prints the report, writes
+/// `strait failover --planned|--unplanned`: loads the config, moves the groups, prints the report, writes
 /// the record; exit 0 when every group moved, 1 when one was refused or failed, 3 on bad input.
-fn failover(config: &Path, opts: &FailoverOptions, json: bool, record: Option<&Path>) -> ExitCode {
+fn failover(
+    config: &Path,
+    opts: &FailoverOptions,
+    planned: Option<(Duration, Duration)>,
+    json: bool,
+    record: Option<&Path>,
+) -> ExitCode {
     let mm2 = match Mm2Config::load(config) {
         Ok(c) => c,
         Err(e) => {
@@ -179,7 +197,20 @@ fn failover(config: &Path, opts: &FailoverOptions, json: bool, record: Option<&P
             return ExitCode::from(3);
         }
     };
-    match runtime.block_on(strait::operate::failover::unplanned(&mm2, opts)) {
+    let progress = |left: i64| {
+        if left > 0 {
+            eprintln!("strait: waiting for the target to hold every record: {left} left");
+        }
+    };
+    let run = async {
+        match planned {
+            Some((settle, catch_up)) => {
+                strait::operate::failover::planned(&mm2, opts, settle, catch_up, progress).await
+            }
+            None => strait::operate::failover::unplanned(&mm2, opts).await,
+        }
+    };
+    match runtime.block_on(run) {
         Ok(report) => {
             // A dry run changes nothing, not even the record file.
             if let (Some(path), false) = (record, opts.dry_run) {
@@ -244,7 +275,10 @@ fn main() -> ExitCode {
             return status(&config, flow.as_deref(), json, &thresholds);
         }
         Command::Failover {
+            planned,
             unplanned: _,
+            settle,
+            timeout,
             config,
             flow,
             groups,
@@ -261,7 +295,9 @@ fn main() -> ExitCode {
                 dry_run,
                 force,
             };
-            return failover(&config, &opts, json, record.as_deref());
+            let planned =
+                planned.then(|| (Duration::from_secs(settle), Duration::from_secs(timeout)));
+            return failover(&config, &opts, planned, json, record.as_deref());
         }
     };
     let loaded = Mm2Config::load(&config).and_then(|c| {

@@ -191,6 +191,44 @@ impl OffsetSyncLog {
         self.lock().index.translate(topic, partition, upstream)
     }
 
+    /// Closes a finished partition's chain for exact translation after the newest sync, given
+    /// the partition's source and target end offsets once the source stopped and the target holds
+    /// everything. Two cases are exact: the newest sync is the target's last record (any later
+    /// source offset, a trailing transaction marker say, then translates to the target's end), or
+    /// the ends are as far from the newest sync as each other (every record after it was
+    /// replicated in lockstep: a skipped source offset would have been synced). Returns whether the
+    /// chain was closed. For a planned failover.
+    pub(crate) fn close_at_ends(
+        &self,
+        topic: &str,
+        partition: i32,
+        source_end: i64,
+        target_end: i64,
+    ) -> bool {
+        let mut state = self.lock();
+        let index = state.index.partition_mut(topic, partition);
+        let Some(last) = index.last() else {
+            return false;
+        };
+        if target_end - last.downstream == 1 {
+            index.set_tail(last);
+            return true;
+        }
+        let lockstep = source_end - last.upstream == target_end - last.downstream;
+        if lockstep && source_end > last.upstream {
+            index.set_tail(SyncPoint {
+                upstream: source_end - 1,
+                downstream: target_end - 1,
+            });
+        }
+        lockstep
+    }
+
+    /// The newest sync known for a partition.
+    pub(crate) fn last_sync(&self, topic: &str, partition: i32) -> Option<SyncPoint> {
+        self.lock().index.partition_mut(topic, partition).last()
+    }
+
     /// Drops index entries that no offset at or after `upstream` needs.
     pub fn prune_below(&self, topic: &str, partition: i32, upstream: i64) {
         self.lock()
@@ -412,6 +450,32 @@ mod tests {
                 })
                 .unwrap_or_default(),
         }
+    }
+
+    /// A finished partition read back from the topic closes at its ends when that is exact: a
+    /// trailing marker after the last replicated record, or lockstep from the newest sync.
+    #[test]
+    fn finished_partitions_close_at_their_ends_only_when_exact() {
+        let log = OffsetSyncLog::new(100);
+        log.load(&[stored(0, "t", 0, 0, None), stored(1, "t", 52, 41, Some(0))]);
+        // The newest sync is the target's last record; 53 is a marker.
+        assert!(log.close_at_ends("t", 0, 54, 42));
+        assert_eq!(log.translate("t", 0, 52), Some(41));
+        assert_eq!(log.translate("t", 0, 53), Some(42));
+        assert_eq!(log.translate("t", 0, 54), Some(42));
+
+        let log = OffsetSyncLog::new(100);
+        log.load(&[stored(0, "t", 0, 0, None)]);
+        // Lockstep: 60 records after the sync on both sides.
+        assert!(log.close_at_ends("t", 0, 60, 60));
+        assert_eq!(log.translate("t", 0, 25), Some(25));
+        assert_eq!(log.translate("t", 0, 60), Some(60));
+
+        let log = OffsetSyncLog::new(100);
+        log.load(&[stored(0, "t", 0, 0, None)]);
+        // A skipped source offset after the newest sync that no sync records: not exact.
+        assert!(!log.close_at_ends("t", 0, 60, 58));
+        assert!(!log.close_at_ends("u", 0, 60, 60), "no sync at all");
     }
 
     #[test]

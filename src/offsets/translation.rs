@@ -89,6 +89,11 @@ impl PartitionIndex {
         }
     }
 
+    /// The newest retained sync.
+    pub(crate) fn last(&self) -> Option<SyncPoint> {
+        self.entries.last().map(|e| e.point)
+    }
+
     /// Forgets the tail (the live chain broke).
     pub(crate) fn clear_tail(&mut self) {
         self.tail = None;

@@ -11,11 +11,16 @@ use crate::support::*;
 
 /// Runs `strait failover --unplanned --config CONFIG ARGS...`: exit code, stdout, stderr.
 fn failover(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    failover_mode("--unplanned", config, args)
+}
+
+/// Runs `strait failover MODE --config CONFIG ARGS...`: exit code, stdout, stderr.
+fn failover_mode(mode: &str, config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let mut cmd = std::process::Command::new(strait_bin());
-    cmd.args(["failover", "--unplanned", "--config"])
+    cmd.args(["failover", mode, "--config"])
         .arg(config)
         .args(args);
-    let ran = run_with_timeout(cmd, "strait failover", Duration::from_secs(60));
+    let ran = run_with_timeout(cmd, "strait failover", Duration::from_secs(180));
     (
         ran.status.code().unwrap_or(-1),
         ran.stdout_str(),
@@ -147,4 +152,136 @@ fn unplanned_failover_moves_groups_from_checkpoints_with_the_source_unreachable(
         err.contains("no checkpointed group matches --groups no-such-group"),
         "{err}"
     );
+}
+
+/// A planned switch with the source up: strait checks that nothing writes to the source, waits
+/// until the target holds every record, and commits the group at its exactly translated offsets
+/// (on a plain topic, and on a transactional one whose markers leave offset gaps, at a position on
+/// a marker and one on an aborted record). The group's consumer on the target then reads exactly
+/// the records after its source position.
+#[test]
+fn planned_failover_commits_exactly_translated_offsets() {
+    let p = pair();
+    let alias = unique("fop");
+    let topic = unique("planned");
+    let txn = unique("planned-txn");
+    let group = unique("ledger");
+    p.primary.create_topic(&topic, 2, 1, &[]);
+    p.primary.produce(&topic, 2, 60, "none", 41);
+    p.primary.create_topic(&txn, 2, 1, &[]);
+    let counts = p.primary.transactions(&txn, 2, 12, 5, 42);
+    let txn_total = (counts.committed + counts.aborted + counts.plain) as usize;
+    let plain_src = p.primary.dump_all(&topic);
+    let txn_src = p.primary.dump(&txn, txn_total, false);
+    let marker = {
+        let offsets: Vec<i64> = txn_src
+            .iter()
+            .filter(|r| r.partition == 0)
+            .map(|r| r.offset)
+            .collect();
+        (0..).find(|o| !offsets.contains(o)).unwrap()
+    };
+    let aborted = txn_src
+        .iter()
+        .find(|r| {
+            r.partition == 1
+                && r.offset > 10
+                && r.value
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("aborted-"))
+        })
+        .map(|r| r.offset)
+        .expect("an aborted record on partition 1");
+    p.primary
+        .commit_group(&group, &topic, &[(0, 25), (1, 60)], "meta-p");
+    p.primary
+        .commit_group(&group, &txn, &[(0, marker), (1, aborted)], "");
+    let config = flow_config(
+        &alias,
+        &format!("topics = {topic}, {txn}\ngroups = {group}"),
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let path = strait.config_path().to_path_buf();
+    let (code, out, err) = failover_mode(
+        "--planned",
+        &path,
+        &[
+            "--groups",
+            &group,
+            "--settle",
+            "2",
+            "--timeout",
+            "120",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: Value = serde_json::from_str(out.trim()).unwrap();
+
+    // The target offset of a source position is the number of source records before it.
+    let truth = |src: &[DumpedRecord], part: i32, u: i64| {
+        src.iter()
+            .filter(|r| r.partition == part && r.offset < u)
+            .count() as i64
+    };
+    let remote = format!("{alias}.{topic}");
+    let remote_txn = format!("{alias}.{txn}");
+    let want: std::collections::BTreeMap<(String, i32), i64> = [
+        ((remote.clone(), 0), 25),
+        ((remote.clone(), 1), 60),
+        ((remote_txn.clone(), 0), truth(&txn_src, 0, marker)),
+        ((remote_txn.clone(), 1), truth(&txn_src, 1, aborted)),
+    ]
+    .into_iter()
+    .collect();
+    let moved: std::collections::BTreeMap<(String, i32), i64> = report["groups"][0]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                (
+                    p["topic"].as_str().unwrap().to_string(),
+                    p["partition"].as_i64().unwrap() as i32,
+                ),
+                p["target_after"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(moved, want, "{report:#}");
+    assert_eq!(
+        p.secondary.describe_group(&group),
+        want,
+        "kafka-consumer-groups"
+    );
+    // Java's RemoteClusterUtils reads the final checkpoints strait wrote.
+    assert_eq!(p.secondary.translate_offsets(&alias, &group), want);
+    stop_cleanly(&mut strait);
+
+    for (remote, src, pos) in [
+        (&remote, &plain_src, vec![(0, 25), (1, 60)]),
+        (&remote_txn, &txn_src, vec![(0, marker), (1, aborted)]),
+    ] {
+        let after = |part: i32, u: i64| -> Vec<(Option<String>, Option<String>)> {
+            src.iter()
+                .filter(|r| r.partition == part && r.offset >= u)
+                .map(|r| (r.key.clone(), r.value.clone()))
+                .collect()
+        };
+        let expect: usize = pos.iter().map(|&(part, u)| after(part, u).len()).sum();
+        let read = p.secondary.consume_group(&group, remote, expect);
+        for (part, u) in pos {
+            let got: Vec<(Option<String>, Option<String>)> = read
+                .records
+                .iter()
+                .filter(|r| r.partition == part)
+                .map(|r| (r.key.clone(), r.value.clone()))
+                .collect();
+            assert_eq!(
+                got,
+                after(part, u),
+                "{remote}-{part}: the records after {u}, once each"
+            );
+        }
+    }
 }

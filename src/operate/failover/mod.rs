@@ -6,7 +6,10 @@
 //! moved, for failback.
 
 mod plan;
+mod planned;
 mod render;
+
+pub use planned::planned;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +22,7 @@ use crate::offsets::progress::read_saved;
 use crate::offsets::topic_reader::read_partition;
 use crate::operate::probe::with_retry;
 use crate::protocol::groups::{commit_offsets, fetch_offsets, group_state, Committed};
-use crate::protocol::TopicPartition;
+use crate::protocol::{ClusterClient, TopicPartition};
 
 /// What the operator asked for.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +56,11 @@ pub struct FailoverReport {
     heartbeat_ms: Option<i64>,
     /// Target topic -> its source topic.
     source_topics: BTreeMap<String, String>,
+    /// `planned` or `unplanned`.
+    mode: &'static str,
+    /// The target's end offsets, when known (a planned failover): what each group has left to
+    /// read there.
+    target_ends: BTreeMap<TopicPartition, i64>,
 }
 
 impl FailoverReport {
@@ -134,7 +142,6 @@ pub async fn unplanned(
     })?;
     // The newest checkpoint per group and target partition (the log is in write order).
     let mut newest: BTreeMap<String, BTreeMap<TopicPartition, Checkpointed>> = BTreeMap::new();
-    let mut source_topics: BTreeMap<String, String> = BTreeMap::new();
     for r in records {
         let (Some(k), Some(v)) = (&r.key, &r.value) else {
             continue;
@@ -157,7 +164,6 @@ pub async fn unplanned(
         if !group_selected || !topic_selected {
             continue;
         }
-        source_topics.insert(c.topic.clone(), source_topic);
         newest.entry(c.group).or_default().insert(
             TopicPartition::new(c.topic, c.partition),
             Checkpointed {
@@ -202,42 +208,77 @@ pub async fn unplanned(
             opts.force,
         ));
     }
+    let failed = commit_plans(&target, &plans, opts.dry_run).await;
+    Ok(context(cfg, &target, plans, failed, opts.dry_run, "unplanned").await)
+}
+
+/// Commits every plan's offsets on the target (nothing with `dry_run`); the failures per group.
+async fn commit_plans(
+    target: &ClusterClient,
+    plans: &[GroupPlan],
+    dry_run: bool,
+) -> BTreeMap<String, Vec<String>> {
     let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if !opts.dry_run {
-        for plan in &plans {
-            let offsets: BTreeMap<TopicPartition, Committed> = plan
-                .commits()
-                .map(|m| {
-                    (
-                        m.tp.clone(),
-                        Committed {
-                            offset: m.to,
-                            metadata: m.checkpoint.metadata.clone(),
-                        },
-                    )
-                })
-                .collect();
-            if offsets.is_empty() {
-                continue;
-            }
-            let commit = || commit_offsets(&target, &plan.group, &offsets);
-            match with_retry(&target, "commit group offsets", commit).await {
-                Ok(errors) => {
-                    for (tp, e) in errors {
-                        failed
-                            .entry(plan.group.clone())
-                            .or_default()
-                            .push(format!("{tp}: {e}"));
-                    }
+    if dry_run {
+        return failed;
+    }
+    for plan in plans {
+        let offsets: BTreeMap<TopicPartition, Committed> = plan
+            .commits()
+            .map(|m| {
+                (
+                    m.tp.clone(),
+                    Committed {
+                        offset: m.to,
+                        metadata: m.checkpoint.metadata.clone(),
+                    },
+                )
+            })
+            .collect();
+        if offsets.is_empty() {
+            continue;
+        }
+        let commit = || commit_offsets(target, &plan.group, &offsets);
+        match with_retry(target, "commit group offsets", commit).await {
+            Ok(errors) => {
+                for (tp, e) in errors {
+                    failed
+                        .entry(plan.group.clone())
+                        .or_default()
+                        .push(format!("{tp}: {e}"));
                 }
-                Err(e) => failed
-                    .entry(plan.group.clone())
-                    .or_default()
-                    .push(e.to_string()),
             }
+            Err(e) => failed
+                .entry(plan.group.clone())
+                .or_default()
+                .push(e.to_string()),
         }
     }
-    let replicated = read_saved(&target, &cfg.offset_storage.topic, &cfg.source)
+    failed
+}
+
+/// The report of a failover: the plans and what the target says about the flow besides (saved
+/// progress, the newest heartbeat from the source).
+async fn context(
+    cfg: &FlowConfig,
+    target: &ClusterClient,
+    plans: Vec<GroupPlan>,
+    failed: BTreeMap<String, Vec<String>>,
+    dry_run: bool,
+    mode: &'static str,
+) -> FailoverReport {
+    let source_topics = plans
+        .iter()
+        .flat_map(|p| p.moves.iter())
+        .map(|m| {
+            let source = cfg
+                .policy
+                .upstream_topic(&m.tp.topic)
+                .unwrap_or_else(|| m.tp.topic.clone());
+            (m.tp.topic.clone(), source)
+        })
+        .collect();
+    let replicated = read_saved(target, &cfg.offset_storage.topic, &cfg.source)
         .await
         .ok()
         .flatten()
@@ -250,7 +291,7 @@ pub async fn unplanned(
     {
         Ok(_) => {
             crate::operate::probe::newest_heartbeat(
-                &target,
+                target,
                 heartbeats,
                 Some((&cfg.source, &cfg.target)),
             )
@@ -258,16 +299,18 @@ pub async fn unplanned(
         }
         Err(_) => None,
     };
-    Ok(FailoverReport {
+    FailoverReport {
         flow: cfg.label(),
         source: cfg.source.clone(),
         target: cfg.target.clone(),
-        dry_run: opts.dry_run,
+        dry_run,
         now_ms: crate::clock::now_ms(),
         plans,
         failed,
         replicated,
         heartbeat_ms,
         source_topics,
-    })
+        mode,
+        target_ends: BTreeMap::new(),
+    }
 }

@@ -43,7 +43,8 @@ pub(super) fn table(r: &FailoverReport) -> String {
     };
     let _ = writeln!(
         out,
-        "unplanned failover of flow {}{}: groups move to {} from the checkpoints there",
+        "{} failover of flow {}{}: groups move to {}",
+        r.mode,
         r.flow,
         if r.dry_run {
             " (dry run: nothing changed)"
@@ -108,11 +109,13 @@ pub(super) fn table(r: &FailoverReport) -> String {
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "unknown while {} is down: records it holds past the last replicated offsets above, and any commit a group made there after its checkpoint",
-        r.source
-    );
+    if r.mode == "unplanned" {
+        let _ = writeln!(
+            out,
+            "unknown while {} is down: records it holds past the last replicated offsets above, and any commit a group made there after its checkpoint",
+            r.source
+        );
+    }
     out
 }
 
@@ -138,7 +141,8 @@ pub(super) fn json(r: &FailoverReport) -> Value {
                         "committed": plan.refused.is_none() && m.action == Action::Commit && !r.dry_run,
                         "checkpoint_age_ms": r.now_ms - m.checkpoint.written_ms,
                         "last_replicated_source_offset": replicated,
-                        "unknown": unknowable(&source, replicated),
+                        "unknown": (r.mode == "unplanned").then(|| unknowable(&source, replicated)),
+                        "unread_on_target": r.target_ends.get(&m.tp).map(|end| (end - m.to).max(0)),
                     })
                 }).collect::<Vec<_>>(),
             })
@@ -146,7 +150,7 @@ pub(super) fn json(r: &FailoverReport) -> Value {
         .collect();
     json!({
         "flow": r.flow,
-        "mode": "unplanned",
+        "mode": r.mode,
         "dry_run": r.dry_run,
         "heartbeat_age_ms": r.heartbeat_ms.map(|t| r.now_ms - t),
         "groups": groups,
@@ -159,7 +163,7 @@ pub(super) fn record(r: &FailoverReport) -> Value {
     json!({
         "kind": "strait-failover",
         "version": 1,
-        "mode": "unplanned",
+        "mode": r.mode,
         "flow": r.flow,
         "source": r.source,
         "target": r.target,
