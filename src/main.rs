@@ -136,24 +136,28 @@ enum Command {
     Keys,
 }
 
-/// `strait status`: loads the config, reads the clusters, prints the report, exits with its level.
-fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds) -> ExitCode {
-    let mm2 = match Mm2Config::load(config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("strait: invalid configuration: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+/// What the operator's commands start with: the loaded config and a single-threaded runtime, or
+/// exit code 3 after saying why.
+fn command_setup(config: &Path) -> Result<(Mm2Config, tokio::runtime::Runtime), ExitCode> {
+    let mm2 = Mm2Config::load(config).map_err(|e| {
+        eprintln!("strait: invalid configuration: {e}");
+        ExitCode::from(3)
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
+        .map_err(|e| {
             eprintln!("strait: cannot start the runtime: {e}");
-            return ExitCode::from(3);
-        }
+            ExitCode::from(3)
+        })?;
+    Ok((mm2, runtime))
+}
+
+/// `strait status`: loads the config, reads the clusters, prints the report, exits with its level.
+fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds) -> ExitCode {
+    let (mm2, runtime) = match command_setup(config) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     match runtime.block_on(strait::operate::status::status(&mm2, flow, thresholds)) {
         Ok(report) => {
@@ -180,22 +184,9 @@ fn failover(
     json: bool,
     record: Option<&Path>,
 ) -> ExitCode {
-    let mm2 = match Mm2Config::load(config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("strait: invalid configuration: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("strait: cannot start the runtime: {e}");
-            return ExitCode::from(3);
-        }
+    let (mm2, runtime) = match command_setup(config) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let progress = |left: i64| {
         if left > 0 {

@@ -39,6 +39,18 @@ pub struct FailoverOptions {
     pub force: bool,
 }
 
+impl FailoverOptions {
+    /// `--groups` and `--topics` as full-match regexes, or a message naming the bad one.
+    fn selection(&self) -> Result<(Option<Regex>, Option<Regex>), String> {
+        let compile =
+            |flag, re: &Option<String>| re.as_deref().map(|r| full_match(flag, r)).transpose();
+        Ok((
+            compile("--groups", &self.groups)?,
+            compile("--topics", &self.topics)?,
+        ))
+    }
+}
+
 /// What a failover did (or, with `--dry-run`, would do).
 #[derive(Debug, Clone)]
 pub struct FailoverReport {
@@ -122,16 +134,7 @@ pub async fn unplanned(
             cfg.label()
         ));
     };
-    let groups_re = opts
-        .groups
-        .as_deref()
-        .map(|r| full_match("--groups", r))
-        .transpose()?;
-    let topics_re = opts
-        .topics
-        .as_deref()
-        .map(|r| full_match("--topics", r))
-        .transpose()?;
+    let (groups_re, topics_re) = opts.selection()?;
     let target = crate::operate::probe::client(&cfg.target_admin, "target")?;
     let topic = &checkpoints_cfg.topic;
     let records = read_partition(&target, topic, 0).await.map_err(|e| {
@@ -188,18 +191,7 @@ pub async fn unplanned(
     }
     let mut plans = Vec::new();
     for (group, checkpoints) in &newest {
-        let state = with_retry(&target, "describe group", || group_state(&target, group))
-            .await
-            .map_err(|e| format!("target cluster {}: group {group}: {e}", cfg.target))?;
-        let committed: BTreeMap<TopicPartition, i64> =
-            with_retry(&target, "fetch group offsets", || {
-                fetch_offsets(&target, group)
-            })
-            .await
-            .map_err(|e| format!("target cluster {}: group {group}: {e}", cfg.target))?
-            .into_iter()
-            .map(|(tp, c)| (tp, c.offset))
-            .collect();
+        let (state, committed) = target_group(&target, &cfg.target, group).await?;
         plans.push(plan_group(
             group,
             checkpoints,
@@ -210,6 +202,28 @@ pub async fn unplanned(
     }
     let failed = commit_plans(&target, &plans, opts.dry_run).await;
     Ok(context(cfg, &target, plans, failed, opts.dry_run, "unplanned").await)
+}
+
+/// A group's state and committed offsets on the target (`alias` names it in messages).
+async fn target_group(
+    target: &ClusterClient,
+    alias: &str,
+    group: &str,
+) -> Result<(String, BTreeMap<TopicPartition, i64>), String> {
+    let failed =
+        |e: crate::protocol::ProtocolError| format!("target cluster {alias}: group {group}: {e}");
+    let state = with_retry(target, "describe group", || group_state(target, group))
+        .await
+        .map_err(failed)?;
+    let committed = with_retry(target, "fetch group offsets", || {
+        fetch_offsets(target, group)
+    })
+    .await
+    .map_err(failed)?
+    .into_iter()
+    .map(|(tp, c)| (tp, c.offset))
+    .collect();
+    Ok((state, committed))
 }
 
 /// Commits every plan's offsets on the target (nothing with `dry_run`); the failures per group.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use super::plan::{is_active, plan_group, Checkpointed, GroupPlan};
-use super::{commit_plans, context, full_match, one_flow, FailoverOptions, FailoverReport};
+use super::{commit_plans, context, one_flow, target_group, FailoverOptions, FailoverReport};
 use crate::config::{FlowConfig, Mm2Config};
 use crate::offsets::checkpoints::downstream_topic;
 use crate::offsets::internal_topic::{append, InternalRecord};
@@ -81,16 +81,7 @@ pub async fn planned(
             cfg.label()
         ));
     };
-    let groups_re = opts
-        .groups
-        .as_deref()
-        .map(|r| full_match("--groups", r))
-        .transpose()?;
-    let topics_re = opts
-        .topics
-        .as_deref()
-        .map(|r| full_match("--topics", r))
-        .transpose()?;
+    let (groups_re, topics_re) = opts.selection()?;
     let source = client(&cfg.source_admin, "source")?;
     let target = client(&cfg.target_admin, "target")?;
     let tps = selected_partitions(cfg, &source, topics_re.as_ref()).await?;
@@ -271,18 +262,7 @@ pub async fn planned(
                 },
             );
         }
-        let state = with_retry(&target, "describe group", || group_state(&target, group))
-            .await
-            .map_err(|e| format!("target cluster {}: group {group}: {e}", cfg.target))?;
-        let committed: BTreeMap<TopicPartition, i64> =
-            with_retry(&target, "fetch group offsets", || {
-                fetch_offsets(&target, group)
-            })
-            .await
-            .map_err(|e| format!("target cluster {}: group {group}: {e}", cfg.target))?
-            .into_iter()
-            .map(|(tp, c)| (tp, c.offset))
-            .collect();
+        let (state, committed) = target_group(&target, &cfg.target, group).await?;
         plans.push(plan_group(
             group,
             &wanted,
