@@ -50,7 +50,7 @@ pub(crate) fn substitute(
     }
     let mut files: BTreeMap<PathBuf, BTreeMap<String, String>> = BTreeMap::new();
     for (key, setting) in raw.iter_mut() {
-        if key.starts_with(super::keys::CONFIG_PROVIDERS_PREFIX) || !setting.value.contains("${") {
+        if super::keys::is_config_provider_key(key) || !setting.value.contains("${") {
             continue;
         }
         let at = |message: String| match &setting.origin {
@@ -81,7 +81,7 @@ fn declared(
     raw: &IndexMap<String, Setting>,
 ) -> Result<BTreeMap<String, ProviderKind>, ConfigError> {
     let mut out = BTreeMap::new();
-    let Some(list) = raw.get(super::keys::CONFIG_PROVIDERS_PREFIX) else {
+    let Some(list) = raw.get(super::keys::CONFIG_PROVIDERS.name) else {
         return Ok(out);
     };
     for name in list

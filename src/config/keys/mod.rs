@@ -8,6 +8,10 @@
 //! located first (`S->T.<k>`, `<alias>.<k>` or top level; `key_scope`), then `<k>` is classified
 //! for that place ([`classify`]).
 
+use std::collections::BTreeMap;
+
+use super::Setting;
+
 pub(crate) mod classify;
 mod client;
 mod client_kinds;
@@ -159,6 +163,19 @@ impl Key {
         }
     }
 
+    /// The setting of this key in a resolved map, and the text to read: the written value, else
+    /// the row's default (`None` when the row has no default value). Both readers of keys
+    /// (`resolve` and `config/security`) start here.
+    pub(crate) fn value_in<'p>(
+        &self,
+        props: &'p BTreeMap<String, Setting>,
+    ) -> (Option<&'p Setting>, Option<String>) {
+        match props.get(self.name) {
+            Some(s) => (Some(s), Some(s.value.clone())),
+            None => (None, self.default_value().map(String::from)),
+        }
+    }
+
     /// True for a `prefix*` row.
     pub(crate) fn is_prefix(&self) -> bool {
         self.name.ends_with('*')
@@ -199,12 +216,9 @@ pub(crate) fn is_connector_key(key: &str) -> bool {
     connector::ROWS.iter().any(|r| r.name == key) || is_client_key(key)
 }
 
-/// `config.providers`, whose `config.providers.<name>.*` keys configure `${...}` placeholders.
-pub(crate) const CONFIG_PROVIDERS_PREFIX: &str = "config.providers";
-
 /// True for `config.providers` and `config.providers.*`.
 pub(crate) fn is_config_provider_key(key: &str) -> bool {
-    key.starts_with(CONFIG_PROVIDERS_PREFIX)
+    key.starts_with(CONFIG_PROVIDERS.name)
 }
 
 /// Top-level key prefixes MM2 copies into each herder's worker config.

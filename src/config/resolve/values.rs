@@ -16,15 +16,6 @@ pub(super) fn is_topic_char(c: char) -> bool {
 }
 
 impl Ctx<'_> {
-    /// The setting of `key` in `props` and the text to read: the written value, else the row's
-    /// default (None when the row has no default value).
-    fn value_of<'p>(&self, props: &'p Props, key: &Key) -> (Option<&'p Setting>, Option<String>) {
-        match props.get(key.name) {
-            Some(s) => (Some(s), Some(s.value.clone())),
-            None => (None, key.default_value().map(String::from)),
-        }
-    }
-
     /// Reads `key` with `parse`; an error names the line and what was expected. A default that does
     /// not parse is a defect of the table (its test reads every default).
     fn read<T>(
@@ -33,7 +24,7 @@ impl Ctx<'_> {
         key: &Key,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<Option<T>, ConfigError> {
-        let (setting, text) = self.value_of(props, key);
+        let (setting, text) = key.value_in(props);
         let Some(text) = text else {
             return Ok(None);
         };

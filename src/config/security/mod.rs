@@ -56,9 +56,14 @@ impl Reader<'_> {
 
     /// The written value of `key`, else its row's default.
     fn or_default(&self, key: &Key) -> Option<String> {
-        self.get(key)
-            .map(|s| s.value.clone())
+        key.value_in(&self.client.props).1
+    }
+
+    /// [`Reader::text`], else the row's default.
+    fn text_or_default(&self, key: &Key) -> String {
+        self.text(key)
             .or_else(|| key.default_value().map(String::from))
+            .unwrap_or_default()
     }
 
     /// A value of `key` read with `parse` (the row's type), its default when not written; an

@@ -15,10 +15,7 @@ use crate::security::{CredentialsSpec, SaslSpec};
 /// The SASL spec of one client whose `security.protocol` uses SASL.
 pub(super) fn sasl_spec(r: &Reader<'_>) -> Result<SaslSpec, SecuritySettingError> {
     // Kafka's default mechanism is GSSAPI.
-    let name = r
-        .text(&keys::SASL_MECHANISM)
-        .or_else(|| keys::SASL_MECHANISM.default_value().map(String::from))
-        .unwrap_or_default();
+    let name = r.text_or_default(&keys::SASL_MECHANISM);
     let mechanism = match name.as_str() {
         "PLAIN" => SaslMechanism::Plain,
         "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
@@ -213,14 +210,7 @@ fn oauth_settings(
         client_secret,
         scope: option("scope"),
         extensions,
-        sub_claim: r
-            .text(&keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME)
-            .or_else(|| {
-                keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME
-                    .default_value()
-                    .map(String::from)
-            })
-            .unwrap_or_default(),
+        sub_claim: r.text_or_default(&keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME),
         connect_timeout: millis(&keys::SASL_LOGIN_CONNECT_TIMEOUT_MS)?,
         read_timeout: millis(&keys::SASL_LOGIN_READ_TIMEOUT_MS)?,
         refresh_factor,
