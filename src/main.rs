@@ -75,16 +75,16 @@ enum Command {
         json: bool,
         /// Replication lag (age of the oldest record not yet on the target) that is a warning, in
         /// seconds.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        #[arg(long, value_name = "SECONDS", default_value_t = Thresholds::default().lag_warn.as_secs())]
         lag_warn: u64,
         /// Replication lag that is critical, in seconds.
-        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        #[arg(long, value_name = "SECONDS", default_value_t = Thresholds::default().lag_crit.as_secs())]
         lag_crit: u64,
         /// Age of the newest heartbeat on the target that is a warning, in seconds.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        #[arg(long, value_name = "SECONDS", default_value_t = Thresholds::default().heartbeat_warn.as_secs())]
         heartbeat_warn: u64,
         /// Age of the newest heartbeat that is critical, in seconds.
-        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        #[arg(long, value_name = "SECONDS", default_value_t = Thresholds::default().heartbeat_crit.as_secs())]
         heartbeat_crit: u64,
     },
     /// Move consumer groups to the target of a flow. `--planned`: check that the source's

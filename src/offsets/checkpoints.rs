@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 use super::internal_topic::{append, ensure_topic, InternalRecord};
 use super::mm2_records::Checkpoint;
 use super::offset_syncs::OffsetSyncLog;
-use super::topic_reader::read_partition;
+use super::topic_reader::{read_partition, StoredRecord};
 use crate::clock::now_ms;
 use crate::metrics::{CheckpointLabels, Metrics};
 use crate::plan::replication_policy::ReplicationPolicy;
@@ -55,6 +55,20 @@ type CheckpointKey = (String, String, i32);
 /// The last checkpoint per (group, downstream topic, partition): loaded from the checkpoints topic
 /// at start (MM2's `CheckpointStore`), then updated with each one written.
 pub(crate) type CheckpointStore = BTreeMap<CheckpointKey, Checkpoint>;
+
+/// The checkpoints in `records` (read from a checkpoints topic, oldest first), each with the
+/// time it was written; undecodable records are skipped, as MM2's `CheckpointStore` does. The
+/// checkpoint emitter's store, `strait status` and `strait failover` all read them so.
+pub(crate) fn decode_records(
+    records: Vec<StoredRecord>,
+) -> impl Iterator<Item = (Checkpoint, i64)> {
+    records.into_iter().filter_map(|r| {
+        let (Some(k), Some(v)) = (r.key, r.value) else {
+            return None;
+        };
+        Checkpoint::decode(&k, &v).ok().map(|c| (c, r.timestamp))
+    })
+}
 
 /// MM2's emission rule: a new checkpoint is written when there is none yet, when
 /// the group rewound upstream, or when the downstream offset moved forward.
@@ -188,16 +202,9 @@ impl CheckpointEmitter {
             };
             match attempt.await {
                 Ok(records) => {
-                    let mut store = CheckpointStore::new();
-                    for r in records {
-                        let (Some(k), Some(v)) = (r.key, r.value) else {
-                            continue;
-                        };
-                        // Undecodable records are skipped, as MM2's CheckpointStore does.
-                        if let Ok(c) = Checkpoint::decode(&k, &v) {
-                            store.insert((c.group.clone(), c.topic.clone(), c.partition), c);
-                        }
-                    }
+                    let store: CheckpointStore = decode_records(records)
+                        .map(|(c, _)| ((c.group.clone(), c.topic.clone(), c.partition), c))
+                        .collect();
                     info!(flow = %self.flow, topic = %topic.name, checkpoints = store.len(), "checkpoints loaded");
                     return Some(store);
                 }

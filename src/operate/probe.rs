@@ -1,10 +1,13 @@
-//! Reading what the operator's commands share: a client per configured cluster, and the newest
-//! heartbeat in a topic.
+//! Reading what the operator's commands share: a client per configured cluster, the flow's source
+//! partitions and their offsets, and the newest heartbeat in a topic.
+
+use std::collections::BTreeMap;
 
 use crate::config::{ConnectionSpec, FlowConfig, Mm2Config};
 use crate::offsets::mm2_records::Heartbeat;
 use crate::offsets::topic_reader::{read_records, ReadFrom};
-use crate::protocol::ClusterClient;
+use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::{ClusterClient, TopicPartition};
 
 /// How many records from the end of each `heartbeats` partition are searched for the newest
 /// heartbeat of a flow (a herder writes one per second; every herder targeting the cluster
@@ -70,6 +73,52 @@ pub(super) async fn newest_heartbeat(
         }
     }
     newest
+}
+
+/// The source partitions flow `cfg` replicates (its topic selection; internal and erroneous
+/// topics left out), in topic then partition order.
+pub(super) async fn source_partitions(
+    cfg: &FlowConfig,
+    source: &ClusterClient,
+) -> Result<Vec<TopicPartition>, String> {
+    let meta = source
+        .refresh_metadata(None)
+        .await
+        .map_err(|e| format!("source cluster {}: {e}", cfg.source))?;
+    let mut tps: Vec<TopicPartition> = Vec::new();
+    for (name, topic) in &meta.topics {
+        if topic.is_internal || topic.error.is_some() || !cfg.should_replicate_topic(name) {
+            continue;
+        }
+        tps.extend(
+            topic
+                .partitions
+                .keys()
+                .map(|p| TopicPartition::new(name.clone(), *p)),
+        );
+    }
+    tps.sort();
+    Ok(tps)
+}
+
+/// The log start (`Earliest`) or end (`Latest`) offset of every partition in `tps`, or a message
+/// naming the first that could not be read.
+pub(super) async fn offsets(
+    client: &ClusterClient,
+    tps: &[TopicPartition],
+    spec: OffsetSpec,
+) -> Result<BTreeMap<TopicPartition, i64>, String> {
+    let mut read = list_offsets(client, tps, spec).await;
+    tps.iter()
+        .map(|tp| match read.remove(tp) {
+            Some(Ok(o)) => Ok((tp.clone(), o)),
+            Some(Err(e)) => Err(format!("cluster {}: {tp}: {e}", client.cluster_name())),
+            None => Err(format!(
+                "cluster {}: {tp}: no offsets returned",
+                client.cluster_name()
+            )),
+        })
+        .collect()
 }
 
 /// The flows `--flow` names (all enabled flows when it is not given).

@@ -17,7 +17,7 @@ use regex::Regex;
 
 use self::plan::{plan_group, Checkpointed, GroupPlan};
 use crate::config::{FlowConfig, Mm2Config};
-use crate::offsets::mm2_records::Checkpoint;
+use crate::offsets::checkpoints::decode_records;
 use crate::offsets::progress::read_saved;
 use crate::offsets::topic_reader::read_partition;
 use crate::operate::probe::with_retry;
@@ -145,13 +145,7 @@ pub async fn unplanned(
     })?;
     // The newest checkpoint per group and target partition (the log is in write order).
     let mut newest: BTreeMap<String, BTreeMap<TopicPartition, Checkpointed>> = BTreeMap::new();
-    for r in records {
-        let (Some(k), Some(v)) = (&r.key, &r.value) else {
-            continue;
-        };
-        let Ok(c) = Checkpoint::decode(k, v) else {
-            continue;
-        };
+    for (c, written_ms) in decode_records(records) {
         let source_topic = cfg
             .policy
             .upstream_topic(&c.topic)
@@ -173,7 +167,7 @@ pub async fn unplanned(
                 upstream: c.upstream_offset,
                 downstream: c.downstream_offset,
                 metadata: c.metadata,
-                written_ms: r.timestamp,
+                written_ms,
             },
         );
     }

@@ -18,50 +18,22 @@ use crate::offsets::mm2_records::Checkpoint;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::read_saved;
 use crate::offsets::topic_reader::read_partition;
-use crate::operate::probe::{client, with_retry};
-use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::operate::probe::{client, offsets, source_partitions, with_retry};
+use crate::protocol::admin::OffsetSpec;
 use crate::protocol::groups::{fetch_offsets, group_state, list_groups};
 use crate::protocol::{ClusterClient, TopicPartition};
 
-/// The end offsets of `tps` on `client`, or a message naming the first that failed.
-async fn ends(
-    client: &ClusterClient,
-    tps: &[TopicPartition],
-) -> Result<BTreeMap<TopicPartition, i64>, String> {
-    let mut out = BTreeMap::new();
-    for (tp, r) in list_offsets(client, tps, OffsetSpec::Latest).await {
-        let end = r.map_err(|e| format!("cluster {}: {tp}: {e}", client.cluster_name()))?;
-        out.insert(tp, end);
-    }
-    Ok(out)
-}
-
-/// The source partitions the failover covers.
+/// The source partitions the failover covers: the flow's, narrowed by `--topics`, without
+/// heartbeats (other herders keep writing those).
 async fn selected_partitions(
     cfg: &FlowConfig,
     source: &ClusterClient,
     topics: Option<&Regex>,
 ) -> Result<Vec<TopicPartition>, String> {
-    let meta = source
-        .refresh_metadata(None)
-        .await
-        .map_err(|e| format!("source cluster {}: {e}", cfg.source))?;
-    let mut tps = Vec::new();
-    for (name, t) in &meta.topics {
-        let chosen = match topics {
-            Some(re) => re.is_match(name) && cfg.should_replicate_topic(name),
-            None => cfg.should_replicate_topic(name),
-        };
-        if t.is_internal || t.error.is_some() || !chosen || cfg.policy.is_heartbeats_topic(name) {
-            continue;
-        }
-        tps.extend(
-            t.partitions
-                .keys()
-                .map(|p| TopicPartition::new(name.clone(), *p)),
-        );
-    }
-    tps.sort();
+    let mut tps = source_partitions(cfg, source).await?;
+    tps.retain(|tp| {
+        topics.is_none_or(|re| re.is_match(&tp.topic)) && !cfg.policy.is_heartbeats_topic(&tp.topic)
+    });
     Ok(tps)
 }
 
@@ -143,9 +115,9 @@ pub async fn planned(
     }
 
     // The source's producers have stopped: its end offsets stay still for `settle`.
-    let before = ends(&source, &tps).await?;
+    let before = offsets(&source, &tps, OffsetSpec::Latest).await?;
     tokio::time::sleep(settle).await;
-    let after = ends(&source, &tps).await?;
+    let after = offsets(&source, &tps, OffsetSpec::Latest).await?;
     if let Some((tp, end)) = after.iter().find(|(tp, end)| before.get(*tp) != Some(end)) {
         return Err(format!(
             "producers are still writing to the source: {tp} grew from {} to {end} within {settle:?}; stop them first, or use --unplanned (nothing was changed)",
@@ -190,7 +162,7 @@ pub async fn planned(
         )
     };
     let remote_tps: Vec<TopicPartition> = tps.iter().map(&remote_of).collect();
-    let target_ends = ends(&target, &remote_tps).await?;
+    let target_ends = offsets(&target, &remote_tps, OffsetSpec::Latest).await?;
     let needed: BTreeSet<&TopicPartition> = committed_src.values().flat_map(|o| o.keys()).collect();
     let (log, closed) = loop {
         let records = read_partition(syncs_client, &syncs_cfg.topic, 0)

@@ -4,19 +4,19 @@
 //! groups. What cannot be read is noted, and the rest is still read.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use super::{FlowFacts, GroupFacts, HeartbeatFacts, PartitionFacts};
 use crate::config::FlowConfig;
-use crate::offsets::mm2_records::Checkpoint;
+use crate::offsets::checkpoints::decode_records;
 use crate::offsets::progress::read_saved;
 use crate::offsets::topic_reader::{read_partition, read_records, ReadFrom};
-use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::operate::probe::{offsets, source_partitions};
+use crate::protocol::admin::OffsetSpec;
 use crate::protocol::groups::{fetch_offsets, group_state};
 use crate::protocol::{ClusterClient, TopicPartition};
 
 /// Everything `strait status` shows about flow `cfg`.
-pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool, _timeout: Duration) -> FlowFacts {
+pub(super) async fn flow(cfg: &FlowConfig, heartbeats_on: bool) -> FlowFacts {
     let mut facts = FlowFacts {
         flow: cfg.label(),
         partitions: Vec::new(),
@@ -101,41 +101,16 @@ async fn partitions(
     source: &ClusterClient,
     target: &ClusterClient,
 ) -> Result<Vec<PartitionFacts>, String> {
-    let meta = source
-        .refresh_metadata(None)
-        .await
-        .map_err(|e| format!("source cluster {}: {e}", cfg.source))?;
-    let mut tps: Vec<TopicPartition> = Vec::new();
-    for (name, topic) in &meta.topics {
-        if topic.is_internal || topic.error.is_some() || !cfg.should_replicate_topic(name) {
-            continue;
-        }
-        tps.extend(
-            topic
-                .partitions
-                .keys()
-                .map(|p| TopicPartition::new(name.clone(), *p)),
-        );
-    }
-    tps.sort();
-    let starts = list_offsets(source, &tps, OffsetSpec::Earliest).await;
-    let ends = list_offsets(source, &tps, OffsetSpec::Latest).await;
+    let tps = source_partitions(cfg, source).await?;
+    let starts = offsets(source, &tps, OffsetSpec::Earliest).await?;
+    let ends = offsets(source, &tps, OffsetSpec::Latest).await?;
     let saved = read_saved(target, &cfg.offset_storage.topic, &cfg.source)
         .await
         .map_err(|e| format!("target cluster {}: saved progress: {e}", cfg.target))?
         .unwrap_or_default();
     let mut out = Vec::new();
     for tp in tps {
-        let bound = |m: &std::collections::HashMap<TopicPartition, Result<i64, _>>| match m.get(&tp)
-        {
-            Some(Ok(o)) => Ok(*o),
-            Some(Err(e)) => Err(format!("source cluster {}: {tp}: {e}", cfg.source)),
-            None => Err(format!(
-                "source cluster {}: {tp}: no offsets returned",
-                cfg.source
-            )),
-        };
-        let (log_start, end) = (bound(&starts)?, bound(&ends)?);
+        let (log_start, end) = (starts[&tp], ends[&tp]);
         let mut p = PartitionFacts {
             remote_topic: cfg.remote_topic(&tp.topic),
             log_start,
@@ -170,15 +145,9 @@ async fn groups(target: &ClusterClient, topic: &str) -> Result<Vec<GroupFacts>, 
         .map_err(|e| format!("target cluster {}: {topic}: {e}", target.cluster_name()))?;
     // group -> (newest record time, remote partition -> downstream offset)
     let mut latest: BTreeMap<String, (i64, BTreeMap<TopicPartition, i64>)> = BTreeMap::new();
-    for r in records {
-        let (Some(k), Some(v)) = (&r.key, &r.value) else {
-            continue;
-        };
-        let Ok(c) = Checkpoint::decode(k, v) else {
-            continue;
-        };
+    for (c, written) in decode_records(records) {
         let entry = latest.entry(c.group).or_default();
-        entry.0 = entry.0.max(r.timestamp);
+        entry.0 = entry.0.max(written);
         entry.1.insert(
             TopicPartition::new(c.topic, c.partition),
             c.downstream_offset,

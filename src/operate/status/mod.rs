@@ -8,8 +8,6 @@ mod assess;
 mod gather;
 mod render;
 
-use std::time::Duration;
-
 pub(crate) use assess::age_text;
 pub use assess::{Level, Thresholds};
 
@@ -137,7 +135,7 @@ pub async fn status(
             .heartbeats_for(&[])
             .iter()
             .any(|h| h.source == cfg.source && h.target == cfg.target);
-        let facts = gather::flow(cfg, heartbeats_on, Duration::from_secs(15)).await;
+        let facts = gather::flow(cfg, heartbeats_on).await;
         let problems = assess::problems(&facts, heartbeats_on, thresholds);
         flows.push((facts, problems));
     }
