@@ -120,13 +120,9 @@ fn unplanned_failover_moves_groups_from_checkpoints_with_the_source_unreachable(
             .filter(|r| r.partition == part)
             .map(|r| (r.key.clone(), r.value.clone()))
             .collect();
-        let want: Vec<(Option<String>, Option<String>)> = source_records
-            .iter()
-            .filter(|r| r.partition == part && r.offset >= u)
-            .map(|r| (r.key.clone(), r.value.clone()))
-            .collect();
         assert_eq!(
-            got, want,
+            got,
+            records_from(&source_records, part, u),
             "partition {part}: the records after offset {u}, once each"
         );
     }
@@ -173,25 +169,8 @@ fn planned_failover_commits_exactly_translated_offsets() {
     let txn_total = (counts.committed + counts.aborted + counts.plain) as usize;
     let plain_src = p.primary.dump_all(&topic);
     let txn_src = p.primary.dump(&txn, txn_total, false);
-    let marker = {
-        let offsets: Vec<i64> = txn_src
-            .iter()
-            .filter(|r| r.partition == 0)
-            .map(|r| r.offset)
-            .collect();
-        (0..).find(|o| !offsets.contains(o)).unwrap()
-    };
-    let aborted = txn_src
-        .iter()
-        .find(|r| {
-            r.partition == 1
-                && r.offset > 10
-                && r.value
-                    .as_deref()
-                    .is_some_and(|v| v.starts_with("aborted-"))
-        })
-        .map(|r| r.offset)
-        .expect("an aborted record on partition 1");
+    let marker = first_marker_offset(&txn_src, 0);
+    let aborted = aborted_offset(&txn_src, 1, 10);
     p.primary
         .commit_group(&group, &topic, &[(0, 25), (1, 60)], "meta-p");
     p.primary
@@ -218,19 +197,16 @@ fn planned_failover_commits_exactly_translated_offsets() {
     assert_eq!(code, 0, "{out}\n{err}");
     let report: Value = serde_json::from_str(out.trim()).unwrap();
 
-    // The target offset of a source position is the number of source records before it.
-    let truth = |src: &[DumpedRecord], part: i32, u: i64| {
-        src.iter()
-            .filter(|r| r.partition == part && r.offset < u)
-            .count() as i64
-    };
     let remote = format!("{alias}.{topic}");
     let remote_txn = format!("{alias}.{txn}");
     let want: std::collections::BTreeMap<(String, i32), i64> = [
         ((remote.clone(), 0), 25),
         ((remote.clone(), 1), 60),
-        ((remote_txn.clone(), 0), truth(&txn_src, 0, marker)),
-        ((remote_txn.clone(), 1), truth(&txn_src, 1, aborted)),
+        ((remote_txn.clone(), 0), records_before(&txn_src, 0, marker)),
+        (
+            (remote_txn.clone(), 1),
+            records_before(&txn_src, 1, aborted),
+        ),
     ]
     .into_iter()
     .collect();
@@ -262,13 +238,10 @@ fn planned_failover_commits_exactly_translated_offsets() {
         (&remote, &plain_src, vec![(0, 25), (1, 60)]),
         (&remote_txn, &txn_src, vec![(0, marker), (1, aborted)]),
     ] {
-        let after = |part: i32, u: i64| -> Vec<(Option<String>, Option<String>)> {
-            src.iter()
-                .filter(|r| r.partition == part && r.offset >= u)
-                .map(|r| (r.key.clone(), r.value.clone()))
-                .collect()
-        };
-        let expect: usize = pos.iter().map(|&(part, u)| after(part, u).len()).sum();
+        let expect: usize = pos
+            .iter()
+            .map(|&(part, u)| records_from(src, part, u).len())
+            .sum();
         let read = p.secondary.consume_group(&group, remote, expect);
         for (part, u) in pos {
             let got: Vec<(Option<String>, Option<String>)> = read
@@ -279,7 +252,7 @@ fn planned_failover_commits_exactly_translated_offsets() {
                 .collect();
             assert_eq!(
                 got,
-                after(part, u),
+                records_from(src, part, u),
                 "{remote}-{part}: the records after {u}, once each"
             );
         }

@@ -26,25 +26,6 @@ fn offsets_config(alias: &str, extra: &str) -> String {
     )
 }
 
-/// The definition of exact translation, computed from the source alone: with the remote topic
-/// filled from the source's first record, the target offset of the first replicated record at or
-/// after `u` is the number of replicated source records before `u`.
-fn truth(source: &[DumpedRecord], partition: i32, u: i64) -> i64 {
-    source
-        .iter()
-        .filter(|r| r.partition == partition && r.offset < u)
-        .count() as i64
-}
-
-/// Source records of `partition` at or after `u` as (key, value), in order.
-fn after(source: &[DumpedRecord], partition: i32, u: i64) -> Vec<(Option<String>, Option<String>)> {
-    source
-        .iter()
-        .filter(|r| r.partition == partition && r.offset >= u)
-        .map(|r| (r.key.clone(), r.value.clone()))
-        .collect()
-}
-
 /// Failover with no duplicates and nothing lost, on a plain topic with an empty partition and on a
 /// transactional topic with aborted transactions (markers and aborted records leave offset gaps):
 /// - Java `RemoteClusterUtils.translateOffsets` on the target returns, for every partition with
@@ -74,26 +55,8 @@ fn failover_continues_exactly_where_the_group_stopped() {
     // Positions inside the data, at the end, and at 0 of the empty partition; for the
     // transactional topic, positions that fall on a marker and on an aborted record.
     let txn_end = p.primary.end_offsets(&txn);
-    let on_gap = {
-        let offsets: Vec<i64> = txn_src
-            .iter()
-            .filter(|r| r.partition == 0)
-            .map(|r| r.offset)
-            .collect();
-        // The first offset missing from partition 0's records: a transaction marker.
-        (0..).find(|o| !offsets.contains(o)).unwrap()
-    };
-    let aborted_at = txn_src
-        .iter()
-        .find(|r| {
-            r.partition == 1
-                && r.offset > 20
-                && r.value
-                    .as_deref()
-                    .is_some_and(|v| v.starts_with("aborted-"))
-        })
-        .map(|r| r.offset)
-        .expect("an aborted record on partition 1");
+    let on_gap = first_marker_offset(&txn_src, 0);
+    let aborted_at = aborted_offset(&txn_src, 1, 20);
     let plain_pos = [(0, 137), (1, 300), (2, 0)];
     let txn_pos = [(0, on_gap), (1, aborted_at)];
     for group in ["payment-service", "test-skipped"] {
@@ -110,11 +73,17 @@ fn failover_continues_exactly_where_the_group_stopped() {
     let mut want: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for (part, u) in plain_pos {
         if part != 2 {
-            want.insert((remote_plain.clone(), part), truth(&plain_src, part, u));
+            want.insert(
+                (remote_plain.clone(), part),
+                records_before(&plain_src, part, u),
+            );
         }
     }
     for (part, u) in txn_pos {
-        want.insert((remote_txn.clone(), part), truth(&txn_src, part, u));
+        want.insert(
+            (remote_txn.clone(), part),
+            records_before(&txn_src, part, u),
+        );
     }
     let mut got = BTreeMap::new();
     wait_until(
@@ -173,7 +142,7 @@ fn failover_continues_exactly_where_the_group_stopped() {
     ] {
         let expect: usize = pos
             .iter()
-            .map(|(part, u)| after(src, *part, *u).len())
+            .map(|(part, u)| records_from(src, *part, *u).len())
             .sum();
         let read = p.secondary.consume_group("payment-service", remote, expect);
         for (part, u) in pos {
@@ -183,7 +152,7 @@ fn failover_continues_exactly_where_the_group_stopped() {
                 .filter(|r| r.partition == *part)
                 .map(|r| (r.key.clone(), r.value.clone()))
                 .collect();
-            let want = after(src, *part, *u);
+            let want = records_from(src, *part, *u);
             assert_eq!(
                 got.len(),
                 want.len(),
@@ -252,8 +221,9 @@ fn translation_survives_a_restart_and_follows_a_rewinding_group() {
     let a = first_end - 9;
     p.primary.commit_group(group, &t, &[(0, a)], "");
     let mut strait = Strait::start(&config, &[]);
-    let want =
-        |src: &[DumpedRecord], u: i64| BTreeMap::from([((remote.clone(), 0), truth(src, 0, u))]);
+    let want = |src: &[DumpedRecord], u: i64| {
+        BTreeMap::from([((remote.clone(), 0), records_before(src, 0, u))])
+    };
     wait_translated(alias, group, &want(&src, a), &mut strait);
     stop_cleanly(&mut strait);
 
@@ -368,22 +338,22 @@ fn compacted_topic_failover_is_exact() {
     wait_translated(
         alias,
         group,
-        &BTreeMap::from([((remote.clone(), 0), truth(&src, 0, removed))]),
+        &BTreeMap::from([((remote.clone(), 0), records_before(&src, 0, removed))]),
         &mut strait,
     );
     p.primary.commit_group(group, &t, &[(0, kept)], "");
     wait_translated(
         alias,
         group,
-        &BTreeMap::from([((remote.clone(), 0), truth(&src, 0, kept))]),
+        &BTreeMap::from([((remote.clone(), 0), records_before(&src, 0, kept))]),
         &mut strait,
     );
-    let want_synced = truth(&src, 0, kept);
+    let want_synced = records_before(&src, 0, kept);
     wait_until(Duration::from_secs(60), "group offsets synced", || {
         p.secondary.describe_group(group).get(&(remote.clone(), 0)) == Some(&want_synced)
     });
     stop_cleanly(&mut strait);
-    let want = after(&src, 0, kept);
+    let want = records_from(&src, 0, kept);
     let read = p.secondary.consume_group(group, &remote, want.len());
     let got: Vec<(Option<String>, Option<String>)> = read
         .records

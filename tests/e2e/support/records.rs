@@ -335,6 +335,56 @@ impl Cluster {
     }
 }
 
+// -- what exact translation means, computed from the source alone ------------------------------
+
+/// With the remote topic filled from the source's first record, the target offset of the first
+/// replicated record at or after `u` is the number of replicated source records before `u`.
+pub fn records_before(source: &[DumpedRecord], partition: i32, u: i64) -> i64 {
+    source
+        .iter()
+        .filter(|r| r.partition == partition && r.offset < u)
+        .count() as i64
+}
+
+/// Source records of `partition` at or after `u` as (key, value), in order.
+pub fn records_from(
+    source: &[DumpedRecord],
+    partition: i32,
+    u: i64,
+) -> Vec<(Option<String>, Option<String>)> {
+    source
+        .iter()
+        .filter(|r| r.partition == partition && r.offset >= u)
+        .map(|r| (r.key.clone(), r.value.clone()))
+        .collect()
+}
+
+/// The first offset of `partition` that holds no record: a transaction marker's.
+pub fn first_marker_offset(source: &[DumpedRecord], partition: i32) -> i64 {
+    let offsets: Vec<i64> = source
+        .iter()
+        .filter(|r| r.partition == partition)
+        .map(|r| r.offset)
+        .collect();
+    (0..).find(|o| !offsets.contains(o)).unwrap()
+}
+
+/// The offset of the first aborted record (the `transactions` loader's `aborted-` values) of
+/// `partition` past offset `past`.
+pub fn aborted_offset(source: &[DumpedRecord], partition: i32, past: i64) -> i64 {
+    source
+        .iter()
+        .find(|r| {
+            r.partition == partition
+                && r.offset > past
+                && r.value
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("aborted-"))
+        })
+        .map(|r| r.offset)
+        .unwrap_or_else(|| panic!("an aborted record on partition {partition} past {past}"))
+}
+
 /// Parses the console consumer's output (see the properties in [`Cluster::dump`]).
 pub fn parse_dump(out: &[u8]) -> Vec<DumpedRecord> {
     let text = String::from_utf8_lossy(out);
