@@ -112,13 +112,26 @@ pub(crate) async fn read_saved(
     else {
         return Ok(None);
     };
+    read_progress(client, topic, partitions, source)
+        .await
+        .map(Some)
+}
+
+/// Reads partitions `0..partitions` of offsets topic `topic` to their ends: the progress saved
+/// for source cluster `source`.
+async fn read_progress(
+    client: &ClusterClient,
+    topic: &str,
+    partitions: i32,
+    source: &str,
+) -> Result<SavedProgress, ProgressError> {
     let mut saved = SavedProgress::new();
     for partition in 0..partitions {
         for r in read_partition(client, topic, partition).await? {
             apply(&mut saved, source, r.key.as_deref(), r.value.as_deref());
         }
     }
-    Ok(Some(saved))
+    Ok(saved)
 }
 
 /// Applies one record of an offsets topic to `saved` as Connect's offset store does: the last
@@ -206,18 +219,13 @@ impl ProgressStore {
     /// Reads every partition of the offsets topic to its end; the last value per key wins and a
     /// null value deletes, as Connect's offset store does.
     async fn read_all(&self) -> Result<SavedProgress, ProgressError> {
-        let mut saved = SavedProgress::new();
-        for partition in 0..self.partitions {
-            for r in read_partition(&self.client, &self.storage.topic, partition).await? {
-                apply(
-                    &mut saved,
-                    &self.source,
-                    r.key.as_deref(),
-                    r.value.as_deref(),
-                );
-            }
-        }
-        Ok(saved)
+        read_progress(
+            &self.client,
+            &self.storage.topic,
+            self.partitions,
+            &self.source,
+        )
+        .await
     }
 
     /// Notes that every record of `route` before `next_offset` is on the target.
