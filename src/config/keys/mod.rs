@@ -185,9 +185,8 @@ impl Key {
 /// The row for `key` among rows accepted by `admit`: an exact row first, else the longest
 /// matching prefix row.
 pub(crate) fn find(key: &str, admit: impl Fn(&Key) -> bool) -> Option<&'static Key> {
-    let mut rows = table().filter(|r| admit(r) && r.matches(key));
     let mut best: Option<&'static Key> = None;
-    for r in rows.by_ref() {
+    for r in table().filter(|r| admit(r) && r.matches(key)) {
         if !r.is_prefix() {
             return Some(r);
         }
