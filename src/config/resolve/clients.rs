@@ -89,20 +89,15 @@ impl Ctx<'_> {
     /// Produce settings from the resolved target (worker) producer.
     pub(super) fn produce(&self, producer: &ClientConfig) -> Result<ProduceSettings, ConfigError> {
         let p = &producer.props;
-        let acks = match self.choice(p, &keys::ACKS)? {
-            Some("1") => 1,
-            Some("0") => {
-                let setting = p
-                    .get(keys::ACKS.name)
-                    .expect("only a written acks can be 0");
-                return Err(self.invalid(
-                    setting,
-                    keys::ACKS.name,
-                    "`all` (default) or `1`: with `acks=0` the broker never confirms a write, so strait could not replicate at-least-once",
-                ));
-            }
-            _ => -1,
-        };
+        let chosen = self.choice(p, &keys::ACKS)?;
+        if let (Some("0"), Some(setting)) = (chosen, p.get(keys::ACKS.name)) {
+            return Err(self.invalid(
+                setting,
+                keys::ACKS.name,
+                "`all` (default) or `1`: with `acks=0` the broker never confirms a write, so strait could not replicate at-least-once",
+            ));
+        }
+        let acks = if chosen == Some("1") { 1 } else { -1 };
         Ok(ProduceSettings {
             acks,
             request_timeout: self.millis(p, &keys::REQUEST_TIMEOUT_MS)?,
