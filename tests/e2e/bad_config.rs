@@ -144,3 +144,25 @@ fn check_lists_what_each_key_does() {
         "a secret was echoed:\n{output}"
     );
 }
+
+/// `strait keys` prints the key reference that docs/configuration.md carries, exactly.
+#[test]
+fn strait_keys_prints_the_documented_reference() {
+    let mut cmd = std::process::Command::new(strait_bin());
+    cmd.arg("keys");
+    let ran = run_with_timeout(cmd, "strait keys", std::time::Duration::from_secs(30));
+    assert_eq!(ran.status.code(), Some(0), "{}", ran.stderr);
+    let printed = ran.stdout_str();
+    let page = std::fs::read_to_string(repo_root().join("docs/configuration.md")).unwrap();
+    let begin = page.find("<!-- key-reference:begin").expect("begin marker");
+    let end_marker = "<!-- key-reference:end -->";
+    let end = page.find(end_marker).expect("end marker") + end_marker.len();
+    assert_eq!(printed.trim_end(), &page[begin..end]);
+    for row in [
+        "| `tasks.max` |",
+        "| `sasl.kerberos.service.name` |",
+        "| `buffer.memory` |",
+    ] {
+        assert!(printed.contains(row), "{row}");
+    }
+}

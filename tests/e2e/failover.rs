@@ -148,6 +148,11 @@ fn unplanned_failover_moves_groups_from_checkpoints_with_the_source_unreachable(
         err.contains("no checkpointed group matches --groups no-such-group"),
         "{err}"
     );
+    // So is a topic that matches nothing; the group stays where its consumer left it.
+    let (code, _, err) = failover(&path, &["--groups", &group, "--topics", "no-such-topic"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("--topics no-such-topic"), "{err}");
+    assert_eq!(p.secondary.describe_group(&group), after);
 }
 
 /// A planned switch with the source up: strait checks that nothing writes to the source, waits

@@ -49,6 +49,23 @@ impl FailoverOptions {
             compile("--topics", &self.topics)?,
         ))
     }
+
+    /// The selection as error messages name it: the flags given, else the flow's own selection.
+    fn selection_text(&self) -> String {
+        let groups = self
+            .groups
+            .as_deref()
+            .map_or("the flow's `groups`".to_string(), |g| {
+                format!("--groups {g}")
+            });
+        let topics = self
+            .topics
+            .as_deref()
+            .map_or("the flow's `topics`".to_string(), |t| {
+                format!("--topics {t}")
+            });
+        format!("{groups} with {topics}")
+    }
 }
 
 /// What a failover did (or, with `--dry-run`, would do).
@@ -175,11 +192,7 @@ pub async fn unplanned(
         return Err(format!(
             "flow {}: no checkpointed group matches {} in {topic} on {}: nothing to fail over",
             cfg.label(),
-            opts.groups
-                .as_deref()
-                .map_or("the flow's `groups`".to_string(), |g| format!(
-                    "--groups {g}"
-                )),
+            opts.selection_text(),
             cfg.target
         ));
     }

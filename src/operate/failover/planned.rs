@@ -58,7 +58,12 @@ pub async fn planned(
     let target = client(&cfg.target_admin, "target")?;
     let tps = selected_partitions(cfg, &source, topics_re.as_ref()).await?;
     if tps.is_empty() {
-        return Err(format!("flow {}: no source topic selected", cfg.label()));
+        return Err(format!(
+            "flow {}: no topic on {} matches {}: nothing to fail over",
+            cfg.label(),
+            cfg.source,
+            opts.selection_text()
+        ));
     }
     let topic_set: BTreeSet<&str> = tps.iter().map(|tp| tp.topic.as_str()).collect();
 
@@ -102,7 +107,7 @@ pub async fn planned(
         return Err(format!(
             "flow {}: no group with offsets on the selected topics matches {} on {}: nothing to fail over",
             cfg.label(),
-            opts.groups.as_deref().map_or("the flow's `groups`".to_string(), |g| format!("--groups {g}")),
+            opts.selection_text(),
             cfg.source
         ));
     }
