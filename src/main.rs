@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use strait::config::Mm2Config;
+use strait::operate::failback::FailbackOptions;
 use strait::operate::failover::FailoverOptions;
 use strait::operate::status::Thresholds;
 
@@ -131,6 +132,33 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
     },
+    /// After the old primary returns: report, per partition of the failed-over flow, the records
+    /// it holds that never reached the target (the lost tail), export them with --export, and
+    /// check the way home (reverse flow, forward flow stopped, replication policy). Changes
+    /// nothing on either cluster.
+    Failback {
+        /// The MM2 dedicated-mode properties file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The flow that was failed over (`primary->secondary`), enabled in the file or not.
+        #[arg(long)]
+        flow: Option<String>,
+        /// The record `strait failover --record` wrote (names the flow and the failover's time).
+        #[arg(long, value_name = "FILE")]
+        failover_record: Option<PathBuf>,
+        /// Source topics to report (a full-match regex); default: the flow's topics.
+        #[arg(long, value_name = "REGEX")]
+        topics: Option<String>,
+        /// Write the lost tail to DIR as JSON lines, one file per topic.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+        /// Report only: write no file.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the reference of every key strait knows (Markdown, as in docs/configuration.md):
     /// where it may appear, its type and default, and what it does or why it has no effect.
     Keys,
@@ -227,6 +255,30 @@ fn failover(
     }
 }
 
+/// `strait failback`: loads the config, reports the divergence (writing the export), prints the
+/// report; exit 0 when nothing was lost, 1 when a tail was lost or a warning given, 2 when a
+/// partition cannot be known exactly, 3 on bad input.
+fn failback(config: &Path, opts: &FailbackOptions, json: bool) -> ExitCode {
+    let (mm2, runtime) = match command_setup(config) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match runtime.block_on(strait::operate::failback::failback(&mm2, opts)) {
+        Ok(report) => {
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.table());
+            }
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => {
+            eprintln!("strait: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -264,6 +316,24 @@ fn main() -> ExitCode {
                 heartbeat_crit: Duration::from_secs(heartbeat_crit),
             };
             return status(&config, flow.as_deref(), json, &thresholds);
+        }
+        Command::Failback {
+            config,
+            flow,
+            failover_record,
+            topics,
+            export,
+            dry_run,
+            json,
+        } => {
+            let opts = FailbackOptions {
+                flow,
+                failover_record,
+                topics,
+                export,
+                dry_run,
+            };
+            return failback(&config, &opts, json);
         }
         Command::Failover {
             planned,

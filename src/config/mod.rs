@@ -210,6 +210,10 @@ pub struct Mm2Config {
     pub(crate) clusters: Vec<String>,
     /// Every enabled flow (`S->T.enabled = true`), in `clusters` order of S then T.
     pub(crate) flows: Vec<FlowConfig>,
+    /// Every other `source->target` pair of `clusters`, resolved as if enabled (pairs whose
+    /// settings do not resolve are left out). Never run: failback reads what a flow wrote before
+    /// the operator turned it off (its offset-syncs, its remote topics).
+    pub(crate) dormant: Vec<FlowConfig>,
     /// Every heartbeat emitter (one per MM2 herder that emits, enabled flow or not), in the same order.
     pub(crate) heartbeats: Vec<HeartbeatConfig>,
     /// Every key written in the file, in file order (for `strait check`).
@@ -225,6 +229,22 @@ impl Mm2Config {
     /// so does a TLS store that cannot be read or a SASL mechanism strait does not speak.
     pub fn load(path: &Path) -> Result<Mm2Config, ConfigError> {
         resolve::load(path)
+    }
+
+    /// The flow from `source` to `target`, enabled or not (None when either alias is not in
+    /// `clusters`, or the pair's settings do not resolve).
+    pub(crate) fn flow_between(&self, source: &str, target: &str) -> Option<&FlowConfig> {
+        self.flows
+            .iter()
+            .chain(&self.dormant)
+            .find(|f| f.source == source && f.target == target)
+    }
+
+    /// Whether the flow from `source` to `target` is enabled.
+    pub(crate) fn is_enabled(&self, source: &str, target: &str) -> bool {
+        self.flows
+            .iter()
+            .any(|f| f.source == source && f.target == target)
     }
 
     /// The flows this node runs: those whose target is in `targets` (MM2's `--clusters`), or all flows

@@ -77,6 +77,7 @@ pub(crate) fn load_entries(
     let (written, ignored) = ctx.classify_keys(&clusters)?;
 
     let mut flows = Vec::new();
+    let mut dormant = Vec::new();
     for s in &clusters {
         for t in &clusters {
             if s == t {
@@ -85,6 +86,15 @@ pub(crate) fn load_entries(
             let conn = ctx.connector_map(s, t);
             if let Some(enabled_by) = ctx.flow_enabled(s, t, &conn)? {
                 flows.push(ctx.resolve_flow(s, t, conn, &enabled_by)?);
+            } else {
+                // Not run, so never an error: only its names and clients are used (failback
+                // reads what a flow wrote before it was turned off).
+                let by = Origin {
+                    file: path.to_path_buf(),
+                    line: 0,
+                    key: format!("{s}->{t}.enabled"),
+                };
+                dormant.extend(ctx.resolve_flow(s, t, conn, &by).ok());
             }
         }
     }
@@ -100,6 +110,7 @@ pub(crate) fn load_entries(
         path: path.to_path_buf(),
         clusters,
         flows,
+        dormant,
         heartbeats,
         written,
         ignored,

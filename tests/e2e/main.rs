@@ -5,6 +5,7 @@
 //! run strait.
 
 mod bad_config;
+mod failback;
 mod failover;
 mod heartbeats;
 mod interop;

@@ -5,6 +5,7 @@
 //! what cannot be known while the source is down; `--record FILE` keeps a JSON record of what was
 //! moved, for failback.
 
+mod home;
 mod plan;
 mod planned;
 mod render;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use super::home::{came_from_target, translate_home};
 use super::plan::{is_active, plan_group, Checkpointed, GroupPlan};
 use super::{commit_plans, context, one_flow, target_group, FailoverOptions, FailoverReport};
 use crate::config::{FlowConfig, Mm2Config};
@@ -96,7 +97,11 @@ pub async fn planned(
             .map_err(|e| format!("source cluster {}: group {g}: {e}", cfg.source))?;
         let mine: BTreeMap<TopicPartition, (i64, String)> = offsets
             .into_iter()
-            .filter(|(tp, _)| topic_set.contains(tp.topic.as_str()))
+            .filter(|(tp, _)| {
+                topic_set.contains(tp.topic.as_str())
+                    || (came_from_target(cfg, &tp.topic)
+                        && topics_re.as_ref().is_none_or(|re| re.is_match(&tp.topic)))
+            })
             .map(|(tp, c)| (tp, (c.offset, c.metadata)))
             .collect();
         if !mine.is_empty() {
@@ -168,7 +173,11 @@ pub async fn planned(
     };
     let remote_tps: Vec<TopicPartition> = tps.iter().map(&remote_of).collect();
     let target_ends = offsets(&target, &remote_tps, OffsetSpec::Latest).await?;
-    let needed: BTreeSet<&TopicPartition> = committed_src.values().flat_map(|o| o.keys()).collect();
+    let needed: BTreeSet<&TopicPartition> = committed_src
+        .values()
+        .flat_map(|o| o.keys())
+        .filter(|tp| !came_from_target(cfg, &tp.topic))
+        .collect();
     let (log, closed) = loop {
         let records = read_partition(syncs_client, &syncs_cfg.topic, 0)
             .await
@@ -198,6 +207,15 @@ pub async fn planned(
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
 
+    // Positions on topics that came from the target map home through the forward copy.
+    let home_positions: BTreeSet<(TopicPartition, i64)> = committed_src
+        .values()
+        .flat_map(|o| o.iter())
+        .filter(|(tp, _)| came_from_target(cfg, &tp.topic))
+        .map(|(tp, (u, _))| (tp.clone(), *u))
+        .collect();
+    let home = translate_home(config, cfg, &source, &target, &home_positions).await?;
+
     let now = crate::clock::now_ms();
     let mut plans: Vec<GroupPlan> = Vec::new();
     let mut inexact: Vec<String> = Vec::new();
@@ -205,22 +223,26 @@ pub async fn planned(
     for (group, offsets) in &committed_src {
         let mut wanted: BTreeMap<TopicPartition, Checkpointed> = BTreeMap::new();
         for (tp, (u, metadata)) in offsets {
-            let Some(down) = log.translate(&tp.topic, tp.partition, *u) else {
-                inexact.push(format!(
-                    "{group} {tp}: offset {u} has no offset-sync to translate it"
-                ));
-                continue;
+            let (remote, down) = if let Some((home_tp, down)) = home.get(&(tp.clone(), *u)) {
+                (home_tp.clone(), *down)
+            } else {
+                let Some(down) = log.translate(&tp.topic, tp.partition, *u) else {
+                    inexact.push(format!(
+                        "{group} {tp}: offset {u} has no offset-sync to translate it"
+                    ));
+                    continue;
+                };
+                if !closed.get(tp).copied().unwrap_or(false) {
+                    inexact.push(format!(
+                        "{group} {tp}: the offset-syncs do not reach the end of the partition yet (newest sync {:?}, source end {}, target end {})",
+                        log.last_sync(&tp.topic, tp.partition),
+                        after.get(tp).copied().unwrap_or(-1),
+                        target_ends.get(&remote_of(tp)).copied().unwrap_or(-1)
+                    ));
+                    continue;
+                }
+                (remote_of(tp), down)
             };
-            if !closed.get(tp).copied().unwrap_or(false) {
-                inexact.push(format!(
-                    "{group} {tp}: the offset-syncs do not reach the end of the partition yet (newest sync {:?}, source end {}, target end {})",
-                    log.last_sync(&tp.topic, tp.partition),
-                    after.get(tp).copied().unwrap_or(-1),
-                    target_ends.get(&remote_of(tp)).copied().unwrap_or(-1)
-                ));
-                continue;
-            }
-            let remote = remote_of(tp);
             checkpoints.push(Checkpoint {
                 group: group.clone(),
                 topic: remote.topic.clone(),
