@@ -135,7 +135,7 @@ enum Command {
     /// After the old primary returns: report, per partition of the failed-over flow, the records
     /// it holds that never reached the target (the lost tail), export them with --export, and
     /// check the way home (reverse flow, forward flow stopped, replication policy). Changes
-    /// nothing on either cluster.
+    /// nothing on either cluster, except with --rebuild.
     Failback {
         /// The MM2 dedicated-mode properties file.
         #[arg(long)]
@@ -152,7 +152,11 @@ enum Command {
         /// Write the lost tail to DIR as JSON lines, one file per topic.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
-        /// Report only: write no file.
+        /// IdentityReplicationPolicy only: after the export, delete each selected topic on the old
+        /// primary and create it again empty, for the reverse flow to fill from the secondary.
+        #[arg(long, requires = "export")]
+        rebuild: bool,
+        /// Report only: write no file, change no topic.
         #[arg(long)]
         dry_run: bool,
         /// Print JSON instead of the table.
@@ -323,6 +327,7 @@ fn main() -> ExitCode {
             failover_record,
             topics,
             export,
+            rebuild,
             dry_run,
             json,
         } => {
@@ -332,6 +337,7 @@ fn main() -> ExitCode {
                 topics,
                 export,
                 dry_run,
+                rebuild,
             };
             return failback(&config, &opts, json);
         }

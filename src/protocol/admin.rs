@@ -30,11 +30,11 @@ const RESOURCE_TOPIC: i8 = 2;
 /// `config_source` of a config that nobody set (Kafka's `DEFAULT_CONFIG`).
 pub(crate) const CONFIG_SOURCE_DEFAULT: i8 = 5;
 
-fn topic_name(s: &str) -> TopicName {
+pub(super) fn topic_name(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
 }
 
-fn broker_error(
+pub(super) fn broker_error(
     client: &ClusterClient,
     api: ApiKey,
     code: ResponseError,
@@ -49,7 +49,7 @@ fn broker_error(
 }
 
 /// `context` plus the broker's error message when it sent one.
-fn with_message(context: String, message: Option<&StrBytes>) -> String {
+pub(super) fn with_message(context: String, message: Option<&StrBytes>) -> String {
     match message {
         Some(m) if !m.is_empty() => format!("{context}: {}", &**m),
         _ => context,
@@ -58,14 +58,14 @@ fn with_message(context: String, message: Option<&StrBytes>) -> String {
 
 /// How long a request may ask the broker to wait: within the caller's deadline and safely inside our
 /// own request timeout (so our side never gives up first).
-fn broker_wait_ms(client: &ClusterClient, deadline: Instant) -> i32 {
+pub(super) fn broker_wait_ms(client: &ClusterClient, deadline: Instant) -> i32 {
     let ours = client.settings().request_timeout.mul_f64(0.8);
     let left = deadline.saturating_duration_since(Instant::now());
     i32::try_from(left.min(ours).as_millis()).unwrap_or(i32::MAX)
 }
 
 /// Sleeps for the next backoff unless that would pass `deadline`; false means give up.
-async fn backoff_or_give_up(
+pub(super) async fn backoff_or_give_up(
     backoff: &mut Backoff,
     deadline: Instant,
     what: &str,

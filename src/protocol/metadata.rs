@@ -49,6 +49,9 @@ pub struct PartitionMetadata {
     /// Partition-level error; `LeaderNotAvailable` comes with `leader == -1`, while
     /// `ReplicaNotAvailable` may come with a usable leader.
     pub error: Option<ResponseError>,
+    /// How many replicas the partition has (its replication factor), so that a topic can be
+    /// created again as it was.
+    pub replicas: usize,
 }
 
 impl Metadata {
@@ -75,6 +78,7 @@ impl Metadata {
                                 leader: p.leader_id.0,
                                 leader_epoch: p.leader_epoch,
                                 error: ResponseError::try_from_code(p.error_code),
+                                replicas: p.replica_nodes.len(),
                             },
                         )
                     })

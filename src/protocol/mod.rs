@@ -26,6 +26,7 @@ pub(crate) mod auth;
 pub(crate) mod backoff;
 pub(crate) mod cluster;
 pub mod connection;
+pub(crate) mod delete_topics;
 pub mod error;
 pub(crate) mod fetch_request;
 mod framing;

@@ -16,6 +16,8 @@ pub(crate) fn cap(api: ApiKey) -> Option<i16> {
         ApiKey::Metadata => Some(12),
         ApiKey::ListOffsets => Some(8),
         ApiKey::CreateTopics => Some(7),
+        // v6+ address topics by id.
+        ApiKey::DeleteTopics => Some(5),
         ApiKey::CreatePartitions => Some(3),
         ApiKey::DescribeConfigs => Some(4),
         ApiKey::InitProducerId => Some(4),

@@ -33,7 +33,7 @@ fn strait_command(sub: &[&str], config: &Path, args: &[&str]) -> (i32, String, S
 
 /// The flow `alias -> secondary` plus the settings its reverse flow needs to write to the 1-node
 /// shared primary; `home` turns the forward flow off and the reverse flow on.
-fn config(alias: &str, topic: &str, group: &str, home: bool) -> String {
+fn config(alias: &str, topic: &str, group: &str, home: bool, extra: &str) -> String {
     let base = flow_config(
         alias,
         &format!(
@@ -45,7 +45,8 @@ fn config(alias: &str, topic: &str, group: &str, home: bool) -> String {
              secondary->{alias}.replication.factor = 1\n\
              secondary->{alias}.checkpoints.topic.replication.factor = 1\n\
              secondary->{alias}.heartbeats.topic.replication.factor = 1\n\
-             secondary->{alias}.offset-syncs.topic.replication.factor = 3"
+             secondary->{alias}.offset-syncs.topic.replication.factor = 3\n\
+             {extra}"
         ),
     );
     if !home {
@@ -135,7 +136,7 @@ fn failback_reports_the_lost_tail_and_the_group_goes_home_exactly() {
     let marker = first_marker_offset(&copied, 0);
     p.primary
         .commit_group(&group, &topic, &[(0, marker), (1, 10)], "");
-    let forward = config(&alias, &topic, &group, false);
+    let forward = config(&alias, &topic, &group, false, "");
     let mut strait = Strait::start(&forward, &[]);
     let checkpointed: BTreeMap<(String, i32), i64> = [
         ((remote.clone(), 0), records_before(&copied, 0, marker)),
@@ -181,7 +182,7 @@ fn failback_reports_the_lost_tail_and_the_group_goes_home_exactly() {
     let local_dump = p.secondary.dump(&topic, 16, false);
 
     // Failback: the divergence report and the export.
-    let home = config(&alias, &topic, &group, true);
+    let home = config(&alias, &topic, &group, true, "");
     let home_path = write_config("home.properties", &home);
     let export_dir = home_path.with_file_name("lost");
     let export_arg = export_dir.display().to_string();
@@ -323,4 +324,139 @@ fn failback_reports_the_lost_tail_and_the_group_goes_home_exactly() {
             "{back}-{part} at home"
         );
     }
+}
+
+/// Under `IdentityReplicationPolicy` the secondary's topic has the primary's name and holds the
+/// copy followed by what applications wrote after the failover. Failback reports the lost tail
+/// and where the secondary's own records start; `--rebuild` refuses while the forward flow is
+/// enabled, and otherwise, after the export, recreates the primary's topic empty, which the
+/// reverse flow then fills with exactly the secondary's records.
+#[test]
+fn identity_failback_exports_the_tail_and_rebuilds_the_primary_topic_from_the_secondary() {
+    let p = pair();
+    let alias = unique("fbi");
+    let topic = unique("fbiorders");
+    let group = unique("fbiapp");
+    let identity =
+        "replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy";
+    p.primary
+        .create_topic(&topic, 2, 1, &[("retention.ms", "86400000")]);
+    p.primary.produce(&topic, 2, 20, "none", 81);
+    let forward = config(&alias, &topic, &group, false, identity);
+    let mut strait = Strait::start(&forward, &[]);
+    wait_until(
+        Duration::from_secs(120),
+        "the copy under the same name",
+        || {
+            strait.assert_running();
+            p.secondary.has_topic(&topic)
+                && p.secondary.end_offsets(&topic).values().all(|e| *e == 20)
+        },
+    );
+    stop_cleanly(&mut strait);
+    p.primary.produce_from(&topic, 2, 1000, 4, "none", 82);
+    p.secondary.produce_from(&topic, 2, 500, 5, "none", 83);
+    let primary_dump = p.primary.dump(&topic, 48, false);
+    let secondary_dump = p.secondary.dump(&topic, 50, false);
+
+    let flow = format!("{alias}->secondary");
+    let home = config(&alias, &topic, &group, true, identity);
+    let home_path = write_config("home.properties", &home);
+    let export_dir = home_path.with_file_name("lost");
+    let export_arg = export_dir.display().to_string();
+    let (code, out, err) = strait_command(&["failback"], &home_path, &["--flow", &flow, "--json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(report["identity_policy"], true);
+    for part in 0..2 {
+        let row = &report["partitions"][part];
+        assert_eq!(row["lost_from"], 20, "{report:#}");
+        assert_eq!(row["lost_records"], 4, "{report:#}");
+        assert_eq!(row["target_own_records_from"], 20, "{report:#}");
+    }
+
+    // Refused while the forward flow is enabled: nothing exported or deleted matters yet.
+    let forward_path = write_config("forward.properties", &forward);
+    let (code, _, err) = strait_command(
+        &["failback"],
+        &forward_path,
+        &["--flow", &flow, "--export", &export_arg, "--rebuild"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("still enables"), "{err}");
+    assert_eq!(
+        p.primary.end_offsets(&topic).values().sum::<i64>(),
+        48,
+        "nothing was deleted"
+    );
+    // A dry run names the topic and changes nothing.
+    let (code, out, err) = strait_command(
+        &["failback"],
+        &home_path,
+        &[
+            "--flow",
+            &flow,
+            "--export",
+            &export_arg,
+            "--rebuild",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("would be rebuilt"), "{out}");
+    assert_eq!(
+        p.primary.end_offsets(&topic).values().sum::<i64>(),
+        48,
+        "a dry run deleted"
+    );
+
+    let (code, out, err) = strait_command(
+        &["failback"],
+        &home_path,
+        &[
+            "--flow",
+            &flow,
+            "--export",
+            &export_arg,
+            "--rebuild",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(report["rebuilt"].as_array().unwrap().len(), 1, "{report:#}");
+    let lines: Vec<DumpedRecord> =
+        std::fs::read_to_string(export_dir.join(format!("{topic}.jsonl")))
+            .unwrap()
+            .lines()
+            .map(exported)
+            .collect();
+    let lost: Vec<DumpedRecord> = primary_dump
+        .iter()
+        .filter(|r| r.offset >= 20)
+        .cloned()
+        .collect();
+    assert_eq!(lines, lost, "the export holds exactly the lost tail");
+    assert_eq!(
+        p.primary.end_offsets(&topic),
+        [(0, 0), (1, 0)].into_iter().collect(),
+        "recreated empty"
+    );
+    assert_eq!(
+        p.primary
+            .describe(&topic)
+            .configs
+            .get("retention.ms")
+            .map(String::as_str),
+        Some("86400000")
+    );
+
+    // The reverse flow fills it with the secondary's records, the same in the same places.
+    let mut reverse = Strait::start(&home, &[]);
+    wait_until(Duration::from_secs(120), "the reverse copy", || {
+        reverse.assert_running();
+        p.primary.end_offsets(&topic).values().all(|e| *e == 25)
+    });
+    stop_cleanly(&mut reverse);
+    assert_eq!(p.primary.dump(&topic, 50, false), secondary_dump);
 }

@@ -5,12 +5,14 @@
 //! business to reconcile. It checks what the way home needs: the reverse flow enabled, the
 //! forward flow stopped, and, under `IdentityReplicationPolicy` (where the old primary's topics
 //! have the secondary's names and the reverse flow cannot append behind a divergent tail), it
-//! says so. Nothing on either cluster is changed.
+//! says so, and with `--rebuild` (after the export) recreates those topics for the reverse flow
+//! to fill. Nothing else on either cluster is changed.
 
 mod export;
+mod rebuild;
 mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -40,6 +42,9 @@ pub struct FailbackOptions {
     pub export: Option<PathBuf>,
     /// `--dry-run`: report only, write no file.
     pub dry_run: bool,
+    /// `--rebuild` (identity policy only): after the export, delete the old primary's topics
+    /// and create them again empty, for the reverse flow to fill.
+    pub rebuild: bool,
 }
 
 /// The lost tail of one source partition.
@@ -93,6 +98,8 @@ pub struct FailbackReport {
     reverse: (String, bool),
     /// What the operator must know before going home.
     warnings: Vec<String>,
+    /// Topics `--rebuild` rebuilt (or, with `--dry-run`, would rebuild).
+    rebuilt: Vec<String>,
 }
 
 impl FailbackReport {
@@ -193,6 +200,19 @@ pub async fn failback(
                 .map_err(|e| format!("--topics {re}: not a valid regex: {e}"))
         })
         .transpose()?;
+    let identity = matches!(cfg.policy, ReplicationPolicy::Identity { .. });
+    if opts.rebuild && !identity {
+        return Err(format!(
+            "--rebuild is only for IdentityReplicationPolicy: under the default policy {}'s topics stay as they are and the reverse flow writes {}.<topic> beside them",
+            cfg.source, cfg.target
+        ));
+    }
+    if opts.rebuild && opts.export.is_none() {
+        return Err(
+            "--rebuild deletes the old primary's topics: it needs --export DIR, so that their lost tail is written first"
+                .to_string(),
+        );
+    }
     let source = client(&cfg.source_admin, "source")?;
     let target = client(&cfg.target_admin, "target")?;
     let mut tps = source_partitions(cfg, &source).await?;
@@ -217,7 +237,6 @@ pub async fn failback(
         .await
         .map_err(|e| format!("target cluster {}: {e}", cfg.target))?;
     let syncs = read_syncs(cfg, &source, &target).await?;
-    let identity = matches!(cfg.policy, ReplicationPolicy::Identity { .. });
     let export_dir = opts.export.as_deref().filter(|_| !opts.dry_run);
 
     let mut partitions = Vec::new();
@@ -242,6 +261,24 @@ pub async fn failback(
         exported.push(e.finish()?);
     }
 
+    let mut rebuilt = Vec::new();
+    if opts.rebuild {
+        if let Some(p) = partitions.iter().find(|p| p.tail.is_err()) {
+            return Err(format!(
+                "--rebuild: the divergence of {} is unknown, so the export may be incomplete (nothing was deleted)",
+                p.tp
+            ));
+        }
+        let topics: BTreeSet<String> = partitions.iter().map(|p| p.tp.topic.clone()).collect();
+        rebuild::check(config, cfg, &source, &topics).await?;
+        for topic in &topics {
+            if opts.dry_run {
+                rebuilt.push(format!("{topic} on {}: would be rebuilt", cfg.source));
+            } else {
+                rebuilt.push(rebuild::rebuild_topic(&source, topic).await?);
+            }
+        }
+    }
     let reverse = (
         format!("{}->{}", cfg.target, cfg.source),
         config.is_enabled(&cfg.target, &cfg.source),
@@ -268,6 +305,7 @@ pub async fn failback(
         failover,
         reverse,
         warnings,
+        rebuilt,
     })
 }
 

@@ -57,10 +57,21 @@ pub(super) fn table(r: &FailbackReport) -> String {
         let _ = writeln!(out, "  exported: {}", path.display());
     }
     let (reverse, enabled) = &r.reverse;
-    if r.identity {
+    for line in &r.rebuilt {
+        let _ = writeln!(out, "  rebuilt: {line}");
+    }
+    if r.identity && !r.rebuilt.is_empty() {
         let _ = writeln!(
             out,
-            "  IdentityReplicationPolicy: {}'s topics have {}'s names, so the reverse flow {reverse} cannot append behind what {} already holds; rebuild those topics on {} from {} (see docs/failover.md)",
+            "  IdentityReplicationPolicy: the reverse flow {reverse} now fills the rebuilt topics on {} from {}'s first record{}",
+            r.source,
+            r.target,
+            if *enabled { "" } else { " (enable it: it is NOT enabled)" }
+        );
+    } else if r.identity {
+        let _ = writeln!(
+            out,
+            "  IdentityReplicationPolicy: {}'s topics have {}'s names, so the reverse flow {reverse} cannot append behind what {} already holds; rebuild those topics on {} from {} with --rebuild (see docs/failover.md)",
             r.source, r.target, r.source, r.source, r.target
         );
     } else if *enabled {
@@ -124,5 +135,6 @@ pub(super) fn json(r: &FailbackReport) -> Value {
         "exported": r.exported.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "reverse_flow": {"flow": r.reverse.0, "enabled": r.reverse.1},
         "warnings": r.warnings,
+        "rebuilt": r.rebuilt,
     })
 }

@@ -301,5 +301,10 @@ pub async fn planned(
     let failed = commit_plans(&target, &plans, opts.dry_run).await;
     let mut report = context(cfg, &target, plans, failed, opts.dry_run, "planned").await;
     report.target_ends = target_ends;
+    for ((remote, _), (home_tp, _)) in &home {
+        report
+            .source_topics
+            .insert(home_tp.topic.clone(), remote.topic.clone());
+    }
     Ok(report)
 }
