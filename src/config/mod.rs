@@ -195,6 +195,15 @@ impl FlowConfig {
             .should_replicate_topic(&self.topics, topic, &self.target)
     }
 
+    /// Whether the flow uses `IdentityReplicationPolicy`: remote topics keep their names, so
+    /// nothing tells a copied topic from a local one (failback must rebuild instead of append).
+    pub(crate) fn is_identity_policy(&self) -> bool {
+        matches!(
+            self.policy,
+            crate::plan::replication_policy::ReplicationPolicy::Identity { .. }
+        )
+    }
+
     /// The name `topic` gets on the target (`formatRemoteTopic(source, topic)`).
     pub fn remote_topic(&self, topic: &str) -> String {
         self.policy.format_remote_topic(&self.source, topic)

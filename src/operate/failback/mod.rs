@@ -23,7 +23,6 @@ use crate::offsets::checkpoints::downstream_topic;
 use crate::offsets::topic_reader::{bounds, read_records, ReadFrom};
 use crate::operate::copies::{read_syncs, RemotePartition};
 use crate::operate::probe::{client, source_partitions};
-use crate::plan::replication_policy::ReplicationPolicy;
 use crate::protocol::TopicPartition;
 
 /// How many records one read of the lost tail takes.
@@ -200,7 +199,7 @@ pub async fn failback(
                 .map_err(|e| format!("--topics {re}: not a valid regex: {e}"))
         })
         .transpose()?;
-    let identity = matches!(cfg.policy, ReplicationPolicy::Identity { .. });
+    let identity = cfg.is_identity_policy();
     if opts.rebuild && !identity {
         return Err(format!(
             "--rebuild is only for IdentityReplicationPolicy: under the default policy {}'s topics stay as they are and the reverse flow writes {}.<topic> beside them",

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{FlowConfig, Mm2Config};
 use crate::operate::copies::{read_syncs, RemotePartition};
 use crate::operate::probe::offsets;
-use crate::plan::replication_policy::ReplicationPolicy;
 use crate::protocol::admin::OffsetSpec;
 use crate::protocol::{ClusterClient, TopicPartition};
 
@@ -18,7 +17,7 @@ use crate::protocol::{ClusterClient, TopicPartition};
 /// (`primary.orders` on the secondary for `secondary->primary`). Only the default policy can
 /// tell; under the identity policy the names are the same on both sides.
 pub(super) fn came_from_target(cfg: &FlowConfig, topic: &str) -> bool {
-    matches!(cfg.policy, ReplicationPolicy::Default { .. })
+    !cfg.is_identity_policy()
         && cfg.policy.topic_source(topic).as_deref() == Some(cfg.target.as_str())
 }
 
