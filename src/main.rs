@@ -207,6 +207,32 @@ fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds
     }
 }
 
+/// The planned failover's wait for the target, on stderr: a bar redrawn in place on a terminal,
+/// one line per update otherwise (a log or a pipe gets no carriage returns).
+fn catch_up_progress() -> impl FnMut(i64) {
+    const WIDTH: i64 = 30;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut first: Option<i64> = None;
+    move |left: i64| {
+        let total = *first.get_or_insert(left.max(1));
+        if tty {
+            let filled =
+                usize::try_from((total - left).clamp(0, total) * WIDTH / total).unwrap_or(0);
+            let empty = usize::try_from(WIDTH).unwrap_or(0).saturating_sub(filled);
+            eprint!(
+                "\rstrait: target catching up [{}{}] {left} records left   ",
+                "#".repeat(filled),
+                " ".repeat(empty)
+            );
+            if left == 0 {
+                eprintln!();
+            }
+        } else if left > 0 {
+            eprintln!("strait: waiting for the target to hold every record: {left} left");
+        }
+    }
+}
+
 /// `strait failover --planned|--unplanned`: loads the config, moves the groups, prints the report, writes
 /// the record; exit 0 when every group moved, 1 when one was refused or failed, 3 on bad input.
 fn failover(
@@ -220,11 +246,7 @@ fn failover(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let progress = |left: i64| {
-        if left > 0 {
-            eprintln!("strait: waiting for the target to hold every record: {left} left");
-        }
-    };
+    let progress = catch_up_progress();
     let run = async {
         match planned {
             Some((settle, catch_up)) => {

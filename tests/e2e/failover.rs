@@ -263,3 +263,148 @@ fn planned_failover_commits_exactly_translated_offsets() {
         }
     }
 }
+
+/// `scripts/test-client.sh ARGS...` left running in the background (output in the run dir).
+fn spawn_test_client(name: &str, args: &[&str]) -> std::process::Child {
+    let log = run_dir().join(format!("{name}.log"));
+    std::process::Command::new("bash")
+        .arg(repo_root().join("scripts/test-client.sh"))
+        .args(args)
+        .env("STRAIT_KAFKA_JARS", jars())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(log.with_extension("err")).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// A planned failover refuses, naming why and changing nothing, while producers still write to
+/// the source and while the group has a live consumer there; once both stopped it moves the
+/// group, and running it again changes nothing.
+#[test]
+fn planned_failover_refuses_live_producers_and_consumers_and_a_rerun_changes_nothing() {
+    let p = pair();
+    let alias = unique("fopr");
+    let topic = unique("plannedref");
+    let group = unique("refapp");
+    let remote = format!("{alias}.{topic}");
+    p.primary.create_topic(&topic, 2, 1, &[]);
+    p.primary.produce(&topic, 2, 30, "none", 61);
+    p.primary
+        .commit_group(&group, &topic, &[(0, 10), (1, 30)], "");
+    let config = flow_config(&alias, &format!("topics = {topic}\ngroups = {group}"));
+    let mut strait = Strait::start(&config, &[]);
+    let path = strait.config_path().to_path_buf();
+    let planned = |extra: &[&str]| {
+        let mut args = vec![
+            "--groups",
+            group.as_str(),
+            "--settle",
+            "3",
+            "--timeout",
+            "120",
+        ];
+        args.extend_from_slice(extra);
+        failover_mode("--planned", &path, &args)
+    };
+
+    // Producers still writing.
+    let mut producer = spawn_test_client(
+        &format!("{alias}-producer"),
+        &[
+            "produce-stream",
+            "--bootstrap",
+            p.primary.bootstrap(),
+            "--topic",
+            &topic,
+            "--partitions",
+            "2",
+            "--per-partition",
+            "1000000",
+            "--rate",
+            "50",
+            "--seed",
+            "62",
+        ],
+    );
+    wait_until(Duration::from_secs(60), "live traffic", || {
+        p.primary.end_offsets(&topic).values().sum::<i64>() > 60
+    });
+    let (code, out, err) = planned(&[]);
+    let _ = producer.kill();
+    let _ = producer.wait();
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        err.contains("producers are still writing to the source"),
+        "{err}"
+    );
+    assert!(
+        p.secondary.describe_group(&group).is_empty(),
+        "nothing was committed"
+    );
+
+    // A live consumer of the group on the source.
+    let mut consumer = spawn_test_client(
+        &format!("{alias}-consumer"),
+        &[
+            "consume-group",
+            "--bootstrap",
+            p.primary.bootstrap(),
+            "--group",
+            &group,
+            "--topic",
+            &topic,
+            "--expect",
+            "1000000",
+            "--timeout-ms",
+            "20000",
+        ],
+    );
+    wait_until(Duration::from_secs(60), "the consumer in the group", || {
+        p.primary
+            .group_command(&["--describe", "--group", &group, "--state"], Some(&group))
+            .contains("Stable")
+    });
+    let (code, out, err) = planned(&[]);
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        err.contains("active members on the source") && err.contains(&group),
+        "{err}"
+    );
+    assert!(
+        p.secondary.describe_group(&group).is_empty(),
+        "nothing was committed"
+    );
+    // It leaves by itself (committing where it read to), as an application shut down does.
+    assert!(
+        consumer.wait().unwrap().success(),
+        "the consumer application"
+    );
+
+    // Both stopped: the group moves to where its consumer left it, and a re-run changes nothing.
+    let ends = p.primary.end_offsets(&topic);
+    let left = p.primary.describe_group(&group);
+    assert_eq!(
+        left.values().copied().collect::<Vec<_>>(),
+        ends.values().copied().collect::<Vec<_>>(),
+        "the consumer read everything"
+    );
+    let want: std::collections::BTreeMap<(String, i32), i64> = left
+        .iter()
+        .map(|((_, part), o)| ((remote.clone(), *part), *o))
+        .collect();
+    let (code, out, err) = planned(&["--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        p.secondary.describe_group(&group),
+        want,
+        "kafka-consumer-groups"
+    );
+    let (code, out, err) = planned(&["--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let again: Value = serde_json::from_str(out.trim()).unwrap();
+    for row in again["groups"][0]["partitions"].as_array().unwrap() {
+        assert_eq!(row["committed"], false, "{again:#}");
+    }
+    assert_eq!(p.secondary.describe_group(&group), want);
+    stop_cleanly(&mut strait);
+}

@@ -12,6 +12,9 @@
  *       Sends records I..I+N-1 of every partition p < P to partition p explicitly; record (p, i) is
  *       defined by Gen below (tests/e2e/support/mod.rs mirrors it in Rust as `expected_record`).
  *       With --key-mod M every record gets key "k-<seed>-<p>-<i % M>" (for compacted topics).
+ *   produce-stream --bootstrap B --topic T --partitions P --per-partition N --rate R [--seed S]
+ *       Live traffic: the records of `produce`, round-robin over the partitions at about R records/s,
+ *       until N per partition were sent or the process is killed (a test kills the cluster under it).
  *   transactions --bootstrap B --topic T --partitions P --transactions N --per-txn K [--seed S]
  *                [--codec C]
  *       Transaction t sends K records (record j to partition j % P), commits even t and aborts odd t;
@@ -293,6 +296,33 @@ public final class StraitTestClient {
         println("{\"records\":" + acks.size() + ",\"partitions\":" + partitions + "}");
     }
 
+    private void produceStream() throws Exception {
+        String topic = str("topic");
+        int partitions = (int) num("partitions");
+        long perPartition = num("per-partition");
+        long seed = num("seed", 1);
+        long rate = Math.max(1, num("rate"));
+        final AtomicReference<Exception> failure = new AtomicReference<>();
+        awaitLeaders(topic);
+        long sent = 0;
+        long t0 = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
+            for (long i = 0; i < perPartition && failure.get() == null; i++) {
+                for (int p = 0; p < partitions; p++) {
+                    producer.send(Gen.record(topic, seed, p, i), (md, e) -> {
+                        if (e != null) failure.compareAndSet(null, e);
+                    });
+                    sent++;
+                }
+                long wait = t0 + sent * 1_000_000_000L / rate - System.nanoTime();
+                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            producer.flush();
+        }
+        if (failure.get() != null) throw failure.get();
+        println("{\"records\":" + sent + "}");
+    }
+
     private void transactions() throws Exception {
         String topic = str("topic");
         int partitions = (int) num("partitions");
@@ -514,6 +544,7 @@ public final class StraitTestClient {
         switch (argv[0]) {
             case "wait-ready": c.waitReady(); break;
             case "produce": c.produce(); break;
+            case "produce-stream": c.produceStream(); break;
             case "transactions": c.transactions(); break;
             case "bulk": c.bulk(); break;
             case "translate": c.translate(); break;

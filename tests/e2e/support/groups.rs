@@ -167,7 +167,20 @@ impl Cluster {
     /// committed positions (earliest where none) until `expect` records came and then nothing for
     /// a few seconds; it commits before leaving.
     pub fn consume_group(&self, group: &str, topic: &str, expect: usize) -> GroupRead {
+        self.consume_group_idle(group, topic, expect, 4000)
+    }
+
+    /// [`Cluster::consume_group`] that stops once `expect` records came and nothing more for
+    /// `idle_ms` (0: at once, while producers still write).
+    pub fn consume_group_idle(
+        &self,
+        group: &str,
+        topic: &str,
+        expect: usize,
+        idle_ms: u64,
+    ) -> GroupRead {
         let n = expect.to_string();
+        let idle = idle_ms.to_string();
         let out = test_client(
             &[
                 "consume-group",
@@ -180,7 +193,7 @@ impl Cluster {
                 "--expect",
                 &n,
                 "--idle-ms",
-                "4000",
+                &idle,
             ],
             Duration::from_secs(180),
         )
