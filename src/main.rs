@@ -185,26 +185,38 @@ fn command_setup(config: &Path) -> Result<(Mm2Config, tokio::runtime::Runtime), 
     Ok((mm2, runtime))
 }
 
-/// `strait status`: loads the config, reads the clusters, prints the report, exits with its level.
-fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds) -> ExitCode {
-    let (mm2, runtime) = match command_setup(config) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    match runtime.block_on(strait::operate::status::status(&mm2, flow, thresholds)) {
-        Ok(report) => {
+/// Prints an operator command's report (`(json, table, exit code)`) as JSON or as the table and
+/// exits with its code; an error is printed and exits 3.
+fn print_report(result: Result<(String, String, u8), String>, json: bool) -> ExitCode {
+    match result {
+        Ok((as_json, table, code)) => {
             if json {
-                println!("{}", report.json());
+                println!("{as_json}");
             } else {
-                print!("{}", report.table());
+                print!("{table}");
             }
-            ExitCode::from(report.exit_code())
+            ExitCode::from(code)
         }
         Err(e) => {
             eprintln!("strait: {e}");
             ExitCode::from(3)
         }
     }
+}
+
+/// `strait status`: loads the config, reads the clusters, prints the report, exits with its level.
+fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds) -> ExitCode {
+    let (mm2, runtime) = match command_setup(config) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let run = strait::operate::status::status(&mm2, flow, thresholds);
+    print_report(
+        runtime
+            .block_on(run)
+            .map(|r| (r.json(), r.table(), r.exit_code())),
+        json,
+    )
 }
 
 /// The planned failover's wait for the target, on stderr: a bar redrawn in place on a terminal,
@@ -289,20 +301,13 @@ fn failback(config: &Path, opts: &FailbackOptions, json: bool) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match runtime.block_on(strait::operate::failback::failback(&mm2, opts)) {
-        Ok(report) => {
-            if json {
-                println!("{}", report.json());
-            } else {
-                print!("{}", report.table());
-            }
-            ExitCode::from(report.exit_code())
-        }
-        Err(e) => {
-            eprintln!("strait: {e}");
-            ExitCode::from(3)
-        }
-    }
+    let run = strait::operate::failback::failback(&mm2, opts);
+    print_report(
+        runtime
+            .block_on(run)
+            .map(|r| (r.json(), r.table(), r.exit_code())),
+        json,
+    )
 }
 
 fn main() -> ExitCode {

@@ -12,24 +12,12 @@
 //!   primary then reads exactly the records after those positions.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::*;
-
-/// Runs `strait SUBCOMMAND --config CONFIG ARGS...`: exit code, stdout, stderr.
-fn strait_command(sub: &[&str], config: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = std::process::Command::new(strait_bin());
-    cmd.args(sub).arg("--config").arg(config).args(args);
-    let ran = run_with_timeout(cmd, "strait", Duration::from_secs(180));
-    (
-        ran.status.code().unwrap_or(-1),
-        ran.stdout_str(),
-        ran.stderr.clone(),
-    )
-}
 
 /// The flow `alias -> secondary` plus the settings its reverse flow needs to write to the 1-node
 /// shared primary; `home` turns the forward flow off and the reverse flow on.
@@ -384,11 +372,14 @@ fn identity_failback_exports_the_tail_and_rebuilds_the_primary_topic_from_the_se
     );
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("still enables"), "{err}");
-    assert_eq!(
-        p.primary.end_offsets(&topic).values().sum::<i64>(),
-        48,
-        "nothing was deleted"
-    );
+    let untouched = |what: &str| {
+        assert_eq!(
+            p.primary.end_offsets(&topic).values().sum::<i64>(),
+            48,
+            "{what}"
+        );
+    };
+    untouched("nothing was deleted");
     // A dry run names the topic and changes nothing.
     let (code, out, err) = strait_command(
         &["failback"],
@@ -404,11 +395,7 @@ fn identity_failback_exports_the_tail_and_rebuilds_the_primary_topic_from_the_se
     );
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("would be rebuilt"), "{out}");
-    assert_eq!(
-        p.primary.end_offsets(&topic).values().sum::<i64>(),
-        48,
-        "a dry run deleted"
-    );
+    untouched("a dry run deleted");
 
     let (code, out, err) = strait_command(
         &["failback"],
@@ -560,20 +547,7 @@ fn primary_killed_under_traffic_fails_over_and_back_with_every_record_accounted_
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let report: Value = serde_json::from_str(out.trim()).unwrap();
-    let moved: BTreeMap<(String, i32), i64> = report["groups"][0]["partitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                (
-                    r["topic"].as_str().unwrap().to_string(),
-                    r["partition"].as_i64().unwrap() as i32,
-                ),
-                r["target_after"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let moved = moved_to(&report);
     assert_eq!(moved, want, "{report:#}");
     assert_eq!(
         p.secondary.describe_group(&group),

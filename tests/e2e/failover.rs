@@ -16,16 +16,7 @@ fn failover(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
 
 /// Runs `strait failover MODE --config CONFIG ARGS...`: exit code, stdout, stderr.
 fn failover_mode(mode: &str, config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = std::process::Command::new(strait_bin());
-    cmd.args(["failover", mode, "--config"])
-        .arg(config)
-        .args(args);
-    let ran = run_with_timeout(cmd, "strait failover", Duration::from_secs(180));
-    (
-        ran.status.code().unwrap_or(-1),
-        ran.stdout_str(),
-        ran.stderr.clone(),
-    )
+    strait_command(&["failover", mode], config, args)
 }
 
 #[test]
@@ -215,20 +206,7 @@ fn planned_failover_commits_exactly_translated_offsets() {
     ]
     .into_iter()
     .collect();
-    let moved: std::collections::BTreeMap<(String, i32), i64> = report["groups"][0]["partitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                (
-                    p["topic"].as_str().unwrap().to_string(),
-                    p["partition"].as_i64().unwrap() as i32,
-                ),
-                p["target_after"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let moved = moved_to(&report);
     assert_eq!(moved, want, "{report:#}");
     assert_eq!(
         p.secondary.describe_group(&group),
@@ -406,5 +384,17 @@ fn planned_failover_refuses_live_producers_and_consumers_and_a_rerun_changes_not
         assert_eq!(row["committed"], false, "{again:#}");
     }
     assert_eq!(p.secondary.describe_group(&group), want);
+    // The daily check's group columns: the final checkpoints, and the group synced on the target.
+    let (_, status) = strait.status(&["--json"]);
+    let row = status["flows"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == group.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{group} in {status:#}"));
+    assert_eq!(row["partitions"], 2, "{row:#}");
+    assert_eq!(row["target_state"], "Empty", "{row:#}");
+    assert_eq!(row["partitions_not_synced"], 0, "{row:#}");
     stop_cleanly(&mut strait);
 }

@@ -262,3 +262,39 @@ pub fn stop_cleanly(strait: &mut Strait) {
         strait.log_tail(40)
     );
 }
+
+/// Runs `strait SUBCOMMAND... --config CONFIG ARGS...` (an operator command): exit code, stdout,
+/// stderr.
+pub fn strait_command(sub: &[&str], config: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(strait_bin());
+    cmd.args(sub).arg("--config").arg(config).args(args);
+    let ran = run_with_timeout(
+        cmd,
+        &format!("strait {}", sub.join(" ")),
+        Duration::from_secs(180),
+    );
+    (
+        ran.status.code().unwrap_or(-1),
+        ran.stdout_str(),
+        ran.stderr.clone(),
+    )
+}
+
+/// Where a `strait failover --json` report moved its first group: (topic, partition) -> the
+/// target offset after.
+pub fn moved_to(report: &serde_json::Value) -> BTreeMap<(String, i32), i64> {
+    report["groups"][0]["partitions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no group in {report:#}"))
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["topic"].as_str().unwrap().to_string(),
+                    r["partition"].as_i64().unwrap() as i32,
+                ),
+                r["target_after"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
