@@ -448,7 +448,8 @@ fn identity_failback_exports_the_tail_and_rebuilds_the_primary_topic_from_the_se
     assert_eq!(p.primary.dump(&topic, 50, false), secondary_dump);
 }
 
-/// A primary of its own, killed with `kill -9` under live traffic: a Java producer writes
+/// A 3-node primary of its own (RF 3, `min.insync.replicas=2`), every broker killed with
+/// `kill -9` under live traffic: a Java producer writes
 /// sequence-numbered records (acks=all, idempotent) and a Java consumer group reads and commits
 /// there. `strait failover --unplanned` then moves the group with the primary dead;
 /// `kafka-consumer-groups` on the secondary shows the report's offsets, and the group on the
@@ -459,22 +460,28 @@ fn identity_failback_exports_the_tail_and_rebuilds_the_primary_topic_from_the_se
 #[test]
 fn primary_killed_under_traffic_fails_over_and_back_with_every_record_accounted_for() {
     let p = pair();
-    let primary = Cluster::start(&unique("fbd-primary"), 1);
+    let primary = Cluster::start(&unique("fbd-primary"), 3);
     let alias = unique("fbd");
     let topic = unique("fbdorders");
     let group = unique("fbdapp");
     let remote = format!("{alias}.{topic}");
-    primary.create_topic(&topic, 2, 1, &[]);
+    primary.create_topic(&topic, 2, 3, &[]);
     let shared = flow_config(
         &alias,
         &format!(
             "topics = {topic}\ngroups = {group}\nemit.checkpoints.interval.seconds = 1\nrefresh.groups.interval.seconds = 1"
         ),
     );
-    let text = shared.replace(
-        &format!("{alias}.bootstrap.servers = {}", p.primary.bootstrap()),
-        &format!("{alias}.bootstrap.servers = {}", primary.bootstrap()),
-    );
+    // The offset-syncs topic lands on this primary: RF 3 here, not the shared 1-node's 1.
+    let text = shared
+        .replace(
+            &format!("{alias}.bootstrap.servers = {}", p.primary.bootstrap()),
+            &format!("{alias}.bootstrap.servers = {}", primary.bootstrap()),
+        )
+        .replace(
+            "offset-syncs.topic.replication.factor = 1",
+            "offset-syncs.topic.replication.factor = 3",
+        );
     assert_ne!(text, shared, "the dedicated primary's address was put in");
     let mut strait = Strait::start(&text, &[]);
 
@@ -531,7 +538,7 @@ fn primary_killed_under_traffic_fails_over_and_back_with_every_record_accounted_
         },
     );
     std::thread::sleep(Duration::from_secs(2));
-    primary.stop_node(1, true);
+    primary.kill_all();
     let _ = producer.kill();
     let _ = producer.wait();
     strait.kill9();
@@ -582,7 +589,7 @@ fn primary_killed_under_traffic_fails_over_and_back_with_every_record_accounted_
     }
 
     // The primary returns: the failback report equals the two dumps' difference.
-    primary.start_node(1);
+    primary.start_stopped();
     let home = text
         .replace(
             &format!("{alias}->secondary.enabled = true"),
@@ -638,5 +645,5 @@ fn primary_killed_under_traffic_fails_over_and_back_with_every_record_accounted_
         replicated.len(),
         independent.len()
     );
-    primary.stop_node(1, true);
+    primary.kill_all();
 }

@@ -385,7 +385,7 @@ fn planned_failover_refuses_live_producers_and_consumers_and_a_rerun_changes_not
     }
     assert_eq!(p.secondary.describe_group(&group), want);
     // The daily check's group columns: the final checkpoints, and the group synced on the target.
-    let (_, status) = strait.status(&["--json"]);
+    let (_, status) = strait.status(&[]);
     let row = status["flows"][0]["groups"]
         .as_array()
         .unwrap()

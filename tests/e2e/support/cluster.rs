@@ -399,6 +399,34 @@ impl Cluster {
         run_with_timeout(cmd, "kafka-cluster.sh stop", Duration::from_secs(60)).ok();
     }
 
+    /// Kills every node at once (SIGKILL), as when a data centre goes dark.
+    pub fn kill_all(&self) {
+        let dir = self.need_dir("kill_all()");
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo_root().join("scripts/kafka-cluster.sh"))
+            .args(["stop", "--kill", "--dir"])
+            .arg(dir);
+        run_with_timeout(cmd, "kafka-cluster.sh stop --kill", Duration::from_secs(60)).ok();
+    }
+
+    /// Starts every stopped node again (together, so that the controller quorum forms) and waits
+    /// until all answer.
+    pub fn start_stopped(&self) {
+        let dir = self.need_dir("start_stopped()");
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo_root().join("scripts/kafka-cluster.sh"))
+            .args(["start", "--dir"])
+            .arg(dir)
+            .args(["--owner-pid", &std::process::id().to_string()])
+            .env("STRAIT_KAFKA_JARS", jars());
+        run_with_timeout(
+            cmd,
+            "kafka-cluster.sh start (restart)",
+            Duration::from_secs(300),
+        )
+        .ok();
+    }
+
     /// Starts node `k` again and waits until every node answers.
     pub fn start_node(&self, k: usize) {
         let dir = self.need_dir("start_node()");
