@@ -22,3 +22,4 @@ pub mod records;
 pub mod replicate;
 pub(crate) mod secret;
 pub(crate) mod security;
+pub mod serve;

@@ -440,7 +440,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // Bound before anything connects, so a taken or forbidden address is a start-up error.
-    let metrics_listener = match metrics_listen.map(|a| (a, strait::metrics::http::bind(a))) {
+    let metrics_listener = match metrics_listen.map(|a| (a, strait::serve::bind(a))) {
         None => None,
         Some((_, Ok(l))) => Some(l),
         Some((addr, Err(e))) => {
@@ -463,9 +463,10 @@ fn main() -> ExitCode {
         tokio::spawn(watch_signals(shutdown.clone()));
         let metrics = metrics_listener.map(|listener| {
             let metrics = strait::metrics::Metrics::new();
-            tokio::spawn(strait::metrics::http::serve(
+            tokio::spawn(strait::serve::serve(
                 listener,
-                metrics.clone(),
+                strait::metrics::routes::routes(metrics.clone()),
+                "metrics",
                 shutdown.clone(),
             ));
             metrics

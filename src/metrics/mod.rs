@@ -6,10 +6,10 @@
 //! Metrics are a side sink: the data path resolves its handles once per partition
 //! ([`Metrics::partition`]) and then only adds to atomics or records into an uncontended window
 //! ([`window::WindowStat`]); nothing here can block or fail replication. The registry and the text
-//! exposition are `prometheus-client`'s; [`http`] serves them on `GET /metrics` when `strait run`
+//! exposition are `prometheus-client`'s; [`routes`] serves them on `GET /metrics` when `strait run`
 //! is given `--metrics-listen`. See `docs/metrics.md`.
 
-pub mod http;
+pub mod routes;
 pub(crate) mod window;
 
 use std::sync::Arc;
