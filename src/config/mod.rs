@@ -2,6 +2,7 @@
 //! one [`FlowConfig`] per enabled `source->target` flow. Everything downstream reads typed settings from
 //! here; nothing else looks at raw keys.
 
+pub mod connect;
 pub mod error;
 pub(crate) mod key_scope;
 pub(crate) mod keys;

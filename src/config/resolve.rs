@@ -71,6 +71,17 @@ pub(crate) fn load_entries(
             },
         );
     }
+    load_raw(path, raw, false)
+}
+
+/// Resolves a raw key map whose settings carry their own origins (Connect mode builds one from a
+/// worker file and connector files). `path` names the whole in messages about no file in
+/// particular; `heartbeats_only_ok`: a map that enables no flow but emits heartbeats is valid.
+pub(crate) fn load_raw(
+    path: &Path,
+    mut raw: IndexMap<String, Setting>,
+    heartbeats_only_ok: bool,
+) -> Result<Mm2Config, ConfigError> {
     super::providers::substitute(path, &mut raw)?;
     let ctx = Ctx { path, raw };
     let clusters = ctx.clusters()?;
@@ -98,7 +109,8 @@ pub(crate) fn load_entries(
             }
         }
     }
-    if flows.is_empty() {
+    let heartbeats_only = heartbeats_only_ok && !ctx.all_heartbeats(&clusters)?.is_empty();
+    if flows.is_empty() && !heartbeats_only {
         return Err(ctx.in_file(format!(
             "No source->target replication flows. Enable one with `<source>-><target>.enabled = true` (clusters = {}).",
             clusters.join(", ")
@@ -165,7 +177,7 @@ impl Ctx<'_> {
 
     pub(super) fn at(&self, origin: &Origin, message: String) -> ConfigError {
         ConfigError::AtLine {
-            path: self.path.to_path_buf(),
+            path: origin.file.clone(),
             line: origin.line,
             key: origin.key.clone(),
             message,
@@ -239,17 +251,19 @@ impl Ctx<'_> {
         &self,
         clusters: &[String],
     ) -> Result<(Vec<Origin>, Vec<Origin>), ConfigError> {
-        let mut settings: Vec<&Setting> = self.raw.values().collect();
-        settings.sort_by_key(|s| s.origin.as_ref().map_or(0, |o| o.line));
+        // Classified by the key as resolved (in Connect mode a connector's `topics` is resolved as
+        // `S->T.topics`), reported at the key as written.
+        let mut settings: Vec<(&String, &Setting)> = self.raw.iter().collect();
+        settings.sort_by_key(|(_, s)| s.origin.as_ref().map_or(0, |o| o.line));
         let mut ignored = Vec::new();
         let mut written = Vec::new();
         let known = clusters.join(", ");
-        for setting in settings {
+        for (key, setting) in settings {
             let Some(origin) = &setting.origin else {
                 continue;
             };
             written.push(origin.clone());
-            let scope = key_scope::locate(&origin.key, clusters);
+            let scope = key_scope::locate(key, clusters);
             match &scope {
                 KeyScope::UndefinedFlow { source, target } => {
                     let missing: Vec<String> = [source, target]

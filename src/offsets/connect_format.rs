@@ -15,12 +15,19 @@ pub(crate) const HEARTBEAT_CONNECTOR: &str = "MirrorHeartbeatConnector";
 /// Kafka's default partitioner seed for murmur2.
 const KAFKA_MURMUR2_SEED: u32 = 0x9747_b28c;
 
-/// Encodes the offsets-topic key for one source partition, byte-identical to Java Connect.
-pub(crate) fn source_offset_key(cluster: &str, topic: &str, partition: i32) -> Vec<u8> {
+/// Encodes the offsets-topic key for one source partition of connector `connector` (MM2's
+/// dedicated mode: `MirrorSourceConnector`; Connect mode: the connector's REST name),
+/// byte-identical to Java Connect.
+pub(crate) fn source_offset_key(
+    connector: &str,
+    cluster: &str,
+    topic: &str,
+    partition: i32,
+) -> Vec<u8> {
     // Java HashMap iteration order for these three keys is cluster, partition, topic.
     format!(
         "[{},{{\"cluster\":{},\"partition\":{},\"topic\":{}}}]",
-        json_string(SOURCE_CONNECTOR),
+        json_string(connector),
         json_string(cluster),
         partition,
         json_string(topic)
@@ -36,7 +43,7 @@ pub(crate) fn source_offset_value(last_replicated: i64) -> Vec<u8> {
 /// A decoded source-offset key: which cluster, topic and partition it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SourceOffsetKey {
-    /// Connector name (only `MirrorSourceConnector` entries are progress).
+    /// Connector name (`MirrorSourceConnector`, or the REST name in Connect mode).
     pub(crate) connector: String,
     /// Source cluster alias.
     pub(crate) cluster: String,
@@ -89,7 +96,7 @@ mod tests {
 
     #[test]
     fn source_key_matches_java_connect_bytes_and_partition() {
-        let key = source_offset_key("A", "orders", 0);
+        let key = source_offset_key(SOURCE_CONNECTOR, "A", "orders", 0);
         assert_eq!(
             std::str::from_utf8(&key).unwrap(),
             r#"["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]"#
@@ -114,7 +121,7 @@ mod tests {
 
     #[test]
     fn key_and_value_round_trip() {
-        let key = source_offset_key("primary", "orders.v1", 11);
+        let key = source_offset_key(SOURCE_CONNECTOR, "primary", "orders.v1", 11);
         let parsed = parse_source_offset_key(&key).unwrap();
         assert_eq!(
             parsed,
@@ -133,7 +140,7 @@ mod tests {
 
     #[test]
     fn aliases_needing_escapes_are_valid_json() {
-        let key = source_offset_key("we\"ird\\", "t", 0);
+        let key = source_offset_key(SOURCE_CONNECTOR, "we\"ird\\", "t", 0);
         assert_eq!(parse_source_offset_key(&key).unwrap().cluster, "we\"ird\\");
     }
 }

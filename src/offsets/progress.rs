@@ -16,7 +16,7 @@ use tracing::{debug, info, warn};
 
 use super::connect_format::{
     parse_source_offset_key, parse_source_offset_value, partition_for_key, source_offset_key,
-    source_offset_value, SOURCE_CONNECTOR,
+    source_offset_value,
 };
 use super::internal_topic::{encode_batch, ensure_topic, InternalRecord, TopicIoError};
 use super::topic_reader::read_partition;
@@ -33,6 +33,9 @@ use crate::protocol::{ClusterClient, ProtocolError, TopicPartition};
 pub(crate) struct OffsetStorage {
     /// `offset.storage.topic` (default `mm2-offsets.<source>.internal`).
     pub(crate) topic: String,
+    /// The connector name progress is keyed by: `MirrorSourceConnector` in dedicated mode (as
+    /// MM2's herders name it), the source connector's REST name in Connect mode.
+    pub(crate) connector: String,
     /// `offset.storage.partitions` (default 25).
     pub(crate) partitions: i32,
     /// `offset.storage.replication.factor` (default 3; -1 = broker default).
@@ -94,9 +97,10 @@ pub(crate) type SavedProgress = HashMap<TopicPartition, i64>;
 /// the failover commands, which must work whether or not a replicator runs.
 pub(crate) async fn read_saved(
     client: &ClusterClient,
-    topic: &str,
+    storage: &OffsetStorage,
     source: &str,
 ) -> Result<Option<SavedProgress>, ProgressError> {
+    let topic = storage.topic.as_str();
     let metadata = client
         .refresh_metadata(Some(&[topic.to_string()]))
         .await
@@ -112,23 +116,30 @@ pub(crate) async fn read_saved(
     else {
         return Ok(None);
     };
-    read_progress(client, topic, partitions, source)
+    read_progress(client, topic, partitions, &storage.connector, source)
         .await
         .map(Some)
 }
 
-/// Reads partitions `0..partitions` of offsets topic `topic` to their ends: the progress saved
-/// for source cluster `source`.
+/// Reads partitions `0..partitions` of offsets topic `topic` to their ends: the progress
+/// `connector` saved for source cluster `source`.
 async fn read_progress(
     client: &ClusterClient,
     topic: &str,
     partitions: i32,
+    connector: &str,
     source: &str,
 ) -> Result<SavedProgress, ProgressError> {
     let mut saved = SavedProgress::new();
     for partition in 0..partitions {
         for r in read_partition(client, topic, partition).await? {
-            apply(&mut saved, source, r.key.as_deref(), r.value.as_deref());
+            apply(
+                &mut saved,
+                connector,
+                source,
+                r.key.as_deref(),
+                r.value.as_deref(),
+            );
         }
     }
     Ok(saved)
@@ -136,11 +147,17 @@ async fn read_progress(
 
 /// Applies one record of an offsets topic to `saved` as Connect's offset store does: the last
 /// value per key wins, a null value deletes; keys of other connectors or clusters are skipped.
-fn apply(saved: &mut SavedProgress, source: &str, key: Option<&[u8]>, value: Option<&[u8]>) {
+fn apply(
+    saved: &mut SavedProgress,
+    connector: &str,
+    source: &str,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+) {
     let Some(key) = key.and_then(parse_source_offset_key) else {
         return;
     };
-    if key.connector != SOURCE_CONNECTOR || key.cluster != source {
+    if key.connector != connector || key.cluster != source {
         return;
     }
     let tp = TopicPartition::new(key.topic, key.partition);
@@ -223,6 +240,7 @@ impl ProgressStore {
             &self.client,
             &self.storage.topic,
             self.partitions,
+            &self.storage.connector,
             &self.source,
         )
         .await
@@ -265,7 +283,12 @@ impl ProgressStore {
         let now = now_ms();
         let mut by_partition: BTreeMap<i32, Vec<InternalRecord>> = BTreeMap::new();
         for (tp, last) in entries {
-            let key = source_offset_key(&self.source, &tp.topic, tp.partition);
+            let key = source_offset_key(
+                &self.storage.connector,
+                &self.source,
+                &tp.topic,
+                tp.partition,
+            );
             let partition = partition_for_key(&key, self.partitions);
             by_partition
                 .entry(partition)

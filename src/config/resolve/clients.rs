@@ -127,6 +127,7 @@ impl Ctx<'_> {
         };
         Ok(OffsetStorage {
             topic,
+            connector: SOURCE_CONNECTOR.to_string(),
             partitions: self.int(&w, &keys::OFFSET_STORAGE_PARTITIONS)? as i32,
             replication_factor: self.int(&w, &keys::OFFSET_STORAGE_REPLICATION_FACTOR)? as i16,
             flush_interval: self.millis(&w, &keys::OFFSET_FLUSH_INTERVAL_MS)?,

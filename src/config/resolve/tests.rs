@@ -246,6 +246,7 @@ fn sample_file_resolves() {
         f.offset_storage,
         OffsetStorage {
             topic: "mm2-offsets.primary.internal".into(),
+            connector: "MirrorSourceConnector".into(),
             partitions: 25,
             replication_factor: 3,
             flush_interval: Duration::from_millis(1000),

@@ -47,7 +47,7 @@ pub(super) async fn check(
             cfg.source
         ));
     };
-    let saved = read_saved(source, &reverse.offset_storage.topic, &reverse.source)
+    let saved = read_saved(source, &reverse.offset_storage, &reverse.source)
         .await
         .map_err(|e| format!("--rebuild: source cluster {}: {e}", cfg.source))?
         .unwrap_or_default();

@@ -300,7 +300,7 @@ async fn context(
             (m.tp.topic.clone(), source)
         })
         .collect();
-    let replicated = read_saved(target, &cfg.offset_storage.topic, &cfg.source)
+    let replicated = read_saved(target, &cfg.offset_storage, &cfg.source)
         .await
         .ok()
         .flatten()

@@ -138,7 +138,7 @@ pub async fn planned(
     // The target holds every record: the saved progress reaches every end.
     let deadline = tokio::time::Instant::now() + catch_up;
     loop {
-        let saved = read_saved(&target, &cfg.offset_storage.topic, &cfg.source)
+        let saved = read_saved(&target, &cfg.offset_storage, &cfg.source)
             .await
             .map_err(|e| format!("target cluster {}: saved progress: {e}", cfg.target))?
             .unwrap_or_default();

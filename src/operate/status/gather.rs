@@ -104,7 +104,7 @@ async fn partitions(
     let tps = source_partitions(cfg, source).await?;
     let starts = offsets(source, &tps, OffsetSpec::Earliest).await?;
     let ends = offsets(source, &tps, OffsetSpec::Latest).await?;
-    let saved = read_saved(target, &cfg.offset_storage.topic, &cfg.source)
+    let saved = read_saved(target, &cfg.offset_storage, &cfg.source)
         .await
         .map_err(|e| format!("target cluster {}: saved progress: {e}", cfg.target))?
         .unwrap_or_default();
