@@ -11,6 +11,7 @@
 pub mod clock;
 pub mod config;
 pub(crate) mod fetch;
+pub mod launch;
 pub(crate) mod locks;
 pub mod metrics;
 pub mod offsets;

@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use strait::config::Mm2Config;
 use strait::operate::failback::FailbackOptions;
@@ -52,14 +51,33 @@ enum Command {
         metrics_listen: Option<SocketAddr>,
     },
     /// Load and validate an mm2.properties file, print the resolved flows and what strait does with
-    /// each key, and exit.
+    /// each key, and exit. In Connect mode: a worker file as --config and connector files after
+    /// it, or a connector file alone as --config.
     Check {
-        /// The MM2 dedicated-mode properties file.
+        /// The MM2 dedicated-mode properties file, or a Connect worker or connector file.
         #[arg(long)]
         config: PathBuf,
         /// Target cluster aliases, as for `run`.
         #[arg(long, num_args = 1..)]
         clusters: Vec<String>,
+        /// Connect mode: connector configs (.properties or JSON) run by the worker file.
+        connectors: Vec<PathBuf>,
+    },
+    /// Run MirrorMaker's connectors as Kafka Connect does: a worker file
+    /// (connect-distributed.properties) and connector configs, as .properties or as the JSON a
+    /// `POST /connectors` sends. Each connector runs its part: source = data and offset-syncs,
+    /// checkpoint = checkpoints and group offset sync, heartbeat = heartbeats.
+    Connect {
+        /// The Connect worker file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Connector configs (MirrorSourceConnector, MirrorCheckpointConnector,
+        /// MirrorHeartbeatConnector).
+        #[arg(required = true)]
+        connectors: Vec<PathBuf>,
+        /// Serve Prometheus metrics on `GET /metrics` at this address.
+        #[arg(long, value_name = "ADDR:PORT")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// The daily check: per flow, lag per partition (records and age of the oldest unreplicated
     /// record), heartbeat freshness, checkpoint age and group sync, read from the clusters
@@ -204,6 +222,62 @@ fn print_report(result: Result<(String, String, u8), String>, json: bool) -> Exi
     }
 }
 
+/// `strait connect` (`run`) and `strait check` in Connect mode: loads the worker file and the
+/// connector files (or, with none, `config` as a connector checked alone), says what runs and
+/// what to look out for, then replicates or exits.
+fn connect(
+    config: &Path,
+    connectors: &[PathBuf],
+    metrics_listen: Option<SocketAddr>,
+    run: bool,
+) -> ExitCode {
+    let loaded = if connectors.is_empty() {
+        strait::config::connect::load(None, &[config.to_path_buf()])
+    } else {
+        strait::config::connect::load(Some(config), connectors)
+    };
+    let c = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("strait: invalid configuration: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    for w in &c.warnings {
+        warn!("{w}");
+    }
+    for k in &c.connectors {
+        info!(connector = %k.name, class = k.class.class_name(), flow = %format!("{}->{}", k.source, k.target), file = %k.file.display(), "connector");
+    }
+    if run {
+        return strait::launch::replicate(c.flows(), c.heartbeats(), metrics_listen);
+    }
+    println!(
+        "{}: Connect mode, {} connector(s): {} flow(s) replicating, {} heartbeat emitter(s)",
+        c.worker_path.display(),
+        c.connectors.len(),
+        c.flows().len(),
+        c.heartbeats().len()
+    );
+    for k in &c.connectors {
+        println!(
+            "  connector {} ({}): {}->{}",
+            k.name,
+            k.class.class_name(),
+            k.source,
+            k.target
+        );
+    }
+    for w in &c.warnings {
+        println!("  WARNING: {w}");
+    }
+    println!("keys:");
+    for line in c.mm2.key_report() {
+        println!("  {line}");
+    }
+    ExitCode::SUCCESS
+}
+
 /// `strait status`: loads the config, reads the clusters, prints the report, exits with its level.
 fn status(config: &Path, flow: Option<&str>, json: bool, thresholds: &Thresholds) -> ExitCode {
     let (mm2, runtime) = match command_setup(config) {
@@ -326,7 +400,21 @@ fn main() -> ExitCode {
             clusters,
             metrics_listen,
         } => (config, clusters, true, metrics_listen),
-        Command::Check { config, clusters } => (config, clusters, false, None),
+        Command::Check {
+            config,
+            clusters,
+            connectors,
+        } => {
+            if !connectors.is_empty() || strait::config::connect::is_connector_file(&config) {
+                return connect(&config, &connectors, None, false);
+            }
+            (config, clusters, false, None)
+        }
+        Command::Connect {
+            config,
+            connectors,
+            metrics_listen,
+        } => return connect(&config, &connectors, metrics_listen, true),
         Command::Keys => {
             println!("{}", strait::config::key_reference());
             return ExitCode::SUCCESS;
@@ -439,69 +527,5 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    // Bound before anything connects, so a taken or forbidden address is a start-up error.
-    let metrics_listener = match metrics_listen.map(|a| (a, strait::serve::bind(a))) {
-        None => None,
-        Some((_, Ok(l))) => Some(l),
-        Some((addr, Err(e))) => {
-            eprintln!("strait: cannot listen for metrics on {addr} (--metrics-listen): {e}");
-            return ExitCode::from(3);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("strait: cannot start the runtime: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    runtime.block_on(async move {
-        let shutdown = CancellationToken::new();
-        tokio::spawn(watch_signals(shutdown.clone()));
-        let metrics = metrics_listener.map(|listener| {
-            let metrics = strait::metrics::Metrics::new();
-            tokio::spawn(strait::serve::serve(
-                listener,
-                strait::metrics::routes::routes(metrics.clone()),
-                "metrics",
-                shutdown.clone(),
-            ));
-            metrics
-        });
-        match strait::replicate::run(flows, heartbeats, shutdown, metrics).await {
-            Ok(()) => {
-                info!("shut down cleanly");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                error!(error = %e.chain(), "replication failed");
-                ExitCode::from(2)
-            }
-        }
-    })
-}
-
-/// First SIGTERM/SIGINT: graceful shutdown (finish in-flight produces, save progress). Second:
-/// exit at once.
-async fn watch_signals(shutdown: CancellationToken) {
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        warn!("cannot install a SIGTERM handler");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    info!("shutdown requested: finishing in-flight data and saving progress");
-    shutdown.cancel();
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    warn!("second signal: exiting now");
-    std::process::exit(130);
+    strait::launch::replicate(flows, heartbeats, metrics_listen)
 }

@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "security",
         ],
     ),
+    ("launch", &["config", "metrics", "replicate", "serve"]),
 ];
 
 /// Files whose code (before their `#[cfg(test)]` module) is still longer than [`MAX_LINES`], with

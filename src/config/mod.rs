@@ -226,8 +226,9 @@ pub struct Mm2Config {
     pub(crate) dormant: Vec<FlowConfig>,
     /// Every heartbeat emitter (one per MM2 herder that emits, enabled flow or not), in the same order.
     pub(crate) heartbeats: Vec<HeartbeatConfig>,
-    /// Every key written in the file, in file order (for `strait check`).
-    pub(crate) written: Vec<Origin>,
+    /// Every key written, in file order (for `strait check`), with the key it resolves as (the
+    /// same in dedicated mode; `S->T.topics` for a Connect connector's `topics`).
+    pub(crate) written: Vec<(String, Origin)>,
     /// Keys accepted but without effect in strait (Connect-runtime keys, features not built yet), with
     /// where they were written; listed once at start-up.
     pub(crate) ignored: Vec<Origin>,
@@ -271,24 +272,46 @@ impl Mm2Config {
 
     /// Why an entry of [`Mm2Config::ignored`] has no effect (for the start-up log line).
     pub fn ignore_reason(&self, origin: &Origin) -> &'static str {
-        match key_scope::classify(&key_scope::locate(&origin.key, &self.clusters)) {
+        match key_scope::classify(&key_scope::locate(
+            self.resolved_key(origin),
+            &self.clusters,
+        )) {
             keys::classify::KeyClass::Ignored(why) => why,
             keys::classify::KeyClass::Understood(_) => "not ignored",
         }
     }
 
-    /// One line per written key, for `strait check`: its line, the key, and what strait does with
-    /// it (the key table's meaning) or why it has no effect. Values are never included.
-    pub fn key_report(&self) -> Vec<String> {
-        let width = self.written.iter().map(|o| o.key.len()).max().unwrap_or(0);
+    /// The key `origin` resolves as (its written key when not found).
+    fn resolved_key<'a>(&'a self, origin: &'a Origin) -> &'a str {
         self.written
             .iter()
-            .map(|o| {
-                let what = match key_scope::classify(&key_scope::locate(&o.key, &self.clusters)) {
+            .find(|(_, o)| o == origin)
+            .map_or(origin.key.as_str(), |(k, _)| k.as_str())
+    }
+
+    /// One line per written key, for `strait check`: its line (and file, where keys come from
+    /// several files), the key, and what strait does with it (the key table's meaning) or why it
+    /// has no effect. Values are never included.
+    pub fn key_report(&self) -> Vec<String> {
+        let width = self
+            .written
+            .iter()
+            .map(|(_, o)| o.key.len())
+            .max()
+            .unwrap_or(0);
+        let several = self.written.iter().any(|(_, o)| o.file != self.path);
+        self.written
+            .iter()
+            .map(|(key, o)| {
+                let what = match key_scope::classify(&key_scope::locate(key, &self.clusters)) {
                     keys::classify::KeyClass::Understood(row) => format!("acts: {}", row.meaning),
                     keys::classify::KeyClass::Ignored(why) => format!("no effect: {why}"),
                 };
-                format!("line {:>4}  {:<width$}  {what}", o.line, o.key)
+                let file = match (several, o.file.file_name()) {
+                    (true, Some(name)) => format!("{}:", name.to_string_lossy()),
+                    _ => String::new(),
+                };
+                format!("{file}line {:>4}  {:<width$}  {what}", o.line, o.key)
             })
             .collect()
     }

@@ -44,6 +44,9 @@ use values::{is_topic_char, parse_boolean_lenient};
 /// Resolved key -> setting map (a Java `Map<String, String>` with origins).
 type Props = BTreeMap<String, Setting>;
 
+/// A written key: the key it resolves as, and where it was written.
+type Written = (String, Origin);
+
 pub(super) fn load(path: &Path) -> Result<Mm2Config, ConfigError> {
     let entries = properties::read(path)?;
     load_entries(path, entries)
@@ -250,11 +253,16 @@ impl Ctx<'_> {
     pub(super) fn classify_keys(
         &self,
         clusters: &[String],
-    ) -> Result<(Vec<Origin>, Vec<Origin>), ConfigError> {
+    ) -> Result<(Vec<Written>, Vec<Origin>), ConfigError> {
         // Classified by the key as resolved (in Connect mode a connector's `topics` is resolved as
         // `S->T.topics`), reported at the key as written.
         let mut settings: Vec<(&String, &Setting)> = self.raw.iter().collect();
-        settings.sort_by_key(|(_, s)| s.origin.as_ref().map_or(0, |o| o.line));
+        settings.sort_by_key(|(_, s)| {
+            s.origin
+                .as_ref()
+                .map(|o| (o.file.clone(), o.line))
+                .unwrap_or_default()
+        });
         let mut ignored = Vec::new();
         let mut written = Vec::new();
         let known = clusters.join(", ");
@@ -262,7 +270,7 @@ impl Ctx<'_> {
             let Some(origin) = &setting.origin else {
                 continue;
             };
-            written.push(origin.clone());
+            written.push((key.clone(), origin.clone()));
             let scope = key_scope::locate(key, clusters);
             match &scope {
                 KeyScope::UndefinedFlow { source, target } => {

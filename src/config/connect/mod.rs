@@ -108,6 +108,18 @@ pub struct ConnectConfig {
     pub warnings: Vec<String>,
 }
 
+impl ConnectConfig {
+    /// The flows the source connectors make, for the replicator.
+    pub fn flows(&self) -> Vec<super::FlowConfig> {
+        self.mm2.flows.clone()
+    }
+
+    /// The heartbeat emitters the heartbeat connectors make.
+    pub fn heartbeats(&self) -> Vec<super::HeartbeatConfig> {
+        self.mm2.heartbeats.clone()
+    }
+}
+
 /// An error at the line where `key` was written in `entries` (or in the file as a whole).
 fn error_at(file: &Path, entries: &Entries, key: &str, message: String) -> ConfigError {
     match entries
@@ -212,9 +224,22 @@ fn merge(
     }
 }
 
-/// Loads the worker file and the connector files, and resolves them (see the module doc).
-pub fn load(worker_path: &Path, connector_paths: &[PathBuf]) -> Result<ConnectConfig, ConfigError> {
-    let worker_entries = read_properties(worker_path)?;
+/// Loads the worker file (None: a connector file checked on its own) and the connector files,
+/// and resolves them (see the module doc).
+pub fn load(
+    worker: Option<&Path>,
+    connector_paths: &[PathBuf],
+) -> Result<ConnectConfig, ConfigError> {
+    let worker_entries = match worker {
+        Some(w) => read_properties(w)?,
+        None => Vec::new(),
+    };
+    let Some(worker_path) = worker.or(connector_paths.first().map(PathBuf::as_path)) else {
+        return Err(ConfigError::InFile {
+            path: PathBuf::from("(none)"),
+            message: "no worker file and no connector".into(),
+        });
+    };
     let mut connectors: Vec<ConnectorSpec> = Vec::new();
     for path in connector_paths {
         let c = connector_spec(path)?;
@@ -281,12 +306,6 @@ pub fn load(worker_path: &Path, connector_paths: &[PathBuf]) -> Result<ConnectCo
     for ((s, t), cs) in &pairs {
         let flow = format!("{s}->{t}");
         let of = |class| cs.iter().find(|c| c.class == class);
-        let class_line = |c: &ConnectorSpec| {
-            c.config
-                .iter()
-                .find(|(k, _)| k == "connector.class")
-                .map(|(_, s)| s.clone())
-        };
         let source = of(ConnectorClass::Source);
         if let (Some(cp), None) = (of(ConnectorClass::Checkpoint), source) {
             return Err(error_at(
@@ -296,7 +315,13 @@ pub fn load(worker_path: &Path, connector_paths: &[PathBuf]) -> Result<ConnectCo
                 format!("connector {}: strait runs a checkpoint connector together with the source connector of the same clusters ({flow}), whose offset-syncs it translates with; give that one too", cp.name),
             ));
         }
-        let at = source.and_then(|c| class_line(c));
+        // The source connector's `connector.class` line is what enables the flow.
+        let at = source.and_then(|c| {
+            c.config
+                .iter()
+                .find(|(k, _)| k == "connector.class")
+                .map(|(_, s)| s.clone())
+        });
         raw.insert(
             format!("{flow}.enabled"),
             filled(if source.is_some() { "true" } else { "false" }, at.as_ref()),

@@ -62,7 +62,7 @@ fn load_files(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<ConnectConfi
             p
         })
         .collect();
-    let r = load(&paths[0], &paths[1..]);
+    let r = load(Some(&paths[0]), &paths[1..]);
     (dir, r)
 }
 

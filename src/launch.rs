@@ -1,0 +1,86 @@
+//! Starting replication for `strait run` and `strait connect`: the metrics listener bound before
+//! anything connects (a taken address is a start-up error), a multi-threaded runtime, the signal
+//! handling (first SIGTERM/SIGINT: finish in-flight data and save progress; second: exit at once),
+//! and the exit code.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::config::{FlowConfig, HeartbeatConfig};
+
+/// Runs `flows` and `heartbeats` until a signal; serves `/metrics` on `metrics_listen` when given.
+/// Exit code 0 after a clean shutdown, 2 when replication failed, 3 when it could not start.
+pub fn replicate(
+    flows: Vec<FlowConfig>,
+    heartbeats: Vec<HeartbeatConfig>,
+    metrics_listen: Option<SocketAddr>,
+) -> ExitCode {
+    // Bound before anything connects, so a taken or forbidden address is a start-up error.
+    let metrics_listener = match metrics_listen.map(|a| (a, crate::serve::bind(a))) {
+        None => None,
+        Some((_, Ok(l))) => Some(l),
+        Some((addr, Err(e))) => {
+            eprintln!("strait: cannot listen for metrics on {addr} (--metrics-listen): {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strait: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(async move {
+        let shutdown = CancellationToken::new();
+        tokio::spawn(watch_signals(shutdown.clone()));
+        let metrics = metrics_listener.map(|listener| {
+            let metrics = crate::metrics::Metrics::new();
+            tokio::spawn(crate::serve::serve(
+                listener,
+                crate::metrics::routes::routes(metrics.clone()),
+                "metrics",
+                shutdown.clone(),
+            ));
+            metrics
+        });
+        match crate::replicate::run(flows, heartbeats, shutdown, metrics).await {
+            Ok(()) => {
+                info!("shut down cleanly");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                error!(error = %e.chain(), "replication failed");
+                ExitCode::from(2)
+            }
+        }
+    })
+}
+
+/// First SIGTERM/SIGINT: graceful shutdown (finish in-flight produces, save progress). Second:
+/// exit at once.
+async fn watch_signals(shutdown: CancellationToken) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        warn!("cannot install a SIGTERM handler");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    info!("shutdown requested: finishing in-flight data and saving progress");
+    shutdown.cancel();
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    warn!("second signal: exiting now");
+    std::process::exit(130);
+}
