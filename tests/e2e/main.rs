@@ -5,6 +5,7 @@
 //! run strait.
 
 mod bad_config;
+mod connect;
 mod failback;
 mod failover;
 mod heartbeats;

@@ -5,9 +5,12 @@ use super::*;
 // ------------------------------------------------------------------------------------------------
 // The strait binary under test
 
-/// A running `strait run --config FILE`, stdout and stderr in a log file. Dropping it kills it.
+/// A running `strait run --config FILE` (or `strait connect`), stdout and stderr in a log file.
+/// Dropping it kills it.
 pub struct Strait {
     child: Option<Child>,
+    /// `run` or `connect`.
+    command: &'static str,
     pid: u32,
     dir: PathBuf,
     log_path: PathBuf,
@@ -37,10 +40,17 @@ impl Strait {
         let dir = strait_dir();
         let config_path = dir.join("mm2.properties");
         fs::write(&config_path, config_text).unwrap();
-        Strait::start_at(dir, config_path, extra_args, env)
+        Strait::start_at("run", dir, config_path, extra_args, env)
+    }
+
+    /// Starts `strait COMMAND --config CONFIG EXTRA_ARGS...` on a file already written (`connect`
+    /// with a worker file and connector files).
+    pub fn start_command(command: &'static str, config: &Path, extra_args: &[&str]) -> Strait {
+        Strait::start_at(command, strait_dir(), config.to_path_buf(), extra_args, &[])
     }
 
     fn start_at(
+        command: &'static str,
         dir: PathBuf,
         config_path: PathBuf,
         extra_args: &[&str],
@@ -53,7 +63,7 @@ impl Strait {
             .open(&log_path)
             .unwrap();
         let mut cmd = Command::new(strait_bin());
-        cmd.arg("run")
+        cmd.arg(command)
             .arg("--config")
             .arg(&config_path)
             .args(extra_args)
@@ -74,6 +84,7 @@ impl Strait {
         let pid = child.id();
         Strait {
             child: Some(child),
+            command,
             pid,
             dir,
             log_path,
@@ -87,7 +98,13 @@ impl Strait {
             !self.is_running(),
             "restart() of a strait that is still running"
         );
-        let next = Strait::start_at(self.dir.clone(), self.config_path.clone(), extra_args, &[]);
+        let next = Strait::start_at(
+            self.command,
+            self.dir.clone(),
+            self.config_path.clone(),
+            extra_args,
+            &[],
+        );
         let mut old = std::mem::replace(self, next);
         old.child = None; // already reaped
     }

@@ -1,0 +1,171 @@
+//! `strait connect`: a Connect worker file and MM2's three connectors as a Connect runbook has
+//! them (JSON for `curl -X POST /connectors`, `.properties` for standalone mode), run unchanged.
+//! Witnesses strait did not write: Kafka's console consumer (records byte-identical, the progress
+//! record keyed by the connector's REST name), MM2's `HeartbeatFormatter`, and Java's
+//! `RemoteClusterUtils` reading the checkpoints.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::support::*;
+
+/// The runbook's files for flow `alias -> secondary`, written to a fresh directory: the worker
+/// file first, then the source (JSON), checkpoint (`.properties`) and heartbeat (JSON) connectors.
+fn runbook(alias: &str, topic: &str, group: &str, offsets: &str) -> Vec<std::path::PathBuf> {
+    let p = pair();
+    let dir = std::env::temp_dir().join(unique("connect-files"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (primary, secondary) = (p.primary.bootstrap(), p.secondary.bootstrap());
+    let files = [
+        (
+            "connect-distributed.properties",
+            format!(
+                "bootstrap.servers={secondary}\n\
+                 group.id={alias}-connect-cluster\n\
+                 offset.storage.topic={offsets}\n\
+                 offset.storage.replication.factor=3\n\
+                 config.storage.topic={alias}-configs\n\
+                 status.storage.topic={alias}-status\n\
+                 offset.flush.interval.ms=1000\n\
+                 rest.port=8083\n\
+                 key.converter=org.apache.kafka.connect.converters.ByteArrayConverter\n\
+                 value.converter=org.apache.kafka.connect.converters.ByteArrayConverter\n"
+            ),
+        ),
+        (
+            "mm2-source.json",
+            format!(
+                r#"{{
+  "name": "{alias}-source-connector",
+  "config": {{
+    "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+    "source.cluster.alias": "{alias}",
+    "target.cluster.alias": "secondary",
+    "source.cluster.bootstrap.servers": "{primary}",
+    "target.cluster.bootstrap.servers": "{secondary}",
+    "topics": "{topic}",
+    "tasks.max": "2",
+    "replication.factor": "3",
+    "offset-syncs.topic.replication.factor": "1",
+    "sync.topic.acls.enabled": "false",
+    "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+    "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"
+  }}
+}}
+"#
+            ),
+        ),
+        (
+            "mm2-checkpoint.properties",
+            format!(
+                "name={alias}-checkpoint-connector\n\
+                 connector.class=org.apache.kafka.connect.mirror.MirrorCheckpointConnector\n\
+                 source.cluster.alias={alias}\n\
+                 target.cluster.alias=secondary\n\
+                 source.cluster.bootstrap.servers={primary}\n\
+                 target.cluster.bootstrap.servers={secondary}\n\
+                 groups={group}\n\
+                 emit.checkpoints.interval.seconds=1\n\
+                 refresh.groups.interval.seconds=1\n\
+                 sync.group.offsets.enabled=false\n"
+            ),
+        ),
+        (
+            "mm2-heartbeat.json",
+            format!(
+                r#"{{"name": "{alias}-heartbeat-connector", "config": {{
+  "connector.class": "MirrorHeartbeatConnector",
+  "source.cluster.alias": "{alias}",
+  "target.cluster.alias": "secondary",
+  "target.cluster.bootstrap.servers": "{secondary}",
+  "emit.heartbeats.interval.seconds": "1"
+}}}}
+"#
+            ),
+        ),
+    ];
+    files
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn a_connect_runbooks_three_connectors_run_unchanged() {
+    let p = pair();
+    let alias = unique("cnx");
+    let topic = unique("connect");
+    let group = unique("cnxapp");
+    let offsets = format!("{alias}-offsets");
+    let remote = format!("{alias}.{topic}");
+    p.primary.create_topic(&topic, 2, 1, &[]);
+    p.primary.produce(&topic, 2, 40, "lz4", 51);
+    p.primary
+        .commit_group(&group, &topic, &[(0, 15), (1, 40)], "");
+    let files = runbook(&alias, &topic, &group, &offsets);
+    let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+
+    // `strait check` reads the same files and says what each connector runs.
+    let (code, out, err) = strait_command(&["check"], &files[0], &[&args[1], &args[2], &args[3]]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("3 connector(s): 1 flow(s) replicating, 1 heartbeat emitter(s)"),
+        "{out}"
+    );
+
+    let mut strait = Strait::start_command("connect", &files[0], &[&args[1], &args[2], &args[3]]);
+    let source = p.primary.dump(&topic, 80, false);
+    wait_until(
+        Duration::from_secs(120),
+        "every record on the target",
+        || {
+            strait.assert_running();
+            p.secondary.has_topic(&remote)
+                && p.secondary.end_offsets(&remote).values().sum::<i64>() == 80
+        },
+    );
+    assert_same_records(&p.secondary.dump(&remote, 80, false), &source, true);
+
+    // Checkpoints, read by Java's RemoteClusterUtils.
+    let want: BTreeMap<(String, i32), i64> = [((remote.clone(), 0), 15), ((remote.clone(), 1), 40)]
+        .into_iter()
+        .collect();
+    wait_until(
+        Duration::from_secs(60),
+        "the checkpoint connector's checkpoints",
+        || {
+            strait.assert_running();
+            p.secondary.translate_offsets(&alias, &group) == want
+        },
+    );
+    // Heartbeats of this pair, decoded by MM2's formatter.
+    let mark = format!("sourceClusterAlias={alias}, targetClusterAlias=secondary");
+    wait_until(
+        Duration::from_secs(60),
+        "the heartbeat connector's heartbeats",
+        || {
+            p.secondary
+                .formatted("heartbeats", "HeartbeatFormatter")
+                .iter()
+                .any(|l| l.contains(&mark))
+        },
+    );
+    // Progress, keyed by the source connector's REST name as Java Connect keys it.
+    let key_prefix = format!("[\"{alias}-source-connector\",{{\"cluster\":\"{alias}\"");
+    wait_until(
+        Duration::from_secs(30),
+        "progress under the connector's name",
+        || {
+            p.secondary.has_topic(&offsets)
+                && p.secondary
+                    .dump_all(&offsets)
+                    .iter()
+                    .any(|r| r.key.as_deref().is_some_and(|k| k.starts_with(&key_prefix)))
+        },
+    );
+    stop_cleanly(&mut strait);
+}
