@@ -10,13 +10,28 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::{FlowConfig, HeartbeatConfig};
+use crate::replicate::status::StatusBoard;
 
-/// Runs `flows` and `heartbeats` until a signal; serves `/metrics` on `metrics_listen` when given.
-/// Exit code 0 after a clean shutdown, 2 when replication failed, 3 when it could not start.
+/// An HTTP service to run beside replication (Connect mode's REST API): a listener bound at
+/// start and the routes it serves.
+pub struct Service {
+    /// Bound with [`crate::serve::bind`], so a taken address already failed the start.
+    pub listener: std::net::TcpListener,
+    /// What it serves.
+    pub routes: axum::Router,
+    /// Its name in the log.
+    pub what: &'static str,
+}
+
+/// Runs `flows` and `heartbeats` until a signal; serves `/metrics` on `metrics_listen` when given
+/// and each of `services`; each flow reports its state to `status`. Exit code 0 after a clean
+/// shutdown, 2 when replication failed, 3 when it could not start.
 pub fn replicate(
     flows: Vec<FlowConfig>,
     heartbeats: Vec<HeartbeatConfig>,
     metrics_listen: Option<SocketAddr>,
+    services: Vec<Service>,
+    status: StatusBoard,
 ) -> ExitCode {
     // Bound before anything connects, so a taken or forbidden address is a start-up error.
     let metrics_listener = match metrics_listen.map(|a| (a, crate::serve::bind(a))) {
@@ -40,6 +55,14 @@ pub fn replicate(
     runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
+        for s in services {
+            tokio::spawn(crate::serve::serve(
+                s.listener,
+                s.routes,
+                s.what,
+                shutdown.clone(),
+            ));
+        }
         let metrics = metrics_listener.map(|listener| {
             let metrics = crate::metrics::Metrics::new();
             tokio::spawn(crate::serve::serve(
@@ -50,7 +73,7 @@ pub fn replicate(
             ));
             metrics
         });
-        match crate::replicate::run(flows, heartbeats, shutdown, metrics).await {
+        match crate::replicate::run(flows, heartbeats, shutdown, metrics, status).await {
             Ok(()) => {
                 info!("shut down cleanly");
                 ExitCode::SUCCESS

@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod connect;
 pub(crate) mod fetch;
 pub mod launch;
 pub(crate) mod locks;

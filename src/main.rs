@@ -250,7 +250,31 @@ fn connect(
         info!(connector = %k.name, class = k.class.class_name(), flow = %format!("{}->{}", k.source, k.target), file = %k.file.display(), "connector");
     }
     if run {
-        return strait::launch::replicate(c.flows(), c.heartbeats(), metrics_listen);
+        // Bound before anything connects: a taken address is a start-up error.
+        let listener = match strait::serve::bind(c.worker.rest_listen) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "strait: cannot listen for the REST API on {} (`listeners` / `rest.port` in {}): {e}",
+                    c.worker.rest_listen,
+                    c.worker_path.display()
+                );
+                return ExitCode::from(3);
+            }
+        };
+        let status = strait::replicate::status::StatusBoard::default();
+        let rest = strait::launch::Service {
+            listener,
+            routes: strait::connect::routes(&c, status.clone()),
+            what: "Connect REST API",
+        };
+        return strait::launch::replicate(
+            c.flows(),
+            c.heartbeats(),
+            metrics_listen,
+            vec![rest],
+            status,
+        );
     }
     println!(
         "{}: Connect mode, {} connector(s): {} flow(s) replicating, {} heartbeat emitter(s)",
@@ -527,5 +551,11 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    strait::launch::replicate(flows, heartbeats, metrics_listen)
+    strait::launch::replicate(
+        flows,
+        heartbeats,
+        metrics_listen,
+        Vec::new(),
+        Default::default(),
+    )
 }

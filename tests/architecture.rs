@@ -43,10 +43,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "replicate",
         &[
-            "clock", "config", "fetch", "metrics", "offsets", "plan", "produce", "protocol",
-            "security",
+            "clock", "config", "fetch", "locks", "metrics", "offsets", "plan", "produce",
+            "protocol", "security",
         ],
     ),
+    ("connect", &["config", "protocol", "replicate", "security"]),
     ("launch", &["config", "metrics", "replicate", "serve"]),
 ];
 

@@ -22,6 +22,7 @@ pub use error::ConfigError;
 pub fn key_reference() -> String {
     keys::reference::markdown()
 }
+pub(crate) use keys::looks_secret;
 pub use resolve::heartbeats::HeartbeatConfig;
 
 use crate::fetch::settings::{FetchSettings, StartAt};

@@ -2,6 +2,7 @@
 //! discovery at start and every `refresh.topics.interval.seconds`, pinning each newly found
 //! partition to a task (existing partitions never move: no rebalances).
 
+use super::status::{FlowState, StatusBoard};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,20 +35,21 @@ pub(crate) async fn run_flow(
     cfg: FlowConfig,
     shutdown: CancellationToken,
     metrics: Option<Metrics>,
+    status: StatusBoard,
 ) -> Result<(), RunError> {
     let name = cfg.label();
+    status.set(&name, FlowState::Starting);
 
     let conns = FlowConnections::build(&cfg).map_err(|source| RunError::Connections {
         flow: name.clone(),
         source,
     })?;
-    let Some((progress, saved)) =
-        open_progress(&cfg, &conns, &shutdown)
-            .await
-            .map_err(|source| RunError::Progress {
-                flow: name.clone(),
-                source,
-            })?
+    let Some((progress, saved)) = open_progress(&cfg, &conns, &shutdown, &status)
+        .await
+        .map_err(|source| RunError::Progress {
+            flow: name.clone(),
+            source,
+        })?
     else {
         return Ok(());
     };
@@ -58,9 +60,9 @@ pub(crate) async fn run_flow(
     let flusher = tokio::spawn(progress.clone().run_flusher(drained.clone()));
     // Both come from `cfg.offset_syncs`: a connection exists exactly when syncs are emitted.
     let syncs = match (&cfg.offset_syncs, &conns.offset_syncs) {
-        (Some(o), Some(client)) => {
-            Some(open_offset_syncs(&cfg, o, client.clone(), &shutdown, drained.clone()).await)
-        }
+        (Some(o), Some(client)) => Some(
+            open_offset_syncs(&cfg, o, client.clone(), &shutdown, drained.clone(), &status).await,
+        ),
         _ => None,
     };
     let sync_log = syncs.as_ref().map(|(log, _)| log.clone());
@@ -141,9 +143,17 @@ pub(crate) async fn run_flow(
                         again = Some(RETRY_DISCOVERY);
                     }
                 }
+                status.set(&name, FlowState::Running { tasks: tasks.len() });
             }
             Err(e) => {
                 warn!(flow = %name, error = %e, "topic discovery failed; retrying");
+                status.set(
+                    &name,
+                    FlowState::Failed {
+                        trace: format!("topic discovery failed (retrying): {e}"),
+                        tasks: tasks.len(),
+                    },
+                );
                 again = Some(RETRY_DISCOVERY);
             }
         }
@@ -171,6 +181,7 @@ pub(crate) async fn run_flow(
     }
     let _ = flusher.await;
     info!(flow = %name, "stopped");
+    status.set(&name, FlowState::Stopped);
     Ok(())
 }
 
@@ -183,6 +194,7 @@ async fn open_offset_syncs(
     connection: ConnectionSettings,
     shutdown: &CancellationToken,
     drained: CancellationToken,
+    status: &StatusBoard,
 ) -> (Arc<OffsetSyncLog>, tokio::task::JoinHandle<()>) {
     let log = OffsetSyncLog::new(o.lag_max);
     let client = ClusterClient::new(connection);
@@ -200,6 +212,16 @@ async fn open_offset_syncs(
         _ = shutdown.cancelled() => Ok(0),
     };
     if let Err(e) = opened {
+        status.set(
+            &cfg.label(),
+            FlowState::Failed {
+                trace: format!(
+                    "cannot use the offset-syncs topic {} on cluster {} (replication goes on; syncs are written once it works): {e}",
+                    o.topic, o.cluster
+                ),
+                tasks: 0,
+            },
+        );
         error!(flow = %cfg.label(), cluster = %o.cluster, error = %e, "cannot use the offset-syncs topic now; syncs are kept and written once it works (check `offset-syncs.topic.replication.factor`)");
     }
     let writer = tokio::spawn(log.clone().run_writer(client, settings, drained));
@@ -212,6 +234,7 @@ async fn open_progress(
     cfg: &FlowConfig,
     conns: &FlowConnections,
     shutdown: &CancellationToken,
+    status: &StatusBoard,
 ) -> Result<Option<(Arc<ProgressStore>, SavedProgress)>, ProgressError> {
     let client = ClusterClient::new(conns.target_producer.clone());
     let mut backoff = Backoff::new(cfg.target_producer.retry_backoff, Duration::from_secs(10));
@@ -229,6 +252,16 @@ async fn open_progress(
             Err(e) => {
                 let delay = backoff.next();
                 warn!(cluster = %cfg.target, error = %e, retry_in = ?delay, "cannot read replication progress from the target yet");
+                status.set(
+                    &cfg.label(),
+                    FlowState::Failed {
+                        trace: format!(
+                            "cannot read replication progress from target cluster {} (retrying): {e}",
+                            cfg.target
+                        ),
+                        tasks: 0,
+                    },
+                );
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = shutdown.cancelled() => return Ok(None),

@@ -5,6 +5,7 @@
 pub(crate) mod connections;
 pub(crate) mod flow;
 pub(crate) mod heartbeats;
+pub mod status;
 pub(crate) mod task;
 pub(crate) mod topics;
 
@@ -50,6 +51,15 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// The flow it stopped.
+    pub fn flow(&self) -> &str {
+        match self {
+            RunError::Connections { flow, .. }
+            | RunError::Progress { flow, .. }
+            | RunError::Aborted { flow, .. } => flow,
+        }
+    }
+
     /// The error and each of its causes, joined by `: `, for the one log line that reports it.
     pub fn chain(&self) -> String {
         crate::protocol::error::with_causes(self)
@@ -58,12 +68,14 @@ impl RunError {
 
 /// Runs every flow and heartbeat emitter until `shutdown` fires (then drains in-flight data and
 /// saves progress) or a flow fails for good. Heartbeat emitters never fail; they stop with the flows.
-/// `metrics`, when given, is where flows, tasks and emitters report (see [`crate::metrics`]).
+/// `metrics`, when given, is where flows, tasks and emitters report (see [`crate::metrics`]);
+/// `status` is where each flow says what it is doing ([`status::StatusBoard`]).
 pub async fn run(
     flows: Vec<FlowConfig>,
     heartbeats: Vec<HeartbeatConfig>,
     shutdown: CancellationToken,
     metrics: Option<Metrics>,
+    status: status::StatusBoard,
 ) -> Result<(), RunError> {
     let beats_stop = shutdown.child_token();
     let beats: Vec<_> = heartbeats
@@ -82,7 +94,12 @@ pub async fn run(
         let label = cfg.label();
         handles.push((
             label,
-            tokio::spawn(flow::run_flow(cfg, shutdown.clone(), metrics.clone())),
+            tokio::spawn(flow::run_flow(
+                cfg,
+                shutdown.clone(),
+                metrics.clone(),
+                status.clone(),
+            )),
         ));
     }
     let mut first_error = None;
@@ -96,6 +113,13 @@ pub async fn run(
         };
         if let Err(e) = result {
             error!(error = %e.chain(), "flow stopped");
+            status.set(
+                e.flow(),
+                status::FlowState::Failed {
+                    trace: e.chain(),
+                    tasks: 0,
+                },
+            );
             // One failed flow stops the others: the process exits non-zero and a supervisor restarts it.
             shutdown.cancel();
             first_error.get_or_insert(e);

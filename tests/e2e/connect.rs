@@ -11,11 +11,19 @@ use crate::support::*;
 
 /// The runbook's files for flow `alias -> secondary`, written to a fresh directory: the worker
 /// file first, then the source (JSON), checkpoint (`.properties`) and heartbeat (JSON) connectors.
-fn runbook(alias: &str, topic: &str, group: &str, offsets: &str) -> Vec<std::path::PathBuf> {
+fn runbook(
+    alias: &str,
+    topic: &str,
+    group: &str,
+    offsets: &str,
+    rest_port: u16,
+    source_bootstrap: &str,
+    extra_source: &str,
+) -> Vec<std::path::PathBuf> {
     let p = pair();
     let dir = std::env::temp_dir().join(unique("connect-files"));
     std::fs::create_dir_all(&dir).unwrap();
-    let (primary, secondary) = (p.primary.bootstrap(), p.secondary.bootstrap());
+    let (primary, secondary) = (source_bootstrap, p.secondary.bootstrap());
     let files = [
         (
             "connect-distributed.properties",
@@ -27,7 +35,7 @@ fn runbook(alias: &str, topic: &str, group: &str, offsets: &str) -> Vec<std::pat
                  config.storage.topic={alias}-configs\n\
                  status.storage.topic={alias}-status\n\
                  offset.flush.interval.ms=1000\n\
-                 rest.port=8083\n\
+                 listeners=http://127.0.0.1:{rest_port}\n\
                  key.converter=org.apache.kafka.connect.converters.ByteArrayConverter\n\
                  value.converter=org.apache.kafka.connect.converters.ByteArrayConverter\n"
             ),
@@ -47,7 +55,7 @@ fn runbook(alias: &str, topic: &str, group: &str, offsets: &str) -> Vec<std::pat
     "tasks.max": "2",
     "replication.factor": "3",
     "offset-syncs.topic.replication.factor": "1",
-    "sync.topic.acls.enabled": "false",
+    "sync.topic.acls.enabled": "false",{extra_source}
     "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
     "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"
   }}
@@ -94,6 +102,27 @@ fn runbook(alias: &str, topic: &str, group: &str, offsets: &str) -> Vec<std::pat
         .collect()
 }
 
+/// `curl http://127.0.0.1:PORT/PATH` (curl itself, as the runbook runs it): the parsed answer,
+/// or None when nothing answered yet or the answer was not JSON.
+fn curl_try(port: u16, path: &str) -> Option<serde_json::Value> {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args([
+        "-sS",
+        "--fail-with-body",
+        &format!("http://127.0.0.1:{port}{path}"),
+    ]);
+    let ran = run_with_timeout(cmd, &format!("curl {path}"), Duration::from_secs(30));
+    if !ran.status.success() {
+        return None;
+    }
+    serde_json::from_str(&ran.stdout_str()).ok()
+}
+
+/// [`curl_try`] that must answer.
+fn curl_json(port: u16, path: &str) -> serde_json::Value {
+    curl_try(port, path).unwrap_or_else(|| panic!("curl {path}: no JSON answer"))
+}
+
 #[test]
 fn a_connect_runbooks_three_connectors_run_unchanged() {
     let p = pair();
@@ -106,7 +135,16 @@ fn a_connect_runbooks_three_connectors_run_unchanged() {
     p.primary.produce(&topic, 2, 40, "lz4", 51);
     p.primary
         .commit_group(&group, &topic, &[(0, 15), (1, 40)], "");
-    let files = runbook(&alias, &topic, &group, &offsets);
+    let port = free_port_base(1);
+    let files = runbook(
+        &alias,
+        &topic,
+        &group,
+        &offsets,
+        port,
+        p.primary.bootstrap(),
+        "",
+    );
     let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
 
     // `strait check` reads the same files and says what each connector runs.
@@ -154,6 +192,37 @@ fn a_connect_runbooks_three_connectors_run_unchanged() {
                 .any(|l| l.contains(&mark))
         },
     );
+    // The runbook's curl checks.
+    let names = curl_json(port, "/connectors");
+    assert_eq!(
+        names,
+        serde_json::json!([
+            format!("{alias}-source-connector"),
+            format!("{alias}-checkpoint-connector"),
+            format!("{alias}-heartbeat-connector")
+        ])
+    );
+    let status = curl_json(
+        port,
+        &format!("/connectors/{alias}-source-connector/status"),
+    );
+    assert_eq!(status["connector"]["state"], "RUNNING", "{status:#}");
+    assert_eq!(status["tasks"].as_array().unwrap().len(), 2, "{status:#}");
+    assert!(
+        status["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] == "RUNNING"),
+        "{status:#}"
+    );
+    let root = curl_json(port, "/");
+    assert!(
+        root["kafka_cluster_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{root:#}"
+    );
     // Progress, keyed by the source connector's REST name as Java Connect keys it.
     let key_prefix = format!("[\"{alias}-source-connector\",{{\"cluster\":\"{alias}\"");
     wait_until(
@@ -166,6 +235,51 @@ fn a_connect_runbooks_three_connectors_run_unchanged() {
                     .iter()
                     .any(|r| r.key.as_deref().is_some_and(|k| k.starts_with(&key_prefix)))
         },
+    );
+    stop_cleanly(&mut strait);
+}
+
+/// A connector whose source cluster cannot be reached is FAILED, with a trace naming the
+/// cluster, and so are its tasks: never RUNNING with nothing running.
+#[test]
+fn a_connector_that_cannot_reach_its_cluster_is_failed_with_a_trace() {
+    let alias = unique("cnf");
+    let port = free_port_base(1);
+    let files = runbook(
+        &alias,
+        "nothing",
+        &alias,
+        &format!("{alias}-offsets"),
+        port,
+        "127.0.0.1:1",
+        // A short request timeout, so that each attempt gives up soon.
+        "\n    \"source.cluster.request.timeout.ms\": \"5000\",",
+    );
+    let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut strait = Strait::start_command("connect", &files[0], &[&args[1]]);
+    let path = format!("/connectors/{alias}-source-connector/status");
+    let mut last = serde_json::Value::Null;
+    wait_until(
+        Duration::from_secs(90),
+        "the connector reported FAILED",
+        || {
+            strait.assert_running();
+            last = curl_try(port, &path).unwrap_or_default();
+            last["connector"]["state"] == "FAILED"
+        },
+    );
+    let trace = last["connector"]["trace"].as_str().unwrap_or_default();
+    assert!(
+        trace.contains(&alias) || trace.contains("127.0.0.1:1"),
+        "{last:#}"
+    );
+    assert!(
+        last["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] != "RUNNING"),
+        "{last:#}"
     );
     stop_cleanly(&mut strait);
 }

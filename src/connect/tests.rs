@@ -1,0 +1,158 @@
+//! The REST API's paths, codes and shapes, asked through the router itself (no socket), with
+//! states set on the board as the flows set them.
+
+use axum::body::Body;
+use axum::http::Request;
+use tower::ServiceExt;
+
+use super::*;
+use crate::replicate::status::FlowState;
+
+const WORKER: &str = "bootstrap.servers = 127.0.0.1:9\nlisteners = http://127.0.0.1:18083\nrest.advertised.host.name = connect-1\n";
+const SOURCE: &str = r#"{"name": "mm2-source", "config": {
+  "connector.class": "MirrorSourceConnector",
+  "source.cluster.alias": "primary", "target.cluster.alias": "secondary",
+  "source.cluster.bootstrap.servers": "127.0.0.1:9", "target.cluster.bootstrap.servers": "127.0.0.1:9",
+  "source.cluster.sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";",
+  "source.cluster.security.protocol": "SASL_PLAINTEXT", "source.cluster.sasl.mechanism": "PLAIN",
+  "tasks.max": "2"}}"#;
+const HEARTBEAT: &str = r#"{"name": "mm2-heartbeat", "config": {
+  "connector.class": "MirrorHeartbeatConnector",
+  "source.cluster.alias": "primary", "target.cluster.alias": "secondary",
+  "target.cluster.bootstrap.servers": "127.0.0.1:9"}}"#;
+
+/// The router for the files above, and the board its flows report to.
+fn router() -> (tempfile::TempDir, Router, StatusBoard) {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let worker = write("w.properties", WORKER);
+    let files = vec![write("s.json", SOURCE), write("h.json", HEARTBEAT)];
+    let config = crate::config::connect::load(Some(&worker), &files).unwrap();
+    assert_eq!(config.worker.worker_id, "connect-1:18083");
+    assert_eq!(config.worker.rest_listen.to_string(), "127.0.0.1:18083");
+    let board = StatusBoard::default();
+    (dir, routes(&config, board.clone()), board)
+}
+
+/// One request: status code and JSON body.
+async fn ask(r: &Router, method: &str, uri: &str) -> (u16, Value) {
+    let resp = r
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let code = resp.status().as_u16();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn connectors_info_config_and_tasks_in_connects_shapes() {
+    let (_d, r, _) = router();
+    assert_eq!(
+        ask(&r, "GET", "/connectors").await,
+        (200, json!(["mm2-source", "mm2-heartbeat"]))
+    );
+    let (code, info) = ask(&r, "GET", "/connectors/mm2-source").await;
+    assert_eq!(code, 200);
+    assert_eq!(info["type"], "source");
+    assert_eq!(
+        info["tasks"],
+        json!([{"connector": "mm2-source", "task": 0}, {"connector": "mm2-source", "task": 1}])
+    );
+    assert_eq!(info["config"]["tasks.max"], "2");
+    assert_eq!(info["config"]["name"], "mm2-source");
+    let (_, config) = ask(&r, "GET", "/connectors/mm2-source/config").await;
+    assert_eq!(
+        config["source.cluster.sasl.jaas.config"], "[hidden]",
+        "no password over HTTP"
+    );
+    assert!(!config.to_string().contains("password=\\\"p"), "{config}");
+    let (_, tasks) = ask(&r, "GET", "/connectors/mm2-source/tasks").await;
+    assert_eq!(
+        tasks[1]["id"],
+        json!({"connector": "mm2-source", "task": 1})
+    );
+    let (code, health) = ask(&r, "GET", "/health").await;
+    assert_eq!((code, health["status"].clone()), (200, json!("healthy")));
+}
+
+#[tokio::test]
+async fn status_follows_the_flow_and_a_failed_flow_says_why() {
+    let (_d, r, board) = router();
+    let (_, s) = ask(&r, "GET", "/connectors/mm2-source/status").await;
+    assert_eq!(
+        s["connector"]["state"], "UNASSIGNED",
+        "not started yet: {s}"
+    );
+    board.set("primary->secondary", FlowState::Running { tasks: 2 });
+    let (_, s) = ask(&r, "GET", "/connectors/mm2-source/status").await;
+    assert_eq!(
+        s["connector"],
+        json!({"state": "RUNNING", "worker_id": "connect-1:18083"})
+    );
+    assert_eq!(
+        s["tasks"][1],
+        json!({"id": 1, "state": "RUNNING", "worker_id": "connect-1:18083"})
+    );
+    board.set(
+        "primary->secondary",
+        FlowState::Failed {
+            trace: "topic discovery failed (retrying): source cluster primary: connection refused"
+                .into(),
+            tasks: 2,
+        },
+    );
+    let (_, s) = ask(&r, "GET", "/connectors/mm2-source/status").await;
+    assert_eq!(s["connector"]["state"], "FAILED");
+    assert!(
+        s["connector"]["trace"]
+            .as_str()
+            .unwrap()
+            .contains("source cluster primary"),
+        "{s}"
+    );
+    let (code, t) = ask(&r, "GET", "/connectors/mm2-source/tasks/1/status").await;
+    assert_eq!((code, t["state"].clone()), (200, json!("FAILED")));
+    let (_, all) = ask(&r, "GET", "/connectors?expand=status&expand=info").await;
+    assert_eq!(all["mm2-source"]["status"]["connector"]["state"], "FAILED");
+    assert_eq!(all["mm2-heartbeat"]["info"]["name"], "mm2-heartbeat");
+    assert_eq!(
+        all["mm2-heartbeat"]["status"]["connector"]["state"],
+        "RUNNING"
+    );
+}
+
+#[tokio::test]
+async fn unknown_connectors_and_changes_get_connects_error_shape() {
+    let (_d, r, _) = router();
+    assert_eq!(
+        ask(&r, "GET", "/connectors/nope/status").await,
+        (
+            404,
+            json!({"error_code": 404, "message": "Connector nope not found"})
+        )
+    );
+    let (code, body) = ask(&r, "GET", "/connectors/mm2-source/tasks/7/status").await;
+    assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
+    let (code, body) = ask(&r, "DELETE", "/connectors/mm2-source").await;
+    assert_eq!(code, 405);
+    assert!(
+        body["message"].as_str().unwrap().contains("read-only"),
+        "{body}"
+    );
+    let (code, body) = ask(&r, "GET", "/no/such/path").await;
+    assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
+}
