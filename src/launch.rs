@@ -23,6 +23,24 @@ pub struct Service {
     pub what: &'static str,
 }
 
+impl Service {
+    /// Binds `addr` for `routes` (`what` names it in the error: the flag or key that gave the
+    /// address), before anything connects, so that a taken address is a start-up error.
+    pub fn bind(
+        addr: SocketAddr,
+        routes: axum::Router,
+        what: &'static str,
+    ) -> Result<Service, String> {
+        let listener = crate::serve::bind(addr)
+            .map_err(|e| format!("cannot listen for the {what} on {addr}: {e}"))?;
+        Ok(Service {
+            listener,
+            routes,
+            what,
+        })
+    }
+}
+
 /// Runs `flows` and `heartbeats` until a signal; serves `/metrics` on `metrics_listen` when given
 /// and each of `services`; each flow reports its state to `status`. Exit code 0 after a clean
 /// shutdown, 2 when replication failed, 3 when it could not start.

@@ -49,6 +49,10 @@ enum Command {
         /// off when not given. Kept out of mm2.properties so the file stays MM2's.
         #[arg(long, value_name = "ADDR:PORT")]
         metrics_listen: Option<SocketAddr>,
+        /// Serve Kafka Connect's REST status endpoints (`GET /connectors/.../status`, read-only)
+        /// for the flows at this address, so the runbook's curl checks work in dedicated mode.
+        #[arg(long, value_name = "ADDR:PORT")]
+        rest_listen: Option<SocketAddr>,
     },
     /// Load and validate an mm2.properties file, print the resolved flows and what strait does with
     /// each key, and exit. In Connect mode: a worker file as --config and connector files after
@@ -250,23 +254,17 @@ fn connect(
         info!(connector = %k.name, class = k.class.class_name(), flow = %format!("{}->{}", k.source, k.target), file = %k.file.display(), "connector");
     }
     if run {
-        // Bound before anything connects: a taken address is a start-up error.
-        let listener = match strait::serve::bind(c.worker.rest_listen) {
-            Ok(l) => l,
+        let status = strait::replicate::status::StatusBoard::default();
+        let routes = strait::connect::routes(&c, status.clone());
+        let rest = match strait::launch::Service::bind(c.worker.rest_listen, routes, "REST API") {
+            Ok(s) => s,
             Err(e) => {
                 eprintln!(
-                    "strait: cannot listen for the REST API on {} (`listeners` / `rest.port` in {}): {e}",
-                    c.worker.rest_listen,
+                    "strait: {e} (`listeners` / `rest.port` in {})",
                     c.worker_path.display()
                 );
                 return ExitCode::from(3);
             }
-        };
-        let status = strait::replicate::status::StatusBoard::default();
-        let rest = strait::launch::Service {
-            listener,
-            routes: strait::connect::routes(&c, status.clone()),
-            what: "Connect REST API",
         };
         return strait::launch::replicate(
             c.flows(),
@@ -418,12 +416,13 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    let (config, clusters, run, metrics_listen) = match cli.command {
+    let (config, clusters, run, metrics_listen, rest_listen) = match cli.command {
         Command::Run {
             config,
             clusters,
             metrics_listen,
-        } => (config, clusters, true, metrics_listen),
+            rest_listen,
+        } => (config, clusters, true, metrics_listen, rest_listen),
         Command::Check {
             config,
             clusters,
@@ -432,7 +431,7 @@ fn main() -> ExitCode {
             if !connectors.is_empty() || strait::config::connect::is_connector_file(&config) {
                 return connect(&config, &connectors, None, false);
             }
-            (config, clusters, false, None)
+            (config, clusters, false, None, None)
         }
         Command::Connect {
             config,
@@ -551,11 +550,22 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    strait::launch::replicate(
-        flows,
-        heartbeats,
-        metrics_listen,
-        Vec::new(),
-        Default::default(),
-    )
+    let status = strait::replicate::status::StatusBoard::default();
+    let mut services = Vec::new();
+    if let Some(addr) = rest_listen {
+        let routes = strait::connect::dedicated_routes(
+            &flows,
+            &heartbeats,
+            addr.to_string(),
+            status.clone(),
+        );
+        match strait::launch::Service::bind(addr, routes, "REST API") {
+            Ok(s) => services.push(s),
+            Err(e) => {
+                eprintln!("strait: {e} (--rest-listen)");
+                return ExitCode::from(3);
+            }
+        }
+    }
+    strait::launch::replicate(flows, heartbeats, metrics_listen, services, status)
 }

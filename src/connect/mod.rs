@@ -4,7 +4,8 @@
 //! and `?expand=info`), a connector's info, config, status, tasks and task status. States come
 //! from the flows themselves ([`StatusBoard`]): a connector whose cluster cannot be reached is
 //! FAILED with a trace naming it, never RUNNING with nothing running. Requests that would change
-//! connectors answer Connect's error shape saying so (issue 13 builds them next).
+//! connectors answer Connect's error shape saying so (issue 13 builds them next). `strait run`
+//! serves the same read side for its flows with `--rest-listen`.
 
 mod views;
 
@@ -18,7 +19,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use crate::config::connect::{ConnectConfig, ConnectorSpec};
+use crate::config::connect::{ConnectConfig, ConnectorClass, ConnectorSpec};
+use crate::config::{FlowConfig, HeartbeatConfig};
 use crate::protocol::ClusterClient;
 use crate::replicate::status::StatusBoard;
 
@@ -45,30 +47,102 @@ fn error(code: StatusCode, message: String) -> Response {
 
 /// The routes of the REST API for the connectors of `config`, answering states from `status`.
 pub fn routes(config: &ConnectConfig, status: StatusBoard) -> Router {
-    let cluster = config
-        .mm2
-        .flows
+    serve(
+        config.connectors.clone(),
+        &config.mm2.flows,
+        &config.mm2.heartbeats,
+        config.worker.worker_id.clone(),
+        status,
+    )
+}
+
+/// The same read-only API for `strait run` (dedicated mode), whose flows MM2 would run as
+/// connectors named by their class: `MirrorSourceConnector`, `MirrorCheckpointConnector` (when
+/// checkpoints are on) and `MirrorHeartbeatConnector` per pair, prefixed `<S>-<T>-` when the
+/// process runs more than one pair. `worker_id` is the address it listens on.
+pub fn dedicated_routes(
+    flows: &[FlowConfig],
+    heartbeats: &[HeartbeatConfig],
+    worker_id: String,
+    status: StatusBoard,
+) -> Router {
+    let mut pairs: Vec<(String, String)> = flows
+        .iter()
+        .map(|f| (f.source.clone(), f.target.clone()))
+        .chain(
+            heartbeats
+                .iter()
+                .map(|h| (h.source.clone(), h.target.clone())),
+        )
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    let several = pairs.len() > 1;
+    let mut connectors = Vec::new();
+    for (s, t) in &pairs {
+        let flow = flows.iter().find(|f| &f.source == s && &f.target == t);
+        let mut classes = Vec::new();
+        if let Some(f) = flow {
+            classes.push(ConnectorClass::Source);
+            if f.checkpoints.is_some() {
+                classes.push(ConnectorClass::Checkpoint);
+            }
+        }
+        if heartbeats.iter().any(|h| &h.source == s && &h.target == t) {
+            classes.push(ConnectorClass::Heartbeat);
+        }
+        for class in classes {
+            let simple = class
+                .class_name()
+                .trim_start_matches("org.apache.kafka.connect.mirror.");
+            let name = if several {
+                format!("{s}-{t}-{simple}")
+            } else {
+                simple.to_string()
+            };
+            let setting = |v: &str| crate::config::Setting {
+                value: v.to_string(),
+                origin: None,
+            };
+            connectors.push(ConnectorSpec {
+                name,
+                class,
+                source: s.clone(),
+                target: t.clone(),
+                file: std::path::PathBuf::new(),
+                config: vec![
+                    ("connector.class".to_string(), setting(class.class_name())),
+                    ("source.cluster.alias".to_string(), setting(s)),
+                    ("target.cluster.alias".to_string(), setting(t)),
+                ],
+            });
+        }
+    }
+    serve(connectors, flows, heartbeats, worker_id, status)
+}
+
+/// The router over `connectors`, with the flows' task counts and a client for the cluster id.
+fn serve(
+    connectors: Vec<ConnectorSpec>,
+    flows: &[FlowConfig],
+    heartbeats: &[HeartbeatConfig],
+    worker_id: String,
+    status: StatusBoard,
+) -> Router {
+    let cluster = flows
         .first()
         .map(|f| f.target_admin.clone())
-        .or_else(|| {
-            config
-                .mm2
-                .heartbeats
-                .first()
-                .map(|h| h.target_admin.clone())
-        })
+        .or_else(|| heartbeats.first().map(|h| h.target_admin.clone()))
         .and_then(|spec| crate::security::connection(&spec).ok())
         .map(ClusterClient::new);
     let worker = Worker {
-        connectors: config.connectors.clone(),
-        tasks_max: config
-            .mm2
-            .flows
+        connectors,
+        tasks_max: flows
             .iter()
             .map(|f| (f.label(), f.tasks_max.max(1)))
             .collect(),
         status,
-        worker_id: config.worker.worker_id.clone(),
+        worker_id,
         cluster,
         cluster_id: OnceCell::new(),
     };

@@ -156,3 +156,54 @@ async fn unknown_connectors_and_changes_get_connects_error_shape() {
     let (code, body) = ask(&r, "GET", "/no/such/path").await;
     assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
 }
+
+#[tokio::test]
+async fn dedicated_mode_names_connectors_as_mm2s_herders_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mm2.properties");
+    let one = "clusters = a, b\na.bootstrap.servers = 127.0.0.1:9\nb.bootstrap.servers = 127.0.0.1:9\na->b.enabled = true\nb->a.emit.heartbeats.enabled = false\n";
+    std::fs::write(&path, one).unwrap();
+    let c = crate::config::Mm2Config::load(&path).unwrap();
+    let r = dedicated_routes(
+        &c.flows,
+        &c.heartbeats,
+        "h:1".into(),
+        StatusBoard::default(),
+    );
+    let (_, names) = ask(&r, "GET", "/connectors").await;
+    assert_eq!(
+        names,
+        json!([
+            "MirrorSourceConnector",
+            "MirrorCheckpointConnector",
+            "MirrorHeartbeatConnector"
+        ])
+    );
+    let (_, cfg) = ask(&r, "GET", "/connectors/MirrorSourceConnector/config").await;
+    assert_eq!(cfg["source.cluster.alias"], "a");
+    // A second pair (here b->a's heartbeats) prefixes every name with its pair.
+    std::fs::write(
+        &path,
+        one.replace("b->a.emit.heartbeats.enabled = false\n", ""),
+    )
+    .unwrap();
+    let c = crate::config::Mm2Config::load(&path).unwrap();
+    let r = dedicated_routes(
+        &c.flows,
+        &c.heartbeats,
+        "h:1".into(),
+        StatusBoard::default(),
+    );
+    let (_, names) = ask(&r, "GET", "/connectors").await;
+    assert!(
+        names
+            .as_array()
+            .unwrap()
+            .contains(&json!("a-b-MirrorSourceConnector"))
+            && names
+                .as_array()
+                .unwrap()
+                .contains(&json!("b-a-MirrorHeartbeatConnector")),
+        "{names}"
+    );
+}

@@ -283,3 +283,39 @@ fn a_connector_that_cannot_reach_its_cluster_is_failed_with_a_trace() {
     );
     stop_cleanly(&mut strait);
 }
+
+/// `strait run --rest-listen` serves the same status endpoints for dedicated mode's flows, named
+/// as MM2 names its connectors, so the runbook's curl checks work there too.
+#[test]
+fn dedicated_mode_serves_the_connector_status_endpoints() {
+    let p = pair();
+    let alias = unique("cnd");
+    let topic = unique("dedicated");
+    p.primary.create_topic(&topic, 2, 1, &[]);
+    p.primary.produce(&topic, 2, 10, "none", 52);
+    let port = free_port_base(1);
+    let listen = format!("127.0.0.1:{port}");
+    let config = flow_config(&alias, &format!("topics = {topic}\ntasks.max = 2"));
+    let mut strait = Strait::start(&config, &["--rest-listen", &listen]);
+    let remote = format!("{alias}.{topic}");
+    wait_until(Duration::from_secs(120), "the copy", || {
+        strait.assert_running();
+        p.secondary.has_topic(&remote)
+            && p.secondary.end_offsets(&remote).values().sum::<i64>() == 20
+    });
+    let names = curl_json(port, "/connectors");
+    let source = format!("{alias}-secondary-MirrorSourceConnector");
+    assert!(
+        names
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == source.as_str()),
+        "{names}"
+    );
+    let status = curl_json(port, &format!("/connectors/{source}/status"));
+    assert_eq!(status["connector"]["state"], "RUNNING", "{status:#}");
+    assert_eq!(status["connector"]["worker_id"], listen.as_str());
+    assert_eq!(status["tasks"].as_array().unwrap().len(), 2, "{status:#}");
+    stop_cleanly(&mut strait);
+}
