@@ -236,6 +236,21 @@ fn a_connect_runbooks_three_connectors_run_unchanged() {
                     .any(|r| r.key.as_deref().is_some_and(|k| k.starts_with(&key_prefix)))
         },
     );
+
+    // A restart with the same files continues from that progress: new records arrive, none twice.
+    stop_cleanly(&mut strait);
+    p.primary.produce_from(&topic, 2, 40, 5, "lz4", 51);
+    strait.restart(&[&args[1], &args[2], &args[3]]);
+    wait_until(
+        Duration::from_secs(120),
+        "the records written while stopped",
+        || {
+            strait.assert_running();
+            p.secondary.end_offsets(&remote).values().sum::<i64>() >= 90
+        },
+    );
+    let all = p.primary.dump(&topic, 90, false);
+    assert_same_records(&p.secondary.dump(&remote, 90, false), &all, true);
     stop_cleanly(&mut strait);
 }
 
