@@ -294,7 +294,7 @@ fn connect(
         println!("  WARNING: {w}");
     }
     println!("keys:");
-    for line in c.mm2.key_report() {
+    for line in c.key_report() {
         println!("  {line}");
     }
     ExitCode::SUCCESS

@@ -290,17 +290,9 @@ impl Mm2Config {
             .map_or(origin.key.as_str(), |(k, _)| k.as_str())
     }
 
-    /// One line per written key, for `strait check`: its line (and file, where keys come from
-    /// several files), the key, and what strait does with it (the key table's meaning) or why it
-    /// has no effect. Values are never included.
-    pub fn key_report(&self) -> Vec<String> {
-        let width = self
-            .written
-            .iter()
-            .map(|(_, o)| o.key.len())
-            .max()
-            .unwrap_or(0);
-        let several = self.written.iter().any(|(_, o)| o.file != self.path);
+    /// What strait does with each written key, in order: its origin and `acts: <meaning>` or
+    /// `no effect: <reason>`.
+    pub(crate) fn key_effects(&self) -> Vec<(Origin, String)> {
         self.written
             .iter()
             .map(|(key, o)| {
@@ -308,13 +300,16 @@ impl Mm2Config {
                     keys::classify::KeyClass::Understood(row) => format!("acts: {}", row.meaning),
                     keys::classify::KeyClass::Ignored(why) => format!("no effect: {why}"),
                 };
-                let file = match (several, o.file.file_name()) {
-                    (true, Some(name)) => format!("{}:", name.to_string_lossy()),
-                    _ => String::new(),
-                };
-                format!("{file}line {:>4}  {:<width$}  {what}", o.line, o.key)
+                (o.clone(), what)
             })
             .collect()
+    }
+
+    /// One line per written key, for `strait check`: its line (and file, where keys come from
+    /// several files), the key, and what strait does with it (the key table's meaning) or why it
+    /// has no effect. Values are never included.
+    pub fn key_report(&self) -> Vec<String> {
+        render_key_report(&self.key_effects(), &self.path)
     }
 
     /// One log line listing every ignored key with its line and reason, or None when nothing is
@@ -335,4 +330,21 @@ impl Mm2Config {
             items.join("; ")
         ))
     }
+}
+
+/// Renders [`Mm2Config::key_effects`]-shaped entries, one line each; the file name leads each
+/// line when they come from more files than `main`.
+pub(crate) fn render_key_report(entries: &[(Origin, String)], main: &Path) -> Vec<String> {
+    let width = entries.iter().map(|(o, _)| o.key.len()).max().unwrap_or(0);
+    let several = entries.iter().any(|(o, _)| o.file != main);
+    entries
+        .iter()
+        .map(|(o, what)| {
+            let file = match (several, o.file.file_name()) {
+                (true, Some(name)) => format!("{}:", name.to_string_lossy()),
+                _ => String::new(),
+            };
+            format!("{file}line {:>4}  {:<width$}  {what}", o.line, o.key)
+        })
+        .collect()
 }

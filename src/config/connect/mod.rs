@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use self::files::{read_connector, read_properties, value_of, Entries};
-use super::{keys, ConfigError, Mm2Config, Setting};
+use super::{keys, ConfigError, Mm2Config, Origin, Setting};
 
 /// The package of MM2's connector classes.
 const MIRROR_PACKAGE: &str = "org.apache.kafka.connect.mirror.";
@@ -204,9 +204,25 @@ pub struct ConnectConfig {
     pub mm2: Mm2Config,
     /// What an operator must know (shown at start and by `strait check`).
     pub warnings: Vec<String>,
+    /// Keys Connect mode reads itself (not through the resolver), with what it does with each.
+    own_keys: Vec<(Origin, String)>,
 }
 
 impl ConnectConfig {
+    /// One line per written key of every file, for `strait check`: file, line, key and what
+    /// strait does with it. Values are never included.
+    pub fn key_report(&self) -> Vec<String> {
+        let mut entries = self.mm2.key_effects();
+        for (origin, what) in &self.own_keys {
+            match entries.iter_mut().find(|(o, _)| o == origin) {
+                Some(e) => e.1 = what.clone(),
+                None => entries.push((origin.clone(), what.clone())),
+            }
+        }
+        entries.sort_by(|(a, _), (b, _)| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        super::render_key_report(&entries, &self.worker_path)
+    }
+
     /// The flows the source connectors make, for the replicator.
     pub fn flows(&self) -> Vec<super::FlowConfig> {
         self.mm2.flows.clone()
@@ -461,8 +477,49 @@ pub fn load(
         worker_id,
         ..WorkerSpec::default()
     };
+    let mut own_keys: Vec<(Origin, String)> = Vec::new();
+    for c in &connectors {
+        for (k, setting) in &c.config {
+            let what = match k.as_str() {
+                "name" => {
+                    "acts: the connector's REST name; its progress is keyed by it".to_string()
+                }
+                "connector.class" => format!(
+                    "acts: {}",
+                    match c.class {
+                        ConnectorClass::Source =>
+                            "a source connector: the data and the offset-syncs",
+                        ConnectorClass::Checkpoint =>
+                            "a checkpoint connector: checkpoints and group offset sync",
+                        ConnectorClass::Heartbeat => "a heartbeat connector: heartbeats",
+                    }
+                ),
+                "source.cluster.alias" => {
+                    "acts: the source cluster's alias (remote topics are `<alias>.<topic>`)"
+                        .to_string()
+                }
+                "target.cluster.alias" => "acts: the target cluster's alias".to_string(),
+                _ => continue,
+            };
+            if let Some(o) = &setting.origin {
+                own_keys.push((o.clone(), what));
+            }
+        }
+    }
     for (k, setting) in &worker_entries {
         let value = setting.value.trim();
+        let what = match k.as_str() {
+            "bootstrap.servers" => Some("acts: the worker's cluster; a warning when it is not a connector's target cluster"),
+            "group.id" => Some("no effect yet: the Connect group (several workers as one is issue 17)"),
+            "listeners" => Some("acts: where the REST API listens (`http://host:port`)"),
+            "rest.port" | "rest.host.name" => Some("acts: where the REST API listens when `listeners` is not set"),
+            "rest.advertised.host.name" | "rest.advertised.port" => Some("acts: the worker id the REST API reports"),
+            _ if keys::is_client_key(k) && !k.starts_with("producer.") => Some("no effect: the worker's own connection; strait connects to each cluster as the connectors' `source.cluster.*` / `target.cluster.*` say"),
+            _ => None,
+        };
+        if let (Some(what), Some(o)) = (what, &setting.origin) {
+            own_keys.push((o.clone(), what.to_string()));
+        }
         match k.as_str() {
             "bootstrap.servers" => {
                 worker.bootstrap = value
@@ -527,6 +584,7 @@ pub fn load(
         connectors,
         mm2,
         warnings,
+        own_keys,
     })
 }
 

@@ -110,6 +110,36 @@ fn a_runbooks_three_connectors_make_one_flow_with_each_part_and_mm2s_meanings() 
     assert!(cp.groups.matches("billing-eu") && !cp.groups.matches("other"));
     assert_eq!(cp.interval, std::time::Duration::from_secs(5));
     assert_eq!(c.mm2.heartbeats.len(), 1, "the heartbeat connector emits");
+    let report = c.key_report().join("\n");
+    for (file_key, what) in [
+        (
+            "mm2-source.json:line    4  connector.class",
+            "acts: a source connector",
+        ),
+        ("mm2-checkpoint.properties:line    7  groups", "acts:"),
+        (
+            "connect-distributed.properties:line    8  rest.port",
+            "acts: where the REST API listens",
+        ),
+        (
+            "connect-distributed.properties:line    2  group.id",
+            "no effect yet",
+        ),
+        (
+            "connect-distributed.properties:line   10  security.protocol",
+            "no effect: the worker's own connection",
+        ),
+    ] {
+        let line = report
+            .lines()
+            .find(|l| l.trim_start().starts_with(file_key))
+            .unwrap_or_else(|| panic!("{file_key} in\n{report}"));
+        assert!(line.contains(what), "{line}");
+    }
+    assert!(
+        !report.contains("secondary-1:9092"),
+        "values are never shown"
+    );
     assert!(
         c.warnings.iter().any(|w| w.contains("tasks.max")),
         "{:?}",
