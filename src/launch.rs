@@ -10,7 +10,14 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::{FlowConfig, HeartbeatConfig};
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use crate::config::connect::ConnectConfig;
+use crate::connect::control::Controller;
 use crate::replicate::status::StatusBoard;
+use crate::replicate::supervisor::Supervisor;
 
 /// An HTTP service to run beside replication (Connect mode's REST API): a listener bound at
 /// start and the routes it serves.
@@ -51,6 +58,65 @@ pub fn replicate(
     services: Vec<Service>,
     status: StatusBoard,
 ) -> ExitCode {
+    run(
+        metrics_listen,
+        services,
+        move |shutdown, metrics| async move {
+            match crate::replicate::run(flows, heartbeats, shutdown, metrics, status).await {
+                Ok(()) => {
+                    info!("shut down cleanly");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    error!(error = %e.chain(), "replication failed");
+                    ExitCode::from(2)
+                }
+            }
+        },
+    )
+}
+
+/// `strait connect`: the REST API bound on the worker's `listeners` (a taken address is a start-up
+/// error), then the connectors run under a supervisor until a signal, changed over REST.
+pub fn connect(config: ConnectConfig, metrics_listen: Option<SocketAddr>) -> ExitCode {
+    let status = StatusBoard::default();
+    let control = Arc::new(Mutex::new(Controller::new(config.clone())));
+    let routes = crate::connect::routes(&config, status.clone(), control.clone());
+    let rest = match Service::bind(config.worker.rest_listen, routes, "REST API") {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "strait: {e} (`listeners` / `rest.port` in {})",
+                config.worker_path.display()
+            );
+            return ExitCode::from(3);
+        }
+    };
+    run(
+        metrics_listen,
+        vec![rest],
+        move |shutdown, metrics| async move {
+            let supervisor = Supervisor::new(shutdown.clone(), metrics, status);
+            if let Err(e) = control.lock().await.attach(supervisor).await {
+                error!(error = %e, "cannot start the connectors");
+                return ExitCode::from(2);
+            }
+            shutdown.cancelled().await;
+            control.lock().await.stop_all().await;
+            info!("shut down cleanly");
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// The process around `body`: the metrics listener bound first, a multi-threaded runtime, the
+/// signal handler (whose first signal cancels the token `body` gets), `services` served until
+/// then, and `body`'s exit code.
+pub fn run<F, Fut>(metrics_listen: Option<SocketAddr>, services: Vec<Service>, body: F) -> ExitCode
+where
+    F: FnOnce(CancellationToken, Option<crate::metrics::Metrics>) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
     // Bound before anything connects, so a taken or forbidden address is a start-up error.
     let metrics_listener = match metrics_listen.map(|a| (a, crate::serve::bind(a))) {
         None => None,
@@ -91,16 +157,7 @@ pub fn replicate(
             ));
             metrics
         });
-        match crate::replicate::run(flows, heartbeats, shutdown, metrics, status).await {
-            Ok(()) => {
-                info!("shut down cleanly");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                error!(error = %e.chain(), "replication failed");
-                ExitCode::from(2)
-            }
-        }
+        body(shutdown, metrics).await
     })
 }
 

@@ -254,25 +254,7 @@ fn connect(
         info!(connector = %k.name, class = k.class.class_name(), flow = %format!("{}->{}", k.source, k.target), file = %k.file.display(), "connector");
     }
     if run {
-        let status = strait::replicate::status::StatusBoard::default();
-        let routes = strait::connect::routes(&c, status.clone());
-        let rest = match strait::launch::Service::bind(c.worker.rest_listen, routes, "REST API") {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!(
-                    "strait: {e} (`listeners` / `rest.port` in {})",
-                    c.worker_path.display()
-                );
-                return ExitCode::from(3);
-            }
-        };
-        return strait::launch::replicate(
-            c.flows(),
-            c.heartbeats(),
-            metrics_listen,
-            vec![rest],
-            status,
-        );
+        return strait::launch::connect(c, metrics_listen);
     }
     println!(
         "{}: Connect mode, {} connector(s): {} flow(s) replicating, {} heartbeat emitter(s)",

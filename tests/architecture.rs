@@ -48,7 +48,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("connect", &["config", "protocol", "replicate", "security"]),
-    ("launch", &["config", "metrics", "replicate", "serve"]),
+    (
+        "launch",
+        &["config", "connect", "metrics", "replicate", "serve"],
+    ),
 ];
 
 /// Files whose code (before their `#[cfg(test)]` module) is still longer than [`MAX_LINES`], with

@@ -1,32 +1,40 @@
 //! Kafka Connect's REST API for `strait connect`, with Connect's paths, status codes and JSON
-//! shapes, so that runbooks' `curl /connectors/<name>/status | jq` checks work unchanged. This part
-//! serves what a running worker can say: `GET /`, `/health`, `/connectors` (with `?expand=status`
-//! and `?expand=info`), a connector's info, config, status, tasks and task status. States come
+//! shapes, so that runbooks' `curl /connectors/<name>/status | jq` checks work unchanged:
+//! `GET /`, `/health`, `/connectors` (with `?expand=status` and `?expand=info`), a connector's
+//! info, config, status, tasks and task status ([`read`]); `PUT .../pause`, `/resume`, `/stop`,
+//! `POST .../restart` and `DELETE` ([`change`], through the [`control::Controller`]). States come
 //! from the flows themselves ([`StatusBoard`]): a connector whose cluster cannot be reached is
-//! FAILED with a trace naming it, never RUNNING with nothing running. Requests that would change
-//! connectors answer Connect's error shape saying so (issue 13 builds them next). `strait run`
-//! serves the same read side for its flows with `--rest-listen`.
+//! FAILED with a trace naming it, never RUNNING with nothing running. Creating and reconfiguring
+//! connectors (`POST /connectors`, `PUT/PATCH .../config`) answer Connect's error shape saying
+//! they are not built yet. `strait run --rest-listen` serves the read side for its flows.
 
+mod change;
+pub mod control;
+mod read;
 mod views;
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde_json::{json, Value};
-use tokio::sync::OnceCell;
+use serde_json::json;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::connect::{ConnectConfig, ConnectorClass, ConnectorSpec};
 use crate::config::{FlowConfig, HeartbeatConfig};
 use crate::protocol::ClusterClient;
 use crate::replicate::status::StatusBoard;
+use control::{Controller, Target};
 
 /// What the REST API answers from.
 struct Worker {
-    connectors: Vec<ConnectorSpec>,
+    /// Dedicated mode's connectors (fixed); empty in Connect mode, where `control` has them.
+    fixed: Vec<ConnectorSpec>,
+    /// Connect mode's connectors and their target states.
+    control: Option<Arc<Mutex<Controller>>>,
     /// `S->T` -> tasks the flow runs (`tasks.max`).
     tasks_max: std::collections::BTreeMap<String, usize>,
     status: StatusBoard,
@@ -34,6 +42,28 @@ struct Worker {
     /// A client of the first connector's target cluster, for `kafka_cluster_id`.
     cluster: Option<ClusterClient>,
     cluster_id: OnceCell<Option<String>>,
+}
+
+impl Worker {
+    /// Every connector with its target state, now.
+    async fn snapshot(&self) -> Vec<(ConnectorSpec, Target)> {
+        match &self.control {
+            Some(c) => c.lock().await.connectors(),
+            None => self
+                .fixed
+                .iter()
+                .map(|c| (c.clone(), Target::Running))
+                .collect(),
+        }
+    }
+
+    /// The connector named `name` and its target state.
+    async fn find(&self, name: &str) -> Option<(ConnectorSpec, Target)> {
+        self.snapshot()
+            .await
+            .into_iter()
+            .find(|(c, _)| c.name == name)
+    }
 }
 
 /// Connect's error body: `{"error_code": N, "message": "..."}` with that status.
@@ -45,10 +75,16 @@ fn error(code: StatusCode, message: String) -> Response {
         .into_response()
 }
 
-/// The routes of the REST API for the connectors of `config`, answering states from `status`.
-pub fn routes(config: &ConnectConfig, status: StatusBoard) -> Router {
+/// The routes of the REST API for the connectors `control` runs (`config`: as at start),
+/// answering states from `status`.
+pub fn routes(
+    config: &ConnectConfig,
+    status: StatusBoard,
+    control: Arc<Mutex<Controller>>,
+) -> Router {
     serve(
-        config.connectors.clone(),
+        Vec::new(),
+        Some(control),
         &config.mm2.flows,
         &config.mm2.heartbeats,
         config.worker.worker_id.clone(),
@@ -118,12 +154,13 @@ pub fn dedicated_routes(
             });
         }
     }
-    serve(connectors, flows, heartbeats, worker_id, status)
+    serve(connectors, None, flows, heartbeats, worker_id, status)
 }
 
 /// The router over `connectors`, with the flows' task counts and a client for the cluster id.
 fn serve(
-    connectors: Vec<ConnectorSpec>,
+    fixed: Vec<ConnectorSpec>,
+    control: Option<Arc<Mutex<Controller>>>,
     flows: &[FlowConfig],
     heartbeats: &[HeartbeatConfig],
     worker_id: String,
@@ -136,7 +173,8 @@ fn serve(
         .and_then(|spec| crate::security::connection(&spec).ok())
         .map(ClusterClient::new);
     let worker = Worker {
-        connectors,
+        fixed,
+        control,
         tasks_max: flows
             .iter()
             .map(|f| (f.label(), f.tasks_max.max(1)))
@@ -147,130 +185,35 @@ fn serve(
         cluster_id: OnceCell::new(),
     };
     Router::new()
-        .route("/", get(root))
-        .route("/health", get(health))
-        .route("/connectors", get(list).post(not_yet))
-        .route("/connectors/{name}", get(info).put(not_yet).delete(not_yet))
+        .route("/", get(read::root))
+        .route("/health", get(read::health))
+        .route("/connectors", get(read::list).post(change::not_yet))
+        .route(
+            "/connectors/{name}",
+            get(read::info).put(change::not_yet).delete(change::delete),
+        )
         .route(
             "/connectors/{name}/config",
-            get(config_of).put(not_yet).patch(not_yet),
+            get(read::config_of)
+                .put(change::not_yet)
+                .patch(change::not_yet),
         )
-        .route("/connectors/{name}/status", get(status_of))
-        .route("/connectors/{name}/tasks", get(tasks_of))
-        .route("/connectors/{name}/tasks/{task}/status", get(task_status))
-        .fallback(not_found)
+        .route("/connectors/{name}/status", get(read::status_of))
+        .route("/connectors/{name}/tasks", get(read::tasks_of))
+        .route(
+            "/connectors/{name}/tasks/{task}/status",
+            get(read::task_status),
+        )
+        .route("/connectors/{name}/pause", put(change::pause))
+        .route("/connectors/{name}/resume", put(change::resume))
+        .route("/connectors/{name}/stop", put(change::stop))
+        .route("/connectors/{name}/restart", post(change::restart))
+        .fallback(read::not_found)
         .with_state(Arc::new(worker))
 }
 
+/// The shared state every handler gets.
 type Shared = State<Arc<Worker>>;
-
-/// `GET /`: version, commit and the Kafka cluster id.
-async fn root(State(w): Shared) -> Json<Value> {
-    let id = w
-        .cluster_id
-        .get_or_init(|| async {
-            let c = w.cluster.as_ref()?;
-            c.refresh_metadata(Some(&[])).await.ok()?.cluster_id.clone()
-        })
-        .await
-        .clone();
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "commit": concat!("strait-", env!("CARGO_PKG_VERSION")),
-        "kafka_cluster_id": id,
-    }))
-}
-
-/// `GET /health`.
-async fn health() -> Json<Value> {
-    Json(
-        json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}),
-    )
-}
-
-/// `view` of the connector named `name`, or Connect's 404.
-fn answer(w: &Worker, name: &str, view: impl FnOnce(&ConnectorSpec) -> Value) -> Response {
-    match w.connectors.iter().find(|c| c.name == name) {
-        Some(c) => Json(view(c)).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("Connector {name} not found")),
-    }
-}
-
-/// `GET /connectors`: the names, or with `expand` an object of the requested views.
-async fn list(State(w): Shared, Query(q): Query<Vec<(String, String)>>) -> Json<Value> {
-    let expand: Vec<String> = q
-        .into_iter()
-        .filter(|(k, _)| k == "expand")
-        .map(|(_, v)| v)
-        .collect();
-    if expand.is_empty() {
-        return Json(json!(w
-            .connectors
-            .iter()
-            .map(|c| &c.name)
-            .collect::<Vec<_>>()));
-    }
-    let mut out = serde_json::Map::new();
-    for c in &w.connectors {
-        let mut entry = serde_json::Map::new();
-        if expand.iter().any(|e| e == "status") {
-            entry.insert("status".into(), views::status(&w, c));
-        }
-        if expand.iter().any(|e| e == "info") {
-            entry.insert("info".into(), views::info(&w, c));
-        }
-        out.insert(c.name.clone(), Value::Object(entry));
-    }
-    Json(Value::Object(out))
-}
-
-/// `GET /connectors/{name}`.
-async fn info(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c| views::info(&w, c))
-}
-
-/// `GET /connectors/{name}/config`.
-async fn config_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, views::config)
-}
-
-/// `GET /connectors/{name}/status`.
-async fn status_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c| views::status(&w, c))
-}
-
-/// `GET /connectors/{name}/tasks`.
-async fn tasks_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c| views::tasks(&w, c))
-}
-
-/// `GET /connectors/{name}/tasks/{task}/status`.
-async fn task_status(State(w): Shared, Path((name, task)): Path<(String, usize)>) -> Response {
-    let Some(c) = w.connectors.iter().find(|c| c.name == name) else {
-        return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
-    };
-    let status = views::status(&w, c);
-    match status["tasks"].as_array().and_then(|t| t.get(task)) {
-        Some(t) => Json(t.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            format!("Task {name}-{task} not found"),
-        ),
-    }
-}
-
-/// Requests that would change connectors: not built yet, said in Connect's error shape.
-async fn not_yet() -> Response {
-    error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "strait serves this API read-only for now: connectors come from the files given to `strait connect`".into(),
-    )
-}
-
-/// Any other path.
-async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "HTTP 404 Not Found".into())
-}
 
 #[cfg(test)]
 mod tests;

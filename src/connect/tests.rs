@@ -7,6 +7,7 @@ use tower::ServiceExt;
 
 use super::*;
 use crate::replicate::status::FlowState;
+use serde_json::Value;
 
 const WORKER: &str = "bootstrap.servers = 127.0.0.1:9\nlisteners = http://127.0.0.1:18083\nrest.advertised.host.name = connect-1\n";
 const SOURCE: &str = r#"{"name": "mm2-source", "config": {
@@ -35,7 +36,8 @@ fn router() -> (tempfile::TempDir, Router, StatusBoard) {
     assert_eq!(config.worker.worker_id, "connect-1:18083");
     assert_eq!(config.worker.rest_listen.to_string(), "127.0.0.1:18083");
     let board = StatusBoard::default();
-    (dir, routes(&config, board.clone()), board)
+    let control = Arc::new(Mutex::new(Controller::new(config.clone())));
+    (dir, routes(&config, board.clone(), control), board)
 }
 
 /// One request: status code and JSON body.
@@ -136,7 +138,7 @@ async fn status_follows_the_flow_and_a_failed_flow_says_why() {
 }
 
 #[tokio::test]
-async fn unknown_connectors_and_changes_get_connects_error_shape() {
+async fn unknown_connectors_and_unbuilt_changes_get_connects_error_shape() {
     let (_d, r, _) = router();
     assert_eq!(
         ask(&r, "GET", "/connectors/nope/status").await,
@@ -147,14 +149,50 @@ async fn unknown_connectors_and_changes_get_connects_error_shape() {
     );
     let (code, body) = ask(&r, "GET", "/connectors/mm2-source/tasks/7/status").await;
     assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
-    let (code, body) = ask(&r, "DELETE", "/connectors/mm2-source").await;
+    assert_eq!(ask(&r, "PUT", "/connectors/nope/pause").await.0, 404);
+    let (code, body) = ask(&r, "POST", "/connectors").await;
     assert_eq!(code, 405);
     assert!(
-        body["message"].as_str().unwrap().contains("read-only"),
+        body["message"].as_str().unwrap().contains("not create"),
         "{body}"
     );
     let (code, body) = ask(&r, "GET", "/no/such/path").await;
     assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
+}
+
+#[tokio::test]
+async fn pause_stop_resume_and_delete_set_the_states_connect_shows() {
+    let (_d, r, board) = router();
+    board.set("primary->secondary", FlowState::Running { tasks: 2 });
+    assert_eq!(ask(&r, "PUT", "/connectors/mm2-source/pause").await.0, 202);
+    let (_, s) = ask(&r, "GET", "/connectors/mm2-source/status").await;
+    assert_eq!(s["connector"]["state"], "PAUSED");
+    assert_eq!(s["tasks"][0]["state"], "PAUSED");
+    assert_eq!(ask(&r, "PUT", "/connectors/mm2-source/stop").await.0, 204);
+    let (_, s) = ask(&r, "GET", "/connectors/mm2-source/status").await;
+    assert_eq!(
+        (s["connector"]["state"].clone(), s["tasks"].clone()),
+        (json!("STOPPED"), json!([]))
+    );
+    assert_eq!(ask(&r, "PUT", "/connectors/mm2-source/resume").await.0, 202);
+    let (_, s) = ask(&r, "GET", "/connectors/mm2-source/status").await;
+    assert_eq!(s["connector"]["state"], "RUNNING");
+    assert_eq!(
+        ask(&r, "POST", "/connectors/mm2-source/restart").await.0,
+        204
+    );
+    assert_eq!(ask(&r, "DELETE", "/connectors/mm2-heartbeat").await.0, 204);
+    assert_eq!(ask(&r, "GET", "/connectors").await.1, json!(["mm2-source"]));
+    assert_eq!(
+        ask(&r, "GET", "/connectors/mm2-heartbeat/status").await.0,
+        404
+    );
+    assert_eq!(
+        ask(&r, "DELETE", "/connectors/mm2-source").await.0,
+        204,
+        "the last one too"
+    );
+    assert_eq!(ask(&r, "GET", "/connectors").await.1, json!([]));
 }
 
 #[tokio::test]
@@ -181,6 +219,8 @@ async fn dedicated_mode_names_connectors_as_mm2s_herders_do() {
     );
     let (_, cfg) = ask(&r, "GET", "/connectors/MirrorSourceConnector/config").await;
     assert_eq!(cfg["source.cluster.alias"], "a");
+    let (code, body) = ask(&r, "PUT", "/connectors/MirrorSourceConnector/pause").await;
+    assert_eq!(code, 405, "dedicated mode is read-only: {body}");
     // A second pair (here b->a's heartbeats) prefixes every name with its pair.
     std::fs::write(
         &path,

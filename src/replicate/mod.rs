@@ -6,6 +6,7 @@ pub(crate) mod connections;
 pub(crate) mod flow;
 pub(crate) mod heartbeats;
 pub mod status;
+pub mod supervisor;
 pub(crate) mod task;
 pub(crate) mod topics;
 

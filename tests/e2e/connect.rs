@@ -118,6 +118,20 @@ fn curl_try(port: u16, path: &str) -> Option<serde_json::Value> {
     serde_json::from_str(&ran.stdout_str()).ok()
 }
 
+/// `curl -X METHOD`: the HTTP status code.
+fn curl_code(port: u16, method: &str, path: &str) -> u16 {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", method])
+        .arg(format!("http://127.0.0.1:{port}{path}"));
+    let ran = run_with_timeout(
+        cmd,
+        &format!("curl -X {method} {path}"),
+        Duration::from_secs(60),
+    )
+    .ok();
+    ran.stdout_str().trim().parse().unwrap_or(0)
+}
+
 /// [`curl_try`] that must answer.
 fn curl_json(port: u16, path: &str) -> serde_json::Value {
     curl_try(port, path).unwrap_or_else(|| panic!("curl {path}: no JSON answer"))
@@ -251,6 +265,64 @@ fn a_connect_runbooks_three_connectors_run_unchanged() {
     );
     let all = p.primary.dump(&topic, 90, false);
     assert_same_records(&p.secondary.dump(&remote, 90, false), &all, true);
+
+    // Pause stops new records at the target; resume continues, nothing lost or doubled.
+    let source_connector = format!("{alias}-source-connector");
+    wait_until(
+        Duration::from_secs(60),
+        "the REST API after the restart",
+        || curl_try(port, "/connectors").is_some(),
+    );
+    assert_eq!(
+        curl_code(
+            port,
+            "PUT",
+            &format!("/connectors/{source_connector}/pause")
+        ),
+        202
+    );
+    let status = curl_json(port, &format!("/connectors/{source_connector}/status"));
+    assert_eq!(status["connector"]["state"], "PAUSED", "{status:#}");
+    p.primary.produce_from(&topic, 2, 45, 3, "lz4", 51);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        p.secondary.end_offsets(&remote).values().sum::<i64>(),
+        90,
+        "nothing arrives while paused"
+    );
+    assert_eq!(
+        curl_code(
+            port,
+            "PUT",
+            &format!("/connectors/{source_connector}/resume")
+        ),
+        202
+    );
+    wait_until(
+        Duration::from_secs(120),
+        "the records written while paused",
+        || {
+            strait.assert_running();
+            p.secondary.end_offsets(&remote).values().sum::<i64>() >= 96
+        },
+    );
+    let all = p.primary.dump(&topic, 96, false);
+    assert_same_records(&p.secondary.dump(&remote, 96, false), &all, true);
+
+    // DELETE stops the connector.
+    assert_eq!(
+        curl_code(port, "DELETE", &format!("/connectors/{source_connector}")),
+        204
+    );
+    let names = curl_json(port, "/connectors");
+    assert!(!names.to_string().contains(&source_connector), "{names}");
+    p.primary.produce_from(&topic, 2, 48, 2, "lz4", 51);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        p.secondary.end_offsets(&remote).values().sum::<i64>(),
+        96,
+        "nothing arrives after the delete"
+    );
     stop_cleanly(&mut strait);
 }
 

@@ -18,6 +18,7 @@
 //!   the source connector of its pair (strait translates from the syncs the source side writes).
 
 mod files;
+mod worker;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use self::files::{read_connector, read_properties, value_of, Entries};
+use self::worker::rest_address;
+pub use self::worker::WorkerSpec;
 use super::{keys, ConfigError, Mm2Config, Origin, Setting};
 
 /// The package of MM2's connector classes.
@@ -83,114 +86,6 @@ pub struct ConnectorSpec {
     pub(crate) config: Entries,
 }
 
-/// The worker settings Connect mode reads itself (the rest reach the resolver, which lists the
-/// Connect runtime keys as without effect).
-#[derive(Debug, Clone)]
-pub struct WorkerSpec {
-    /// `bootstrap.servers`: the worker's cluster, where Java Connect keeps its state.
-    pub bootstrap: Vec<String>,
-    /// `group.id`.
-    pub group_id: Option<String>,
-    /// Where the REST API listens: the first `listeners` entry (`http://host:port`, an empty host
-    /// meaning every interface), else the deprecated `rest.host.name`/`rest.port`; Connect's
-    /// default `http://:8083`.
-    pub rest_listen: std::net::SocketAddr,
-    /// The worker id the REST API reports (`host:port`): `rest.advertised.host.name` and
-    /// `rest.advertised.port` where given, else the listener's.
-    pub worker_id: String,
-}
-
-impl Default for WorkerSpec {
-    fn default() -> Self {
-        WorkerSpec {
-            bootstrap: Vec::new(),
-            group_id: None,
-            rest_listen: std::net::SocketAddr::from(([0, 0, 0, 0], 8083)),
-            worker_id: "localhost:8083".to_string(),
-        }
-    }
-}
-
-/// The REST listener and worker id from the worker file's `listeners`, `rest.*` keys.
-fn rest_address(
-    path: &Path,
-    entries: &Entries,
-) -> Result<(std::net::SocketAddr, String), ConfigError> {
-    let (host, port) = match value_of(entries, "listeners") {
-        Some(listeners) => {
-            let first = listeners
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            let Some(rest) = first.strip_prefix("http://") else {
-                return Err(error_at(
-                    path,
-                    entries,
-                    "listeners",
-                    format!("`{first}`: strait's REST API listens on `http://host:port` only (no HTTPS yet)"),
-                ));
-            };
-            let (host, port) = rest.rsplit_once(':').unwrap_or((rest, ""));
-            let port: u16 = port.parse().map_err(|_| {
-                error_at(
-                    path,
-                    entries,
-                    "listeners",
-                    format!("`{first}`: expected `http://host:port`"),
-                )
-            })?;
-            (host.trim_matches(['[', ']']).to_string(), port)
-        }
-        None => {
-            let port = match value_of(entries, "rest.port") {
-                Some(p) => p.parse::<u16>().map_err(|_| {
-                    error_at(
-                        path,
-                        entries,
-                        "rest.port",
-                        format!("`{p}`: expected a port number"),
-                    )
-                })?,
-                None => 8083,
-            };
-            (
-                value_of(entries, "rest.host.name").unwrap_or_default(),
-                port,
-            )
-        }
-    };
-    let ip: std::net::IpAddr = if host.is_empty() || host == "0.0.0.0" {
-        std::net::IpAddr::from([0, 0, 0, 0])
-    } else if host == "localhost" {
-        std::net::IpAddr::from([127, 0, 0, 1])
-    } else {
-        host.parse().map_err(|_| {
-            error_at(
-                path,
-                entries,
-                "listeners",
-                format!("`{host}`: strait listens on an IP address (or `localhost`, or empty for every interface)"),
-            )
-        })?
-    };
-    let listen = std::net::SocketAddr::new(ip, port);
-    let advertised_host = value_of(entries, "rest.advertised.host.name")
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| {
-            if host.is_empty() {
-                "localhost".to_string()
-            } else {
-                host.clone()
-            }
-        });
-    let advertised_port = value_of(entries, "rest.advertised.port")
-        .and_then(|p| p.parse::<u16>().ok())
-        .unwrap_or(port);
-    Ok((listen, format!("{advertised_host}:{advertised_port}")))
-}
-
 /// A loaded and validated Connect-mode set of files.
 #[derive(Debug, Clone)]
 pub struct ConnectConfig {
@@ -206,9 +101,27 @@ pub struct ConnectConfig {
     pub warnings: Vec<String>,
     /// Keys Connect mode reads itself (not through the resolver), with what it does with each.
     own_keys: Vec<(Origin, String)>,
+    /// Whether `worker_path` is a worker file, and its entries: to resolve another set of
+    /// connectors with the same worker ([`ConnectConfig::with_connectors`]).
+    has_worker: bool,
+    worker_entries: Entries,
 }
 
 impl ConnectConfig {
+    /// The same worker with `connectors` instead (the REST API pauses, resumes, deletes): resolved
+    /// as at start, so every check applies again.
+    pub fn with_connectors(
+        &self,
+        connectors: Vec<ConnectorSpec>,
+    ) -> Result<ConnectConfig, ConfigError> {
+        resolve(
+            &self.worker_path,
+            self.has_worker,
+            self.worker_entries.clone(),
+            connectors,
+        )
+    }
+
     /// One line per written key of every file, for `strait check`: file, line, key and what
     /// strait does with it. Values are never included.
     pub fn key_report(&self) -> Vec<String> {
@@ -369,6 +282,17 @@ pub fn load(
         }
         connectors.push(c);
     }
+    resolve(worker_path, worker.is_some(), worker_entries, connectors)
+}
+
+/// Resolves `connectors` with the worker file's entries (see the module doc); `has_worker`:
+/// `worker_path` is a worker file (else the first connector file, checked alone).
+fn resolve(
+    worker_path: &Path,
+    has_worker: bool,
+    worker_entries: Entries,
+    connectors: Vec<ConnectorSpec>,
+) -> Result<ConnectConfig, ConfigError> {
     let mut warnings = Vec::new();
     let mut raw: IndexMap<String, Setting> = IndexMap::new();
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
@@ -465,12 +389,13 @@ pub fn load(
 
     // The worker file: its own cluster and Connect runtime keys stay out of the cluster maps.
     let targets: Vec<&String> = connectors.iter().map(|c| &c.target).collect();
-    let (rest_listen, worker_id) = match worker {
-        Some(w) => rest_address(w, &worker_entries)?,
-        None => (
+    let (rest_listen, worker_id) = if has_worker {
+        rest_address(worker_path, &worker_entries)?
+    } else {
+        (
             WorkerSpec::default().rest_listen,
             WorkerSpec::default().worker_id,
-        ),
+        )
     };
     let mut worker = WorkerSpec {
         rest_listen,
@@ -585,6 +510,8 @@ pub fn load(
         mm2,
         warnings,
         own_keys,
+        has_worker,
+        worker_entries,
     })
 }
 

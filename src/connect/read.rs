@@ -1,0 +1,115 @@
+//! The read side of the REST API: what a running worker can say about itself and its connectors.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::control::Target;
+use super::{error, views, Shared, Worker};
+use crate::config::connect::ConnectorSpec;
+
+/// `GET /`: version, commit and the Kafka cluster id.
+pub(super) async fn root(State(w): Shared) -> Json<Value> {
+    let id = w
+        .cluster_id
+        .get_or_init(|| async {
+            let c = w.cluster.as_ref()?;
+            c.refresh_metadata(Some(&[])).await.ok()?.cluster_id.clone()
+        })
+        .await
+        .clone();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": concat!("strait-", env!("CARGO_PKG_VERSION")),
+        "kafka_cluster_id": id,
+    }))
+}
+
+/// `GET /health`.
+pub(super) async fn health() -> Json<Value> {
+    Json(
+        json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}),
+    )
+}
+
+/// `view` of the connector named `name`, or Connect's 404.
+async fn answer(
+    w: &Worker,
+    name: &str,
+    view: impl FnOnce(&ConnectorSpec, Target) -> Value,
+) -> Response {
+    match w.find(name).await {
+        Some((c, t)) => Json(view(&c, t)).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("Connector {name} not found")),
+    }
+}
+
+/// `GET /connectors`: the names, or with `expand` an object of the requested views.
+pub(super) async fn list(State(w): Shared, Query(q): Query<Vec<(String, String)>>) -> Json<Value> {
+    let expand: Vec<String> = q
+        .into_iter()
+        .filter(|(k, _)| k == "expand")
+        .map(|(_, v)| v)
+        .collect();
+    let all = w.snapshot().await;
+    if expand.is_empty() {
+        return Json(json!(all.iter().map(|(c, _)| &c.name).collect::<Vec<_>>()));
+    }
+    let mut out = serde_json::Map::new();
+    for (c, t) in &all {
+        let mut entry = serde_json::Map::new();
+        if expand.iter().any(|e| e == "status") {
+            entry.insert("status".into(), views::status(&w, c, *t));
+        }
+        if expand.iter().any(|e| e == "info") {
+            entry.insert("info".into(), views::info(&w, c, *t));
+        }
+        out.insert(c.name.clone(), Value::Object(entry));
+    }
+    Json(Value::Object(out))
+}
+
+/// `GET /connectors/{name}`.
+pub(super) async fn info(State(w): Shared, Path(name): Path<String>) -> Response {
+    answer(&w, &name, |c, t| views::info(&w, c, t)).await
+}
+
+/// `GET /connectors/{name}/config`.
+pub(super) async fn config_of(State(w): Shared, Path(name): Path<String>) -> Response {
+    answer(&w, &name, |c, _| views::config(c)).await
+}
+
+/// `GET /connectors/{name}/status`.
+pub(super) async fn status_of(State(w): Shared, Path(name): Path<String>) -> Response {
+    answer(&w, &name, |c, t| views::status(&w, c, t)).await
+}
+
+/// `GET /connectors/{name}/tasks`.
+pub(super) async fn tasks_of(State(w): Shared, Path(name): Path<String>) -> Response {
+    answer(&w, &name, |c, t| views::tasks(&w, c, t)).await
+}
+
+/// `GET /connectors/{name}/tasks/{task}/status`.
+pub(super) async fn task_status(
+    State(w): Shared,
+    Path((name, task)): Path<(String, usize)>,
+) -> Response {
+    let Some((c, t)) = w.find(&name).await else {
+        return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
+    };
+    let status = views::status(&w, &c, t);
+    match status["tasks"].as_array().and_then(|t| t.get(task)) {
+        Some(t) => Json(t.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("Task {name}-{task} not found"),
+        ),
+    }
+}
+
+/// Any other path.
+pub(super) async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "HTTP 404 Not Found".into())
+}
