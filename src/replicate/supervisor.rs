@@ -7,6 +7,7 @@
 //! worker keeps its other connectors).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -24,22 +25,25 @@ struct Unit {
     handle: JoinHandle<()>,
 }
 
+/// How a unit is started: the real flows and emitters, or a recorder in tests.
+type Spawner = Arc<dyn Fn(Start, CancellationToken) -> JoinHandle<()> + Send + Sync>;
+
 /// The running flows and heartbeat emitters, keyed `flow S->T` / `heartbeats S->T`.
 pub struct Supervisor {
     units: BTreeMap<String, Unit>,
     shutdown: CancellationToken,
-    metrics: Option<Metrics>,
-    status: StatusBoard,
+    spawner: Spawner,
 }
 
 impl Supervisor {
     /// A supervisor whose units all stop at `shutdown`.
     pub fn new(shutdown: CancellationToken, metrics: Option<Metrics>, status: StatusBoard) -> Self {
+        let spawner: Spawner =
+            Arc::new(move |start, stop| spawn_unit(start, stop, metrics.clone(), status.clone()));
         Supervisor {
             units: BTreeMap::new(),
             shutdown,
-            metrics,
-            status,
+            spawner,
         }
     }
 
@@ -83,7 +87,7 @@ impl Supervisor {
                 continue;
             }
             let stop = self.shutdown.child_token();
-            let handle = self.spawn(start, stop.clone());
+            let handle = (self.spawner)(start, stop.clone());
             self.units.insert(
                 key.clone(),
                 Unit {
@@ -95,31 +99,6 @@ impl Supervisor {
             started.push(key);
         }
         (stale, started)
-    }
-
-    /// Starts one unit under `stop`.
-    fn spawn(&self, start: Start, stop: CancellationToken) -> JoinHandle<()> {
-        let metrics = self.metrics.clone();
-        let status = self.status.clone();
-        match start {
-            Start::Flow(cfg) => tokio::spawn(async move {
-                let label = cfg.label();
-                info!(flow = %label, tasks = cfg.tasks_max, "starting flow");
-                if let Err(e) = super::flow::run_flow(*cfg, stop, metrics, status.clone()).await {
-                    error!(error = %e.chain(), "flow stopped");
-                    status.set(
-                        &label,
-                        FlowState::Failed {
-                            trace: e.chain(),
-                            tasks: 0,
-                        },
-                    );
-                }
-            }),
-            Start::Heartbeats(cfg) => {
-                tokio::spawn(super::heartbeats::run_heartbeats(*cfg, stop, metrics))
-            }
-        }
     }
 
     /// The keys of the running units.
@@ -139,8 +118,126 @@ impl Supervisor {
     }
 }
 
+/// Starts one real unit under `stop`.
+fn spawn_unit(
+    start: Start,
+    stop: CancellationToken,
+    metrics: Option<Metrics>,
+    status: StatusBoard,
+) -> JoinHandle<()> {
+    match start {
+        Start::Flow(cfg) => tokio::spawn(async move {
+            let label = cfg.label();
+            info!(flow = %label, tasks = cfg.tasks_max, "starting flow");
+            if let Err(e) = super::flow::run_flow(*cfg, stop, metrics, status.clone()).await {
+                error!(error = %e.chain(), "flow stopped");
+                status.set(
+                    &label,
+                    FlowState::Failed {
+                        trace: e.chain(),
+                        tasks: 0,
+                    },
+                );
+            }
+        }),
+        Start::Heartbeats(cfg) => {
+            tokio::spawn(super::heartbeats::run_heartbeats(*cfg, stop, metrics))
+        }
+    }
+}
+
 /// What a unit runs.
 enum Start {
     Flow(Box<FlowConfig>),
     Heartbeats(Box<HeartbeatConfig>),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Flows `a->b` and `b->a` (and their heartbeat emitters) from a real config.
+    fn config() -> (tempfile::TempDir, crate::config::Mm2Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mm2.properties");
+        std::fs::write(
+            &path,
+            "clusters = a, b\na.bootstrap.servers = 127.0.0.1:9\nb.bootstrap.servers = 127.0.0.1:9\na->b.enabled = true\nb->a.enabled = true\n",
+        )
+        .unwrap();
+        let c = crate::config::Mm2Config::load(&path).unwrap();
+        (dir, c)
+    }
+
+    /// A supervisor whose units record `start <key>` and, when cancelled, `stop <key>`.
+    fn recording() -> (Supervisor, Arc<Mutex<Vec<String>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let events = log.clone();
+        let spawner: Spawner = Arc::new(move |start, stop: CancellationToken| {
+            let key = match start {
+                Start::Flow(f) => format!("flow {}", f.label()),
+                Start::Heartbeats(h) => format!("heartbeats {}", h.label()),
+            };
+            events.lock().unwrap().push(format!("start {key}"));
+            let events = events.clone();
+            tokio::spawn(async move {
+                stop.cancelled().await;
+                // Draining takes a while; the supervisor must wait for it.
+                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                events.lock().unwrap().push(format!("stop {key}"));
+            })
+        });
+        let sup = Supervisor {
+            units: BTreeMap::new(),
+            shutdown: CancellationToken::new(),
+            spawner,
+        };
+        (sup, log)
+    }
+
+    fn with(flows: &[FlowConfig], fp: &str) -> Vec<(FlowConfig, String)> {
+        flows.iter().map(|f| (f.clone(), fp.to_string())).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_changed_or_removed_units_restart_and_each_stops_before_its_successor() {
+        let (_d, c) = config();
+        let (mut sup, log) = recording();
+        let beats: Vec<(HeartbeatConfig, String)> = c
+            .heartbeats
+            .iter()
+            .map(|h| (h.clone(), "h".to_string()))
+            .collect();
+        sup.apply(with(&c.flows, "v1"), beats.clone()).await;
+        assert_eq!(sup.running().len(), 4);
+        // The same settings again: nothing stops or starts.
+        let (stopped, started) = sup.apply(with(&c.flows, "v1"), beats.clone()).await;
+        assert!(stopped.is_empty() && started.is_empty());
+        // One flow changes: only it restarts, and its old unit has finished first.
+        let mut changed = with(&c.flows, "v1");
+        changed[0].1 = "v2".into();
+        let (stopped, started) = sup.apply(changed.clone(), beats.clone()).await;
+        assert_eq!(stopped, vec!["flow a->b".to_string()]);
+        assert_eq!(started, vec!["flow a->b".to_string()]);
+        let events = log.lock().unwrap().clone();
+        let stop = events.iter().position(|e| e == "stop flow a->b").unwrap();
+        let restart = events.iter().rposition(|e| e == "start flow a->b").unwrap();
+        assert!(stop < restart, "{events:?}");
+        // A flow and the emitters removed: they stop; the other flow keeps running.
+        let (stopped, _) = sup.apply(changed[..1].to_vec(), Vec::new()).await;
+        assert_eq!(stopped.len(), 3, "{stopped:?}");
+        assert_eq!(sup.running(), vec!["flow a->b".to_string()]);
+        sup.stop_all().await;
+        assert!(sup.running().is_empty());
+        // Stops: the changed flow's first unit, the three removed, and the last at the end.
+        let stops = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.starts_with("stop"))
+            .count();
+        assert_eq!(stops, 5);
+    }
 }
