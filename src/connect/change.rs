@@ -7,27 +7,19 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::control::{Controller, Target};
+use super::control::{Change, Target};
 use super::{error, Shared};
 
-/// Runs `change` on the controller: `ok` when it found the connector, Connect's 404 when not,
-/// 500 with the reason when the change could not be made, 405 in dedicated mode.
-async fn with_control<F>(w: &super::Worker, name: &str, ok: StatusCode, change: F) -> Response
-where
-    F: for<'a> FnOnce(
-        &'a mut Controller,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<bool, String>> + Send + 'a>,
-    >,
-{
+/// Makes `change` through the controller: `ok` when it found the connector, Connect's 404 when
+/// not, 500 with the reason when the change could not be made, 405 in dedicated mode.
+async fn with_control(w: &super::Worker, name: &str, ok: StatusCode, change: Change) -> Response {
     let Some(control) = &w.control else {
         return error(
             StatusCode::METHOD_NOT_ALLOWED,
             "strait run serves this API read-only: its flows come from mm2.properties".into(),
         );
     };
-    let mut c = control.lock().await;
-    match change(&mut c).await {
+    match control.lock().await.change(name, change).await {
         Ok(true) => ok.into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("Connector {name} not found")),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
@@ -36,48 +28,46 @@ where
 
 /// `PUT /connectors/{name}/pause`.
 pub(super) async fn pause(State(w): Shared, Path(name): Path<String>) -> Response {
-    let n = name.clone();
-    with_control(&w, &name, StatusCode::ACCEPTED, move |c| {
-        Box::pin(async move { c.set_target(&n, Target::Paused).await })
-    })
+    with_control(
+        &w,
+        &name,
+        StatusCode::ACCEPTED,
+        Change::Target(Target::Paused),
+    )
     .await
 }
 
 /// `PUT /connectors/{name}/resume`.
 pub(super) async fn resume(State(w): Shared, Path(name): Path<String>) -> Response {
-    let n = name.clone();
-    with_control(&w, &name, StatusCode::ACCEPTED, move |c| {
-        Box::pin(async move { c.set_target(&n, Target::Running).await })
-    })
+    with_control(
+        &w,
+        &name,
+        StatusCode::ACCEPTED,
+        Change::Target(Target::Running),
+    )
     .await
 }
 
 /// `PUT /connectors/{name}/stop`.
 pub(super) async fn stop(State(w): Shared, Path(name): Path<String>) -> Response {
-    let n = name.clone();
-    with_control(&w, &name, StatusCode::NO_CONTENT, move |c| {
-        Box::pin(async move { c.set_target(&n, Target::Stopped).await })
-    })
+    with_control(
+        &w,
+        &name,
+        StatusCode::NO_CONTENT,
+        Change::Target(Target::Stopped),
+    )
     .await
 }
 
 /// `POST /connectors/{name}/restart`: its cluster pair's units stop (saving progress) and start
 /// again.
 pub(super) async fn restart(State(w): Shared, Path(name): Path<String>) -> Response {
-    let n = name.clone();
-    with_control(&w, &name, StatusCode::NO_CONTENT, move |c| {
-        Box::pin(async move { c.restart(&n).await })
-    })
-    .await
+    with_control(&w, &name, StatusCode::NO_CONTENT, Change::Restart).await
 }
 
 /// `DELETE /connectors/{name}`.
 pub(super) async fn delete(State(w): Shared, Path(name): Path<String>) -> Response {
-    let n = name.clone();
-    with_control(&w, &name, StatusCode::NO_CONTENT, move |c| {
-        Box::pin(async move { c.delete(&n).await })
-    })
-    .await
+    with_control(&w, &name, StatusCode::NO_CONTENT, Change::Delete).await
 }
 
 /// Creating and reconfiguring connectors: not built yet, said in Connect's error shape.

@@ -21,6 +21,17 @@ pub(crate) enum Target {
     Stopped,
 }
 
+/// A change the REST API asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Set the target state (pause, resume, stop).
+    Target(Target),
+    /// Stop and start the connector's cluster pair's units.
+    Restart,
+    /// Remove the connector.
+    Delete,
+}
+
 /// The connectors of a `strait connect` worker and what runs for them.
 pub struct Controller {
     config: ConnectConfig,
@@ -68,8 +79,17 @@ impl Controller {
             .collect()
     }
 
+    /// Makes `change` to `name`; false when there is no such connector.
+    pub(crate) async fn change(&mut self, name: &str, change: Change) -> Result<bool, String> {
+        match change {
+            Change::Target(t) => self.set_target(name, t).await,
+            Change::Restart => self.restart(name).await,
+            Change::Delete => self.delete(name).await,
+        }
+    }
+
     /// Sets `name`'s target state; false when there is no such connector.
-    pub(crate) async fn set_target(&mut self, name: &str, target: Target) -> Result<bool, String> {
+    async fn set_target(&mut self, name: &str, target: Target) -> Result<bool, String> {
         match self.targets.get_mut(name) {
             None => Ok(false),
             Some(t) => {
@@ -80,7 +100,7 @@ impl Controller {
     }
 
     /// Restarts the units of `name`'s cluster pair; false when there is no such connector.
-    pub(crate) async fn restart(&mut self, name: &str) -> Result<bool, String> {
+    async fn restart(&mut self, name: &str) -> Result<bool, String> {
         let Some(c) = self.config.connectors.iter().find(|c| c.name == name) else {
             return Ok(false);
         };
@@ -92,7 +112,7 @@ impl Controller {
     }
 
     /// Deletes `name`; false when there is no such connector.
-    pub(crate) async fn delete(&mut self, name: &str) -> Result<bool, String> {
+    async fn delete(&mut self, name: &str) -> Result<bool, String> {
         let Some(i) = self.config.connectors.iter().position(|c| c.name == name) else {
             return Ok(false);
         };

@@ -195,19 +195,24 @@ async fn pause_stop_resume_and_delete_set_the_states_connect_shows() {
     assert_eq!(ask(&r, "GET", "/connectors").await.1, json!([]));
 }
 
-#[tokio::test]
-async fn dedicated_mode_names_connectors_as_mm2s_herders_do() {
+/// Dedicated mode's router for the mm2.properties `text`.
+fn dedicated(text: &str) -> Router {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mm2.properties");
-    let one = "clusters = a, b\na.bootstrap.servers = 127.0.0.1:9\nb.bootstrap.servers = 127.0.0.1:9\na->b.enabled = true\nb->a.emit.heartbeats.enabled = false\n";
-    std::fs::write(&path, one).unwrap();
+    std::fs::write(&path, text).unwrap();
     let c = crate::config::Mm2Config::load(&path).unwrap();
-    let r = dedicated_routes(
+    dedicated_routes(
         &c.flows,
         &c.heartbeats,
         "h:1".into(),
         StatusBoard::default(),
-    );
+    )
+}
+
+#[tokio::test]
+async fn dedicated_mode_names_connectors_as_mm2s_herders_do() {
+    let one = "clusters = a, b\na.bootstrap.servers = 127.0.0.1:9\nb.bootstrap.servers = 127.0.0.1:9\na->b.enabled = true\nb->a.emit.heartbeats.enabled = false\n";
+    let r = dedicated(one);
     let (_, names) = ask(&r, "GET", "/connectors").await;
     assert_eq!(
         names,
@@ -222,18 +227,7 @@ async fn dedicated_mode_names_connectors_as_mm2s_herders_do() {
     let (code, body) = ask(&r, "PUT", "/connectors/MirrorSourceConnector/pause").await;
     assert_eq!(code, 405, "dedicated mode is read-only: {body}");
     // A second pair (here b->a's heartbeats) prefixes every name with its pair.
-    std::fs::write(
-        &path,
-        one.replace("b->a.emit.heartbeats.enabled = false\n", ""),
-    )
-    .unwrap();
-    let c = crate::config::Mm2Config::load(&path).unwrap();
-    let r = dedicated_routes(
-        &c.flows,
-        &c.heartbeats,
-        "h:1".into(),
-        StatusBoard::default(),
-    );
+    let r = dedicated(&one.replace("b->a.emit.heartbeats.enabled = false\n", ""));
     let (_, names) = ask(&r, "GET", "/connectors").await;
     assert!(
         names
