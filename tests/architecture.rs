@@ -47,7 +47,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "protocol", "security",
         ],
     ),
-    ("connect", &["config", "protocol", "replicate", "security"]),
+    (
+        "connect",
+        &["config", "offsets", "protocol", "replicate", "security"],
+    ),
     (
         "launch",
         &["config", "connect", "metrics", "replicate", "serve"],

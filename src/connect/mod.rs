@@ -1,7 +1,7 @@
 //! Kafka Connect's REST API for `strait connect`, with Connect's paths, status codes and JSON
 //! shapes, so that runbooks' `curl /connectors/<name>/status | jq` checks work unchanged:
 //! `GET /`, `/health`, `/connectors` (with `?expand=status` and `?expand=info`), a connector's
-//! info, config, status, tasks and task status ([`read`]); `PUT .../pause`, `/resume`, `/stop`,
+//! info, config, status, tasks, task status and saved offsets, and `/connector-plugins` ([`read`]); `PUT .../pause`, `/resume`, `/stop`,
 //! `POST .../restart` and `DELETE` ([`change`], through the [`control::Controller`]). States come
 //! from the flows themselves ([`StatusBoard`]): a connector whose cluster cannot be reached is
 //! FAILED with a trace naming it, never RUNNING with nothing running. Creating and reconfiguring
@@ -37,6 +37,8 @@ struct Worker {
     control: Option<Arc<Mutex<Controller>>>,
     /// `S->T` -> tasks the flow runs (`tasks.max`).
     tasks_max: std::collections::BTreeMap<String, usize>,
+    /// `S->T` -> the flow's settings, for reading its saved progress (`GET .../offsets`).
+    flows: std::collections::BTreeMap<String, FlowConfig>,
     status: StatusBoard,
     worker_id: String,
     /// A client of the first connector's target cluster, for `kafka_cluster_id`.
@@ -179,6 +181,7 @@ fn serve(
             .iter()
             .map(|f| (f.label(), f.tasks_max.max(1)))
             .collect(),
+        flows: flows.iter().map(|f| (f.label(), f.clone())).collect(),
         status,
         worker_id,
         cluster,
@@ -200,6 +203,8 @@ fn serve(
         )
         .route("/connectors/{name}/status", get(read::status_of))
         .route("/connectors/{name}/tasks", get(read::tasks_of))
+        .route("/connectors/{name}/offsets", get(read::offsets_of))
+        .route("/connector-plugins", get(read::plugins))
         .route(
             "/connectors/{name}/tasks/{task}/status",
             get(read::task_status),

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::control::Target;
 use super::{error, views, Shared, Worker};
-use crate::config::connect::ConnectorSpec;
+use crate::config::connect::{ConnectorClass, ConnectorSpec};
 
 /// `GET /`: version, commit and the Kafka cluster id.
 pub(super) async fn root(State(w): Shared) -> Json<Value> {
@@ -105,6 +105,59 @@ pub(super) async fn task_status(
         None => error(
             StatusCode::NOT_FOUND,
             format!("Task {name}-{task} not found"),
+        ),
+    }
+}
+
+/// `GET /connector-plugins`: the three MirrorMaker connectors strait runs.
+pub(super) async fn plugins() -> Json<Value> {
+    let version = env!("CARGO_PKG_VERSION");
+    Json(Value::Array(
+        [
+            ConnectorClass::Source,
+            ConnectorClass::Checkpoint,
+            ConnectorClass::Heartbeat,
+        ]
+        .iter()
+        .map(|c| json!({"class": c.class_name(), "type": "source", "version": version}))
+        .collect(),
+    ))
+}
+
+/// `GET /connectors/{name}/offsets`: the source connector's progress as Connect stores it
+/// (`{"offsets": [{"partition": {"cluster", "partition", "topic"}, "offset": {"offset": N}}]}`,
+/// N the last replicated offset), read from the offsets topic; the checkpoint and heartbeat
+/// connectors keep none in strait (an empty list).
+pub(super) async fn offsets_of(State(w): Shared, Path(name): Path<String>) -> Response {
+    let Some((c, _)) = w.find(&name).await else {
+        return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
+    };
+    let flow = w.flows.get(&format!("{}->{}", c.source, c.target));
+    let (ConnectorClass::Source, Some(flow)) = (c.class, flow) else {
+        return Json(json!({"offsets": []})).into_response();
+    };
+    let client = match crate::security::connection(&flow.target_producer) {
+        Ok(conn) => crate::protocol::ClusterClient::new(conn),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    match crate::offsets::progress::read_saved(&client, &flow.offset_storage, &flow.source).await {
+        Ok(saved) => {
+            let mut saved: Vec<_> = saved.unwrap_or_default().into_iter().collect();
+            saved.sort();
+            let offsets: Vec<Value> = saved
+                .into_iter()
+                .map(|(tp, next)| {
+                    json!({
+                        "partition": {"cluster": flow.source, "partition": tp.partition, "topic": tp.topic},
+                        "offset": {"offset": next - 1},
+                    })
+                })
+                .collect();
+            Json(json!({ "offsets": offsets })).into_response()
+        }
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the offsets of {name}: {e}"),
         ),
     }
 }

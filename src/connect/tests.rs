@@ -138,6 +138,32 @@ async fn status_follows_the_flow_and_a_failed_flow_says_why() {
 }
 
 #[tokio::test]
+async fn plugins_list_mm2s_connectors_and_only_the_source_connector_keeps_offsets() {
+    let (_d, r, _) = router();
+    let (code, plugins) = ask(&r, "GET", "/connector-plugins").await;
+    assert_eq!(code, 200);
+    let classes: Vec<&str> = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        classes,
+        vec![
+            "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+            "org.apache.kafka.connect.mirror.MirrorCheckpointConnector",
+            "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector"
+        ]
+    );
+    assert_eq!(
+        ask(&r, "GET", "/connectors/mm2-heartbeat/offsets").await,
+        (200, json!({"offsets": []}))
+    );
+    assert_eq!(ask(&r, "GET", "/connectors/nope/offsets").await.0, 404);
+}
+
+#[tokio::test]
 async fn unknown_connectors_and_unbuilt_changes_get_connects_error_shape() {
     let (_d, r, _) = router();
     assert_eq!(

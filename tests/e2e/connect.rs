@@ -251,6 +251,18 @@ fn a_connect_runbooks_three_connectors_run_unchanged() {
         },
     );
 
+    // The same progress through the REST API, as Connect shows it: the last replicated offset.
+    let offsets_path = format!("/connectors/{alias}-source-connector/offsets");
+    let want_offsets = serde_json::json!({"offsets": [
+        {"partition": {"cluster": alias, "partition": 0, "topic": topic}, "offset": {"offset": 39}},
+        {"partition": {"cluster": alias, "partition": 1, "topic": topic}, "offset": {"offset": 39}},
+    ]});
+    wait_until(
+        Duration::from_secs(30),
+        "GET .../offsets at the ends",
+        || curl_try(port, &offsets_path).as_ref() == Some(&want_offsets),
+    );
+
     // A restart with the same files continues from that progress: new records arrive, none twice.
     stop_cleanly(&mut strait);
     p.primary.produce_from(&topic, 2, 40, 5, "lz4", 51);
