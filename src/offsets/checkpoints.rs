@@ -71,6 +71,21 @@ pub(crate) fn decode_records(
 }
 
 /// MM2's emission rule: a new checkpoint is written when there is none yet, when
+/// `checkpoints` as the records of the checkpoints topic (MM2's key and value bytes), stamped
+/// `now_ms`; one that cannot be encoded is left out.
+pub(crate) fn checkpoint_records(checkpoints: &[Checkpoint], now_ms: i64) -> Vec<InternalRecord> {
+    checkpoints
+        .iter()
+        .filter_map(|c| {
+            Some(InternalRecord::new(
+                c.encode_key().ok()?,
+                c.encode_value().ok()?,
+                now_ms,
+            ))
+        })
+        .collect()
+}
+
 /// the group rewound upstream, or when the downstream offset moved forward.
 pub(crate) fn should_emit(previous: Option<&Checkpoint>, upstream: i64, downstream: i64) -> bool {
     match previous {
@@ -296,17 +311,7 @@ impl CheckpointEmitter {
         if fresh.is_empty() {
             return;
         }
-        let now = now_ms();
-        let records: Vec<InternalRecord> = fresh
-            .iter()
-            .filter_map(|c| {
-                Some(InternalRecord::new(
-                    c.encode_key().ok()?,
-                    c.encode_value().ok()?,
-                    now,
-                ))
-            })
-            .collect();
+        let records = checkpoint_records(&fresh, now_ms());
         match append(
             &self.target_admin,
             &self.settings.topic,

@@ -13,8 +13,8 @@ use super::home::{came_from_target, translate_home};
 use super::plan::{is_active, plan_group, Checkpointed, GroupPlan};
 use super::{commit_plans, context, one_flow, target_group, FailoverOptions, FailoverReport};
 use crate::config::{FlowConfig, Mm2Config};
-use crate::offsets::checkpoints::downstream_topic;
-use crate::offsets::internal_topic::{append, InternalRecord};
+use crate::offsets::checkpoints::{checkpoint_records, downstream_topic};
+use crate::offsets::internal_topic::append;
 use crate::offsets::mm2_records::Checkpoint;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::read_saved;
@@ -278,16 +278,7 @@ pub async fn planned(
     }
     if !opts.dry_run {
         if let Some(c) = &cfg.checkpoints {
-            let records: Vec<InternalRecord> = checkpoints
-                .iter()
-                .filter_map(|c| {
-                    Some(InternalRecord::new(
-                        c.encode_key().ok()?,
-                        c.encode_value().ok()?,
-                        now,
-                    ))
-                })
-                .collect();
+            let records = checkpoint_records(&checkpoints, now);
             append(&target, &c.topic, 0, &records, Duration::from_secs(30))
                 .await
                 .map_err(|e| {
