@@ -56,7 +56,7 @@ pub(super) fn info(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
 /// retries by itself).
 pub(super) fn status(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
     let state = match c.class {
-        ConnectorClass::Heartbeat => Some(FlowState::Running { tasks: 1 }),
+        ConnectorClass::Heartbeat => Some(FlowState::Running),
         _ => w.status.get(&flow(c)),
     };
     let tasks = task_count(w, c, target);
@@ -67,7 +67,7 @@ pub(super) fn status(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
             None | Some(FlowState::Starting) | Some(FlowState::Stopped) => {
                 ("UNASSIGNED", "UNASSIGNED", None)
             }
-            Some(FlowState::Running { .. }) => ("RUNNING", "RUNNING", None),
+            Some(FlowState::Running) => ("RUNNING", "RUNNING", None),
             Some(FlowState::Failed { trace, .. }) => ("FAILED", "FAILED", Some(trace.clone())),
         },
     };

@@ -143,7 +143,7 @@ pub(crate) async fn run_flow(
                         again = Some(RETRY_DISCOVERY);
                     }
                 }
-                status.set(&name, FlowState::Running { tasks: tasks.len() });
+                status.set(&name, FlowState::Running);
             }
             Err(e) => {
                 warn!(flow = %name, error = %e, "topic discovery failed; retrying");
@@ -151,7 +151,6 @@ pub(crate) async fn run_flow(
                     &name,
                     FlowState::Failed {
                         trace: format!("topic discovery failed (retrying): {e}"),
-                        tasks: tasks.len(),
                     },
                 );
                 again = Some(RETRY_DISCOVERY);
@@ -219,7 +218,6 @@ async fn open_offset_syncs(
                     "cannot use the offset-syncs topic {} on cluster {} (replication goes on; syncs are written once it works): {e}",
                     o.topic, o.cluster
                 ),
-                tasks: 0,
             },
         );
         error!(flow = %cfg.label(), cluster = %o.cluster, error = %e, "cannot use the offset-syncs topic now; syncs are kept and written once it works (check `offset-syncs.topic.replication.factor`)");
@@ -259,7 +257,6 @@ async fn open_progress(
                             "cannot read replication progress from target cluster {} (retrying): {e}",
                             cfg.target
                         ),
-                        tasks: 0,
                     },
                 );
                 tokio::select! {

@@ -114,13 +114,7 @@ pub async fn run(
         };
         if let Err(e) = result {
             error!(error = %e.chain(), "flow stopped");
-            status.set(
-                e.flow(),
-                status::FlowState::Failed {
-                    trace: e.chain(),
-                    tasks: 0,
-                },
-            );
+            status.set(e.flow(), status::FlowState::Failed { trace: e.chain() });
             // One failed flow stops the others: the process exits non-zero and a supervisor restarts it.
             shutdown.cancel();
             first_error.get_or_insert(e);

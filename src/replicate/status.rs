@@ -15,16 +15,11 @@ pub enum FlowState {
     /// Started, not replicating yet (opening its progress, first discovery).
     Starting,
     /// Its tasks run and the last topic discovery worked.
-    Running {
-        /// How many tasks it runs.
-        tasks: usize,
-    },
+    Running,
     /// It cannot work now and retries: `trace` says why, naming the cluster.
     Failed {
         /// What failed, with its causes.
         trace: String,
-        /// How many tasks it has (0 before they were started).
-        tasks: usize,
     },
     /// It stopped (shutdown, or an error it could not retry).
     Stopped,
@@ -60,11 +55,10 @@ mod tests {
             "a->b",
             FlowState::Failed {
                 trace: "source cluster a: unreachable".into(),
-                tasks: 0,
             },
         );
         assert!(matches!(reader.get("a->b"), Some(FlowState::Failed { .. })));
-        board.set("a->b", FlowState::Running { tasks: 2 });
-        assert_eq!(reader.get("a->b"), Some(FlowState::Running { tasks: 2 }));
+        board.set("a->b", FlowState::Running);
+        assert_eq!(reader.get("a->b"), Some(FlowState::Running));
     }
 }

@@ -131,13 +131,7 @@ fn spawn_unit(
             info!(flow = %label, tasks = cfg.tasks_max, "starting flow");
             if let Err(e) = super::flow::run_flow(*cfg, stop, metrics, status.clone()).await {
                 error!(error = %e.chain(), "flow stopped");
-                status.set(
-                    &label,
-                    FlowState::Failed {
-                        trace: e.chain(),
-                        tasks: 0,
-                    },
-                );
+                status.set(&label, FlowState::Failed { trace: e.chain() });
             }
         }),
         Start::Heartbeats(cfg) => {
