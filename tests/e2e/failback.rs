@@ -286,12 +286,7 @@ fn failback_reports_the_lost_tail_and_the_group_goes_home_exactly() {
         records_from(&primary_dump, 0, u0).len() + records_from(&primary_dump, 1, u1).len();
     let read = p.primary.consume_group(&group, &topic, expect);
     for (part, u) in [(0, u0), (1, u1)] {
-        let got: Vec<(Option<String>, Option<String>)> = read
-            .records
-            .iter()
-            .filter(|r| r.partition == part)
-            .map(|r| (r.key.clone(), r.value.clone()))
-            .collect();
+        let got = read.key_values(part);
         assert_eq!(
             got,
             records_from(&primary_dump, part, u),
@@ -300,12 +295,7 @@ fn failback_reports_the_lost_tail_and_the_group_goes_home_exactly() {
     }
     let read = p.primary.consume_group(&group, &back, 5);
     for (part, u) in [(0, 3), (1, 8)] {
-        let got: Vec<(Option<String>, Option<String>)> = read
-            .records
-            .iter()
-            .filter(|r| r.partition == part)
-            .map(|r| (r.key.clone(), r.value.clone()))
-            .collect();
+        let got = read.key_values(part);
         assert_eq!(
             got,
             records_from(&local_dump, part, u),

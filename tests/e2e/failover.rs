@@ -105,12 +105,7 @@ fn unplanned_failover_moves_groups_from_checkpoints_with_the_source_unreachable(
     let expect = 40 + 15;
     let read = p.secondary.consume_group(&group, &remote, expect);
     for (part, u) in [(0, 20), (1, 45)] {
-        let got: Vec<(Option<String>, Option<String>)> = read
-            .records
-            .iter()
-            .filter(|r| r.partition == part)
-            .map(|r| (r.key.clone(), r.value.clone()))
-            .collect();
+        let got = read.key_values(part);
         assert_eq!(
             got,
             records_from(&source_records, part, u),
@@ -227,12 +222,7 @@ fn planned_failover_commits_exactly_translated_offsets() {
             .sum();
         let read = p.secondary.consume_group(&group, remote, expect);
         for (part, u) in pos {
-            let got: Vec<(Option<String>, Option<String>)> = read
-                .records
-                .iter()
-                .filter(|r| r.partition == part)
-                .map(|r| (r.key.clone(), r.value.clone()))
-                .collect();
+            let got = read.key_values(part);
             assert_eq!(
                 got,
                 records_from(src, part, u),

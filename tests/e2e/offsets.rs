@@ -146,12 +146,7 @@ fn failover_continues_exactly_where_the_group_stopped() {
             .sum();
         let read = p.secondary.consume_group("payment-service", remote, expect);
         for (part, u) in pos {
-            let got: Vec<(Option<String>, Option<String>)> = read
-                .records
-                .iter()
-                .filter(|r| r.partition == *part)
-                .map(|r| (r.key.clone(), r.value.clone()))
-                .collect();
+            let got = read.key_values(*part);
             let want = records_from(src, *part, *u);
             assert_eq!(
                 got.len(),

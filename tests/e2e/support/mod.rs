@@ -309,6 +309,17 @@ pub struct GroupRead {
     pub records: Vec<GroupRecord>,
 }
 
+impl GroupRead {
+    /// The (key, value) of every record read from `partition`, in the order read.
+    pub fn key_values(&self, partition: i32) -> Vec<(Option<String>, Option<String>)> {
+        self.records
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| (r.key.clone(), r.value.clone()))
+            .collect()
+    }
+}
+
 /// One record read by [`Cluster::consume_group`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRecord {
