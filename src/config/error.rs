@@ -36,3 +36,16 @@ pub enum ConfigError {
         message: String,
     },
 }
+
+impl ConfigError {
+    /// The problem without its file and line, for a connector config that came in a REST request
+    /// (it has no file): "`topics`: invalid regex ...".
+    pub fn without_place(&self) -> String {
+        match self {
+            ConfigError::AtLine { key, message, .. } if key.is_empty() => message.clone(),
+            ConfigError::AtLine { key, message, .. } => format!("`{key}`: {message}"),
+            ConfigError::InFile { message, .. } => message.clone(),
+            ConfigError::Io { .. } => self.to_string(),
+        }
+    }
+}

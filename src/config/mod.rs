@@ -236,6 +236,19 @@ pub struct Mm2Config {
 }
 
 impl Mm2Config {
+    /// Nothing to run (a Connect worker whose connectors are all paused, stopped or deleted).
+    pub(crate) fn empty(path: &Path) -> Mm2Config {
+        Mm2Config {
+            path: path.to_path_buf(),
+            clusters: Vec::new(),
+            flows: Vec::new(),
+            dormant: Vec::new(),
+            heartbeats: Vec::new(),
+            written: Vec::new(),
+            ignored: Vec::new(),
+        }
+    }
+
     /// Reads, parses and validates `path`. Any malformed line, unknown alias, flow naming an undefined
     /// cluster, invalid regex or invalid value fails here with file, line, key and what was expected;
     /// so does a TLS store that cannot be read or a SASL mechanism strait does not speak.

@@ -31,6 +31,7 @@ use crate::plan::replication_policy::{DEFAULT_POLICY_CLASS, IDENTITY_POLICY_CLAS
 use crate::plan::topic_filter::{parse_list, PatternList};
 
 mod clients;
+pub(crate) mod connect_worker;
 mod flows;
 pub(crate) mod heartbeats;
 mod layering;

@@ -28,6 +28,7 @@ use indexmap::IndexMap;
 use self::files::{read_connector, read_properties, value_of, Entries};
 use self::worker::rest_address;
 pub use self::worker::WorkerSpec;
+pub use super::resolve::connect_worker::ConnectStateSpec;
 use super::{keys, ConfigError, Mm2Config, Origin, Setting};
 
 /// The package of MM2's connector classes.
@@ -86,6 +87,19 @@ pub struct ConnectorSpec {
     pub(crate) config: Entries,
 }
 
+impl ConnectorSpec {
+    /// Its config as Connect stores and shows it: every key as written, plus `name`.
+    pub fn properties(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self
+            .config
+            .iter()
+            .map(|(k, s)| (k.clone(), s.value.clone()))
+            .collect();
+        out.insert("name".into(), self.name.clone());
+        out
+    }
+}
+
 /// A loaded and validated Connect-mode set of files.
 #[derive(Debug, Clone)]
 pub struct ConnectConfig {
@@ -119,6 +133,7 @@ impl ConnectConfig {
             self.has_worker,
             self.worker_entries.clone(),
             connectors,
+            true,
         )
     }
 
@@ -169,7 +184,18 @@ fn error_at(file: &Path, entries: &Entries, key: &str, message: String) -> Confi
 
 /// Reads one connector file into a spec, or the error naming the file and key.
 fn connector_spec(path: &Path) -> Result<ConnectorSpec, ConfigError> {
-    let read = read_connector(path)?;
+    spec_of(path, read_connector(path)?)
+}
+
+/// A connector config that came as JSON text without a file (a REST request, a record of the
+/// config topic): `{"name": ..., "config": {...}}`. `label` stands for the file in messages.
+pub fn connector_from_json(label: &str, text: &str) -> Result<ConnectorSpec, ConfigError> {
+    let path = Path::new(label);
+    spec_of(path, files::connector_json(path, text)?)
+}
+
+/// The spec of a connector config read from `path`.
+fn spec_of(path: &Path, read: files::ConnectorFile) -> Result<ConnectorSpec, ConfigError> {
     let whole = |message: String| ConfigError::InFile {
         path: path.to_path_buf(),
         message,
@@ -282,16 +308,39 @@ pub fn load(
         }
         connectors.push(c);
     }
-    resolve(worker_path, worker.is_some(), worker_entries, connectors)
+    // A distributed worker also runs connectors from its config topic and REST: a checkpoint
+    // connector may wait there for its source connector.
+    let distributed = match worker {
+        Some(w) => has_state_topics(w, &worker_entries)?,
+        None => false,
+    };
+    resolve(
+        worker_path,
+        worker.is_some(),
+        worker_entries,
+        connectors,
+        distributed,
+    )
+}
+
+/// Whether the worker file names a config topic (a distributed worker).
+fn has_state_topics(path: &Path, entries: &Entries) -> Result<bool, ConfigError> {
+    Ok(
+        super::resolve::connect_worker::connect_state(path, entries.iter().cloned().collect())?
+            .is_some(),
+    )
 }
 
 /// Resolves `connectors` with the worker file's entries (see the module doc); `has_worker`:
-/// `worker_path` is a worker file (else the first connector file, checked alone).
+/// `worker_path` is a worker file (else the first connector file, checked alone);
+/// `waiting_ok`: a checkpoint connector without its source connector waits (idle) instead of
+/// being an error, and no connector at all is valid (connectors that come and go over REST).
 fn resolve(
     worker_path: &Path,
     has_worker: bool,
     worker_entries: Entries,
     connectors: Vec<ConnectorSpec>,
+    waiting_ok: bool,
 ) -> Result<ConnectConfig, ConfigError> {
     let mut warnings = Vec::new();
     let mut raw: IndexMap<String, Setting> = IndexMap::new();
@@ -345,7 +394,7 @@ fn resolve(
         let flow = format!("{s}->{t}");
         let of = |class| cs.iter().find(|c| c.class == class);
         let source = of(ConnectorClass::Source);
-        if let (Some(cp), None) = (of(ConnectorClass::Checkpoint), source) {
+        if let (Some(cp), None, false) = (of(ConnectorClass::Checkpoint), source, waiting_ok) {
             return Err(error_at(
                 &cp.file,
                 &cp.config,
@@ -434,12 +483,14 @@ fn resolve(
     for (k, setting) in &worker_entries {
         let value = setting.value.trim();
         let what = match k.as_str() {
-            "bootstrap.servers" => Some("acts: the worker's cluster; a warning when it is not a connector's target cluster"),
+            "bootstrap.servers" => Some("acts: the worker's cluster, where the config and status topics live; a warning when it is not a connector's target cluster"),
+            "config.storage.topic" | "config.storage.replication.factor" => Some("acts: where connector configs and target states live (Connect's records); a restart reloads the connectors from it"),
+            "status.storage.topic" | "status.storage.partitions" | "status.storage.replication.factor" => Some("acts: where connector and task statuses are written (Connect's records)"),
             "group.id" => Some("no effect yet: the Connect group (several workers as one is issue 17)"),
             "listeners" => Some("acts: where the REST API listens (`http://host:port`)"),
             "rest.port" | "rest.host.name" => Some("acts: where the REST API listens when `listeners` is not set"),
             "rest.advertised.host.name" | "rest.advertised.port" => Some("acts: the worker id the REST API reports"),
-            _ if keys::is_client_key(k) && !k.starts_with("producer.") => Some("no effect: the worker's own connection; strait connects to each cluster as the connectors' `source.cluster.*` / `target.cluster.*` say"),
+            _ if keys::is_client_key(k) && !k.starts_with("producer.") => Some("acts: the connection to the worker's cluster (config and status topics); strait connects to each replicated cluster as the connectors' `source.cluster.*` / `target.cluster.*` say"),
             _ => None,
         };
         if let (Some(what), Some(o)) = (what, &setting.origin) {
@@ -454,6 +505,12 @@ fn resolve(
                     .collect();
             }
             "group.id" => worker.group_id = Some(value.to_string()),
+            // Read by `connect_state` below.
+            "config.storage.topic"
+            | "config.storage.replication.factor"
+            | "status.storage.topic"
+            | "status.storage.partitions"
+            | "status.storage.replication.factor" => {}
             "offset.flush.interval.ms" => {
                 for t in &targets {
                     raw.insert(format!("{t}.{k}"), setting.clone());
@@ -472,7 +529,20 @@ fn resolve(
             }
         }
     }
-    let mut mm2 = super::resolve::load_raw(worker_path, raw, true)?;
+    if has_worker {
+        worker.state = super::resolve::connect_worker::connect_state(
+            worker_path,
+            worker_entries.iter().cloned().collect(),
+        )?;
+    }
+    let runs_something = connectors
+        .iter()
+        .any(|c| c.class != ConnectorClass::Checkpoint);
+    let mut mm2 = if waiting_ok && !runs_something {
+        Mm2Config::empty(worker_path)
+    } else {
+        super::resolve::load_raw(worker_path, raw, true)?
+    };
     // Connect keys a source connector's progress by its REST name.
     for f in &mut mm2.flows {
         if let Some(c) = connectors.iter().find(|c| {

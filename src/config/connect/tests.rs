@@ -127,7 +127,7 @@ fn a_runbooks_three_connectors_make_one_flow_with_each_part_and_mm2s_meanings() 
         ),
         (
             "connect-distributed.properties:line   10  security.protocol",
-            "no effect: the worker's own connection",
+            "acts: the connection to the worker's cluster",
         ),
     ] {
         let line = report
@@ -207,10 +207,25 @@ fn bad_connectors_are_named_at_their_file_and_line() {
         let e = r.expect_err(needle).to_string();
         assert!(e.contains(needle), "{needle}\n  got: {e}");
     }
-    let (_d, r) = load_files(&[("w.properties", WORKER), ("cp.properties", CHECKPOINT)]);
+    // A standalone worker (no config topic) runs only what the files give: a checkpoint
+    // connector alone is refused. A distributed one keeps it waiting for its source connector,
+    // which may come over REST.
+    let standalone = WORKER.replace("config.storage.topic = connect-configs\n", "");
+    let (_d, r) = load_files(&[("w.properties", &standalone), ("cp.properties", CHECKPOINT)]);
     let e = r.expect_err("a checkpoint connector alone").to_string();
     assert!(
         e.contains("cp.properties:2") && e.contains("source connector"),
+        "{e}"
+    );
+    let (_d, r) = load_files(&[("w.properties", WORKER), ("cp.properties", CHECKPOINT)]);
+    let waiting = r.expect("a distributed worker keeps it waiting");
+    assert!(waiting.flows().is_empty() && waiting.connectors.len() == 1);
+    // A distributed worker needs its status topic as well.
+    let no_status = WORKER.replace("status.storage.topic = connect-status\n", "");
+    let (_d, r) = load_files(&[("w.properties", &no_status), ("mm2-source.json", SOURCE)]);
+    let e = r.expect_err("no status topic").to_string();
+    assert!(
+        e.contains("w.properties:5: `config.storage.topic`") && e.contains("status.storage.topic"),
         "{e}"
     );
     let (_d, r) = load_files(&[

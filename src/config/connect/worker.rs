@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::error_at;
 use super::files::{value_of, Entries};
+use crate::config::resolve::connect_worker::ConnectStateSpec;
 use crate::config::ConfigError;
 
 /// The worker settings Connect mode reads itself (the rest reach the resolver, which lists the
@@ -23,6 +24,9 @@ pub struct WorkerSpec {
     /// The worker id the REST API reports (`host:port`): `rest.advertised.host.name` and
     /// `rest.advertised.port` where given, else the listener's.
     pub worker_id: String,
+    /// A distributed worker's config and status topics (`config.storage.topic` set); None for a
+    /// standalone one, whose connectors come from the files given alone.
+    pub state: Option<ConnectStateSpec>,
 }
 
 impl Default for WorkerSpec {
@@ -32,6 +36,7 @@ impl Default for WorkerSpec {
             group_id: None,
             rest_listen: std::net::SocketAddr::from(([0, 0, 0, 0], 8083)),
             worker_id: "localhost:8083".to_string(),
+            state: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub(crate) const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this c
 pub(crate) const TOPIC_SYNC: &str = "topic config and ACL sync are not built yet";
 /// Kafka Connect runtime keys.
 pub(crate) const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
+/// Connect worker keys that act in `strait connect` only.
+pub(crate) const CONNECT_WORKER: &str = "a Connect worker key: `strait connect` keeps its connectors' configs, target states and statuses there (docs/connect.md); dedicated mode has no such topics";
 /// Java metrics and JMX keys.
 pub(crate) const METRICS: &str = "Java metrics-reporter/JMX setting; strait serves Prometheus metrics with `strait run --metrics-listen ADDR` instead (windows fixed at Kafka's defaults, 2 samples of 30 s; see docs/metrics.md)";
 /// `add.source.alias.to.metrics`.
