@@ -81,7 +81,7 @@ pub fn replicate(
 pub fn connect(config: ConnectConfig, metrics_listen: Option<SocketAddr>) -> ExitCode {
     let status = StatusBoard::default();
     let control = Arc::new(Mutex::new(Controller::new(config.clone())));
-    let routes = crate::connect::routes(&config, status.clone(), control.clone());
+    let (routes, publisher) = crate::connect::routes(&config, status.clone(), control.clone());
     let rest = match Service::bind(config.worker.rest_listen, routes, "REST API") {
         Ok(s) => s,
         Err(e) => {
@@ -101,8 +101,12 @@ pub fn connect(config: ConnectConfig, metrics_listen: Option<SocketAddr>) -> Exi
                 error!(error = %e, "cannot start the connectors");
                 return ExitCode::from(2);
             }
+            let stopped = CancellationToken::new();
+            let statuses = tokio::spawn(publisher.run(shutdown.clone(), stopped.clone()));
             shutdown.cancelled().await;
             control.lock().await.stop_all().await;
+            stopped.cancel();
+            let _ = statuses.await;
             info!("shut down cleanly");
             ExitCode::SUCCESS
         },

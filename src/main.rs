@@ -227,7 +227,8 @@ fn print_report(result: Result<(String, String, u8), String>, json: bool) -> Exi
 }
 
 /// `strait connect` (`run`) and `strait check` in Connect mode: loads the worker file and the
-/// connector files (or, with none, `config` as a connector checked alone), says what runs and
+/// connector files (or `config` as a connector checked alone; a distributed worker file alone
+/// takes its connectors from its config topic and REST), says what runs and
 /// what to look out for, then replicates or exits.
 fn connect(
     config: &Path,
@@ -235,7 +236,8 @@ fn connect(
     metrics_listen: Option<SocketAddr>,
     run: bool,
 ) -> ExitCode {
-    let loaded = if connectors.is_empty() {
+    let alone = connectors.is_empty() && strait::config::connect::is_connector_file(config);
+    let loaded = if alone {
         strait::config::connect::load(None, &[config.to_path_buf()])
     } else {
         strait::config::connect::load(Some(config), connectors)

@@ -49,7 +49,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "connect",
-        &["config", "offsets", "protocol", "replicate", "security"],
+        &[
+            "clock",
+            "config",
+            "offsets",
+            "protocol",
+            "replicate",
+            "security",
+        ],
     ),
     (
         "launch",

@@ -1,7 +1,6 @@
 //! The REST calls that change connectors, as Connect answers them: `PUT .../pause` and `/resume`
 //! (202), `PUT .../stop` (204), `POST .../restart` (204) and `DELETE` (204); 404 for an unknown
-//! connector. Dedicated mode's API is read-only (405). Creating and reconfiguring connectors is
-//! not built yet (405, saying so).
+//! connector. Dedicated mode's API is read-only (405).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -68,12 +67,4 @@ pub(super) async fn restart(State(w): Shared, Path(name): Path<String>) -> Respo
 /// `DELETE /connectors/{name}`.
 pub(super) async fn delete(State(w): Shared, Path(name): Path<String>) -> Response {
     with_control(&w, &name, StatusCode::NO_CONTENT, Change::Delete).await
-}
-
-/// Creating and reconfiguring connectors: not built yet, said in Connect's error shape.
-pub(super) async fn not_yet() -> Response {
-    error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "strait does not create or reconfigure connectors over REST yet: they come from the files given to `strait connect`".into(),
-    )
 }

@@ -4,10 +4,20 @@
 //! and hands the resulting flows and heartbeat emitters to the [`Supervisor`], which stops and
 //! starts only the units whose connectors changed. A stopped flow drains and saves its progress
 //! first, so a resumed one continues where it stopped: nothing lost, nothing copied twice.
+//!
+//! A distributed worker (`config.storage.topic` set) keeps every config and target state in
+//! Connect's config topic ([`StateTopics`]): at start the connectors come from there, the files
+//! given on the command line written over their namesakes, and every change is written before
+//! it takes effect.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::config::connect::{ConnectConfig, ConnectorClass, ConnectorSpec};
+use tracing::warn;
+
+use super::store::StateTopics;
+use crate::config::connect::{connector_from_json, ConnectConfig, ConnectorClass, ConnectorSpec};
+use crate::config::FlowConfig;
 use crate::replicate::supervisor::Supervisor;
 
 /// A connector's target state.
@@ -32,6 +42,24 @@ pub(crate) enum Change {
     Delete,
 }
 
+/// Why a config change was refused, as Connect answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// 400: the config is invalid (the message lists why).
+    BadRequest(String),
+    /// 409: a connector of that name exists.
+    Conflict(String),
+    /// 500: it could not be stored.
+    Failed(String),
+}
+
+/// Connect's message for a config that does not validate.
+fn invalid(problem: &str) -> Refusal {
+    Refusal::BadRequest(format!(
+        "Connector configuration is invalid and contains the following 1 error(s):\n{problem}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`"
+    ))
+}
+
 /// The connectors of a `strait connect` worker and what runs for them.
 pub struct Controller {
     config: ConnectConfig,
@@ -39,6 +67,10 @@ pub struct Controller {
     /// Restarts per pair `S->T`, part of its units' fingerprints (a restart changes it).
     restarts: BTreeMap<String, u64>,
     supervisor: Option<Supervisor>,
+    /// A distributed worker's config and status topics.
+    store: Option<Arc<StateTopics>>,
+    /// Every connector resolved (running or not): the flows the REST API reads settings from.
+    flows: BTreeMap<String, FlowConfig>,
 }
 
 impl Controller {
@@ -49,18 +81,131 @@ impl Controller {
             .iter()
             .map(|c| (c.name.clone(), Target::Running))
             .collect();
+        let flows = config.flows().into_iter().map(|f| (f.label(), f)).collect();
         Controller {
             config,
             targets,
             restarts: BTreeMap::new(),
             supervisor: None,
+            store: None,
+            flows,
         }
     }
 
-    /// Starts the connectors under `supervisor`.
+    /// Starts the connectors under `supervisor`. A distributed worker first opens its state
+    /// topics: the connectors come from the config topic, each file given writing over its
+    /// namesake there (a new or changed config is written, its target state kept).
     pub async fn attach(&mut self, supervisor: Supervisor) -> Result<(), String> {
+        if let Some(spec) = self.config.worker.state.clone() {
+            let store = Arc::new(StateTopics::open(&spec).await?);
+            self.load_stored(&store, &spec.config_topic).await?;
+            self.store = Some(store);
+        }
         self.supervisor = Some(supervisor);
         self.reconcile().await
+    }
+
+    /// The config topic's connectors, with the files' written over them.
+    async fn load_stored(&mut self, store: &StateTopics, topic: &str) -> Result<(), String> {
+        let mut connectors: Vec<ConnectorSpec> = Vec::new();
+        let mut targets = BTreeMap::new();
+        for stored in store.connectors().await? {
+            let text = serde_json::json!({"name": stored.name, "config": stored.properties});
+            match connector_from_json(&format!("config topic {topic}"), &text.to_string()) {
+                Ok(spec) => {
+                    targets.insert(spec.name.clone(), stored.target);
+                    connectors.push(spec);
+                }
+                Err(e) => warn!(
+                    connector = %stored.name,
+                    error = %e.without_place(),
+                    "the config topic holds a connector strait cannot run; it is left there untouched and not run"
+                ),
+            }
+        }
+        for file in &self.config.connectors {
+            let stored = connectors.iter().position(|c| c.name == file.name);
+            let same = stored.is_some_and(|i| connectors[i].properties() == file.properties());
+            if !same {
+                store
+                    .put_config(&file.name, &file.properties(), None)
+                    .await?;
+            }
+            match stored {
+                Some(i) => connectors[i] = file.clone(),
+                None => connectors.push(file.clone()),
+            }
+            targets.entry(file.name.clone()).or_insert(Target::Running);
+        }
+        self.config = self
+            .config
+            .with_connectors(connectors)
+            .map_err(|e| format!("the connectors of config topic {topic} do not resolve: {e}"))?;
+        self.targets = targets;
+        Ok(())
+    }
+
+    /// The state topics, once attached to a distributed worker.
+    pub(crate) fn store(&self) -> Option<Arc<StateTopics>> {
+        self.store.clone()
+    }
+
+    /// Every connector's flow by `S->T`, running or not (settings for the REST API).
+    pub(crate) fn flows(&self) -> BTreeMap<String, FlowConfig> {
+        self.flows.clone()
+    }
+
+    /// Creates or replaces connector `spec` (`create_only`: POST, a namesake is a conflict),
+    /// with `initial` as its target state when new. True when it was created. The config is
+    /// validated with every other connector first (Connect's 400 when it does not resolve),
+    /// written to the config topic, then run.
+    pub(crate) async fn put_config(
+        &mut self,
+        spec: ConnectorSpec,
+        create_only: bool,
+        initial: Option<Target>,
+    ) -> Result<bool, Refusal> {
+        let existing = self
+            .config
+            .connectors
+            .iter()
+            .position(|c| c.name == spec.name);
+        if create_only && existing.is_some() {
+            return Err(Refusal::Conflict(format!(
+                "Connector {} already exists",
+                spec.name
+            )));
+        }
+        let mut connectors = self.config.connectors.clone();
+        match existing {
+            Some(i) => connectors[i] = spec.clone(),
+            None => connectors.push(spec.clone()),
+        }
+        let resolved = self
+            .config
+            .with_connectors(connectors)
+            .map_err(|e| invalid(&e.without_place()))?;
+        let target = match existing {
+            Some(_) => None,
+            None => Some(initial.unwrap_or(Target::Running)),
+        };
+        if let Some(store) = &self.store {
+            store
+                .put_config(&spec.name, &spec.properties(), target)
+                .await
+                .map_err(Refusal::Failed)?;
+        }
+        self.config = resolved;
+        if let Some(t) = target {
+            self.targets.insert(spec.name.clone(), t);
+        }
+        self.reconcile().await.map_err(Refusal::Failed)?;
+        Ok(existing.is_none())
+    }
+
+    /// The connector named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&ConnectorSpec> {
+        self.config.connectors.iter().find(|c| c.name == name)
     }
 
     /// Every connector with its target state, in the order given.
@@ -90,13 +235,14 @@ impl Controller {
 
     /// Sets `name`'s target state; false when there is no such connector.
     async fn set_target(&mut self, name: &str, target: Target) -> Result<bool, String> {
-        match self.targets.get_mut(name) {
-            None => Ok(false),
-            Some(t) => {
-                *t = target;
-                self.reconcile().await.map(|()| true)
-            }
+        if !self.targets.contains_key(name) {
+            return Ok(false);
         }
+        if let Some(store) = &self.store {
+            store.put_target(name, target).await?;
+        }
+        self.targets.insert(name.to_string(), target);
+        self.reconcile().await.map(|()| true)
     }
 
     /// Restarts the units of `name`'s cluster pair; false when there is no such connector.
@@ -116,8 +262,11 @@ impl Controller {
         let Some(i) = self.config.connectors.iter().position(|c| c.name == name) else {
             return Ok(false);
         };
-        // Only the running set must resolve: a checkpoint connector whose source connector is
-        // deleted stays, idle, like one whose source connector is paused.
+        if let Some(store) = &self.store {
+            store.remove(name).await?;
+        }
+        // A checkpoint connector whose source connector is deleted stays, idle, like one whose
+        // source connector is paused.
         self.config.connectors.remove(i);
         self.targets.remove(name);
         self.reconcile().await.map(|()| true)
@@ -145,6 +294,9 @@ impl Controller {
     /// Makes the supervisor run the RUNNING connectors (a checkpoint connector only while its
     /// pair's source connector runs).
     async fn reconcile(&mut self) -> Result<(), String> {
+        if let Ok(all) = self.resolved(self.config.connectors.clone()) {
+            self.flows = all.flows().into_iter().map(|f| (f.label(), f)).collect();
+        }
         let running: Vec<ConnectorSpec> = self
             .connectors()
             .into_iter()

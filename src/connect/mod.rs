@@ -10,9 +10,13 @@
 
 mod change;
 pub mod control;
+mod create;
 mod read;
+pub mod status_writer;
+mod store;
 mod views;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -35,10 +39,8 @@ struct Worker {
     fixed: Vec<ConnectorSpec>,
     /// Connect mode's connectors and their target states.
     control: Option<Arc<Mutex<Controller>>>,
-    /// `S->T` -> tasks the flow runs (`tasks.max`).
-    tasks_max: std::collections::BTreeMap<String, usize>,
-    /// `S->T` -> the flow's settings, for reading its saved progress (`GET .../offsets`).
-    flows: std::collections::BTreeMap<String, FlowConfig>,
+    /// Dedicated mode's flows by `S->T` (Connect mode: the controller's).
+    fixed_flows: BTreeMap<String, FlowConfig>,
     status: StatusBoard,
     worker_id: String,
     /// A client of the first connector's target cluster, for `kafka_cluster_id`.
@@ -46,25 +48,43 @@ struct Worker {
     cluster_id: OnceCell<Option<String>>,
 }
 
-impl Worker {
-    /// Every connector with its target state, now.
-    async fn snapshot(&self) -> Vec<(ConnectorSpec, Target)> {
-        match &self.control {
-            Some(c) => c.lock().await.connectors(),
-            None => self
-                .fixed
-                .iter()
-                .map(|c| (c.clone(), Target::Running))
-                .collect(),
-        }
-    }
+/// What the worker runs at one moment: its connectors with their target states, and the flows
+/// they make (running or not) by `S->T`.
+struct Now {
+    connectors: Vec<(ConnectorSpec, Target)>,
+    flows: BTreeMap<String, FlowConfig>,
+}
 
+impl Now {
     /// The connector named `name` and its target state.
-    async fn find(&self, name: &str) -> Option<(ConnectorSpec, Target)> {
-        self.snapshot()
-            .await
-            .into_iter()
+    fn find(&self, name: &str) -> Option<(&ConnectorSpec, Target)> {
+        self.connectors
+            .iter()
             .find(|(c, _)| c.name == name)
+            .map(|(c, t)| (c, *t))
+    }
+}
+
+impl Worker {
+    /// Every connector with its target state and the flows, now.
+    async fn now(&self) -> Now {
+        match &self.control {
+            Some(c) => {
+                let c = c.lock().await;
+                Now {
+                    connectors: c.connectors(),
+                    flows: c.flows(),
+                }
+            }
+            None => Now {
+                connectors: self
+                    .fixed
+                    .iter()
+                    .map(|c| (c.clone(), Target::Running))
+                    .collect(),
+                flows: self.fixed_flows.clone(),
+            },
+        }
     }
 }
 
@@ -78,19 +98,23 @@ fn error(code: StatusCode, message: String) -> Response {
 }
 
 /// The routes of the REST API for the connectors `control` runs (`config`: as at start),
-/// answering states from `status`.
+/// answering states from `status`, and the publisher of those states to the status topic.
 pub fn routes(
     config: &ConnectConfig,
     status: StatusBoard,
     control: Arc<Mutex<Controller>>,
-) -> Router {
-    serve(
+) -> (Router, status_writer::StatusPublisher) {
+    let worker = worker(
         Vec::new(),
         Some(control),
         &config.mm2.flows,
         &config.mm2.heartbeats,
         config.worker.worker_id.clone(),
         status,
+    );
+    (
+        router(worker.clone()),
+        status_writer::StatusPublisher(worker),
     )
 }
 
@@ -156,50 +180,50 @@ pub fn dedicated_routes(
             });
         }
     }
-    serve(connectors, None, flows, heartbeats, worker_id, status)
+    router(worker(
+        connectors, None, flows, heartbeats, worker_id, status,
+    ))
 }
 
-/// The router over `connectors`, with the flows' task counts and a client for the cluster id.
-fn serve(
+/// What the handlers answer from: `fixed` connectors or `control`'s, with a client for the
+/// cluster id.
+fn worker(
     fixed: Vec<ConnectorSpec>,
     control: Option<Arc<Mutex<Controller>>>,
     flows: &[FlowConfig],
     heartbeats: &[HeartbeatConfig],
     worker_id: String,
     status: StatusBoard,
-) -> Router {
+) -> Arc<Worker> {
     let cluster = flows
         .first()
         .map(|f| f.target_admin.clone())
         .or_else(|| heartbeats.first().map(|h| h.target_admin.clone()))
         .and_then(|spec| crate::security::connection(&spec).ok())
         .map(ClusterClient::new);
-    let worker = Worker {
+    Arc::new(Worker {
         fixed,
         control,
-        tasks_max: flows
-            .iter()
-            .map(|f| (f.label(), f.tasks_max.max(1)))
-            .collect(),
-        flows: flows.iter().map(|f| (f.label(), f.clone())).collect(),
+        fixed_flows: flows.iter().map(|f| (f.label(), f.clone())).collect(),
         status,
         worker_id,
         cluster,
         cluster_id: OnceCell::new(),
-    };
+    })
+}
+
+/// The REST API's routes over `worker`.
+fn router(worker: Arc<Worker>) -> Router {
     Router::new()
         .route("/", get(read::root))
         .route("/health", get(read::health))
-        .route("/connectors", get(read::list).post(change::not_yet))
-        .route(
-            "/connectors/{name}",
-            get(read::info).put(change::not_yet).delete(change::delete),
-        )
+        .route("/connectors", get(read::list).post(create::post))
+        .route("/connectors/{name}", get(read::info).delete(change::delete))
         .route(
             "/connectors/{name}/config",
             get(read::config_of)
-                .put(change::not_yet)
-                .patch(change::not_yet),
+                .put(create::put_config)
+                .patch(create::patch_config),
         )
         .route("/connectors/{name}/status", get(read::status_of))
         .route("/connectors/{name}/tasks", get(read::tasks_of))
@@ -214,7 +238,7 @@ fn serve(
         .route("/connectors/{name}/stop", put(change::stop))
         .route("/connectors/{name}/restart", post(change::restart))
         .fallback(read::not_found)
-        .with_state(Arc::new(worker))
+        .with_state(worker)
 }
 
 /// The shared state every handler gets.

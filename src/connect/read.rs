@@ -7,7 +7,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::control::Target;
-use super::{error, views, Shared, Worker};
+use super::{error, views, Now, Shared, Worker};
 use crate::config::connect::{ConnectorClass, ConnectorSpec};
 
 /// `GET /`: version, commit and the Kafka cluster id.
@@ -38,10 +38,11 @@ pub(super) async fn health() -> Json<Value> {
 async fn answer(
     w: &Worker,
     name: &str,
-    view: impl FnOnce(&ConnectorSpec, Target) -> Value,
+    view: impl FnOnce(&Now, &ConnectorSpec, Target) -> Value,
 ) -> Response {
-    match w.find(name).await {
-        Some((c, t)) => Json(view(&c, t)).into_response(),
+    let now = w.now().await;
+    match now.find(name) {
+        Some((c, t)) => Json(view(&now, c, t)).into_response(),
         None => error(StatusCode::NOT_FOUND, format!("Connector {name} not found")),
     }
 }
@@ -53,18 +54,22 @@ pub(super) async fn list(State(w): Shared, Query(q): Query<Vec<(String, String)>
         .filter(|(k, _)| k == "expand")
         .map(|(_, v)| v)
         .collect();
-    let all = w.snapshot().await;
+    let now = w.now().await;
     if expand.is_empty() {
-        return Json(json!(all.iter().map(|(c, _)| &c.name).collect::<Vec<_>>()));
+        return Json(json!(now
+            .connectors
+            .iter()
+            .map(|(c, _)| &c.name)
+            .collect::<Vec<_>>()));
     }
     let mut out = serde_json::Map::new();
-    for (c, t) in &all {
+    for (c, t) in &now.connectors {
         let mut entry = serde_json::Map::new();
         if expand.iter().any(|e| e == "status") {
-            entry.insert("status".into(), views::status(&w, c, *t));
+            entry.insert("status".into(), views::status(&w, &now, c, *t));
         }
         if expand.iter().any(|e| e == "info") {
-            entry.insert("info".into(), views::info(&w, c, *t));
+            entry.insert("info".into(), views::info(&now, c, *t));
         }
         out.insert(c.name.clone(), Value::Object(entry));
     }
@@ -73,22 +78,22 @@ pub(super) async fn list(State(w): Shared, Query(q): Query<Vec<(String, String)>
 
 /// `GET /connectors/{name}`.
 pub(super) async fn info(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c, t| views::info(&w, c, t)).await
+    answer(&w, &name, views::info).await
 }
 
 /// `GET /connectors/{name}/config`.
 pub(super) async fn config_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c, _| views::config(c)).await
+    answer(&w, &name, |_, c, _| views::config(c)).await
 }
 
 /// `GET /connectors/{name}/status`.
 pub(super) async fn status_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c, t| views::status(&w, c, t)).await
+    answer(&w, &name, |now, c, t| views::status(&w, now, c, t)).await
 }
 
 /// `GET /connectors/{name}/tasks`.
 pub(super) async fn tasks_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    answer(&w, &name, |c, t| views::tasks(&w, c, t)).await
+    answer(&w, &name, views::tasks).await
 }
 
 /// `GET /connectors/{name}/tasks/{task}/status`.
@@ -96,10 +101,11 @@ pub(super) async fn task_status(
     State(w): Shared,
     Path((name, task)): Path<(String, usize)>,
 ) -> Response {
-    let Some((c, t)) = w.find(&name).await else {
+    let now = w.now().await;
+    let Some((c, t)) = now.find(&name) else {
         return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
     };
-    let status = views::status(&w, &c, t);
+    let status = views::status(&w, &now, c, t);
     match status["tasks"].as_array().and_then(|t| t.get(task)) {
         Some(t) => Json(t.clone()).into_response(),
         None => error(
@@ -129,10 +135,11 @@ pub(super) async fn plugins() -> Json<Value> {
 /// N the last replicated offset), read from the offsets topic; the checkpoint and heartbeat
 /// connectors keep none in strait (an empty list).
 pub(super) async fn offsets_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    let Some((c, _)) = w.find(&name).await else {
+    let now = w.now().await;
+    let Some((c, _)) = now.find(&name) else {
         return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
     };
-    let flow = w.flows.get(&format!("{}->{}", c.source, c.target));
+    let flow = now.flows.get(&format!("{}->{}", c.source, c.target));
     let (ConnectorClass::Source, Some(flow)) = (c.class, flow) else {
         return Json(json!({"offsets": []})).into_response();
     };

@@ -37,18 +37,24 @@ fn router() -> (tempfile::TempDir, Router, StatusBoard) {
     assert_eq!(config.worker.rest_listen.to_string(), "127.0.0.1:18083");
     let board = StatusBoard::default();
     let control = Arc::new(Mutex::new(Controller::new(config.clone())));
-    (dir, routes(&config, board.clone(), control), board)
+    (dir, routes(&config, board.clone(), control).0, board)
 }
 
 /// One request: status code and JSON body.
 async fn ask(r: &Router, method: &str, uri: &str) -> (u16, Value) {
+    send(r, method, uri, "").await
+}
+
+/// One request with `body`: status code and JSON body.
+async fn send(r: &Router, method: &str, uri: &str, body: &str) -> (u16, Value) {
     let resp = r
         .clone()
         .oneshot(
             Request::builder()
                 .method(method)
                 .uri(uri)
-                .body(Body::empty())
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
                 .unwrap(),
         )
         .await
@@ -175,12 +181,6 @@ async fn unknown_connectors_and_unbuilt_changes_get_connects_error_shape() {
     let (code, body) = ask(&r, "GET", "/connectors/mm2-source/tasks/7/status").await;
     assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
     assert_eq!(ask(&r, "PUT", "/connectors/nope/pause").await.0, 404);
-    let (code, body) = ask(&r, "POST", "/connectors").await;
-    assert_eq!(code, 405);
-    assert!(
-        body["message"].as_str().unwrap().contains("not create"),
-        "{body}"
-    );
     let (code, body) = ask(&r, "GET", "/no/such/path").await;
     assert_eq!((code, body["error_code"].clone()), (404, json!(404)));
 }
@@ -265,4 +265,133 @@ async fn dedicated_mode_names_connectors_as_mm2s_herders_do() {
                 .contains(&json!("b-a-MirrorHeartbeatConnector")),
         "{names}"
     );
+}
+
+/// A second source connector for another pair, as a runbook POSTs it.
+const OTHER: &str = r#"{"name": "dr-source", "config": {
+  "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+  "source.cluster.alias": "dr", "target.cluster.alias": "secondary",
+  "source.cluster.bootstrap.servers": "127.0.0.1:9", "target.cluster.bootstrap.servers": "127.0.0.1:9",
+  "topics": "orders.*", "tasks.max": 3}}"#;
+
+#[tokio::test]
+async fn post_put_and_patch_create_and_change_connectors_as_connect_answers() {
+    let (_d, r, _) = router();
+    let (code, info) = send(&r, "POST", "/connectors", OTHER).await;
+    assert_eq!(code, 201, "{info}");
+    assert_eq!(info["name"], "dr-source");
+    assert_eq!(info["config"]["tasks.max"], "3");
+    assert_eq!(info["tasks"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        ask(&r, "GET", "/connectors").await.1,
+        json!(["mm2-source", "mm2-heartbeat", "dr-source"])
+    );
+    let (code, body) = send(&r, "POST", "/connectors", OTHER).await;
+    assert_eq!(
+        (code, body),
+        (
+            409,
+            json!({"error_code": 409, "message": "Connector dr-source already exists"})
+        )
+    );
+    // PUT replaces the whole config (200), or creates (201).
+    let mut config: Value = serde_json::from_str::<Value>(OTHER).unwrap()["config"].clone();
+    config["topics"] = json!("invoices");
+    let (code, info) = send(
+        &r,
+        "PUT",
+        "/connectors/dr-source/config",
+        &config.to_string(),
+    )
+    .await;
+    assert_eq!(code, 200, "{info}");
+    assert_eq!(info["config"]["topics"], "invoices");
+    let (code, _) = send(
+        &r,
+        "PUT",
+        "/connectors/dr-source-2/config",
+        &config.to_string(),
+    )
+    .await;
+    assert_eq!(
+        code, 400,
+        "strait runs one source connector per cluster pair"
+    );
+    // PATCH merges; null removes a key.
+    let (code, info) = send(
+        &r,
+        "PATCH",
+        "/connectors/dr-source/config",
+        r#"{"tasks.max": "1", "topics": null}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{info}");
+    assert_eq!(info["config"]["tasks.max"], "1");
+    assert!(info["config"].get("topics").is_none(), "{info}");
+    assert_eq!(info["tasks"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        send(&r, "PATCH", "/connectors/nope/config", "{}").await,
+        (
+            404,
+            json!({"error_code": 404, "message": "Connector nope not found"})
+        )
+    );
+    // Paused connectors stay paused across a config change; a new one may start paused.
+    let mut paused: Value = serde_json::from_str(OTHER).unwrap();
+    paused["name"] = json!("dr-paused");
+    paused["config"]["source.cluster.alias"] = json!("dr2");
+    paused["initial_state"] = json!("PAUSED");
+    assert_eq!(
+        send(&r, "POST", "/connectors", &paused.to_string()).await.0,
+        201
+    );
+    let (_, status) = ask(&r, "GET", "/connectors/dr-paused/status").await;
+    assert_eq!(status["connector"]["state"], "PAUSED");
+}
+
+#[tokio::test]
+async fn each_bad_config_gets_its_own_400_and_changes_nothing() {
+    let (_d, r, _) = router();
+    let before = ask(&r, "GET", "/connectors?expand=info").await;
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut v: Value = serde_json::from_str(OTHER).unwrap();
+        edit(&mut v);
+        v.to_string()
+    };
+    let cases: Vec<(&str, String, String, &str)> = vec![
+        ("POST", "/connectors".into(), "{\"name\": \"x\", \"config\": {".into(), "Cannot parse the request body as JSON"),
+        ("POST", "/connectors".into(), with(&|v| v["config"]["connector.class"] = json!("FileStreamSource")), "Failed to find any class that implements Connector and which name matches FileStreamSource"),
+        ("POST", "/connectors".into(), with(&|v| { v["config"].as_object_mut().unwrap().remove("source.cluster.alias"); }), "`source.cluster.alias` is missing"),
+        ("POST", "/connectors".into(), with(&|v| v["config"]["topics"] = json!("orders(")), "`topics`"),
+        ("POST", "/connectors".into(), with(&|v| v["config"]["name"] = json!("other")), "Connector name configuration (other) doesn't match connector name in the URL (dr-source)"),
+        ("PUT", "/connectors/dr-source/config".into(), String::new(), ""),
+        ("PUT", "/connectors/y/config".into(), "{\"connector.class\": \"MirrorSourceConnector\", \"name\": \"z\"}".into(), "Connector name configuration (z) doesn't match connector name in the URL (y)"),
+        ("PATCH", "/connectors/mm2-source/config".into(), "{\"tasks.max\": \"many\"}".into(), "`tasks.max`"),
+        ("POST", "/connectors".into(), with(&|v| v["config"]["tasks.max"] = Value::Null), "Null value can not be supplied"),
+    ];
+    for (method, uri, body, needle) in cases {
+        let body = if needle.is_empty() {
+            // A PUT body whose `name` disagrees: the whole config map of the case above.
+            let v: Value =
+                serde_json::from_str(&with(&|v| v["config"]["name"] = json!("other"))).unwrap();
+            v["config"].to_string()
+        } else {
+            body
+        };
+        let (code, answer) = send(&r, method, &uri, &body).await;
+        assert_eq!(code, 400, "{method} {uri} {body}: {answer}");
+        assert_eq!(answer["error_code"], 400);
+        let message = answer["message"].as_str().unwrap();
+        let needle = if needle.is_empty() {
+            "doesn't match connector name in the URL (dr-source)"
+        } else {
+            needle
+        };
+        assert!(
+            message.contains(needle),
+            "{method} {uri}: `{needle}` not in `{message}`"
+        );
+        assert!(!message.contains("password"), "{message}");
+    }
+    assert_eq!(ask(&r, "GET", "/connectors?expand=info").await, before);
 }

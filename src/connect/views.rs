@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::control::Target;
-use super::Worker;
+use super::{Now, Worker};
 use crate::config::connect::{ConnectorClass, ConnectorSpec};
 use crate::replicate::status::FlowState;
 
@@ -16,12 +16,12 @@ fn flow(c: &ConnectorSpec) -> String {
 
 /// How many tasks the connector runs: the flow's `tasks.max` for the source connector, one for
 /// the checkpoint and heartbeat connectors (their work is one emitter each).
-fn task_count(w: &Worker, c: &ConnectorSpec, target: Target) -> usize {
+fn task_count(now: &Now, c: &ConnectorSpec, target: Target) -> usize {
     if target == Target::Stopped {
         return 0;
     }
     match c.class {
-        ConnectorClass::Source => w.tasks_max.get(&flow(c)).copied().unwrap_or(1),
+        ConnectorClass::Source => now.flows.get(&flow(c)).map_or(1, |f| f.tasks_max.max(1)),
         ConnectorClass::Checkpoint | ConnectorClass::Heartbeat => 1,
     }
 }
@@ -42,11 +42,11 @@ pub(super) fn config(c: &ConnectorSpec) -> Value {
 }
 
 /// `ConnectorInfo`: name, config, task ids and type.
-pub(super) fn info(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
+pub(super) fn info(now: &Now, c: &ConnectorSpec, target: Target) -> Value {
     json!({
         "name": c.name,
         "config": config(c),
-        "tasks": (0..task_count(w, c, target)).map(|t| json!({"connector": c.name, "task": t})).collect::<Vec<_>>(),
+        "tasks": (0..task_count(now, c, target)).map(|t| json!({"connector": c.name, "task": t})).collect::<Vec<_>>(),
         "type": "source",
     })
 }
@@ -54,12 +54,12 @@ pub(super) fn info(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
 /// `ConnectorStateInfo`: the connector's state and each task's: PAUSED or STOPPED as set over
 /// REST, else from the flow's state (the heartbeat connector's emitter has no failing state: it
 /// retries by itself).
-pub(super) fn status(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
+pub(super) fn status(w: &Worker, now: &Now, c: &ConnectorSpec, target: Target) -> Value {
     let state = match c.class {
         ConnectorClass::Heartbeat => Some(FlowState::Running),
         _ => w.status.get(&flow(c)),
     };
-    let tasks = task_count(w, c, target);
+    let tasks = task_count(now, c, target);
     let (connector, task, trace) = match (target, &state) {
         (Target::Paused, _) => ("PAUSED", "PAUSED", None),
         (Target::Stopped, _) => ("STOPPED", "STOPPED", None),
@@ -87,10 +87,10 @@ pub(super) fn status(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
 
 /// `GET /connectors/{name}/tasks`: each task's id and config (the connector's, as MM2's tasks
 /// carry it plus their index).
-pub(super) fn tasks(w: &Worker, c: &ConnectorSpec, target: Target) -> Value {
+pub(super) fn tasks(now: &Now, c: &ConnectorSpec, target: Target) -> Value {
     let base = config(c);
     Value::Array(
-        (0..task_count(w, c, target))
+        (0..task_count(now, c, target))
             .map(|t| {
                 let mut cfg = base.clone();
                 cfg["task.index"] = Value::String(t.to_string());

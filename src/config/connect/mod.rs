@@ -17,6 +17,7 @@
 //!   connector's keys win where connectors disagree (with a warning); a checkpoint connector needs
 //!   the source connector of its pair (strait translates from the syncs the source side writes).
 
+mod effects;
 mod files;
 mod worker;
 
@@ -48,7 +49,7 @@ pub enum ConnectorClass {
 impl ConnectorClass {
     /// From `connector.class`: the full name, the simple name, or Connect's alias without
     /// `Connector`.
-    fn parse(value: &str) -> Option<ConnectorClass> {
+    pub(crate) fn parse(value: &str) -> Option<ConnectorClass> {
         let simple = value.trim().trim_start_matches(MIRROR_PACKAGE);
         match simple.trim_end_matches("Connector") {
             "MirrorSource" => Some(ConnectorClass::Source),
@@ -392,6 +393,16 @@ fn resolve(
     }
     for ((s, t), cs) in &pairs {
         let flow = format!("{s}->{t}");
+        for (i, c) in cs.iter().enumerate() {
+            if let Some(first) = cs[..i].iter().find(|o| o.class == c.class) {
+                return Err(error_at(
+                    &c.file,
+                    &c.config,
+                    "connector.class",
+                    format!("connector {}: connector {} already runs this part of {flow}; strait runs one connector of each class per cluster pair (give one of them the union of their `topics` / `groups`)", c.name, first.name),
+                ));
+            }
+        }
         let of = |class| cs.iter().find(|c| c.class == class);
         let source = of(ConnectorClass::Source);
         if let (Some(cp), None, false) = (of(ConnectorClass::Checkpoint), source, waiting_ok) {
@@ -451,48 +462,10 @@ fn resolve(
         worker_id,
         ..WorkerSpec::default()
     };
-    let mut own_keys: Vec<(Origin, String)> = Vec::new();
-    for c in &connectors {
-        for (k, setting) in &c.config {
-            let what = match k.as_str() {
-                "name" => {
-                    "acts: the connector's REST name; its progress is keyed by it".to_string()
-                }
-                "connector.class" => format!(
-                    "acts: {}",
-                    match c.class {
-                        ConnectorClass::Source =>
-                            "a source connector: the data and the offset-syncs",
-                        ConnectorClass::Checkpoint =>
-                            "a checkpoint connector: checkpoints and group offset sync",
-                        ConnectorClass::Heartbeat => "a heartbeat connector: heartbeats",
-                    }
-                ),
-                "source.cluster.alias" => {
-                    "acts: the source cluster's alias (remote topics are `<alias>.<topic>`)"
-                        .to_string()
-                }
-                "target.cluster.alias" => "acts: the target cluster's alias".to_string(),
-                _ => continue,
-            };
-            if let Some(o) = &setting.origin {
-                own_keys.push((o.clone(), what));
-            }
-        }
-    }
+    let mut own_keys = effects::connector_keys(&connectors);
     for (k, setting) in &worker_entries {
         let value = setting.value.trim();
-        let what = match k.as_str() {
-            "bootstrap.servers" => Some("acts: the worker's cluster, where the config and status topics live; a warning when it is not a connector's target cluster"),
-            "config.storage.topic" | "config.storage.replication.factor" => Some("acts: where connector configs and target states live (Connect's records); a restart reloads the connectors from it"),
-            "status.storage.topic" | "status.storage.partitions" | "status.storage.replication.factor" => Some("acts: where connector and task statuses are written (Connect's records)"),
-            "group.id" => Some("no effect yet: the Connect group (several workers as one is issue 17)"),
-            "listeners" => Some("acts: where the REST API listens (`http://host:port`)"),
-            "rest.port" | "rest.host.name" => Some("acts: where the REST API listens when `listeners` is not set"),
-            "rest.advertised.host.name" | "rest.advertised.port" => Some("acts: the worker id the REST API reports"),
-            _ if keys::is_client_key(k) && !k.starts_with("producer.") => Some("acts: the connection to the worker's cluster (config and status topics); strait connects to each replicated cluster as the connectors' `source.cluster.*` / `target.cluster.*` say"),
-            _ => None,
-        };
+        let what = effects::worker_key(k);
         if let (Some(what), Some(o)) = (what, &setting.origin) {
             own_keys.push((o.clone(), what.to_string()));
         }

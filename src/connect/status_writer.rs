@@ -1,0 +1,115 @@
+//! A distributed worker's statuses in Connect's status topic, as the REST API shows them: every
+//! second, each connector's and task's state that changed is written
+//! (`status-connector-<name>`, `status-task-<name>-<id>`), a deleted connector's and a removed
+//! task's as tombstones; at shutdown every one is written UNASSIGNED, as a Java worker leaving
+//! the group writes it. Tools that read the status topic (and a Java worker taking over) see what
+//! strait runs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use super::store::{status_value, StateTopics};
+use super::{views, Worker};
+
+/// How often statuses are compared with what was written.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// Writes the statuses of a Connect-mode worker's connectors (see the module doc).
+pub struct StatusPublisher(pub(super) Arc<Worker>);
+
+impl StatusPublisher {
+    /// Runs until `shutdown`, then writes every status UNASSIGNED once the connectors stopped
+    /// (`stopped` is cancelled by then). Nothing is written for a standalone worker.
+    pub async fn run(self, shutdown: CancellationToken, stopped: CancellationToken) {
+        let mut written: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut store: Option<Arc<StateTopics>> = None;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(EVERY) => {}
+            }
+            if store.is_none() {
+                store = match &self.0.control {
+                    Some(c) => c.lock().await.store(),
+                    None => return,
+                };
+            }
+            if let Some(s) = &store {
+                let wanted = self.statuses(false).await;
+                publish(s, &mut written, wanted).await;
+            }
+        }
+        stopped.cancelled().await;
+        if let Some(s) = &store {
+            let wanted = self.statuses(true).await;
+            publish(s, &mut written, wanted).await;
+        }
+    }
+
+    /// Every connector's and task's status record by key, as the REST API shows it now
+    /// (`leaving`: UNASSIGNED, as at shutdown).
+    async fn statuses(&self, leaving: bool) -> BTreeMap<String, Vec<u8>> {
+        let w = &self.0;
+        let now = w.now().await;
+        let mut out = BTreeMap::new();
+        for (c, t) in &now.connectors {
+            let status = views::status(w, &now, c, *t);
+            let record = |v: &Value| {
+                let state = if leaving {
+                    "UNASSIGNED"
+                } else {
+                    v["state"].as_str().unwrap_or("UNASSIGNED")
+                };
+                let trace = if leaving { None } else { v["trace"].as_str() };
+                status_value(state, trace, &w.worker_id)
+            };
+            out.insert(
+                format!("status-connector-{}", c.name),
+                record(&status["connector"]),
+            );
+            for task in status["tasks"].as_array().into_iter().flatten() {
+                let id = task["id"].as_u64().unwrap_or(0);
+                out.insert(format!("status-task-{}-{id}", c.name), record(task));
+            }
+        }
+        out
+    }
+}
+
+/// Writes what changed since `written`: new or changed records, tombstones for keys gone. A
+/// failed write is retried at the next round.
+async fn publish(
+    store: &StateTopics,
+    written: &mut BTreeMap<String, Vec<u8>>,
+    wanted: BTreeMap<String, Vec<u8>>,
+) {
+    let gone: Vec<String> = written
+        .keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect();
+    for key in gone {
+        match store.put_status(&key, None).await {
+            Ok(()) => {
+                written.remove(&key);
+            }
+            Err(e) => warn!(key, error = %e, "cannot write a status tombstone; retrying"),
+        }
+    }
+    for (key, value) in wanted {
+        if written.get(&key) == Some(&value) {
+            continue;
+        }
+        match store.put_status(&key, Some(value.clone())).await {
+            Ok(()) => {
+                written.insert(key, value);
+            }
+            Err(e) => warn!(key, error = %e, "cannot write a status; retrying"),
+        }
+    }
+}
