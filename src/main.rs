@@ -76,8 +76,8 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
         /// Connector configs (MirrorSourceConnector, MirrorCheckpointConnector,
-        /// MirrorHeartbeatConnector).
-        #[arg(required = true)]
+        /// MirrorHeartbeatConnector). A distributed worker (`config.storage.topic` set) also
+        /// runs the connectors of its config topic, and takes new ones over REST.
         connectors: Vec<PathBuf>,
         /// Serve Prometheus metrics on `GET /metrics` at this address.
         #[arg(long, value_name = "ADDR:PORT")]

@@ -316,15 +316,20 @@ impl Controller {
             .cloned()
             .collect();
         let fingerprint = |s: &str, t: &str| {
+            // The names and a hash of the configs (never the values: they may be secrets), so
+            // that a changed config restarts the pair's units with it.
+            let mut configs = std::hash::DefaultHasher::new();
             let names: Vec<&str> = runnable
                 .iter()
                 .filter(|c| c.source == s && c.target == t)
+                .inspect(|c| std::hash::Hash::hash(&c.properties(), &mut configs))
                 .map(|c| c.name.as_str())
                 .collect();
             let pair = format!("{s}->{t}");
             format!(
-                "{} #{}",
+                "{} {:x} #{}",
                 names.join(","),
+                std::hash::Hasher::finish(&configs),
                 self.restarts.get(&pair).copied().unwrap_or(0)
             )
         };

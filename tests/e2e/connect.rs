@@ -102,41 +102,6 @@ fn runbook(
         .collect()
 }
 
-/// `curl http://127.0.0.1:PORT/PATH` (curl itself, as the runbook runs it): the parsed answer,
-/// or None when nothing answered yet or the answer was not JSON.
-fn curl_try(port: u16, path: &str) -> Option<serde_json::Value> {
-    let mut cmd = std::process::Command::new("curl");
-    cmd.args([
-        "-sS",
-        "--fail-with-body",
-        &format!("http://127.0.0.1:{port}{path}"),
-    ]);
-    let ran = run_with_timeout(cmd, &format!("curl {path}"), Duration::from_secs(30));
-    if !ran.status.success() {
-        return None;
-    }
-    serde_json::from_str(&ran.stdout_str()).ok()
-}
-
-/// `curl -X METHOD`: the HTTP status code.
-fn curl_code(port: u16, method: &str, path: &str) -> u16 {
-    let mut cmd = std::process::Command::new("curl");
-    cmd.args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", method])
-        .arg(format!("http://127.0.0.1:{port}{path}"));
-    let ran = run_with_timeout(
-        cmd,
-        &format!("curl -X {method} {path}"),
-        Duration::from_secs(60),
-    )
-    .ok();
-    ran.stdout_str().trim().parse().unwrap_or(0)
-}
-
-/// [`curl_try`] that must answer.
-fn curl_json(port: u16, path: &str) -> serde_json::Value {
-    curl_try(port, path).unwrap_or_else(|| panic!("curl {path}: no JSON answer"))
-}
-
 #[test]
 fn a_connect_runbooks_three_connectors_run_unchanged() {
     let p = pair();

@@ -14,9 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -60,96 +58,6 @@ fn interop_config(alias: &str, topic: &str) -> String {
 
 // ------------------------------------------------------------------------------------------------
 // Java MM2
-
-/// A running `scripts/java-mm2.sh run --config FILE` (Kafka's own dedicated-mode MirrorMaker 2),
-/// output in a log file. Dropping it kills it.
-struct JavaMm2 {
-    child: Option<Child>,
-    log_path: PathBuf,
-    started: Instant,
-}
-
-impl JavaMm2 {
-    fn start(config_path: &Path) -> JavaMm2 {
-        let dir = config_path.parent().unwrap();
-        let log_path = dir.join("java-mm2.log");
-        let log = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .unwrap();
-        let child = Command::new("bash")
-            .arg(repo_root().join("scripts/java-mm2.sh"))
-            .args(["run", "--config"])
-            .arg(config_path)
-            .env("STRAIT_KAFKA_JARS", jars())
-            .env("MM2_HEAP", "512m")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start scripts/java-mm2.sh");
-        JavaMm2 {
-            child: Some(child),
-            log_path,
-            started: Instant::now(),
-        }
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
-    fn log_tail(&self, n: usize) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
-    }
-
-    fn is_running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| c.try_wait().unwrap().is_none())
-    }
-
-    /// SIGTERM (the script `exec`s the JVM, so this is the JVM's pid) and wait for a clean exit:
-    /// 143 (128 + SIGTERM) is what the JVM reports after a clean shutdown.
-    fn terminate(&mut self, timeout: Duration) -> ExitStatus {
-        let c = self.child.as_mut().expect("java mm2 already reaped");
-        if let Some(st) = c.try_wait().unwrap() {
-            return st;
-        }
-        let pid = c.id().to_string();
-        let _ = Command::new("kill").args(["-s", "TERM", &pid]).status();
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(st) = c.try_wait().unwrap() {
-                return st;
-            }
-            if Instant::now() >= deadline {
-                let _ = c.kill();
-                let st = c.wait().unwrap();
-                panic!(
-                    "Java MM2 did not exit within {timeout:?} of SIGTERM (killed: {st}); log:\n{}",
-                    self.log_tail(40)
-                );
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for JavaMm2 {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            if c.try_wait().ok().flatten().is_none() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-    }
-}
 
 // ------------------------------------------------------------------------------------------------
 // The Connect offsets topic, read with Kafka's console consumer
@@ -391,7 +299,7 @@ fn java_mm2_takes_over_from_strait() {
     p.primary
         .produce_from(&t, PARTITIONS, FIRST, SECOND, "lz4", seed);
 
-    let mut java = JavaMm2::start(strait.config_path());
+    let mut java = JavaProcess::start("java-mm2.sh", strait.config_path());
     let took = wait_remote_end(
         &remote,
         (FIRST + SECOND) as i64,
@@ -440,7 +348,7 @@ fn strait_takes_over_from_java_mm2() {
     p.primary.produce(&t, PARTITIONS, FIRST, "gzip", seed);
 
     let config_path = write_config("interop-j2s", &interop_config(alias, &t));
-    let mut java = JavaMm2::start(&config_path);
+    let mut java = JavaProcess::start("java-mm2.sh", &config_path);
     let took = wait_remote_end(&remote, FIRST as i64, Duration::from_secs(240), &mut || {
         java.is_running()
     });
@@ -514,7 +422,7 @@ fn assert_copied_exactly_once(t: &str, remote: &str, seed: i64, who: &str) {
 
 /// Waits until Java MM2's own progress for `t` reaches `last` in the offsets topic (so a take-over
 /// can be exact), then stops it with SIGTERM and checks it exited cleanly (143 is Java's SIGTERM exit).
-fn flush_and_stop(java: &mut JavaMm2, alias: &str, t: &str, last: i64) {
+fn flush_and_stop(java: &mut JavaProcess, alias: &str, t: &str, last: i64) {
     let flushed = wait_progress_saved(alias, t, last, Duration::from_secs(120), &mut || {
         java.is_running()
     });

@@ -6,6 +6,7 @@
 
 mod bad_config;
 mod connect;
+mod connect_state;
 mod failback;
 mod failover;
 mod heartbeats;

@@ -34,13 +34,17 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod cluster;
+mod curl;
 mod groups;
+mod java;
 mod records;
 mod secure;
 mod strait;
 mod token_endpoint;
 
 pub use cluster::*;
+pub use curl::*;
+pub use java::*;
 pub use records::*;
 pub use secure::*;
 pub use strait::*;
