@@ -38,6 +38,14 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The key the problem is at, as written (None for a problem with the file as a whole).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::AtLine { key, .. } if !key.is_empty() => Some(key),
+            _ => None,
+        }
+    }
+
     /// The problem without its file and line, for a connector config that came in a REST request
     /// (it has no file): "`topics`: invalid regex ...".
     pub fn without_place(&self) -> String {

@@ -203,6 +203,17 @@ impl Controller {
         Ok(existing.is_none())
     }
 
+    /// Whether `spec` would resolve with every other connector (it replaces its namesake), as a
+    /// `PUT .../config` would check it; nothing changes.
+    pub(crate) fn validate(&self, spec: &ConnectorSpec) -> Result<(), crate::config::ConfigError> {
+        let mut connectors = self.config.connectors.clone();
+        match connectors.iter().position(|c| c.name == spec.name) {
+            Some(i) => connectors[i] = spec.clone(),
+            None => connectors.push(spec.clone()),
+        }
+        self.config.with_connectors(connectors).map(|_| ())
+    }
+
     /// The connector named `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&ConnectorSpec> {
         self.config.connectors.iter().find(|c| c.name == name)

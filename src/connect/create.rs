@@ -20,7 +20,7 @@ use super::{error, views, Shared, Worker};
 use crate::config::connect::{connector_from_json, ConnectorClass};
 
 /// A refusal as Connect answers it.
-fn refused(r: Refusal) -> Response {
+pub(super) fn refused(r: Refusal) -> Response {
     match r {
         Refusal::BadRequest(m) => error(StatusCode::BAD_REQUEST, m),
         Refusal::Conflict(m) => error(StatusCode::CONFLICT, m),
@@ -34,7 +34,7 @@ fn bad(message: String) -> Refusal {
 }
 
 /// The request body as a JSON object, or the 400 saying why not.
-fn object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
+pub(super) fn object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("Cannot parse the request body as JSON: {e}")))?;
     match value {
@@ -61,7 +61,7 @@ fn kind(v: &Value) -> &'static str {
 /// A config map's values as strings (Connect takes strings; numbers and booleans are read as
 /// their text). `nulls_remove`: PATCH, where a null removes the key (None); elsewhere a null is
 /// Connect's error.
-fn strings(
+pub(super) fn strings(
     config: &Map<String, Value>,
     nulls_remove: bool,
 ) -> Result<BTreeMap<String, Option<String>>, Refusal> {
@@ -99,6 +99,16 @@ fn check_name(name: &str, config: &BTreeMap<String, String>) -> Result<(), Refus
     }
 }
 
+/// Connect's answer for a connector class it has no plugin for.
+pub(super) fn unknown_class(class: &str) -> Refusal {
+    bad(format!(
+        "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+        [ConnectorClass::Source, ConnectorClass::Checkpoint, ConnectorClass::Heartbeat]
+            .map(|c| format!("PluginDesc{{klass=class {}, name='{}', type=source}}", c.class_name(), c.class_name()))
+            .join(", ")
+    ))
+}
+
 /// Validates `config` for connector `name` and hands it to the controller; true when created.
 async fn submit(
     w: &Worker,
@@ -123,12 +133,7 @@ async fn submit(
         return Err(bad("Connector config contains no connector type".into()));
     };
     if ConnectorClass::parse(class).is_none() {
-        return Err(bad(format!(
-            "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
-            [ConnectorClass::Source, ConnectorClass::Checkpoint, ConnectorClass::Heartbeat]
-                .map(|c| format!("PluginDesc{{klass=class {}, name='{}', type=source}}", c.class_name(), c.class_name()))
-                .join(", ")
-        )));
+        return Err(unknown_class(class));
     }
     let text = json!({"name": name, "config": config}).to_string();
     let spec = connector_from_json(&format!("connector {name}"), &text).map_err(|e| {

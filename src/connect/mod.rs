@@ -11,9 +11,11 @@
 mod change;
 pub mod control;
 mod create;
+mod offsets;
 mod read;
 pub mod status_writer;
 mod store;
+mod validate;
 mod views;
 
 use std::collections::BTreeMap;
@@ -227,8 +229,17 @@ fn router(worker: Arc<Worker>) -> Router {
         )
         .route("/connectors/{name}/status", get(read::status_of))
         .route("/connectors/{name}/tasks", get(read::tasks_of))
-        .route("/connectors/{name}/offsets", get(read::offsets_of))
+        .route(
+            "/connectors/{name}/offsets",
+            get(offsets::get)
+                .patch(offsets::alter)
+                .delete(offsets::reset),
+        )
         .route("/connector-plugins", get(read::plugins))
+        .route(
+            "/connector-plugins/{plugin}/config/validate",
+            put(validate::validate),
+        )
         .route(
             "/connectors/{name}/tasks/{task}/status",
             get(read::task_status),
@@ -237,6 +248,10 @@ fn router(worker: Arc<Worker>) -> Router {
         .route("/connectors/{name}/resume", put(change::resume))
         .route("/connectors/{name}/stop", put(change::stop))
         .route("/connectors/{name}/restart", post(change::restart))
+        .route(
+            "/connectors/{name}/tasks/{task}/restart",
+            post(change::restart_task),
+        )
         .fallback(read::not_found)
         .with_state(worker)
 }

@@ -130,45 +130,6 @@ pub(super) async fn plugins() -> Json<Value> {
     ))
 }
 
-/// `GET /connectors/{name}/offsets`: the source connector's progress as Connect stores it
-/// (`{"offsets": [{"partition": {"cluster", "partition", "topic"}, "offset": {"offset": N}}]}`,
-/// N the last replicated offset), read from the offsets topic; the checkpoint and heartbeat
-/// connectors keep none in strait (an empty list).
-pub(super) async fn offsets_of(State(w): Shared, Path(name): Path<String>) -> Response {
-    let now = w.now().await;
-    let Some((c, _)) = now.find(&name) else {
-        return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
-    };
-    let flow = now.flows.get(&format!("{}->{}", c.source, c.target));
-    let (ConnectorClass::Source, Some(flow)) = (c.class, flow) else {
-        return Json(json!({"offsets": []})).into_response();
-    };
-    let client = match crate::security::connection(&flow.target_producer) {
-        Ok(conn) => crate::protocol::ClusterClient::new(conn),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
-    match crate::offsets::progress::read_saved(&client, &flow.offset_storage, &flow.source).await {
-        Ok(saved) => {
-            let mut saved: Vec<_> = saved.unwrap_or_default().into_iter().collect();
-            saved.sort();
-            let offsets: Vec<Value> = saved
-                .into_iter()
-                .map(|(tp, next)| {
-                    json!({
-                        "partition": {"cluster": flow.source, "partition": tp.partition, "topic": tp.topic},
-                        "offset": {"offset": next - 1},
-                    })
-                })
-                .collect();
-            Json(json!({ "offsets": offsets })).into_response()
-        }
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot read the offsets of {name}: {e}"),
-        ),
-    }
-}
-
 /// Any other path.
 pub(super) async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "HTTP 404 Not Found".into())

@@ -395,3 +395,191 @@ async fn each_bad_config_gets_its_own_400_and_changes_nothing() {
     }
     assert_eq!(ask(&r, "GET", "/connectors?expand=info").await, before);
 }
+
+#[tokio::test]
+async fn offsets_change_only_while_stopped_and_bad_offsets_get_mm2s_messages() {
+    let (_d, r, _) = router();
+    let body = r#"{"offsets": [{"partition": {"cluster": "primary", "partition": 0, "topic": "orders"}, "offset": {"offset": 5}}]}"#;
+    let (code, answer) = send(&r, "PATCH", "/connectors/mm2-source/offsets", body).await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        answer["message"],
+        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/mm2-source/stop' endpoint"
+    );
+    assert_eq!(
+        send(&r, "DELETE", "/connectors/mm2-source/offsets", "")
+            .await
+            .0,
+        400
+    );
+    assert_eq!(ask(&r, "PUT", "/connectors/mm2-source/stop").await.0, 204);
+    for (bad, needle) in [
+        (
+            r#"{"offsets": []}"#,
+            "Partitions / offsets need to be provided",
+        ),
+        (
+            r#"{"offsets": [{"partition": {"cluster": "primary", "partition": 0}, "offset": {"offset": 5}}]}"#,
+            "is missing the 'topic' key",
+        ),
+        (
+            r#"{"offsets": [{"partition": {"cluster": "primary", "partition": -1, "topic": "t"}, "offset": {"offset": 5}}]}"#,
+            "cannot be negative",
+        ),
+        (
+            r#"{"offsets": [{"partition": {"cluster": "primary", "partition": 0, "topic": "t"}, "offset": {"offset": "x"}}]}"#,
+            "must be a non-negative integer",
+        ),
+        (
+            r#"{"offsets": [{"partition": {"cluster": "dr", "partition": 0, "topic": "t"}, "offset": null}]}"#,
+            "this connector replicates from `primary`",
+        ),
+        ("{", "Cannot parse the request body as JSON"),
+    ] {
+        let (code, answer) = send(&r, "PATCH", "/connectors/mm2-source/offsets", bad).await;
+        assert_eq!(code, 400, "{bad}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(
+            message.contains(needle),
+            "{bad}: `{needle}` not in `{message}`"
+        );
+    }
+    // The heartbeat connector keeps no offsets: nothing to alter.
+    assert_eq!(
+        ask(&r, "PUT", "/connectors/mm2-heartbeat/stop").await.0,
+        204
+    );
+    let (code, answer) = send(&r, "DELETE", "/connectors/mm2-heartbeat/offsets", "").await;
+    assert_eq!(
+        (code, answer["message"].as_str().unwrap_or_default()),
+        (
+            200,
+            "The offsets for this connector have been reset successfully"
+        )
+    );
+}
+
+#[tokio::test]
+async fn restart_variants_answer_as_connect_and_validate_finds_the_bad_key() {
+    let (_d, r, board) = router();
+    board.set("primary->secondary", FlowState::Running);
+    // onlyFailed on a running connector: nothing restarts, 202 with the status as it is.
+    let (code, status) = ask(
+        &r,
+        "POST",
+        "/connectors/mm2-source/restart?includeTasks=true&onlyFailed=true",
+    )
+    .await;
+    assert_eq!(
+        (code, status["connector"]["state"].clone()),
+        (202, json!("RUNNING"))
+    );
+    board.set(
+        "primary->secondary",
+        FlowState::Failed {
+            trace: "source cluster primary: down".into(),
+        },
+    );
+    let (code, status) = ask(
+        &r,
+        "POST",
+        "/connectors/mm2-source/restart?includeTasks=true&onlyFailed=true",
+    )
+    .await;
+    assert_eq!(code, 202);
+    assert_eq!(status["connector"]["state"], "RESTARTING");
+    assert!(
+        status["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] == "RESTARTING"),
+        "{status}"
+    );
+    assert_eq!(
+        ask(&r, "POST", "/connectors/mm2-source/restart").await.0,
+        204
+    );
+    assert_eq!(
+        ask(&r, "POST", "/connectors/mm2-source/tasks/1/restart")
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        ask(&r, "POST", "/connectors/mm2-source/tasks/7/restart")
+            .await
+            .0,
+        404
+    );
+
+    // Validation: a good config has no errors; a bad regex is reported at `topics`.
+    let config: Value = serde_json::from_str::<Value>(OTHER).unwrap()["config"].clone();
+    let (code, infos) = send(
+        &r,
+        "PUT",
+        "/connector-plugins/MirrorSourceConnector/config/validate",
+        &config.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (code, infos["error_count"].clone()),
+        (200, json!(0)),
+        "{infos}"
+    );
+    assert_eq!(
+        infos["name"],
+        "org.apache.kafka.connect.mirror.MirrorSourceConnector"
+    );
+    let mut bad = config.clone();
+    bad["topics"] = json!("orders(");
+    let (code, infos) = send(
+        &r,
+        "PUT",
+        "/connector-plugins/org.apache.kafka.connect.mirror.MirrorSourceConnector/config/validate",
+        &bad.to_string(),
+    )
+    .await;
+    assert_eq!(
+        (code, infos["error_count"].clone()),
+        (200, json!(1)),
+        "{infos}"
+    );
+    let topics = infos["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["value"]["name"] == "topics")
+        .unwrap();
+    assert!(
+        topics["value"]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("orders("),
+        "{topics}"
+    );
+    let (code, _) = send(
+        &r,
+        "PUT",
+        "/connector-plugins/MirrorHeartbeatConnector/config/validate",
+        &config.to_string(),
+    )
+    .await;
+    assert_eq!(
+        code, 400,
+        "the class in the body differs from the plugin in the path"
+    );
+    let (code, _) = send(
+        &r,
+        "PUT",
+        "/connector-plugins/FileStreamSource/config/validate",
+        "{}",
+    )
+    .await;
+    assert_eq!(code, 400);
+    // Nothing was created by validating.
+    assert_eq!(
+        ask(&r, "GET", "/connectors").await.1,
+        json!(["mm2-source", "mm2-heartbeat"])
+    );
+}

@@ -121,6 +121,48 @@ pub(crate) async fn read_saved(
         .map(Some)
 }
 
+/// Writes progress records for source cluster `source` as an operator asks through Connect's
+/// `PATCH`/`DELETE .../offsets` (KIP-875): per source partition the last replicated offset, or
+/// `None` for a tombstone (start again from the log start). The offsets topic is created if
+/// missing; each record goes to the partition Java's producer would pick for its key.
+pub(crate) async fn overwrite(
+    client: &ClusterClient,
+    storage: &OffsetStorage,
+    source: &str,
+    changes: &[(TopicPartition, Option<i64>)],
+    timeout: Duration,
+) -> Result<(), ProgressError> {
+    let partitions = ensure_topic(
+        client,
+        &NewTopic {
+            name: storage.topic.clone(),
+            partitions: storage.partitions,
+            replication_factor: storage.replication_factor,
+            configs: Vec::new(),
+        },
+        timeout,
+    )
+    .await?;
+    let mut by_partition: BTreeMap<i32, Vec<InternalRecord>> = BTreeMap::new();
+    for (tp, last) in changes {
+        let key = source_offset_key(&storage.connector, source, &tp.topic, tp.partition);
+        let partition = partition_for_key(&key, partitions);
+        by_partition
+            .entry(partition)
+            .or_default()
+            .push(InternalRecord {
+                key: Some(bytes::Bytes::from(key)),
+                value: last.map(|o| bytes::Bytes::from(source_offset_value(o))),
+                timestamp: now_ms(),
+                headers: Vec::new(),
+            });
+    }
+    for (partition, records) in by_partition {
+        super::internal_topic::append(client, &storage.topic, partition, &records, timeout).await?;
+    }
+    Ok(())
+}
+
 /// Reads partitions `0..partitions` of offsets topic `topic` to their ends: the progress
 /// `connector` saved for source cluster `source`.
 async fn read_progress(
