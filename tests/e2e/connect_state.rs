@@ -228,11 +228,74 @@ fn a_distributed_worker_takes_connectors_over_rest_and_reloads_them_from_its_con
     assert_eq!(curl_json(port, "/connectors"), json!([name]));
     let now = curl_json(port, &format!("/connectors/{name}/config"));
     assert_eq!(now["topics"], a.as_str(), "{now:#}");
-    assert_same_records(
-        &p.secondary.dump(&remote_a, 80, false),
-        &p.primary.dump(&a, 80, false),
-        true,
+    let source_a = p.primary.dump(&a, 80, false);
+    assert_same_records(&p.secondary.dump(&remote_a, 80, false), &source_a, true);
+
+    // Offsets (KIP-875): refused while running; once STOPPED, partition 0 is moved back to 34,
+    // and the resumed connector copies 35..39 of partition 0 again, nothing else.
+    let offsets_path = format!("/connectors/{name}/offsets");
+    let rewind = write(
+        &dir,
+        "rewind.json",
+        &json!({"offsets": [{"partition": {"cluster": alias, "partition": 0, "topic": a}, "offset": {"offset": 34}}]}).to_string(),
     );
+    let (code, answer) = curl_send(port, "PATCH", &offsets_path, &rewind);
+    assert_eq!(code, 400, "{answer:#}");
+    assert_eq!(
+        curl_code(port, "PUT", &format!("/connectors/{name}/stop")),
+        204
+    );
+    let (code, answer) = curl_send(port, "PATCH", &offsets_path, &rewind);
+    assert_eq!(
+        (code, answer),
+        (
+            200,
+            json!({"message": "The offsets for this connector have been altered successfully"})
+        )
+    );
+    let shown = curl_json(port, &offsets_path);
+    assert!(
+        shown["offsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["partition"]["partition"] == 0
+                && o["partition"]["topic"] == a.as_str()
+                && o["offset"]["offset"] == 34),
+        "{shown:#}"
+    );
+    assert_eq!(
+        curl_code(port, "PUT", &format!("/connectors/{name}/resume")),
+        202
+    );
+    wait_until(
+        Duration::from_secs(120),
+        "partition 0's copy from 35",
+        || {
+            strait.assert_running();
+            copied(&remote_a) >= 85
+        },
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let target = p.secondary.dump(&remote_a, 85, false);
+    let p0: Vec<_> = target
+        .iter()
+        .filter(|r| r.partition == 0)
+        .cloned()
+        .collect();
+    let mut want: Vec<_> = source_a
+        .iter()
+        .filter(|r| r.partition == 0)
+        .cloned()
+        .collect();
+    want.extend(
+        source_a
+            .iter()
+            .filter(|r| r.partition == 0 && r.offset >= 35)
+            .cloned(),
+    );
+    assert_same_records(&p0, &want, false);
+    assert_eq!(target.len(), 85, "only partition 0's 35..39 again");
     stop_cleanly(&mut strait);
 }
 
