@@ -89,6 +89,28 @@ pub struct ClientConfig {
 /// starts, with [`crate::security::connection`]).
 pub type ConnectionSpec = ConnectionSettings<SecuritySpec>;
 
+/// MM2's topic config sync for one flow (`MirrorSourceConnector.syncTopicConfigs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigSyncConfig {
+    /// `sync.topic.configs.interval.seconds`.
+    pub(crate) interval: Duration,
+    /// `use.defaults.from = source`: a source default is set on the target (else deleted there).
+    pub(crate) defaults_from_source: bool,
+    /// `use.incremental.alter.configs`.
+    pub(crate) api: AlterConfigsApi,
+}
+
+/// `use.incremental.alter.configs`: which API config sync uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlterConfigsApi {
+    /// IncrementalAlterConfigs, the legacy AlterConfigs when the target lacks it.
+    Requested,
+    /// IncrementalAlterConfigs only: a target without it is an error.
+    Required,
+    /// The legacy AlterConfigs only.
+    Never,
+}
+
 /// MM2's offset-syncs for one flow (`emit.offset-syncs.enabled`, default true).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetSyncsConfig {
@@ -139,6 +161,8 @@ pub struct FlowConfig {
     /// `config.properties.exclude` (`config.properties.blacklist`): topic configs not copied to remote topics.
     /// Built as an include-everything filter, so `matches(name)` is true for a config that IS copied.
     pub(crate) config_properties_exclude: TopicFilter,
+    /// Topic config sync (`sync.topic.configs.*`), when enabled.
+    pub(crate) config_sync: Option<ConfigSyncConfig>,
     /// Where progress is stored.
     pub(crate) offset_storage: OffsetStorage,
     /// Offset-syncs, when emitted.

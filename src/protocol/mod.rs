@@ -22,6 +22,7 @@
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
 pub(crate) mod admin;
+pub(crate) mod alter_configs;
 pub(crate) mod auth;
 pub(crate) mod backoff;
 pub(crate) mod cluster;

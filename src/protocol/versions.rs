@@ -20,6 +20,8 @@ pub(crate) fn cap(api: ApiKey) -> Option<i16> {
         ApiKey::DeleteTopics => Some(5),
         ApiKey::CreatePartitions => Some(3),
         ApiKey::DescribeConfigs => Some(4),
+        ApiKey::IncrementalAlterConfigs => Some(1),
+        ApiKey::AlterConfigs => Some(2),
         ApiKey::InitProducerId => Some(4),
         ApiKey::ApiVersions => Some(3),
         // One group per request (v4+ batch coordinators, v8+ batch groups, v9 is KIP-848's).

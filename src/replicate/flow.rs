@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::config_sync::ConfigSync;
 use super::connections::FlowConnections;
 use super::task::Task;
 use super::topics::TopicSync;
@@ -106,6 +107,20 @@ pub(crate) async fn run_flow(
         ClusterClient::new(conns.target_admin.clone()),
         cfg.target_admin.request_timeout,
     );
+    // Topic config sync runs beside discovery, over the topics discovery made ready.
+    let (replicated, replicated_rx) = tokio::sync::watch::channel(BTreeMap::new());
+    let config_sync = cfg.config_sync.clone().map(|settings| {
+        tokio::spawn(
+            ConfigSync::new(
+                name.clone(),
+                source_admin.clone(),
+                ClusterClient::new(conns.target_admin.clone()),
+                settings,
+                cfg.config_properties_exclude.clone(),
+            )
+            .run(replicated_rx, shutdown.clone()),
+        )
+    });
     let mut assignment = Assignment::new(cfg.tasks_max.max(1));
     let mut known: HashSet<Route> = HashSet::new();
     loop {
@@ -121,6 +136,16 @@ pub(crate) async fn run_flow(
                 if found.incomplete {
                     again = Some(RETRY_DISCOVERY);
                 }
+                let topics: BTreeMap<String, String> = found
+                    .routes
+                    .iter()
+                    .map(|r| (r.source_topic.clone(), r.remote_topic.clone()))
+                    .collect();
+                replicated.send_if_modified(|old| {
+                    let changed = *old != topics;
+                    *old = topics;
+                    changed
+                });
                 let fresh: Vec<Route> = found
                     .routes
                     .into_iter()
@@ -168,6 +193,12 @@ pub(crate) async fn run_flow(
         }
     }
     info!(flow = %name, "stopping: finishing in-flight data");
+    if let Some(Err(e)) = match config_sync {
+        Some(c) => Some(c.await),
+        None => None,
+    } {
+        error!(flow = %name, error = %e, "topic config sync ended abnormally");
+    }
     for t in tasks {
         t.join().await;
     }

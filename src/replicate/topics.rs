@@ -15,10 +15,6 @@ use crate::protocol::admin::{
 };
 use crate::protocol::{ClusterClient, ProtocolError};
 
-/// `DescribeConfigs` config sources MM2 does not copy: broker static config and defaults.
-const STATIC_BROKER_CONFIG: i8 = 4;
-const DEFAULT_CONFIG: i8 = 5;
-
 /// Result of one discovery pass.
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
@@ -162,13 +158,10 @@ impl TopicSync {
 
 /// The source topic configs MM2 copies to a new remote topic: explicitly set ones (not defaults,
 /// not static broker config), not read-only or sensitive, and not excluded by
-/// `config.properties.exclude`.
+/// `config.properties.exclude` (config sync's legacy-API rule, without source defaults).
 pub(crate) fn copied_configs(cfg: &FlowConfig, entries: &[ConfigEntry]) -> Vec<(String, String)> {
-    entries
-        .iter()
-        .filter(|e| !e.read_only && !e.sensitive)
-        .filter(|e| e.source != STATIC_BROKER_CONFIG && e.source != DEFAULT_CONFIG && !e.is_default)
-        .filter(|e| cfg.config_properties_exclude.matches(&e.name))
-        .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
+    super::config_sync::target_changes(entries, &cfg.config_properties_exclude, false, false)
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect()
 }

@@ -17,6 +17,7 @@ mod replication;
 mod security;
 mod status;
 mod support;
+mod topic_sync;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -50,7 +50,7 @@ rows! { ROWS;
     TOPIC_FILTER_CLASS = "topic.filter.class", Connector, Class, Value(DEFAULT_TOPIC_FILTER_CLASS), Acts,
         "only the default filter runs in strait; other classes are refused";
     CONFIG_PROPERTIES_EXCLUDE = "config.properties.exclude", Connector, Regexes, Value(DEFAULT_CONFIG_PROPERTIES_EXCLUDE), Acts,
-        "source topic configs not copied to a new remote topic";
+        "source topic configs not copied to remote topics (at creation or by config sync)";
     CONFIG_PROPERTIES_BLACKLIST = "config.properties.blacklist", Connector, Regexes, Derived("`config.properties.exclude`"), Acts,
         "deprecated name of `config.properties.exclude`; the new name wins";
     CONFIG_PROPERTY_FILTER_CLASS = "config.property.filter.class", Connector, Class, Value(DEFAULT_CONFIG_PROPERTY_FILTER_CLASS), Acts,
@@ -60,11 +60,16 @@ rows! { ROWS;
         "whether new topics and partitions on the source are discovered while running";
     REFRESH_TOPICS_INTERVAL_SECONDS = "refresh.topics.interval.seconds", Connector, Seconds, Value("600"), Acts,
         "how often topics are discovered; 0 is refused";
-    SYNC_TOPIC_CONFIGS_ENABLED = "sync.topic.configs.enabled", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
-    SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS = "sync.topic.configs.interval.seconds", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
+    SYNC_TOPIC_CONFIGS_ENABLED = "sync.topic.configs.enabled", Connector, Boolean, Value("true"), Acts,
+        "copy the source topics' configs to their remote topics, at start and every interval (MM2's rules: read-only, sensitive and static-broker entries and `config.properties.exclude` left out)";
+    SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS = "sync.topic.configs.interval.seconds", Connector, Seconds, Value("600"), Acts,
+        "how often topic configs are synced; 0 is refused";
+    USE_DEFAULTS_FROM = "use.defaults.from", Connector, Choice(&["source", "target"]), Value("target"), Acts,
+        "for a config the source topic leaves at its default: `target` deletes the remote topic's override (the target's default applies), `source` sets the source's default value";
     SYNC_TOPIC_ACLS_ENABLED = "sync.topic.acls.enabled", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
     SYNC_TOPIC_ACLS_INTERVAL_SECONDS = "sync.topic.acls.interval.seconds", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
-    USE_INCREMENTAL_ALTER_CONFIGS = "use.incremental.alter.configs", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
+    USE_INCREMENTAL_ALTER_CONFIGS = "use.incremental.alter.configs", Connector, Choice(&["requested", "required", "never"]), Value("requested"), Acts,
+        "config sync's API: IncrementalAlterConfigs, falling back to the legacy AlterConfigs when the target lacks it (`requested`), failing then (`required`), or always the legacy API (`never`)";
     REPLICATION_FACTOR = "replication.factor", Connector, Int(ReplicationFactor), Value("2"), Acts,
         "replication factor of remote topics strait creates (`-1`: the broker's default)";
     OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR = "offset-syncs.topic.replication.factor", Connector, Int(ReplicationFactor), Value("3"), Acts,

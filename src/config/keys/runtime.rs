@@ -41,7 +41,6 @@ rows! { RUNTIME_ROWS;
     EXACTLY_ONCE_SOURCE_SUPPORT = "exactly.once.source.support", TopLevel, Any, Unset, Ignored(why::CONNECT), "";
     EXACTLY_ONCE_SUPPORT = "exactly.once.support", TopLevel, Any, Unset, Ignored(why::CONNECT), "";
     TRANSACTION_BOUNDARY = "transaction.boundary", TopLevel, Any, Unset, Ignored(why::CONNECT), "";
-    USE_DEFAULTS_FROM = "use.defaults.from", TopLevel, Any, Unset, Ignored(why::CONNECT), "";
     PLUGIN_PATH = "plugin.path", TopLevel, Any, Unset, Ignored(why::CONNECT), "";
     PLUGIN_DISCOVERY = "plugin.discovery", TopLevel, Any, Unset, Ignored(why::CONNECT), "";
     CONNECTOR_CLIENT_CONFIG_OVERRIDE_POLICY = "connector.client.config.override.policy", TopLevel, Any, Unset, Ignored(why::CONNECT), "";

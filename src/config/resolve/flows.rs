@@ -126,6 +126,25 @@ impl Ctx<'_> {
             (c, _) => c,
         };
 
+        let config_sync = self
+            .schedule(
+                &conn,
+                &keys::SYNC_TOPIC_CONFIGS_ENABLED,
+                &keys::SYNC_TOPIC_CONFIGS_INTERVAL_SECONDS,
+            )?
+            .map(|interval| -> Result<ConfigSyncConfig, ConfigError> {
+                Ok(ConfigSyncConfig {
+                    interval,
+                    defaults_from_source: self.choice(&conn, &keys::USE_DEFAULTS_FROM)?
+                        == Some("source"),
+                    api: match self.choice(&conn, &keys::USE_INCREMENTAL_ALTER_CONFIGS)? {
+                        Some("required") => AlterConfigsApi::Required,
+                        Some("never") => AlterConfigsApi::Never,
+                        _ => AlterConfigsApi::Requested,
+                    },
+                })
+            })
+            .transpose()?;
         Ok(FlowConfig {
             source: s.to_string(),
             target: t.to_string(),
@@ -141,6 +160,7 @@ impl Ctx<'_> {
             tasks_max,
             refresh_topics,
             config_properties_exclude,
+            config_sync,
             offset_storage,
             offset_syncs,
             checkpoints,
