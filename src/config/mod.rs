@@ -161,6 +161,8 @@ pub struct FlowConfig {
     /// `config.properties.exclude` (`config.properties.blacklist`): topic configs not copied to remote topics.
     /// Built as an include-everything filter, so `matches(name)` is true for a config that IS copied.
     pub(crate) config_properties_exclude: TopicFilter,
+    /// Topic ACL sync interval (`sync.topic.acls.*`), when enabled.
+    pub(crate) acl_sync: Option<Duration>,
     /// Topic config sync (`sync.topic.configs.*`), when enabled.
     pub(crate) config_sync: Option<ConfigSyncConfig>,
     /// Where progress is stored.
@@ -384,4 +386,21 @@ pub(crate) fn render_key_report(entries: &[(Origin, String)], main: &Path) -> Ve
             format!("{file}line {:>4}  {:<width$}  {what}", o.line, o.key)
         })
         .collect()
+}
+
+/// Flow configs for other modules' unit tests, resolved from `mm2.properties` text.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::FlowConfig;
+
+    /// The flow `source->target` with `topics`, both clusters at unreachable addresses.
+    pub(crate) fn flow(source: &str, target: &str, topics: &str) -> FlowConfig {
+        let text = format!(
+            "clusters = {source}, {target}\n{source}.bootstrap.servers = 127.0.0.1:9\n{target}.bootstrap.servers = 127.0.0.1:9\n{source}->{target}.enabled = true\n{source}->{target}.topics = {topics}\n"
+        );
+        let entries = super::properties::parse(&text).expect("test properties");
+        let path = std::path::Path::new("test.properties");
+        let c = super::resolve::load_entries(path, entries).expect("test flow resolves");
+        c.flows.into_iter().next().expect("one flow")
+    }
 }

@@ -21,6 +21,7 @@
 //!
 //! Request and response structs are `kafka_protocol::messages` types; this layer never redefines them.
 
+pub(crate) mod acls;
 pub(crate) mod admin;
 pub(crate) mod alter_configs;
 pub(crate) mod auth;

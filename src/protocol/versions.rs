@@ -22,6 +22,8 @@ pub(crate) fn cap(api: ApiKey) -> Option<i16> {
         ApiKey::DescribeConfigs => Some(4),
         ApiKey::IncrementalAlterConfigs => Some(1),
         ApiKey::AlterConfigs => Some(2),
+        ApiKey::DescribeAcls => Some(3),
+        ApiKey::CreateAcls => Some(3),
         ApiKey::InitProducerId => Some(4),
         ApiKey::ApiVersions => Some(3),
         // One group per request (v4+ batch coordinators, v8+ batch groups, v9 is KIP-848's).

@@ -121,6 +121,15 @@ pub(crate) async fn run_flow(
             .run(replicated_rx, shutdown.clone()),
         )
     });
+    let acl_sync = cfg.acl_sync.map(|interval| {
+        tokio::spawn(super::acl_sync::run(
+            cfg.clone(),
+            interval,
+            source_admin.clone(),
+            ClusterClient::new(conns.target_admin.clone()),
+            shutdown.clone(),
+        ))
+    });
     let mut assignment = Assignment::new(cfg.tasks_max.max(1));
     let mut known: HashSet<Route> = HashSet::new();
     loop {
@@ -193,11 +202,16 @@ pub(crate) async fn run_flow(
         }
     }
     info!(flow = %name, "stopping: finishing in-flight data");
-    if let Some(Err(e)) = match config_sync {
-        Some(c) => Some(c.await),
-        None => None,
-    } {
-        error!(flow = %name, error = %e, "topic config sync ended abnormally");
+    for (what, job) in [
+        ("topic config sync", config_sync),
+        ("topic ACL sync", acl_sync),
+    ] {
+        if let Some(Err(e)) = match job {
+            Some(j) => Some(j.await),
+            None => None,
+        } {
+            error!(flow = %name, error = %e, "{what} ended abnormally");
+        }
     }
     for t in tasks {
         t.join().await;

@@ -2,6 +2,7 @@
 //! pinned tasks (fetch -> produce) and its progress store; one heartbeat emitter per MM2 herder
 //! (enabled flow or not); plus clean shutdown on a signal.
 
+pub(crate) mod acl_sync;
 pub(crate) mod config_sync;
 pub(crate) mod connections;
 pub(crate) mod flow;

@@ -2,8 +2,9 @@
 //! cleanup.policy, max.message.bytes, an override removed) shows on the remote topic within one
 //! `sync.topic.configs.interval.seconds`, with IncrementalAlterConfigs and with the legacy
 //! AlterConfigs (`use.incremental.alter.configs = never`); `config.properties.exclude` keys
-//! (`min.insync.replicas` by default) are never copied. Witness: Kafka's own `kafka-configs
-//! --describe` on the target.
+//! (`min.insync.replicas` by default) are never copied. Topic ACL sync with MM2's rewrite, on the
+//! secured cluster (StandardAuthorizer) as both source and target. Witnesses: Kafka's own
+//! `kafka-configs --describe` and `kafka-acls --list` on the target.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -59,6 +60,7 @@ fn source_topic_config_changes_reach_the_remote_topic_with_both_apis() {
                 "topics = {topic}\n\
                  sync.topic.configs.interval.seconds = 2\n\
                  use.incremental.alter.configs = {api}\n\
+                 sync.topic.acls.interval.seconds = 1\n\
                  refresh.topics.interval.seconds = 2"
             ),
         );
@@ -109,7 +111,142 @@ fn source_topic_config_changes_reach_the_remote_topic_with_both_apis() {
         );
         assert!(!last.contains_key("min.insync.replicas"), "{last:?}");
     }
+    // The primary has no authorizer: said once, not every second.
     for (_, _, mut strait) in running {
+        let said = strait.log().matches("has no ACL authorizer").count();
+        assert_eq!(said, 1, "{}", strait.log_tail(30));
         stop_cleanly(&mut strait);
     }
+}
+
+/// `kafka-acls --list --topic TOPIC` on the secured cluster: (principal, operation, permission).
+fn acls_of(topic: &str) -> Vec<(String, String, String)> {
+    let out = secure()
+        .cluster
+        .tool("kafka.admin.AclCommand", &["--list", "--topic", topic])
+        .ok()
+        .stdout_str();
+    let field = |l: &str, name: &str| {
+        l.split([',', '(', ')'])
+            .map(str::trim)
+            .find_map(|f| f.strip_prefix(&format!("{name}=")).map(str::to_string))
+            .unwrap_or_default()
+    };
+    let mut out: Vec<_> = out
+        .lines()
+        .filter(|l| l.contains("principal="))
+        .map(|l| {
+            (
+                field(l, "principal"),
+                field(l, "operation"),
+                field(l, "permissionType"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn source_topic_acls_reach_the_remote_topic_with_mm2s_rewrite() {
+    let s = secure();
+    let c = &s.cluster;
+    let topic = unique("aclsync");
+    c.create_topic(&topic, 1, 1, &[]);
+    let add = |args: &[&str]| {
+        let mut all = vec!["--add", "--force"];
+        all.extend_from_slice(args);
+        c.tool("kafka.admin.AclCommand", &all).ok();
+    };
+    add(&[
+        "--allow-principal",
+        "User:alice",
+        "--operation",
+        "Read",
+        "--topic",
+        &topic,
+    ]);
+    add(&[
+        "--allow-principal",
+        "User:bob",
+        "--operation",
+        "Write",
+        "--topic",
+        &topic,
+    ]);
+    add(&[
+        "--allow-principal",
+        "User:carol",
+        "--operation",
+        "All",
+        "--topic",
+        &topic,
+    ]);
+    add(&[
+        "--deny-principal",
+        "User:dave",
+        "--operation",
+        "Read",
+        "--topic",
+        &topic,
+    ]);
+    add(&[
+        "--allow-principal",
+        "User:erin",
+        "--operation",
+        "Read",
+        "--topic",
+        &topic,
+        "--resource-pattern-type",
+        "prefixed",
+    ]);
+    let alias = unique("acl");
+    let config = format!(
+        "clusters = {alias}, mirror\n\
+         {alias}.bootstrap.servers = {b}\n\
+         mirror.bootstrap.servers = {b}\n\
+         {alias}->mirror.enabled = true\n\
+         {alias}->mirror.topics = {topic}\n\
+         replication.factor = 1\n\
+         offset.storage.replication.factor = 1\n\
+         offset.storage.partitions = 2\n\
+         offset-syncs.topic.replication.factor = 1\n\
+         emit.heartbeats.enabled = false\n\
+         emit.checkpoints.enabled = false\n\
+         sync.topic.acls.interval.seconds = 2\n",
+        b = c.bootstrap()
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let remote = format!("{alias}.{topic}");
+    let want = vec![
+        (
+            "User:alice".to_string(),
+            "READ".to_string(),
+            "ALLOW".to_string(),
+        ),
+        (
+            "User:carol".to_string(),
+            "READ".to_string(),
+            "ALLOW".to_string(),
+        ),
+        (
+            "User:dave".to_string(),
+            "READ".to_string(),
+            "DENY".to_string(),
+        ),
+    ];
+    let mut last = Vec::new();
+    wait_until(
+        Duration::from_secs(60),
+        "the rewritten ACLs on the remote topic",
+        || {
+            strait.assert_running();
+            last = acls_of(&remote);
+            last == want
+        },
+    );
+    // Later passes add nothing and delete nothing.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(acls_of(&remote), want);
+    stop_cleanly(&mut strait);
 }

@@ -66,8 +66,10 @@ rows! { ROWS;
         "how often topic configs are synced; 0 is refused";
     USE_DEFAULTS_FROM = "use.defaults.from", Connector, Choice(&["source", "target"]), Value("target"), Acts,
         "for a config the source topic leaves at its default: `target` deletes the remote topic's override (the target's default applies), `source` sets the source's default value";
-    SYNC_TOPIC_ACLS_ENABLED = "sync.topic.acls.enabled", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
-    SYNC_TOPIC_ACLS_INTERVAL_SECONDS = "sync.topic.acls.interval.seconds", Connector, Any, Unset, Ignored(why::TOPIC_SYNC), "";
+    SYNC_TOPIC_ACLS_ENABLED = "sync.topic.acls.enabled", Connector, Boolean, Value("true"), Acts,
+        "copy the source's literal topic ACLs to the remote topics, at start and every interval (ALLOW WRITE left out, ALLOW ALL as READ, nothing deleted)";
+    SYNC_TOPIC_ACLS_INTERVAL_SECONDS = "sync.topic.acls.interval.seconds", Connector, Seconds, Value("600"), Acts,
+        "how often topic ACLs are synced; 0 is refused";
     USE_INCREMENTAL_ALTER_CONFIGS = "use.incremental.alter.configs", Connector, Choice(&["requested", "required", "never"]), Value("requested"), Acts,
         "config sync's API: IncrementalAlterConfigs, falling back to the legacy AlterConfigs when the target lacks it (`requested`), failing then (`required`), or always the legacy API (`never`)";
     REPLICATION_FACTOR = "replication.factor", Connector, Int(ReplicationFactor), Value("2"), Acts,

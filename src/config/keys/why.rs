@@ -21,8 +21,6 @@ pub(crate) const JAVA_SECURITY: &str =
     "Java security-provider setting; strait uses rustls with its own verifier and key handling";
 /// A client key written bare at flow level, where MM2 does not read it.
 pub(crate) const FLOW_CLIENT_KEY: &str = "at flow level MM2 does not pass this client key to its clients; use `<source>-><target>.source.consumer.<key>`, `<alias>.<key>` and the like";
-/// Topic ACL sync keys.
-pub(crate) const TOPIC_SYNC: &str = "topic ACL sync is not built yet";
 /// Kafka Connect runtime keys.
 pub(crate) const CONNECT: &str = "Kafka Connect runtime setting; strait has no Connect runtime";
 /// Connect worker keys that act in `strait connect` only.

@@ -126,6 +126,11 @@ impl Ctx<'_> {
             (c, _) => c,
         };
 
+        let acl_sync = self.schedule(
+            &conn,
+            &keys::SYNC_TOPIC_ACLS_ENABLED,
+            &keys::SYNC_TOPIC_ACLS_INTERVAL_SECONDS,
+        )?;
         let config_sync = self
             .schedule(
                 &conn,
@@ -160,6 +165,7 @@ impl Ctx<'_> {
             tasks_max,
             refresh_topics,
             config_properties_exclude,
+            acl_sync,
             config_sync,
             offset_storage,
             offset_syncs,

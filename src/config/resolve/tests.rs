@@ -783,14 +783,13 @@ fn duplicate_keys_last_wins() {
 #[test]
 fn ignored_keys_are_listed_with_reasons() {
     let text = format!(
-        "{BASE}sync.topic.acls.interval.seconds = 60\nconsumer.fetch.max.bytes = 5\nwhatever.thing = 1\ndedicated.mode.enable.internal.rest = true\na->a.enabled = true\nb.ssl.cipher.suites = X\nb.ssl.truststore.location = /x\n"
+        "{BASE}tasks.max = 1\nconsumer.fetch.max.bytes = 5\nwhatever.thing = 1\ndedicated.mode.enable.internal.rest = true\na->a.enabled = true\nb.ssl.cipher.suites = X\nb.ssl.truststore.location = /x\n"
     );
     let c = ok(&text);
     let keys: Vec<&str> = c.ignored.iter().map(|o| o.key.as_str()).collect();
     assert_eq!(
         keys,
         [
-            "sync.topic.acls.interval.seconds",
             "consumer.fetch.max.bytes",
             "whatever.thing",
             "dedicated.mode.enable.internal.rest",
