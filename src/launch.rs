@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::config::connect::ConnectConfig;
 use crate::connect::control::Controller;
+use crate::connect::status_writer::StatusPublisher;
 use crate::replicate::status::StatusBoard;
 use crate::replicate::supervisor::Supervisor;
 
@@ -57,11 +58,18 @@ pub fn replicate(
     metrics_listen: Option<SocketAddr>,
     services: Vec<Service>,
     status: StatusBoard,
+    publisher: StatusPublisher,
 ) -> ExitCode {
     run(
         metrics_listen,
         services,
         move |shutdown, metrics| async move {
+            // The connectors' status metrics (the status topic is Connect mode's).
+            tokio::spawn(publisher.run(
+                metrics.clone(),
+                shutdown.clone(),
+                CancellationToken::new(),
+            ));
             match crate::replicate::run(flows, heartbeats, shutdown, metrics, status).await {
                 Ok(()) => {
                     info!("shut down cleanly");
@@ -96,13 +104,14 @@ pub fn connect(config: ConnectConfig, metrics_listen: Option<SocketAddr>) -> Exi
         metrics_listen,
         vec![rest],
         move |shutdown, metrics| async move {
-            let supervisor = Supervisor::new(shutdown.clone(), metrics, status);
+            let supervisor = Supervisor::new(shutdown.clone(), metrics.clone(), status);
             if let Err(e) = control.lock().await.attach(supervisor).await {
                 error!(error = %e, "cannot start the connectors");
                 return ExitCode::from(2);
             }
             let stopped = CancellationToken::new();
-            let statuses = tokio::spawn(publisher.run(shutdown.clone(), stopped.clone()));
+            let statuses =
+                tokio::spawn(publisher.run(metrics.clone(), shutdown.clone(), stopped.clone()));
             shutdown.cancelled().await;
             control.lock().await.stop_all().await;
             stopped.cancel();

@@ -536,13 +536,10 @@ fn main() -> ExitCode {
     }
     let status = strait::replicate::status::StatusBoard::default();
     let mut services = Vec::new();
+    let worker_id = rest_listen.map_or_else(|| "localhost".to_string(), |a| a.to_string());
+    let (routes, publisher) =
+        strait::connect::dedicated_routes(&flows, &heartbeats, worker_id, status.clone());
     if let Some(addr) = rest_listen {
-        let routes = strait::connect::dedicated_routes(
-            &flows,
-            &heartbeats,
-            addr.to_string(),
-            status.clone(),
-        );
         match strait::launch::Service::bind(addr, routes, "REST API") {
             Ok(s) => services.push(s),
             Err(e) => {
@@ -551,5 +548,12 @@ fn main() -> ExitCode {
             }
         }
     }
-    strait::launch::replicate(flows, heartbeats, metrics_listen, services, status)
+    strait::launch::replicate(
+        flows,
+        heartbeats,
+        metrics_listen,
+        services,
+        status,
+        publisher,
+    )
 }

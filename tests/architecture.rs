@@ -52,6 +52,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "clock",
             "config",
+            "metrics",
             "offsets",
             "protocol",
             "replicate",

@@ -123,13 +123,14 @@ pub fn routes(
 /// The same read-only API for `strait run` (dedicated mode), whose flows MM2 would run as
 /// connectors named by their class: `MirrorSourceConnector`, `MirrorCheckpointConnector` (when
 /// checkpoints are on) and `MirrorHeartbeatConnector` per pair, prefixed `<S>-<T>-` when the
-/// process runs more than one pair. `worker_id` is the address it listens on.
+/// process runs more than one pair, and the publisher of their status metrics. `worker_id` is the
+/// address it listens on.
 pub fn dedicated_routes(
     flows: &[FlowConfig],
     heartbeats: &[HeartbeatConfig],
     worker_id: String,
     status: StatusBoard,
-) -> Router {
+) -> (Router, status_writer::StatusPublisher) {
     let mut pairs: Vec<(String, String)> = flows
         .iter()
         .map(|f| (f.source.clone(), f.target.clone()))
@@ -182,9 +183,11 @@ pub fn dedicated_routes(
             });
         }
     }
-    router(worker(
-        connectors, None, flows, heartbeats, worker_id, status,
-    ))
+    let worker = worker(connectors, None, flows, heartbeats, worker_id, status);
+    (
+        router(worker.clone()),
+        status_writer::StatusPublisher(worker),
+    )
 }
 
 /// What the handlers answer from: `fixed` connectors or `control`'s, with a client for the

@@ -1,5 +1,7 @@
-//! A distributed worker's statuses in Connect's status topic, as the REST API shows them: every
-//! second, each connector's and task's state that changed is written
+//! The connectors' statuses, as the REST API shows them, published every second: as the
+//! `kafka_connect_connector_status` and `..._task_status` metrics when metrics are served (both
+//! modes), and, on a distributed worker, to Connect's status topic: each connector's and task's
+//! state that changed is written
 //! (`status-connector-<name>`, `status-task-<name>-<id>`), a deleted connector's and a removed
 //! task's as tombstones; at shutdown every one is written UNASSIGNED, as a Java worker leaving
 //! the group writes it. Tools that read the status topic (and a Java worker taking over) see what
@@ -15,6 +17,7 @@ use tracing::warn;
 
 use super::store::{status_value, StateTopics};
 use super::{views, Worker};
+use crate::metrics::{ConnectorState, Metrics};
 
 /// How often statuses are compared with what was written.
 const EVERY: Duration = Duration::from_secs(1);
@@ -23,9 +26,14 @@ const EVERY: Duration = Duration::from_secs(1);
 pub struct StatusPublisher(pub(super) Arc<Worker>);
 
 impl StatusPublisher {
-    /// Runs until `shutdown`, then writes every status UNASSIGNED once the connectors stopped
-    /// (`stopped` is cancelled by then). Nothing is written for a standalone worker.
-    pub async fn run(self, shutdown: CancellationToken, stopped: CancellationToken) {
+    /// Runs until `shutdown`, then writes every status UNASSIGNED to the status topic once the
+    /// connectors stopped (`stopped` is cancelled by then).
+    pub async fn run(
+        self,
+        metrics: Option<Metrics>,
+        shutdown: CancellationToken,
+        stopped: CancellationToken,
+    ) {
         let mut written: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut store: Option<Arc<StateTopics>> = None;
         loop {
@@ -34,10 +42,15 @@ impl StatusPublisher {
                 _ = tokio::time::sleep(EVERY) => {}
             }
             if store.is_none() {
-                store = match &self.0.control {
-                    Some(c) => c.lock().await.store(),
-                    None => return,
-                };
+                if let Some(c) = &self.0.control {
+                    store = c.lock().await.store();
+                }
+            }
+            if store.is_none() && metrics.is_none() && self.0.control.is_none() {
+                return;
+            }
+            if let Some(m) = &metrics {
+                m.connector_states(&self.states().await);
             }
             if let Some(s) = &store {
                 let wanted = self.statuses(false).await;
@@ -49,6 +62,29 @@ impl StatusPublisher {
             let wanted = self.statuses(true).await;
             publish(s, &mut written, wanted).await;
         }
+    }
+
+    /// Every connector's state and its tasks', for the status metrics.
+    async fn states(&self) -> Vec<ConnectorState> {
+        let w = &self.0;
+        let now = w.now().await;
+        now.connectors
+            .iter()
+            .map(|(c, t)| {
+                let status = views::status(w, &now, c, *t);
+                let state = |v: &Value| v["state"].as_str().unwrap_or("UNASSIGNED").to_string();
+                ConnectorState {
+                    connector: c.name.clone(),
+                    state: state(&status["connector"]),
+                    tasks: status["tasks"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(state)
+                        .collect(),
+                }
+            })
+            .collect()
     }
 
     /// Every connector's and task's status record by key, as the REST API shows it now

@@ -24,6 +24,17 @@ const HEARTBEAT: &str = r#"{"name": "mm2-heartbeat", "config": {
 
 /// The router for the files above, and the board its flows report to.
 fn router() -> (tempfile::TempDir, Router, StatusBoard) {
+    let (d, r, b, _) = router_and_publisher();
+    (d, r, b)
+}
+
+/// [`router`] with the publisher of its statuses.
+fn router_and_publisher() -> (
+    tempfile::TempDir,
+    Router,
+    StatusBoard,
+    status_writer::StatusPublisher,
+) {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {
         let p = dir.path().join(name);
@@ -37,7 +48,8 @@ fn router() -> (tempfile::TempDir, Router, StatusBoard) {
     assert_eq!(config.worker.rest_listen.to_string(), "127.0.0.1:18083");
     let board = StatusBoard::default();
     let control = Arc::new(Mutex::new(Controller::new(config.clone())));
-    (dir, routes(&config, board.clone(), control).0, board)
+    let (routes, publisher) = routes(&config, board.clone(), control);
+    (dir, routes, board, publisher)
 }
 
 /// One request: status code and JSON body.
@@ -232,6 +244,7 @@ fn dedicated(text: &str) -> Router {
         "h:1".into(),
         StatusBoard::default(),
     )
+    .0
 }
 
 #[tokio::test]
@@ -582,4 +595,55 @@ async fn restart_variants_answer_as_connect_and_validate_finds_the_bad_key() {
         ask(&r, "GET", "/connectors").await.1,
         json!(["mm2-source", "mm2-heartbeat"])
     );
+}
+
+/// The status metrics follow the states: 1 while running, 0 otherwise with the state as label,
+/// the former state's series gone.
+#[tokio::test(start_paused = true)]
+async fn status_metrics_go_bad_when_a_connector_fails() {
+    let (_d, r, board, publisher) = router_and_publisher();
+    let metrics = crate::metrics::Metrics::new();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let job = tokio::spawn(publisher.run(Some(metrics.clone()), stop.clone(), stop.clone()));
+    let series = |text: &str, name: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(name) && l.contains("mm2-source"))
+            .map(str::to_string)
+            .collect()
+    };
+    board.set("primary->secondary", FlowState::Running);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let text = metrics.render().unwrap();
+    assert_eq!(
+        series(&text, "kafka_connect_connector_status{"),
+        vec![r#"kafka_connect_connector_status{connector="mm2-source",status="running"} 1"#]
+    );
+    assert_eq!(
+        series(&text, "kafka_connect_connector_task_status{").len(),
+        2
+    );
+    board.set(
+        "primary->secondary",
+        FlowState::Failed {
+            trace: "down".into(),
+        },
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let text = metrics.render().unwrap();
+    assert_eq!(
+        series(&text, "kafka_connect_connector_status{"),
+        vec![r#"kafka_connect_connector_status{connector="mm2-source",status="failed"} 0"#]
+    );
+    assert!(series(&text, "kafka_connect_connector_task_status{")
+        .iter()
+        .all(|l| l.ends_with(" 0") && l.contains("failed")));
+    assert_eq!(ask(&r, "PUT", "/connectors/mm2-source/pause").await.0, 202);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let text = metrics.render().unwrap();
+    assert_eq!(
+        series(&text, "kafka_connect_connector_status{"),
+        vec![r#"kafka_connect_connector_status{connector="mm2-source",status="paused"} 0"#]
+    );
+    stop.cancel();
+    job.await.unwrap();
 }

@@ -60,8 +60,50 @@ pub struct FlowLabels {
     pub target: String,
 }
 
+/// Labels of a connector's status, as the common JMX-exporter rules (Strimzi's) name Connect's
+/// `connector-metrics` status attribute.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConnectorStatusLabels {
+    /// The connector's name.
+    pub connector: String,
+    /// Its state in lower case: `running`, `paused`, `stopped`, `failed`, `unassigned`.
+    pub status: String,
+}
+
+/// Labels of a task's status (Connect's `connector-task-metrics` status attribute).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskStatusLabels {
+    /// The connector's name.
+    pub connector: String,
+    /// The task's index.
+    pub task: String,
+    /// Its state in lower case.
+    pub status: String,
+}
+
+/// A connector's state and its tasks', as the REST API shows them, for the status metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectorState {
+    /// The connector's name.
+    pub connector: String,
+    /// Its state (`RUNNING`, `FAILED`, ...).
+    pub state: String,
+    /// Each task's state, by index.
+    pub tasks: Vec<String>,
+}
+
+/// The status series shown now, so that a state change removes the old series.
+#[derive(Default)]
+struct StatusSeries {
+    connectors: std::collections::HashSet<ConnectorStatusLabels>,
+    tasks: std::collections::HashSet<TaskStatusLabels>,
+}
+
 struct Inner {
     registry: Registry,
+    connector_status: Family<ConnectorStatusLabels, Gauge>,
+    task_status: Family<TaskStatusLabels, Gauge>,
+    status_series: std::sync::Mutex<StatusSeries>,
     record_count: Family<PartitionLabels, Counter>,
     byte_count: Family<PartitionLabels, Counter>,
     latency: Arc<WindowedFamily<PartitionLabels>>,
@@ -139,9 +181,24 @@ impl Metrics {
             "Partitions of the flow whose replication is paused because the target refuses their data (not in MM2)",
             parked.clone(),
         );
+        let connector_status = Family::<ConnectorStatusLabels, Gauge>::default();
+        registry.register(
+            "kafka_connect_connector_status",
+            "1 while the connector runs, 0 in any other state (the state is the `status` label); Strimzi's rule name, but a value that can go bad",
+            connector_status.clone(),
+        );
+        let task_status = Family::<TaskStatusLabels, Gauge>::default();
+        registry.register(
+            "kafka_connect_connector_task_status",
+            "1 while the task runs, 0 in any other state (the state is the `status` label)",
+            task_status.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
+                connector_status,
+                task_status,
+                status_series: std::sync::Mutex::new(StatusSeries::default()),
                 record_count,
                 byte_count,
                 latency,
@@ -195,6 +252,44 @@ impl Metrics {
             .heartbeat_last
             .get_or_create(labels)
             .set(timestamp_ms);
+    }
+
+    /// Shows `states` as the connector and task status series: one series per connector and
+    /// task, labelled with its state, valued 1 when running and 0 otherwise (so that
+    /// `kafka_connect_connector_status != 1` fires); series of former states and of connectors
+    /// gone are removed.
+    pub fn connector_states(&self, states: &[ConnectorState]) {
+        let i = &self.inner;
+        let mut shown = crate::locks::lock(&i.status_series);
+        let mut connectors = std::collections::HashSet::new();
+        let mut tasks = std::collections::HashSet::new();
+        let value = |state: &str| i64::from(state.eq_ignore_ascii_case("running"));
+        for c in states {
+            let labels = ConnectorStatusLabels {
+                connector: c.connector.clone(),
+                status: c.state.to_lowercase(),
+            };
+            i.connector_status
+                .get_or_create(&labels)
+                .set(value(&c.state));
+            connectors.insert(labels);
+            for (task, state) in c.tasks.iter().enumerate() {
+                let labels = TaskStatusLabels {
+                    connector: c.connector.clone(),
+                    task: task.to_string(),
+                    status: state.to_lowercase(),
+                };
+                i.task_status.get_or_create(&labels).set(value(state));
+                tasks.insert(labels);
+            }
+        }
+        for gone in shown.connectors.difference(&connectors) {
+            i.connector_status.remove(gone);
+        }
+        for gone in shown.tasks.difference(&tasks) {
+            i.task_status.remove(gone);
+        }
+        *shown = StatusSeries { connectors, tasks };
     }
 
     /// Everything in the Prometheus text format (version 0.0.4).
