@@ -320,7 +320,13 @@ fn a_connector_that_cannot_reach_its_cluster_is_failed_with_a_trace() {
         "\n    \"source.cluster.request.timeout.ms\": \"5000\",",
     );
     let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut strait = Strait::start_command("connect", &files[0], &[&args[1]]);
+    let metrics_port = free_port_base(1);
+    let metrics_listen = format!("127.0.0.1:{metrics_port}");
+    let mut strait = Strait::start_command(
+        "connect",
+        &files[0],
+        &[&args[1], "--metrics-listen", &metrics_listen],
+    );
     let path = format!("/connectors/{alias}-source-connector/status");
     let mut last = serde_json::Value::Null;
     wait_until(
@@ -345,6 +351,18 @@ fn a_connector_that_cannot_reach_its_cluster_is_failed_with_a_trace() {
             .all(|t| t["state"] != "RUNNING"),
         "{last:#}"
     );
+    // The status metric goes bad too: the runbook alert `kafka_connect_connector_status != 1`
+    // fires.
+    let want = format!(
+        "kafka_connect_connector_status{{connector=\"{alias}-source-connector\",status=\"failed\"}} 0"
+    );
+    let mut scraped = String::new();
+    wait_until(Duration::from_secs(30), "the failed status metric", || {
+        let mut cmd = std::process::Command::new("curl");
+        cmd.args(["-sS", &format!("http://{metrics_listen}/metrics")]);
+        scraped = run_with_timeout(cmd, "curl /metrics", Duration::from_secs(30)).stdout_str();
+        scraped.lines().any(|l| l == want)
+    });
     stop_cleanly(&mut strait);
 }
 
