@@ -108,18 +108,8 @@ pub(super) async fn restart_task(
     State(w): Shared,
     Path((name, task)): Path<(String, usize)>,
 ) -> Response {
-    let now = w.now().await;
-    let Some((c, t)) = now.find(&name) else {
-        return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
-    };
-    let tasks = views::status(&w, &now, c, t)["tasks"]
-        .as_array()
-        .map_or(0, Vec::len);
-    if task >= tasks {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("Task {name}-{task} not found"),
-        );
+    if let Err(r) = w.task_status(&name, task).await {
+        return r;
     }
     with_control(&w, &name, StatusCode::NO_CONTENT, Change::Restart).await
 }

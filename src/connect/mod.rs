@@ -68,6 +68,27 @@ impl Now {
 }
 
 impl Worker {
+    /// The status of task `task` of connector `name`, or Connect's 404.
+    async fn task_status(&self, name: &str, task: usize) -> Result<serde_json::Value, Response> {
+        let now = self.now().await;
+        let Some((c, t)) = now.find(name) else {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                format!("Connector {name} not found"),
+            ));
+        };
+        match views::status(self, &now, c, t)["tasks"]
+            .as_array()
+            .and_then(|tasks| tasks.get(task))
+        {
+            Some(status) => Ok(status.clone()),
+            None => Err(error(
+                StatusCode::NOT_FOUND,
+                format!("Task {name}-{task} not found"),
+            )),
+        }
+    }
+
     /// Every connector with its target state and the flows, now.
     async fn now(&self) -> Now {
         match &self.control {

@@ -191,23 +191,33 @@ pub(super) async fn alter(State(w): Shared, Path(name): Path<String>, body: Byte
             Err(m) => return error(StatusCode::BAD_REQUEST, m),
         }
     }
-    let client = match target_client(&flow) {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
-    };
+    match target_client(&flow) {
+        Ok(client) => write(&client, &flow, &changes, &name, "altered").await,
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+/// Writes `changes` to the flow's progress; Connect's answer that the offsets were `what`.
+async fn write(
+    client: &ClusterClient,
+    flow: &FlowConfig,
+    changes: &[(TopicPartition, Option<i64>)],
+    name: &str,
+    what: &str,
+) -> Response {
     match crate::offsets::progress::overwrite(
-        &client,
+        client,
         &flow.offset_storage,
         &flow.source,
-        &changes,
+        changes,
         TIMEOUT,
     )
     .await
     {
-        Ok(()) => done("altered"),
+        Ok(()) => done(what),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot alter the offsets of {name}: {e}"),
+            format!("cannot change the offsets of {name}: {e}"),
         ),
     }
 }
@@ -241,19 +251,5 @@ pub(super) async fn reset(State(w): Shared, Path(name): Path<String>) -> Respons
     if changes.is_empty() {
         return done("reset");
     }
-    match crate::offsets::progress::overwrite(
-        &client,
-        &flow.offset_storage,
-        &flow.source,
-        &changes,
-        TIMEOUT,
-    )
-    .await
-    {
-        Ok(()) => done("reset"),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot reset the offsets of {name}: {e}"),
-        ),
-    }
+    write(&client, &flow, &changes, &name, "reset").await
 }

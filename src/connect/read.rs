@@ -101,17 +101,9 @@ pub(super) async fn task_status(
     State(w): Shared,
     Path((name, task)): Path<(String, usize)>,
 ) -> Response {
-    let now = w.now().await;
-    let Some((c, t)) = now.find(&name) else {
-        return error(StatusCode::NOT_FOUND, format!("Connector {name} not found"));
-    };
-    let status = views::status(&w, &now, c, t);
-    match status["tasks"].as_array().and_then(|t| t.get(task)) {
-        Some(t) => Json(t.clone()).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            format!("Task {name}-{task} not found"),
-        ),
+    match w.task_status(&name, task).await {
+        Ok(status) => Json(status).into_response(),
+        Err(r) => r,
     }
 }
 
