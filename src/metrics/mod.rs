@@ -20,7 +20,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use window::{WindowStat, WindowedFamily};
+use window::{Alias, WindowStat, WindowedFamily};
 
 /// Labels of a replicated partition, as MM2's source metrics with `add.source.alias.to.metrics`
 /// (always carrying `source`, the 4.0 behaviour).
@@ -101,6 +101,7 @@ struct StatusSeries {
 
 struct Inner {
     registry: Registry,
+    exporter_record_count: Family<PartitionLabels, Gauge>,
     connector_status: Family<ConnectorStatusLabels, Gauge>,
     task_status: Family<TaskStatusLabels, Gauge>,
     status_series: std::sync::Mutex<StatusSeries>,
@@ -181,6 +182,30 @@ impl Metrics {
             "Partitions of the flow whose replication is paused because the target refuses their data (not in MM2)",
             parked.clone(),
         );
+        // MM2's attributes again under the names the common JMX-exporter rules (Strimzi's
+        // `kafka.connect.mirror<type=MirrorSourceConnector, ...><>([a-z-_]+)` ->
+        // `kafka_connect_mirror_mirrorsourceconnector_$4`) give them.
+        let exporter_record_count = Family::<PartitionLabels, Gauge>::default();
+        registry.register(
+            "kafka_connect_mirror_mirrorsourceconnector_record_count",
+            "Records of the partition acknowledged by the target (MM2 record-count as the JMX exporter names it, a gauge)",
+            exporter_record_count.clone(),
+        );
+        for (family, name, help) in [
+            (&latency, "kafka_connect_mirror_mirrorsourceconnector_replication_latency_ms", "Target acknowledgement time minus the batch's max timestamp, ms (MM2 replication-latency-ms as the JMX exporter names it)"),
+            (&age, "kafka_connect_mirror_mirrorsourceconnector_record_age_ms", "Time the producer took a fetched batch minus its max timestamp, ms (MM2 record-age-ms as the JMX exporter names it)"),
+        ] {
+            registry.register_collector(Box::new(Alias {
+                family: family.clone(),
+                name,
+                help,
+            }));
+        }
+        registry.register_collector(Box::new(Alias {
+            family: checkpoint_latency.clone(),
+            name: "kafka_connect_mirror_mirrorcheckpointconnector_checkpoint_latency_ms",
+            help: "Acknowledgement time of the checkpoint minus the time the group's offsets were read, ms (MM2 checkpoint-latency-ms as the JMX exporter names it)",
+        }));
         let connector_status = Family::<ConnectorStatusLabels, Gauge>::default();
         registry.register(
             "kafka_connect_connector_status",
@@ -196,6 +221,7 @@ impl Metrics {
         Metrics {
             inner: Arc::new(Inner {
                 registry,
+                exporter_record_count,
                 connector_status,
                 task_status,
                 status_series: std::sync::Mutex::new(StatusSeries::default()),
@@ -217,6 +243,7 @@ impl Metrics {
         let i = &self.inner;
         PartitionMetrics {
             records: i.record_count.get_or_create(&labels).clone(),
+            exporter_records: i.exporter_record_count.get_or_create(&labels).clone(),
             bytes: i.byte_count.get_or_create(&labels).clone(),
             latency: i.latency.get_or_create(&labels),
             age: i.age.get_or_create(&labels),
@@ -330,6 +357,7 @@ impl FlowMetrics {
 #[derive(Clone, Debug)]
 pub struct PartitionMetrics {
     records: Counter,
+    exporter_records: Gauge,
     bytes: Counter,
     latency: Arc<WindowStat>,
     age: Arc<WindowStat>,
@@ -340,6 +368,7 @@ impl PartitionMetrics {
     /// was acknowledged by the target at `now_ms`.
     pub fn acked(&self, records: i32, bytes: usize, max_timestamp: i64, now_ms: i64) {
         self.records.inc_by(records.max(0) as u64);
+        self.exporter_records.inc_by(i64::from(records.max(0)));
         self.bytes.inc_by(bytes as u64);
         self.latency
             .record(now_ms.saturating_sub(max_timestamp) as f64);
@@ -441,6 +470,18 @@ mod tests {
             text.contains("# TYPE mm2_source_replication_latency_ms_avg gauge"),
             "{text}"
         );
+        // The same measurements under the JMX exporter's names, as gauges.
+        for line in [
+            format!("kafka_connect_mirror_mirrorsourceconnector_record_count{labels} 15\n"),
+            format!(
+                "kafka_connect_mirror_mirrorsourceconnector_replication_latency_ms_avg{labels} 175.0\n"
+            ),
+            format!("kafka_connect_mirror_mirrorsourceconnector_record_age_ms{labels} 40.0\n"),
+            r#"kafka_connect_mirror_mirrorcheckpointconnector_checkpoint_latency_ms_max{source="primary",target="secondary",group="g1",topic="primary.orders",partition="3"} 42.0"#.to_string(),
+            "# TYPE kafka_connect_mirror_mirrorsourceconnector_record_count gauge".to_string(),
+        ] {
+            assert!(text.contains(&line), "{line} in {text}");
+        }
     }
 
     /// Group names may hold any character; the exposition escapes them.

@@ -187,8 +187,15 @@ where
         s
     }
 
-    fn encode_at(
+    fn encode_at(&self, encoder: DescriptorEncoder, now: Instant) -> Result<(), std::fmt::Error> {
+        self.encode_named(self.name, self.help, encoder, now)
+    }
+
+    /// The four gauges under the base name `name`.
+    fn encode_named(
         &self,
+        name: &str,
+        help: &str,
         mut encoder: DescriptorEncoder,
         now: Instant,
     ) -> Result<(), std::fmt::Error> {
@@ -203,24 +210,20 @@ where
             return Ok(());
         }
         let parts: [(String, String, Pick); 4] = [
+            (name.to_string(), format!("{help} (last value)"), |s| s.last),
             (
-                self.name.to_string(),
-                format!("{} (last value)", self.help),
-                |s| s.last,
-            ),
-            (
-                format!("{}_max", self.name),
-                format!("{} (max over the last 60 s, NaN when none)", self.help),
+                format!("{name}_max"),
+                format!("{help} (max over the last 60 s, NaN when none)"),
                 |s| s.max,
             ),
             (
-                format!("{}_min", self.name),
-                format!("{} (min over the last 60 s, NaN when none)", self.help),
+                format!("{name}_min"),
+                format!("{help} (min over the last 60 s, NaN when none)"),
                 |s| s.min,
             ),
             (
-                format!("{}_avg", self.name),
-                format!("{} (mean over the last 60 s, NaN when none)", self.help),
+                format!("{name}_avg"),
+                format!("{help} (mean over the last 60 s, NaN when none)"),
                 |s| s.avg,
             ),
         ];
@@ -232,6 +235,28 @@ where
             }
         }
         Ok(())
+    }
+}
+
+/// The same statistics under a second base name: the name the common JMX-exporter rules give
+/// MM2's attribute, so that existing dashboards find them.
+#[derive(Debug)]
+pub(crate) struct Alias<L> {
+    /// The family shown again.
+    pub(crate) family: Arc<WindowedFamily<L>>,
+    /// The other base name.
+    pub(crate) name: &'static str,
+    /// Its description.
+    pub(crate) help: &'static str,
+}
+
+impl<L> Collector for Alias<L>
+where
+    L: EncodeLabelSet + Clone + Hash + Eq + Debug + Send + Sync + 'static,
+{
+    fn encode(&self, encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        self.family
+            .encode_named(self.name, self.help, encoder, Instant::now())
     }
 }
 

@@ -155,6 +155,16 @@ fn metrics_endpoint_reports_mm2_source_and_checkpoint_metrics() {
             vec![per_partition as f64],
             "record count of partition {part}"
         );
+        // The same count under the JMX exporter's name, for existing MM2 dashboards.
+        assert_eq!(
+            values(
+                &samples,
+                "kafka_connect_mirror_mirrorsourceconnector_record_count",
+                &want
+            ),
+            vec![per_partition as f64],
+            "exporter-named record count of partition {part}"
+        );
         let bytes = values(&samples, "mm2_source_batch_byte_count_total", &want);
         assert!(
             bytes.len() == 1 && bytes[0] > 0.0,
