@@ -27,6 +27,9 @@ pub(crate) struct Chunk {
     /// The fetch position after this chunk: once every batch here is on the target, progress for
     /// this partition may be saved as `next_offset`.
     pub(crate) next_offset: i64,
+    /// Where the source log ended when this was fetched (the high watermark, or the last stable
+    /// offset under `read_committed`): the lag metrics' end.
+    pub(crate) source_end: i64,
 }
 
 impl Chunk {

@@ -95,10 +95,16 @@ pub(crate) fn interpret(
     } else {
         None
     };
+    let source_end = if read_committed && data.last_stable_offset >= 0 {
+        data.last_stable_offset
+    } else {
+        data.high_watermark
+    };
     let chunk = (next_offset > fetch_offset).then(|| Chunk {
         route: route.clone(),
         batches: forward,
         next_offset,
+        source_end,
     });
     PartitionOutcome::Data {
         chunk,

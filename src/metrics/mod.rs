@@ -9,6 +9,7 @@
 //! exposition are `prometheus-client`'s; [`routes`] serves them on `GET /metrics` when `strait run`
 //! is given `--metrics-listen`. See `docs/metrics.md`.
 
+mod lag;
 pub mod routes;
 pub(crate) mod window;
 
@@ -20,6 +21,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use lag::{LagFamily, LagState};
 use window::{Alias, WindowStat, WindowedFamily};
 
 /// Labels of a replicated partition, as MM2's source metrics with `add.source.alias.to.metrics`
@@ -102,6 +104,7 @@ struct StatusSeries {
 struct Inner {
     registry: Registry,
     exporter_record_count: Family<PartitionLabels, Gauge>,
+    lag: Arc<LagFamily<PartitionLabels>>,
     connector_status: Family<ConnectorStatusLabels, Gauge>,
     task_status: Family<TaskStatusLabels, Gauge>,
     status_series: std::sync::Mutex<StatusSeries>,
@@ -206,6 +209,8 @@ impl Metrics {
             name: "kafka_connect_mirror_mirrorcheckpointconnector_checkpoint_latency_ms",
             help: "Acknowledgement time of the checkpoint minus the time the group's offsets were read, ms (MM2 checkpoint-latency-ms as the JMX exporter names it)",
         }));
+        let lag = Arc::new(LagFamily::<PartitionLabels>::default());
+        registry.register_collector(Box::new(lag.clone()));
         let connector_status = Family::<ConnectorStatusLabels, Gauge>::default();
         registry.register(
             "kafka_connect_connector_status",
@@ -222,6 +227,7 @@ impl Metrics {
             inner: Arc::new(Inner {
                 registry,
                 exporter_record_count,
+                lag,
                 connector_status,
                 task_status,
                 status_series: std::sync::Mutex::new(StatusSeries::default()),
@@ -244,6 +250,7 @@ impl Metrics {
         PartitionMetrics {
             records: i.record_count.get_or_create(&labels).clone(),
             exporter_records: i.exporter_record_count.get_or_create(&labels).clone(),
+            lag: i.lag.get_or_create(&labels),
             bytes: i.byte_count.get_or_create(&labels).clone(),
             latency: i.latency.get_or_create(&labels),
             age: i.age.get_or_create(&labels),
@@ -358,6 +365,7 @@ impl FlowMetrics {
 pub struct PartitionMetrics {
     records: Counter,
     exporter_records: Gauge,
+    lag: Arc<LagState>,
     bytes: Counter,
     latency: Arc<WindowStat>,
     age: Arc<WindowStat>,
@@ -377,6 +385,22 @@ impl PartitionMetrics {
     /// A fetched batch stamped `max_timestamp` reached the producer at `now_ms`.
     pub fn fetched(&self, max_timestamp: i64, now_ms: i64) {
         self.age.record(now_ms.saturating_sub(max_timestamp) as f64);
+    }
+
+    /// A fetched chunk reached the producer, for the lag: the source log end then, where the
+    /// chunk starts, and its batches' (last offset, first record timestamp).
+    pub fn lag_fetched(
+        &self,
+        source_end: i64,
+        start: i64,
+        batches: impl Iterator<Item = (i64, i64)>,
+    ) {
+        self.lag.fetched(source_end, start, batches);
+    }
+
+    /// Every record before `next_offset` is on the target, the newest stamped `max_timestamp`.
+    pub fn replicated(&self, next_offset: i64, max_timestamp: i64) {
+        self.lag.replicated(next_offset, max_timestamp);
     }
 }
 

@@ -165,6 +165,13 @@ fn metrics_endpoint_reports_mm2_source_and_checkpoint_metrics() {
             vec![per_partition as f64],
             "exporter-named record count of partition {part}"
         );
+        // Everything is on the target: no lag, in records or in time.
+        for name in [
+            "kafka_connect_mirror_source_connector_replication_lag_records",
+            "kafka_connect_mirror_source_connector_replication_lag_ms",
+        ] {
+            assert_eq!(values(&samples, name, &want), vec![0.0], "{name} of {part}");
+        }
         let bytes = values(&samples, "mm2_source_batch_byte_count_total", &want);
         assert!(
             bytes.len() == 1 && bytes[0] > 0.0,

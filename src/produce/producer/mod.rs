@@ -289,6 +289,24 @@ impl<C: ProduceTarget> TaskProducer<C> {
                 for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {
                     m.fetched(b.header.max_timestamp, now);
                 }
+                let start = chunk
+                    .batches
+                    .first()
+                    .map_or(chunk.next_offset, |b| b.header.base_offset);
+                m.lag_fetched(
+                    chunk.source_end,
+                    start,
+                    chunk.batches.iter().map(|b| {
+                        let h = &b.header;
+                        // The first record's time, unless the base timestamp is not one.
+                        let first = if h.has_delete_horizon() || h.is_log_append_time() {
+                            h.max_timestamp
+                        } else {
+                            h.base_timestamp
+                        };
+                        (h.last_offset(), first)
+                    }),
+                );
             }
             match queue.push(
                 chunk.batches,
@@ -539,6 +557,10 @@ impl<C: ProduceTarget> TaskProducer<C> {
                     if let (Some(m), Some(now)) = (&queue.metrics, now_ms) {
                         for l in &landed {
                             m.acked(l.records, l.bytes, l.max_timestamp, now);
+                        }
+                        if let Some(next) = mark {
+                            let newest = landed.iter().map(|l| l.max_timestamp).max();
+                            m.replicated(next, newest.unwrap_or(i64::MIN));
                         }
                     }
                     if let Some(log) = &self.sync_log {

@@ -286,6 +286,7 @@ fn round(route: &Arc<Route>, offset: i64) -> FetchedRound {
             route: route.clone(),
             batches: vec![Batch::from_bytes(bytes).unwrap()],
             next_offset: offset + 3,
+            source_end: offset + 3,
         }],
     }
 }
