@@ -155,6 +155,56 @@ where
     }
 }
 
+/// Per heartbeat herder, the timestamp of the newest heartbeat the target acknowledged (with
+/// `acks=all`: on the target), exposed as its age at scrape time.
+#[derive(Debug)]
+pub(crate) struct Freshness<L> {
+    last: Mutex<HashMap<L, i64>>,
+}
+
+impl<L> Default for Freshness<L> {
+    fn default() -> Self {
+        Freshness {
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<L: Clone + Hash + Eq> Freshness<L> {
+    /// The target acknowledged a heartbeat stamped `timestamp_ms`.
+    pub(crate) fn seen(&self, labels: &L, timestamp_ms: i64) {
+        let mut last = lock(&self.last);
+        let t = last.entry(labels.clone()).or_insert(timestamp_ms);
+        *t = (*t).max(timestamp_ms);
+    }
+}
+
+impl<L> Collector for Freshness<L>
+where
+    L: EncodeLabelSet + Clone + Hash + Eq + Debug + Send + Sync + 'static,
+{
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = crate::clock::now_ms();
+        let ages: Vec<(L, i64)> = lock(&self.last)
+            .iter()
+            .map(|(l, t)| (l.clone(), (now - t).max(0)))
+            .collect();
+        if ages.is_empty() {
+            return Ok(());
+        }
+        let mut metric = encoder.encode_descriptor(
+            "kafka_connect_mirror_heartbeat_connector_freshness_ms",
+            "Now minus the newest heartbeat on the target (acknowledged with acks=all), ms (strait's definition, docs/metrics.md)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (labels, age) in &ages {
+            ConstGauge::new(*age).encode(metric.encode_family(labels)?)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use lag::{LagFamily, LagState};
+use lag::{Freshness, LagFamily, LagState};
 use window::{Alias, WindowStat, WindowedFamily};
 
 /// Labels of a replicated partition, as MM2's source metrics with `add.source.alias.to.metrics`
@@ -105,6 +105,7 @@ struct Inner {
     registry: Registry,
     exporter_record_count: Family<PartitionLabels, Gauge>,
     lag: Arc<LagFamily<PartitionLabels>>,
+    freshness: Arc<Freshness<FlowLabels>>,
     connector_status: Family<ConnectorStatusLabels, Gauge>,
     task_status: Family<TaskStatusLabels, Gauge>,
     status_series: std::sync::Mutex<StatusSeries>,
@@ -211,6 +212,8 @@ impl Metrics {
         }));
         let lag = Arc::new(LagFamily::<PartitionLabels>::default());
         registry.register_collector(Box::new(lag.clone()));
+        let freshness = Arc::new(Freshness::<FlowLabels>::default());
+        registry.register_collector(Box::new(freshness.clone()));
         let connector_status = Family::<ConnectorStatusLabels, Gauge>::default();
         registry.register(
             "kafka_connect_connector_status",
@@ -228,6 +231,7 @@ impl Metrics {
                 registry,
                 exporter_record_count,
                 lag,
+                freshness,
                 connector_status,
                 task_status,
                 status_series: std::sync::Mutex::new(StatusSeries::default()),
@@ -286,6 +290,7 @@ impl Metrics {
             .heartbeat_last
             .get_or_create(labels)
             .set(timestamp_ms);
+        self.inner.freshness.seen(labels, timestamp_ms);
     }
 
     /// Shows `states` as the connector and task status series: one series per connector and
@@ -503,6 +508,7 @@ mod tests {
             format!("kafka_connect_mirror_mirrorsourceconnector_record_age_ms{labels} 40.0\n"),
             r#"kafka_connect_mirror_mirrorcheckpointconnector_checkpoint_latency_ms_max{source="primary",target="secondary",group="g1",topic="primary.orders",partition="3"} 42.0"#.to_string(),
             "# TYPE kafka_connect_mirror_mirrorsourceconnector_record_count gauge".to_string(),
+            "# TYPE kafka_connect_mirror_heartbeat_connector_freshness_ms gauge".to_string(),
         ] {
             assert!(text.contains(&line), "{line} in {text}");
         }

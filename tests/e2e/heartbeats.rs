@@ -202,12 +202,29 @@ fn heartbeats_are_emitted_replicated_and_seen_by_mirror_client() {
     p.secondary
         .create_topic(&upstream_topic, 1, 3, &[("cleanup.policy", "compact")]);
     let config = same_cluster_config(source, target, &data, "");
-    let mut strait = Strait::start(&config, &[]);
+    let metrics_listen = format!("127.0.0.1:{}", free_port_base(1));
+    let mut strait = Strait::start(&config, &["--metrics-listen", &metrics_listen]);
 
     // strait's own heartbeats on the target, in the `heartbeats` topic strait created (this
     // strait or another test's: nothing else in the suite creates it) the way MM2 does.
     let beats = wait_beats(&p.secondary, "heartbeats", source, target, 6, &mut strait);
     assert_live(&beats, "heartbeats (hbs, hbt)");
+    // Their freshness on /metrics: the newest one on the target is at most a few seconds old
+    // (emitted every second here).
+    let prefix = format!(
+        "kafka_connect_mirror_heartbeat_connector_freshness_ms{{source=\"{source}\",target=\"{target}\"}} "
+    );
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sS", &format!("http://{metrics_listen}/metrics")]);
+    let scraped = run_with_timeout(cmd, "curl /metrics", Duration::from_secs(30))
+        .ok()
+        .stdout_str();
+    let age: i64 = scraped
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in\n{scraped}"));
+    assert!((0..10_000).contains(&age), "freshness {age} ms");
     let d = p.secondary.describe("heartbeats");
     assert_eq!(d.partitions, 1);
     assert_eq!(
