@@ -155,23 +155,26 @@ where
     }
 }
 
-/// Per heartbeat herder, the timestamp of the newest heartbeat the target acknowledged (with
-/// `acks=all`: on the target), exposed as its age at scrape time.
+/// Per label set, the newest time something was known good (a heartbeat on the target, a
+/// checkpoint current with its group's commit), exposed as its age at scrape time.
 #[derive(Debug)]
-pub(crate) struct Freshness<L> {
+pub(crate) struct Age<L> {
+    name: &'static str,
+    help: &'static str,
     last: Mutex<HashMap<L, i64>>,
 }
 
-impl<L> Default for Freshness<L> {
-    fn default() -> Self {
-        Freshness {
+impl<L: Clone + Hash + Eq> Age<L> {
+    /// An empty family shown as `name`.
+    pub(crate) fn new(name: &'static str, help: &'static str) -> Age<L> {
+        Age {
+            name,
+            help,
             last: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl<L: Clone + Hash + Eq> Freshness<L> {
-    /// The target acknowledged a heartbeat stamped `timestamp_ms`.
+    /// Good as of `timestamp_ms` (an older time never replaces a newer one).
     pub(crate) fn seen(&self, labels: &L, timestamp_ms: i64) {
         let mut last = lock(&self.last);
         let t = last.entry(labels.clone()).or_insert(timestamp_ms);
@@ -179,7 +182,7 @@ impl<L: Clone + Hash + Eq> Freshness<L> {
     }
 }
 
-impl<L> Collector for Freshness<L>
+impl<L> Collector for Age<L>
 where
     L: EncodeLabelSet + Clone + Hash + Eq + Debug + Send + Sync + 'static,
 {
@@ -192,12 +195,8 @@ where
         if ages.is_empty() {
             return Ok(());
         }
-        let mut metric = encoder.encode_descriptor(
-            "kafka_connect_mirror_heartbeat_connector_freshness_ms",
-            "Now minus the newest heartbeat on the target (acknowledged with acks=all), ms (strait's definition, docs/metrics.md)",
-            None,
-            MetricType::Gauge,
-        )?;
+        let mut metric =
+            encoder.encode_descriptor(self.name, self.help, None, MetricType::Gauge)?;
         for (labels, age) in &ages {
             ConstGauge::new(*age).encode(metric.encode_family(labels)?)?;
         }

@@ -21,7 +21,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use lag::{Freshness, LagFamily, LagState};
+use lag::{Age, LagFamily, LagState};
 use window::{Alias, WindowStat, WindowedFamily};
 
 /// Labels of a replicated partition, as MM2's source metrics with `add.source.alias.to.metrics`
@@ -105,7 +105,8 @@ struct Inner {
     registry: Registry,
     exporter_record_count: Family<PartitionLabels, Gauge>,
     lag: Arc<LagFamily<PartitionLabels>>,
-    freshness: Arc<Freshness<FlowLabels>>,
+    freshness: Arc<Age<FlowLabels>>,
+    checkpoint_lag: Arc<Age<CheckpointLabels>>,
     connector_status: Family<ConnectorStatusLabels, Gauge>,
     task_status: Family<TaskStatusLabels, Gauge>,
     status_series: std::sync::Mutex<StatusSeries>,
@@ -212,8 +213,16 @@ impl Metrics {
         }));
         let lag = Arc::new(LagFamily::<PartitionLabels>::default());
         registry.register_collector(Box::new(lag.clone()));
-        let freshness = Arc::new(Freshness::<FlowLabels>::default());
+        let freshness = Arc::new(Age::<FlowLabels>::new(
+            "kafka_connect_mirror_heartbeat_connector_freshness_ms",
+            "Now minus the newest heartbeat on the target (acknowledged with acks=all), ms (strait's definition, docs/metrics.md)",
+        ));
         registry.register_collector(Box::new(freshness.clone()));
+        let checkpoint_lag = Arc::new(Age::<CheckpointLabels>::new(
+            "kafka_connect_mirror_checkpoint_connector_lag_ms",
+            "Now minus the last time the group's checkpoint was found current with its committed source offset, ms (strait's definition, docs/metrics.md)",
+        ));
+        registry.register_collector(Box::new(checkpoint_lag.clone()));
         let connector_status = Family::<ConnectorStatusLabels, Gauge>::default();
         registry.register(
             "kafka_connect_connector_status",
@@ -232,6 +241,7 @@ impl Metrics {
                 exporter_record_count,
                 lag,
                 freshness,
+                checkpoint_lag,
                 connector_status,
                 task_status,
                 status_series: std::sync::Mutex::new(StatusSeries::default()),
@@ -281,6 +291,12 @@ impl Metrics {
             .checkpoint_latency
             .get_or_create(labels)
             .record(latency_ms as f64);
+    }
+
+    /// The checkpoint of `labels` is current with the group's committed offset read at `read_ms`
+    /// (written now, or already written).
+    pub fn checkpoint_current(&self, labels: &CheckpointLabels, read_ms: i64) {
+        self.inner.checkpoint_lag.seen(labels, read_ms);
     }
 
     /// Records a heartbeat the target acknowledged, stamped `timestamp_ms`.

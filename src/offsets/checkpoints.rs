@@ -257,6 +257,17 @@ impl CheckpointEmitter {
         Ok(out)
     }
 
+    /// The metric labels of a checkpointed group partition (`topic`: the downstream name).
+    fn labels(&self, group: &str, topic: &str, partition: i32) -> CheckpointLabels {
+        CheckpointLabels {
+            source: self.source.clone(),
+            target: self.target.clone(),
+            group: group.to_string(),
+            topic: topic.to_string(),
+            partition,
+        }
+    }
+
     /// One checkpoint round: translate every group's committed offsets and write what changed.
     async fn emit(&self, groups: &BTreeSet<String>, store: &mut CheckpointStore) {
         let mut fresh: Vec<Checkpoint> = Vec::new();
@@ -287,6 +298,10 @@ impl CheckpointEmitter {
                 let remote = downstream_topic(&self.policy, &self.source, &self.target, &topic);
                 let key = (group.clone(), remote.clone(), partition);
                 if !should_emit(store.get(&key), committed.offset, downstream) {
+                    // Already current with this commit.
+                    if let Some(m) = &self.metrics {
+                        m.checkpoint_current(&self.labels(group, &remote, partition), listed);
+                    }
                     continue;
                 }
                 listed_at.push(listed);
@@ -326,14 +341,9 @@ impl CheckpointEmitter {
                 if let Some(m) = &self.metrics {
                     let acked = now_ms();
                     for (c, at) in fresh.iter().zip(&listed_at) {
-                        let labels = CheckpointLabels {
-                            source: self.source.clone(),
-                            target: self.target.clone(),
-                            group: c.group.clone(),
-                            topic: c.topic.clone(),
-                            partition: c.partition,
-                        };
+                        let labels = self.labels(&c.group, &c.topic, c.partition);
                         m.checkpoint_latency(&labels, acked.saturating_sub(*at));
+                        m.checkpoint_current(&labels, *at);
                     }
                 }
                 for c in fresh {

@@ -210,6 +210,21 @@ fn metrics_endpoint_reports_mm2_source_and_checkpoint_metrics() {
             v.len() == 1 && (0.0..60_000.0).contains(&v[0]),
             "checkpoint latency of {part}: {v:?}"
         );
+        // The checkpoint is current with the group's commit as of a recent round.
+        let lag = values(
+            &samples,
+            "kafka_connect_mirror_checkpoint_connector_lag_ms",
+            &[
+                ("source", alias.as_str()),
+                ("group", group.as_str()),
+                ("topic", remote.as_str()),
+                ("partition", part),
+            ],
+        );
+        assert!(
+            lag.len() == 1 && (0.0..60_000.0).contains(&lag[0]),
+            "checkpoint lag of {part}: {lag:?}"
+        );
     }
     assert_eq!(
         values(
