@@ -15,7 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("clock", &[]),
     ("records", &[]),
     ("serve", &[]),
-    ("metrics", &["locks", "serve"]),
+    ("metrics", &["clock", "locks", "serve"]),
     ("protocol", &["locks", "secret"]),
     ("plan", &["protocol"]),
     ("security", &["protocol", "secret"]),

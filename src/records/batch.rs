@@ -293,6 +293,16 @@ impl BatchHeader {
         self.attributes & TIMESTAMP_TYPE_MASK != 0
     }
 
+    /// The first record's timestamp, as far as the header tells: `base_timestamp`, unless that
+    /// holds a delete horizon or the records carry the append time (then `max_timestamp`).
+    pub fn first_record_timestamp(&self) -> i64 {
+        if self.has_delete_horizon() || self.is_log_append_time() {
+            self.max_timestamp
+        } else {
+            self.base_timestamp
+        }
+    }
+
     /// Whether the batch carries a producer id (idempotent or transactional producer); the Java
     /// consumer's `read_committed` logic only looks at such batches.
     pub fn has_producer_id(&self) -> bool {

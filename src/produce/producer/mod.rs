@@ -289,23 +289,12 @@ impl<C: ProduceTarget> TaskProducer<C> {
                 for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {
                     m.fetched(b.header.max_timestamp, now);
                 }
-                let start = chunk
-                    .batches
-                    .first()
-                    .map_or(chunk.next_offset, |b| b.header.base_offset);
+                let first = chunk.batches.first();
                 m.lag_fetched(
                     chunk.source_end,
-                    start,
-                    chunk.batches.iter().map(|b| {
-                        let h = &b.header;
-                        // The first record's time, unless the base timestamp is not one.
-                        let first = if h.has_delete_horizon() || h.is_log_append_time() {
-                            h.max_timestamp
-                        } else {
-                            h.base_timestamp
-                        };
-                        (h.last_offset(), first)
-                    }),
+                    first.map_or(chunk.next_offset, |b| b.header.base_offset),
+                    (chunk.batches.iter())
+                        .map(|b| (b.header.last_offset(), b.header.first_record_timestamp())),
                 );
             }
             match queue.push(
