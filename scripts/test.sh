@@ -17,14 +17,15 @@ step "Prerequisites"
 missing=()
 # curl scrapes the metrics endpoint in the e2e tests. openssl and keytool (JDK) make the security tests' certificates (scripts/gen-test-certs.sh).
 # python3 runs the OAUTHBEARER tests' token endpoint and the load-test report.
-for tool in java javac keytool mvn openssl curl python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+# promtool (Debian's prometheus package) checks and unit-tests deploy/'s alert rules and dashboard.
+for tool in java javac keytool mvn openssl curl python3 promtool; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing Java 17, Maven, openssl, curl and python3 (missing: ${missing[*]})"
+    echo "installing Java 17, Maven, openssl, curl, python3 and prometheus (missing: ${missing[*]})"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl curl python3 >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl curl python3 prometheus >/dev/null
   else
-    fail "missing ${missing[*]}: install Java 17 (JDK), Maven, openssl, curl and python3"
+    fail "missing ${missing[*]}: install Java 17 (JDK), Maven, openssl, curl, python3 and prometheus (for promtool)"
   fi
 fi
 command -v cargo >/dev/null || fail "missing cargo: install Rust (https://rustup.rs)"
