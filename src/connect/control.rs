@@ -69,8 +69,6 @@ pub struct Controller {
     supervisor: Option<Supervisor>,
     /// A distributed worker's config and status topics.
     store: Option<Arc<StateTopics>>,
-    /// Every connector resolved (running or not): the flows the REST API reads settings from.
-    flows: BTreeMap<String, FlowConfig>,
 }
 
 impl Controller {
@@ -81,14 +79,12 @@ impl Controller {
             .iter()
             .map(|c| (c.name.clone(), Target::Running))
             .collect();
-        let flows = config.flows().into_iter().map(|f| (f.label(), f)).collect();
         Controller {
             config,
             targets,
             restarts: BTreeMap::new(),
             supervisor: None,
             store: None,
-            flows,
         }
     }
 
@@ -150,9 +146,26 @@ impl Controller {
         self.store.clone()
     }
 
-    /// Every connector's flow by `S->T`, running or not (settings for the REST API).
+    /// Every connector's flow by `S->T`, running or not (settings for the REST API): `config`
+    /// always holds every connector, resolved.
     pub(crate) fn flows(&self) -> BTreeMap<String, FlowConfig> {
-        self.flows.clone()
+        self.config
+            .flows()
+            .into_iter()
+            .map(|f| (f.label(), f))
+            .collect()
+    }
+
+    /// Every connector with `spec` in place of its namesake (or added), and where the namesake
+    /// was.
+    fn with_spec(&self, spec: &ConnectorSpec) -> (Vec<ConnectorSpec>, Option<usize>) {
+        let mut connectors = self.config.connectors.clone();
+        let existing = connectors.iter().position(|c| c.name == spec.name);
+        match existing {
+            Some(i) => connectors[i] = spec.clone(),
+            None => connectors.push(spec.clone()),
+        }
+        (connectors, existing)
     }
 
     /// Creates or replaces connector `spec` (`create_only`: POST, a namesake is a conflict),
@@ -165,21 +178,12 @@ impl Controller {
         create_only: bool,
         initial: Option<Target>,
     ) -> Result<bool, Refusal> {
-        let existing = self
-            .config
-            .connectors
-            .iter()
-            .position(|c| c.name == spec.name);
+        let (connectors, existing) = self.with_spec(&spec);
         if create_only && existing.is_some() {
             return Err(Refusal::Conflict(format!(
                 "Connector {} already exists",
                 spec.name
             )));
-        }
-        let mut connectors = self.config.connectors.clone();
-        match existing {
-            Some(i) => connectors[i] = spec.clone(),
-            None => connectors.push(spec.clone()),
         }
         let resolved = self
             .config
@@ -206,12 +210,9 @@ impl Controller {
     /// Whether `spec` would resolve with every other connector (it replaces its namesake), as a
     /// `PUT .../config` would check it; nothing changes.
     pub(crate) fn validate(&self, spec: &ConnectorSpec) -> Result<(), crate::config::ConfigError> {
-        let mut connectors = self.config.connectors.clone();
-        match connectors.iter().position(|c| c.name == spec.name) {
-            Some(i) => connectors[i] = spec.clone(),
-            None => connectors.push(spec.clone()),
-        }
-        self.config.with_connectors(connectors).map(|_| ())
+        self.config
+            .with_connectors(self.with_spec(spec).0)
+            .map(|_| ())
     }
 
     /// The connector named `name`.
@@ -273,12 +274,15 @@ impl Controller {
         let Some(i) = self.config.connectors.iter().position(|c| c.name == name) else {
             return Ok(false);
         };
+        // A checkpoint connector whose source connector is deleted stays, idle, like one whose
+        // source connector is paused.
+        let mut rest = self.config.connectors.clone();
+        rest.remove(i);
+        let resolved = self.resolved(rest)?;
         if let Some(store) = &self.store {
             store.remove(name).await?;
         }
-        // A checkpoint connector whose source connector is deleted stays, idle, like one whose
-        // source connector is paused.
-        self.config.connectors.remove(i);
+        self.config = resolved;
         self.targets.remove(name);
         self.reconcile().await.map(|()| true)
     }
@@ -292,11 +296,6 @@ impl Controller {
 
     /// `config` with `connectors` (the worker stays), or the reason it does not resolve.
     fn resolved(&self, connectors: Vec<ConnectorSpec>) -> Result<ConnectConfig, String> {
-        if connectors.is_empty() {
-            let mut empty = self.config.clone();
-            empty.connectors.clear();
-            return Ok(empty);
-        }
         self.config
             .with_connectors(connectors)
             .map_err(|e| e.to_string())
@@ -305,9 +304,6 @@ impl Controller {
     /// Makes the supervisor run the RUNNING connectors (a checkpoint connector only while its
     /// pair's source connector runs).
     async fn reconcile(&mut self) -> Result<(), String> {
-        if let Ok(all) = self.resolved(self.config.connectors.clone()) {
-            self.flows = all.flows().into_iter().map(|f| (f.label(), f)).collect();
-        }
         let running: Vec<ConnectorSpec> = self
             .connectors()
             .into_iter()
@@ -344,12 +340,8 @@ impl Controller {
                 self.restarts.get(&pair).copied().unwrap_or(0)
             )
         };
-        let (flows, heartbeats) = if runnable.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            let cfg = self.resolved(runnable.clone())?;
-            (cfg.flows(), cfg.heartbeats())
-        };
+        let cfg = self.resolved(runnable.clone())?;
+        let (flows, heartbeats) = (cfg.flows(), cfg.heartbeats());
         let flows: Vec<_> = flows
             .into_iter()
             .map(|f| {
