@@ -49,72 +49,75 @@ impl StatusPublisher {
             if store.is_none() && metrics.is_none() && self.0.control.is_none() {
                 return;
             }
+            // One view of every status per round, for both outputs.
+            let views = self.views().await;
             if let Some(m) = &metrics {
-                m.connector_states(&self.states().await);
+                m.connector_states(&states(&views));
             }
             if let Some(s) = &store {
-                let wanted = self.statuses(false).await;
-                publish(s, &mut written, wanted).await;
+                publish(s, &mut written, records(&views, &self.0.worker_id, false)).await;
             }
         }
         stopped.cancelled().await;
         if let Some(s) = &store {
-            let wanted = self.statuses(true).await;
-            publish(s, &mut written, wanted).await;
+            let views = self.views().await;
+            publish(s, &mut written, records(&views, &self.0.worker_id, true)).await;
         }
     }
 
-    /// Every connector's state and its tasks', for the status metrics.
-    async fn states(&self) -> Vec<ConnectorState> {
+    /// Every connector's name and status view, as the REST API shows it now.
+    async fn views(&self) -> Vec<(String, Value)> {
         let w = &self.0;
         let now = w.now().await;
         now.connectors
             .iter()
-            .map(|(c, t)| {
-                let status = views::status(w, &now, c, *t);
-                let state = |v: &Value| v["state"].as_str().unwrap_or("UNASSIGNED").to_string();
-                ConnectorState {
-                    connector: c.name.clone(),
-                    state: state(&status["connector"]),
-                    tasks: status["tasks"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(state)
-                        .collect(),
-                }
-            })
+            .map(|(c, t)| (c.name.clone(), views::status(w, &now, c, *t)))
             .collect()
     }
+}
 
-    /// Every connector's and task's status record by key, as the REST API shows it now
-    /// (`leaving`: UNASSIGNED, as at shutdown).
-    async fn statuses(&self, leaving: bool) -> BTreeMap<String, Vec<u8>> {
-        let w = &self.0;
-        let now = w.now().await;
-        let mut out = BTreeMap::new();
-        for (c, t) in &now.connectors {
-            let status = views::status(w, &now, c, *t);
-            let record = |v: &Value| {
-                let state = if leaving {
-                    "UNASSIGNED"
-                } else {
-                    v["state"].as_str().unwrap_or("UNASSIGNED")
-                };
-                let trace = if leaving { None } else { v["trace"].as_str() };
-                status_value(state, trace, &w.worker_id)
-            };
-            out.insert(
-                format!("status-connector-{}", c.name),
-                record(&status["connector"]),
-            );
-            for task in status["tasks"].as_array().into_iter().flatten() {
-                let id = task["id"].as_u64().unwrap_or(0);
-                out.insert(format!("status-task-{}-{id}", c.name), record(task));
-            }
+/// Every connector's state and its tasks', from `views`, for the status metrics.
+fn states(views: &[(String, Value)]) -> Vec<ConnectorState> {
+    let state = |v: &Value| v["state"].as_str().unwrap_or("UNASSIGNED").to_string();
+    views
+        .iter()
+        .map(|(name, status)| ConnectorState {
+            connector: name.clone(),
+            state: state(&status["connector"]),
+            tasks: status["tasks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(state)
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every connector's and task's status record by key, from `views` (`leaving`: UNASSIGNED, as
+/// at shutdown).
+fn records(views: &[(String, Value)], worker_id: &str, leaving: bool) -> BTreeMap<String, Vec<u8>> {
+    let record = |v: &Value| {
+        let state = if leaving {
+            "UNASSIGNED"
+        } else {
+            v["state"].as_str().unwrap_or("UNASSIGNED")
+        };
+        let trace = if leaving { None } else { v["trace"].as_str() };
+        status_value(state, trace, worker_id)
+    };
+    let mut out = BTreeMap::new();
+    for (name, status) in views {
+        out.insert(
+            format!("status-connector-{name}"),
+            record(&status["connector"]),
+        );
+        for task in status["tasks"].as_array().into_iter().flatten() {
+            let id = task["id"].as_u64().unwrap_or(0);
+            out.insert(format!("status-task-{name}-{id}"), record(task));
         }
-        out
     }
+    out
 }
 
 /// Writes what changed since `written`: new or changed records, tombstones for keys gone. A
