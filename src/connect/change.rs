@@ -9,16 +9,13 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::control::{Change, Target};
-use super::{error, views, Shared};
+use super::{error, read_only, views, Shared};
 
 /// Makes `change` through the controller: `ok` when it found the connector, Connect's 404 when
 /// not, 500 with the reason when the change could not be made, 405 in dedicated mode.
 async fn with_control(w: &super::Worker, name: &str, ok: StatusCode, change: Change) -> Response {
     let Some(control) = &w.control else {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "strait run serves this API read-only: its flows come from mm2.properties".into(),
-        );
+        return read_only();
     };
     match control.lock().await.change(name, change).await {
         Ok(true) => ok.into_response(),

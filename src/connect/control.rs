@@ -54,7 +54,7 @@ pub(crate) enum Refusal {
 }
 
 /// Connect's message for a config that does not validate.
-fn invalid(problem: &str) -> Refusal {
+pub(crate) fn invalid(problem: &str) -> Refusal {
     Refusal::BadRequest(format!(
         "Connector configuration is invalid and contains the following 1 error(s):\n{problem}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`"
     ))

@@ -15,9 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::control::{Refusal, Target};
-use super::{error, views, Shared, Worker};
+use super::control::{invalid, Controller, Refusal, Target};
+use super::{error, read_only, views, Shared, Worker};
 use crate::config::connect::{connector_from_json, ConnectorClass};
+use tokio::sync::Mutex;
 
 /// A refusal as Connect answers it.
 pub(super) fn refused(r: Refusal) -> Response {
@@ -73,8 +74,8 @@ pub(super) fn strings(
             Value::Bool(b) => Some(b.to_string()),
             Value::Null if nulls_remove => None,
             Value::Null => {
-                return Err(bad(format!(
-                    "Connector configuration is invalid and contains the following 1 error(s):\n`{k}`: Null value can not be supplied as the configuration value."
+                return Err(invalid(&format!(
+                    "`{k}`: Null value can not be supplied as the configuration value."
                 )))
             }
             other => {
@@ -111,21 +112,14 @@ pub(super) fn unknown_class(class: &str) -> Refusal {
 
 /// Validates `config` for connector `name` and hands it to the controller; true when created.
 async fn submit(
-    w: &Worker,
+    control: &Mutex<Controller>,
     name: &str,
     mut config: BTreeMap<String, String>,
     create_only: bool,
     initial: Option<Target>,
 ) -> Result<bool, Refusal> {
-    let control = w.control.as_ref().ok_or_else(|| {
-        Refusal::Failed(
-            "strait run serves this API read-only: its flows come from mm2.properties".into(),
-        )
-    })?;
     if name.is_empty() {
-        return Err(bad(
-            "Connector configuration is invalid and contains the following 1 error(s):\n`name`: String must be non-empty".into(),
-        ));
+        return Err(invalid("`name`: String must be non-empty"));
     }
     check_name(name, &config)?;
     config.insert("name".into(), name.to_string());
@@ -136,12 +130,8 @@ async fn submit(
         return Err(unknown_class(class));
     }
     let text = json!({"name": name, "config": config}).to_string();
-    let spec = connector_from_json(&format!("connector {name}"), &text).map_err(|e| {
-        Refusal::BadRequest(format!(
-            "Connector configuration is invalid and contains the following 1 error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
-            e.without_place()
-        ))
-    })?;
+    let spec = connector_from_json(&format!("connector {name}"), &text)
+        .map_err(|e| invalid(&e.without_place()))?;
     control
         .lock()
         .await
@@ -163,21 +153,11 @@ async fn info_answer(w: &Worker, name: &str, code: StatusCode) -> Response {
     (code, body).into_response()
 }
 
-/// Read-only dedicated mode answers 405, as before.
-fn read_only(w: &Worker) -> Option<Response> {
-    w.control.is_none().then(|| {
-        error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "strait run serves this API read-only: its flows come from mm2.properties".into(),
-        )
-    })
-}
-
 /// `POST /connectors`.
 pub(super) async fn post(State(w): Shared, body: Bytes) -> Response {
-    if let Some(r) = read_only(&w) {
-        return r;
-    }
+    let Some(control) = &w.control else {
+        return read_only();
+    };
     let parsed = (|| {
         let top = object(&body)?;
         let name = top
@@ -225,7 +205,7 @@ pub(super) async fn post(State(w): Shared, body: Bytes) -> Response {
         Ok(p) => p,
         Err(r) => return refused(r),
     };
-    match submit(&w, &name, config, true, initial).await {
+    match submit(control, &name, config, true, initial).await {
         Ok(_) => info_answer(&w, &name, StatusCode::CREATED).await,
         Err(r) => refused(r),
     }
@@ -237,9 +217,9 @@ pub(super) async fn put_config(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = read_only(&w) {
-        return r;
-    }
+    let Some(control) = &w.control else {
+        return read_only();
+    };
     let config = match object(&body).and_then(|m| strings(&m, false)) {
         Ok(c) => c
             .into_iter()
@@ -247,7 +227,7 @@ pub(super) async fn put_config(
             .collect(),
         Err(r) => return refused(r),
     };
-    match submit(&w, &name, config, false, None).await {
+    match submit(control, &name, config, false, None).await {
         Ok(true) => info_answer(&w, &name, StatusCode::CREATED).await,
         Ok(false) => info_answer(&w, &name, StatusCode::OK).await,
         Err(r) => refused(r),
@@ -261,7 +241,7 @@ pub(super) async fn patch_config(
     body: Bytes,
 ) -> Response {
     let Some(control) = &w.control else {
-        return read_only(&w).unwrap_or_else(|| StatusCode::METHOD_NOT_ALLOWED.into_response());
+        return read_only();
     };
     let patch = match object(&body).and_then(|m| strings(&m, true)) {
         Ok(p) => p,
@@ -281,7 +261,7 @@ pub(super) async fn patch_config(
             }
         }
     }
-    match submit(&w, &name, config, false, None).await {
+    match submit(control, &name, config, false, None).await {
         Ok(_) => info_answer(&w, &name, StatusCode::OK).await,
         Err(r) => refused(r),
     }

@@ -111,6 +111,14 @@ impl Worker {
     }
 }
 
+/// The answer to a change asked of dedicated mode's read-only API (405).
+fn read_only() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "strait run serves this API read-only: its flows come from mm2.properties".into(),
+    )
+}
+
 /// Connect's error body: `{"error_code": N, "message": "..."}` with that status.
 fn error(code: StatusCode, message: String) -> Response {
     (

@@ -15,7 +15,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::control::Target;
-use super::{error, Shared, Worker};
+use super::{error, read_only, Shared, Worker};
 use crate::config::connect::ConnectorClass;
 use crate::config::FlowConfig;
 use crate::protocol::{ClusterClient, TopicPartition};
@@ -66,10 +66,7 @@ pub(super) async fn get(State(w): Shared, Path(name): Path<String>) -> Response 
 /// be changed now (None as the flow: a checkpoint or heartbeat connector, nothing kept).
 async fn stopped(w: &Worker, name: &str) -> Result<Option<FlowConfig>, Response> {
     if w.control.is_none() {
-        return Err(error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "strait run serves this API read-only: its flows come from mm2.properties".into(),
-        ));
+        return Err(read_only());
     }
     let now = w.now().await;
     let Some((c, t)) = now.find(name) else {

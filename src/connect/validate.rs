@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::control::Refusal;
 use super::create::{object, refused, strings, unknown_class};
-use super::{error, Shared};
+use super::{read_only, Shared};
 use crate::config::connect::{connector_from_json, ConnectorClass};
 
 /// The entry of key `name` with `value` (hidden when the key looks secret) and `errors`.
@@ -75,13 +75,7 @@ pub(super) async fn validate(
         Err(e) => Some(e),
         Ok(spec) => match &w.control {
             Some(c) => c.lock().await.validate(&spec).err(),
-            None => {
-                return error(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "strait run serves this API read-only: its flows come from mm2.properties"
-                        .into(),
-                )
-            }
+            None => return read_only(),
         },
     };
     let at = problem.as_ref().and_then(|e| e.key().map(str::to_string));
