@@ -13,6 +13,7 @@ mod heartbeats;
 mod interop;
 mod metrics;
 mod offsets;
+mod prometheus;
 mod replication;
 mod security;
 mod status;
