@@ -19,6 +19,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use lag::{Age, LagFamily, LagState};
@@ -115,6 +116,8 @@ struct Inner {
     latency: Arc<WindowedFamily<PartitionLabels>>,
     age: Arc<WindowedFamily<PartitionLabels>>,
     checkpoint_latency: Arc<WindowedFamily<CheckpointLabels>>,
+    latency_histogram: Family<FlowLabels, Histogram, fn() -> Histogram>,
+    checkpoint_latency_histogram: Family<FlowLabels, Histogram, fn() -> Histogram>,
     heartbeats: Family<FlowLabels, Counter>,
     heartbeat_last: Family<FlowLabels, Gauge>,
     parked: Family<FlowLabels, Gauge>,
@@ -136,6 +139,17 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Bucket bounds of the latency histograms, ms: from a same-rack round trip to five minutes, so
+/// that `histogram_quantile` answers p50/p99 from a LAN copy to a WAN catch-up.
+const LATENCY_BUCKETS_MS: [f64; 16] = [
+    1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0, 5_000.0, 10_000.0,
+    30_000.0, 60_000.0, 300_000.0,
+];
+
+fn new_latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS_MS)
 }
 
 impl Metrics {
@@ -169,6 +183,22 @@ impl Metrics {
             "Acknowledgement time of the checkpoint minus the time the group's offsets were read, ms (MM2 checkpoint-latency-ms)",
         ));
         registry.register_collector(Box::new(checkpoint_latency.clone()));
+        // MM2's windowed min/max/avg cannot give percentiles; these histograms, one per flow (not
+        // per partition: 17 series per flow whatever its size), can.
+        let latency_histogram: Family<FlowLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(new_latency_histogram);
+        registry.register(
+            "strait_replication_latency_ms",
+            "Target acknowledgement time minus the batch's max timestamp, ms, per flow: a histogram for percentiles (not in MM2)",
+            latency_histogram.clone(),
+        );
+        let checkpoint_latency_histogram: Family<FlowLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(new_latency_histogram);
+        registry.register(
+            "strait_checkpoint_latency_ms",
+            "Acknowledgement time of a checkpoint minus the time the group's offsets were read, ms, per flow: a histogram for percentiles (not in MM2)",
+            checkpoint_latency_histogram.clone(),
+        );
         let heartbeats = Family::<FlowLabels, Counter>::default();
         registry.register(
             "strait_heartbeats_emitted",
@@ -250,6 +280,8 @@ impl Metrics {
                 latency,
                 age,
                 checkpoint_latency,
+                latency_histogram,
+                checkpoint_latency_histogram,
                 heartbeats,
                 heartbeat_last,
                 parked,
@@ -267,6 +299,13 @@ impl Metrics {
             lag: i.lag.get_or_create(&labels),
             bytes: i.byte_count.get_or_create(&labels).clone(),
             latency: i.latency.get_or_create(&labels),
+            latency_histogram: i
+                .latency_histogram
+                .get_or_create(&FlowLabels {
+                    source: labels.source.clone(),
+                    target: labels.target.clone(),
+                })
+                .clone(),
             age: i.age.get_or_create(&labels),
         }
     }
@@ -291,6 +330,13 @@ impl Metrics {
             .checkpoint_latency
             .get_or_create(labels)
             .record(latency_ms as f64);
+        self.inner
+            .checkpoint_latency_histogram
+            .get_or_create(&FlowLabels {
+                source: labels.source.clone(),
+                target: labels.target.clone(),
+            })
+            .observe(latency_ms as f64);
     }
 
     /// The checkpoint of `labels` is current with the group's committed offset read at `read_ms`
@@ -389,6 +435,7 @@ pub struct PartitionMetrics {
     lag: Arc<LagState>,
     bytes: Counter,
     latency: Arc<WindowStat>,
+    latency_histogram: Histogram,
     age: Arc<WindowStat>,
 }
 
@@ -399,8 +446,9 @@ impl PartitionMetrics {
         self.records.inc_by(records.max(0) as u64);
         self.exporter_records.inc_by(i64::from(records.max(0)));
         self.bytes.inc_by(bytes as u64);
-        self.latency
-            .record(now_ms.saturating_sub(max_timestamp) as f64);
+        let latency = now_ms.saturating_sub(max_timestamp) as f64;
+        self.latency.record(latency);
+        self.latency_histogram.observe(latency);
     }
 
     /// A fetched batch stamped `max_timestamp` reached the producer at `now_ms`.
@@ -554,5 +602,40 @@ mod tests {
         flow.partition("a.t", 0).acked(2, 1, 0, 0);
         let text = m.render().unwrap();
         assert!(text.contains(r#"mm2_source_record_count_total{source="a",target="b",topic="a.t",partition="0"} 3"#), "{text}");
+    }
+
+    /// Latencies of every partition of a flow land in one histogram per flow, whose cumulative
+    /// buckets give percentiles (`histogram_quantile`).
+    #[test]
+    fn latency_histograms_are_per_flow_and_cumulative() {
+        let m = Metrics::new();
+        let flow = m.flow("a", "b");
+        flow.partition("a.t", 0).acked(1, 1, 1_000, 1_250);
+        flow.partition("a.t", 1).acked(1, 1, 2_000, 2_100);
+        flow.partition("a.u", 0).acked(1, 1, 0, 70_000);
+        let checkpoint = CheckpointLabels {
+            source: "a".into(),
+            target: "b".into(),
+            group: "g".into(),
+            topic: "a.t".into(),
+            partition: 0,
+        };
+        m.checkpoint_latency(&checkpoint, 3);
+        let text = m.render().unwrap();
+        for line in [
+            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="50"} 0"#,
+            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="100"} 1"#,
+            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="250"} 2"#,
+            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="60000"} 2"#,
+            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="300000"} 3"#,
+            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="+Inf"} 3"#,
+            r#"strait_replication_latency_ms_count{source="a",target="b"} 3"#,
+            r#"strait_replication_latency_ms_sum{source="a",target="b"} 70350.0"#,
+            r#"strait_checkpoint_latency_ms_bucket{source="a",target="b",le="2"} 0"#,
+            r#"strait_checkpoint_latency_ms_bucket{source="a",target="b",le="5"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert_eq!(text.matches("strait_replication_latency_ms_count{").count(), 1);
     }
 }
