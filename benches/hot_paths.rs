@@ -11,7 +11,8 @@
 //!   encoding (`Encodable::encode`, v9), which copies the record bytes into the frame.
 //!
 //! - `metrics`: what `--metrics-listen` adds per batch (`PartitionMetrics::acked` + `fetched`), and
-//!   one scrape (`Metrics::render`) of 1,000 partitions.
+//!   one scrape (`Metrics::render`) of 1,000 and of 11,000 partitions (`STRAIT_BENCH_SCRAPE_OUT=file`
+//!   writes the latter, to measure it gzipped).
 //!
 //! Run: `cargo bench --bench hot_paths` (add `-- --quick` for a short run, or a filter such as
 //! `-- rewrite`). Results are throughput in bytes of fetch buffer per second.
@@ -257,10 +258,34 @@ fn bench_metrics(c: &mut Criterion) {
         })
     });
     for part in 0..1000 {
-        flow.partition("primary.bench", part)
-            .acked(1, 1, now - 5, now);
+        let p = flow.partition("primary.bench", part);
+        p.acked(1, 1, now - 5, now);
+        p.fetched(now - 5, now);
+        p.lag_fetched(10, 0, [(9, now - 5)].into_iter());
     }
     g.bench_function("render/1000_partitions", |b| {
+        b.iter(|| metrics.render().expect("renders").len())
+    });
+    // 10,000 partitions: 100 topics of 100 (the scrape size and time an operator meets at scale;
+    // the size is printed, since criterion measures only time).
+    for topic in 0..100 {
+        for part in 0..100 {
+            let p = flow.partition(&format!("primary.bench-{topic:03}"), part);
+            p.acked(1, 1, now - 5, now);
+            p.fetched(now - 5, now);
+            p.lag_fetched(10, 0, [(9, now - 5)].into_iter());
+        }
+    }
+    let text = metrics.render().expect("renders");
+    if let Some(path) = std::env::var_os("STRAIT_BENCH_SCRAPE_OUT") {
+        std::fs::write(path, &text).expect("writes the scrape");
+    }
+    eprintln!(
+        "metrics: a scrape of 11,000 partitions is {} bytes in {} series",
+        text.len(),
+        text.lines().filter(|l| !l.starts_with('#')).count()
+    );
+    g.bench_function("render/11000_partitions", |b| {
         b.iter(|| metrics.render().expect("renders").len())
     });
     g.finish();

@@ -44,6 +44,9 @@ impl Chunk {
 pub(crate) struct FetchedRound {
     /// Per-partition chunks, at most one per partition.
     pub(crate) chunks: Vec<Chunk>,
+    /// Partitions whose source topic is gone: the producer drops their metric series (they come
+    /// back if the topic does).
+    pub(crate) gone: Vec<Arc<Route>>,
 }
 
 /// Commands to a task's fetcher from the flow (new partitions) and from the task's producer
@@ -56,4 +59,9 @@ pub(crate) enum FetchControl {
     Pause(Arc<Route>),
     /// Fetch this partition again.
     Resume(Arc<Route>),
+    /// The source topic of these partitions is gone (deleted): stop fetching them, keeping where
+    /// they stood, and tell the producer.
+    Gone(Vec<Arc<Route>>),
+    /// A gone partition's topic is listed again: fetch it from where it stood.
+    Back(Arc<Route>),
 }

@@ -118,6 +118,11 @@ impl<L: Clone + Hash + Eq> LagFamily<L> {
             .or_default()
             .clone()
     }
+
+    /// Drops the state of `labels` (its partition no longer replicates).
+    pub(crate) fn remove(&self, labels: &L) {
+        lock(&self.states).remove(labels);
+    }
 }
 
 impl<L> Collector for LagFamily<L>

@@ -310,6 +310,17 @@ impl Metrics {
         }
     }
 
+    /// Drops every series of one partition.
+    fn forget(&self, labels: &PartitionLabels) {
+        let i = &self.inner;
+        i.record_count.remove(labels);
+        i.exporter_record_count.remove(labels);
+        i.byte_count.remove(labels);
+        i.latency.remove(labels);
+        i.age.remove(labels);
+        i.lag.remove(labels);
+    }
+
     /// The handles of one flow (`source->target`): the parked-partitions gauge, and the way to
     /// resolve its partitions' handles.
     pub fn flow(&self, source: &str, target: &str) -> FlowMetrics {
@@ -418,6 +429,17 @@ impl FlowMetrics {
             topic: remote_topic.to_string(),
             partition,
         })
+    }
+
+    /// Drops every series of a partition of this flow (its source topic is gone), so that a scrape
+    /// shows only partitions that replicate. Handles still held record into nothing.
+    pub fn forget(&self, remote_topic: &str, partition: i32) {
+        self.metrics.forget(&PartitionLabels {
+            source: self.labels.source.clone(),
+            target: self.labels.target.clone(),
+            topic: remote_topic.to_string(),
+            partition,
+        });
     }
 
     /// A partition was parked (`+1`) or resumed (`-1`).
@@ -636,6 +658,55 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} in {text}");
         }
-        assert_eq!(text.matches("strait_replication_latency_ms_count{").count(), 1);
+        assert_eq!(
+            text.matches("strait_replication_latency_ms_count{").count(),
+            1
+        );
+    }
+
+    /// A partition whose topic is gone leaves the scrape entirely; used again, it comes back.
+    #[test]
+    fn a_forgotten_partition_leaves_the_scrape() {
+        let m = Metrics::new();
+        let flow = m.flow("a", "b");
+        let gone = flow.partition("a.gone", 0);
+        gone.acked(1, 1, 0, 5);
+        gone.lag_fetched(10, 0, [(9, 0)].into_iter());
+        flow.partition("a.kept", 0).acked(1, 1, 0, 5);
+        assert!(m.render().unwrap().contains(r#"topic="a.gone""#));
+        flow.forget("a.gone", 0);
+        let text = m.render().unwrap();
+        assert!(!text.contains(r#"topic="a.gone""#), "{text}");
+        assert!(text.contains(r#"topic="a.kept""#), "{text}");
+        flow.partition("a.gone", 0).acked(2, 1, 0, 5);
+        assert!(m.render().unwrap().contains(
+            r#"mm2_source_record_count_total{source="a",target="b",topic="a.gone",partition="0"} 2"#
+        ));
+    }
+
+    /// An idle partition's window gauges are left out (Kafka would show NaN); its last value stays.
+    #[test]
+    fn empty_windows_are_left_out_of_the_scrape() {
+        let m = Metrics::new();
+        let flow = m.flow("a", "b");
+        let p = flow.partition("a.t", 0);
+        p.lag_fetched(10, 0, [(9, 0)].into_iter());
+        let labels = r#"{source="a",target="b",topic="a.t",partition="0"}"#;
+        let text = m.render().unwrap();
+        assert!(!text.contains("NaN"), "{text}");
+        assert!(
+            text.contains(&format!("mm2_source_replication_latency_ms{labels} 0")),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&format!("mm2_source_replication_latency_ms_max{labels}")),
+            "{text}"
+        );
+        p.acked(1, 1, 0, 5);
+        let text = m.render().unwrap();
+        assert!(
+            text.contains(&format!("mm2_source_replication_latency_ms_max{labels} 5")),
+            "{text}"
+        );
     }
 }

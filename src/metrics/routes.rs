@@ -1,12 +1,14 @@
 //! The scrape endpoint: `GET /metrics` (and `HEAD`) answers the registry in the Prometheus text
-//! format; another method on it gets 405, another path 404 (axum's routing). The exposition is
-//! `prometheus-client`'s, the HTTP axum's.
+//! format, gzipped when the scraper accepts it (Prometheus does; a scrape of 10,000 partitions is
+//! megabytes of very repetitive text); another method on it gets 405, another path 404 (axum's
+//! routing). The exposition is `prometheus-client`'s, the HTTP axum's, the gzip `tower-http`'s.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use super::Metrics;
 
@@ -17,6 +19,12 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 pub fn routes(metrics: Metrics) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
+        // Fastest: the text shrinks about 20-fold even so, for a fraction of the CPU of level 6.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(CompressionLevel::Fastest),
+        )
         .with_state(metrics)
 }
 
@@ -86,6 +94,15 @@ mod tests {
         )
         .await;
         assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+        // A scraper that accepts gzip gets it.
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.unwrap();
+        let head = String::from_utf8_lossy(&raw[..raw.len().min(300)]).to_lowercase();
+        assert!(head.contains("content-encoding: gzip"), "{head}");
         stop.cancel();
         server.await.unwrap();
     }

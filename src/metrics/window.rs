@@ -1,7 +1,9 @@
 //! MM2's windowed gauges (`replication-latency-ms`, `-max`, `-min`, `-avg`), computed the way Kafka's
 //! `Metrics` library does: the last value, and max/min/avg over 2 samples of 30 s
 //! (`MetricConfig` defaults), NaN when the window holds no sample. A [`WindowedFamily`] exposes one
-//! such statistic per label set as four Prometheus gauges, evaluated at scrape time.
+//! such statistic per label set as four Prometheus gauges, evaluated at scrape time; a NaN gauge
+//! (an idle partition's window) is left out of the scrape, which shows the same "no data" in a
+//! dashboard and keeps scrapes of thousands of mostly idle partitions small.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -187,6 +189,12 @@ where
         s
     }
 
+    /// Drops the statistic of `labels` (its partition no longer replicates): its series leave the
+    /// next scrape.
+    pub(crate) fn remove(&self, labels: &L) {
+        lock(&self.stats).remove(labels);
+    }
+
     fn encode_at(&self, encoder: DescriptorEncoder, now: Instant) -> Result<(), std::fmt::Error> {
         self.encode_named(self.name, self.help, encoder, now)
     }
@@ -213,23 +221,26 @@ where
             (name.to_string(), format!("{help} (last value)"), |s| s.last),
             (
                 format!("{name}_max"),
-                format!("{help} (max over the last 60 s, NaN when none)"),
+                format!("{help} (max over the last 60 s, absent when none)"),
                 |s| s.max,
             ),
             (
                 format!("{name}_min"),
-                format!("{help} (min over the last 60 s, NaN when none)"),
+                format!("{help} (min over the last 60 s, absent when none)"),
                 |s| s.min,
             ),
             (
                 format!("{name}_avg"),
-                format!("{help} (mean over the last 60 s, NaN when none)"),
+                format!("{help} (mean over the last 60 s, absent when none)"),
                 |s| s.avg,
             ),
         ];
         for (name, help, pick) in &parts {
             let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             for (labels, snap) in &snapshots {
+                if pick(snap).is_nan() {
+                    continue;
+                }
                 let family = metric.encode_family(labels)?;
                 ConstGauge::new(pick(snap)).encode(family)?;
             }

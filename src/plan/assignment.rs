@@ -72,8 +72,7 @@ impl Assignment {
     }
 
     /// The task owning `tp`, if assigned.
-    #[cfg(test)]
-    pub(crate) fn task_of(&self, tp: &TopicPartition) -> Option<usize> {
+    pub(crate) fn owner_of(&self, tp: &TopicPartition) -> Option<usize> {
         self.owner.get(tp).copied()
     }
 
@@ -123,7 +122,7 @@ mod tests {
         all.extend(tps("t2", 2));
         let a = Assignment::initial(3, all.clone());
         for (i, tp) in all.iter().enumerate() {
-            assert_eq!(a.task_of(tp), Some(i % 3), "{tp}");
+            assert_eq!(a.owner_of(tp), Some(i % 3), "{tp}");
         }
         let names: Vec<String> = a.partitions_of(0).iter().map(|t| t.to_string()).collect();
         assert_eq!(names, ["t0-0", "t0-3", "t0-6", "t1-1"]);
@@ -154,7 +153,7 @@ mod tests {
             ]
         );
         for tp in tps("t", 4) {
-            assert_eq!(a.task_of(&tp), before.task_of(&tp));
+            assert_eq!(a.owner_of(&tp), before.owner_of(&tp));
         }
         // Already-assigned and duplicate partitions are not placed again.
         let placed = a.add(vec![

@@ -132,6 +132,7 @@ pub(crate) async fn run_flow(
     });
     let mut assignment = Assignment::new(cfg.tasks_max.max(1));
     let mut known: HashSet<Route> = HashSet::new();
+    let mut gone: HashSet<Route> = HashSet::new();
     loop {
         let mut again = cfg.refresh_topics;
         // A discovery pass can wait out a whole request timeout per cluster (unreachable
@@ -155,6 +156,7 @@ pub(crate) async fn run_flow(
                     *old = topics;
                     changed
                 });
+                notice_deleted_topics(&found.listed, &known, &mut gone, &assignment, &tasks);
                 let fresh: Vec<Route> = found
                     .routes
                     .into_iter()
@@ -310,6 +312,44 @@ async fn open_progress(
                 }
             }
         }
+    }
+}
+
+/// Tells each task which of its partitions' source topics the source no longer lists (deleted:
+/// the fetcher stops, keeping its position, and the metric series go) and which are listed again
+/// (fetched on from where they stood, as before the deletion).
+fn notice_deleted_topics(
+    listed: &HashSet<String>,
+    known: &HashSet<Route>,
+    gone: &mut HashSet<Route>,
+    assignment: &Assignment,
+    tasks: &[Task],
+) {
+    let send = |route: &Route, cmd: FetchControl| {
+        if let Some(t) = assignment
+            .owner_of(&route.source())
+            .and_then(|i| tasks.get(i))
+        {
+            let _ = t.control.send(cmd);
+        }
+    };
+    let mut deleted: Vec<&Route> = known
+        .iter()
+        .filter(|r| !listed.contains(&r.source_topic) && !gone.contains(*r))
+        .collect();
+    deleted.sort();
+    for route in deleted {
+        send(route, FetchControl::Gone(vec![Arc::new(route.clone())]));
+        gone.insert(route.clone());
+    }
+    let back: Vec<Route> = gone
+        .iter()
+        .filter(|r| listed.contains(&r.source_topic))
+        .cloned()
+        .collect();
+    for route in back {
+        send(&route, FetchControl::Back(Arc::new(route.clone())));
+        gone.remove(&route);
     }
 }
 

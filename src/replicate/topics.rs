@@ -3,7 +3,7 @@
 //! count, `replication.factor` and the source's topic configs (minus `config.properties.exclude`),
 //! as MM2's `MirrorSourceConnector` does at start and every `refresh.topics.interval.seconds`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use tracing::{error, info, warn};
@@ -22,6 +22,9 @@ pub(crate) struct Discovered {
     pub(crate) routes: Vec<Route>,
     /// Whether some topic could not be prepared (so the next pass should come soon).
     pub(crate) incomplete: bool,
+    /// Every topic the source listed, selected or not, ready or not: a partition whose topic is
+    /// missing here was deleted.
+    pub(crate) listed: HashSet<String>,
 }
 
 /// Discovers source topics and prepares their remote topics.
@@ -69,7 +72,10 @@ impl TopicSync {
                 .map_or(0, |t| t.partitions.len() as i32)
         };
 
-        let mut out = Discovered::default();
+        let mut out = Discovered {
+            listed: source.topics.keys().cloned().collect(),
+            ..Discovered::default()
+        };
         let missing: Vec<String> = selected
             .iter()
             .filter(|(_, (r, _))| remote_count(r) == 0)

@@ -269,3 +269,68 @@ fn metrics_listen_on_a_taken_port_is_a_startup_error() {
         strait.log_tail(20)
     );
 }
+
+/// A source topic deleted while strait runs: at the next topic refresh its partitions leave the
+/// scrape (and no warning repeats about them), while the other topic's series stay and strait
+/// keeps running.
+#[test]
+fn a_deleted_source_topics_series_leave_the_scrape() {
+    let p = pair();
+    let alias = unique("metdel");
+    let kept = unique("metkept");
+    let doomed = unique("metdoomed");
+    for t in [&kept, &doomed] {
+        p.primary.create_topic(t, 2, 1, &[]);
+        p.primary.produce(t, 2, 10, "none", 3);
+    }
+    let port = free_port_base(1);
+    let config = flow_config(
+        &alias,
+        &format!(
+            "emit.heartbeats.enabled = false\n\
+             emit.checkpoints.enabled = false\n\
+             topics = {kept}, {doomed}\n\
+             refresh.topics.interval.seconds = 1\n"
+        ),
+    );
+    let listen = format!("127.0.0.1:{port}");
+    let mut strait = Strait::start(&config, &["--metrics-listen", &listen]);
+    let series = |text: &str, topic: &str| -> usize {
+        let topic = format!("{alias}.{topic}");
+        parse(text)
+            .iter()
+            .filter(|s| s.labels.get("topic") == Some(&topic))
+            .count()
+    };
+    let mut last = String::new();
+    wait_until(Duration::from_secs(120), "both topics copied", || {
+        strait.assert_running();
+        last = scrape(port).unwrap_or_default();
+        let samples = parse(&last);
+        [&kept, &doomed].iter().all(|t| {
+            let remote = format!("{alias}.{t}");
+            (0..2).all(|part| {
+                let part = part.to_string();
+                values(
+                    &samples,
+                    "mm2_source_record_count_total",
+                    &[("topic", remote.as_str()), ("partition", &part)],
+                ) == [10.0]
+            })
+        })
+    });
+    assert!(series(&last, &doomed) > 0);
+    p.primary.delete_topic(&doomed);
+    wait_until(
+        Duration::from_secs(60),
+        "the deleted topic's series to go",
+        || {
+            strait.assert_running();
+            last = scrape(port).unwrap_or_default();
+            series(&last, &doomed) == 0
+        },
+    );
+    assert!(series(&last, &kept) > 0, "{last}");
+    strait.wait_for_log("the source topic is gone", Duration::from_secs(10));
+    stop_cleanly(&mut strait);
+}

@@ -34,13 +34,15 @@ struct Position {
     max_bytes: i32,
     in_flight: bool,
     paused: bool,
+    /// Its source topic is gone: not fetched, no metadata asked for it.
+    gone: bool,
     retry_at: Option<Instant>,
     failures: u32,
 }
 
 impl Position {
     fn ready(&self, now: Instant) -> bool {
-        !self.in_flight && !self.paused && self.retry_at.is_none_or(|t| t <= now)
+        !self.in_flight && !self.paused && !self.gone && self.retry_at.is_none_or(|t| t <= now)
     }
 
     fn back_off(&mut self, base: Duration) -> Duration {
@@ -141,6 +143,11 @@ impl<C: FetchSource> Fetcher<C> {
                     }
                 }
                 cmd = self.control.recv() => match cmd {
+                    Some(FetchControl::Gone(routes)) => {
+                        if !self.gone(routes).await {
+                            break;
+                        }
+                    }
                     Some(cmd) => self.apply(cmd),
                     None => break,
                 },
@@ -165,6 +172,7 @@ impl<C: FetchSource> Fetcher<C> {
                             max_bytes: self.settings.partition_max_bytes,
                             in_flight: false,
                             paused: false,
+                            gone: false,
                             retry_at: None,
                             failures: 0,
                         },
@@ -181,7 +189,32 @@ impl<C: FetchSource> Fetcher<C> {
                     p.paused = false;
                 }
             }
+            FetchControl::Back(route) => {
+                if let Some(p) = self.positions.get_mut(&route.source()) {
+                    info!(task = self.task, partition = %route, offset = p.next_offset, "the source topic is listed again; replicating the partition from where it stood");
+                    p.gone = false;
+                    p.failures = 0;
+                    p.retry_at = None;
+                }
+            }
+            FetchControl::Gone(_) => {} // async: see `gone`
         }
+    }
+
+    /// Stops fetching `routes`, whose source topic is gone, and tells the producer; false when
+    /// the producer is gone.
+    async fn gone(&mut self, routes: Vec<Arc<Route>>) -> bool {
+        for route in &routes {
+            if let Some(p) = self.positions.get_mut(&route.source()) {
+                warn!(task = self.task, partition = %route, offset = p.next_offset, "the source topic is gone (deleted); this partition stops replicating and its metric series are dropped");
+                p.gone = true;
+            }
+        }
+        let round = FetchedRound {
+            chunks: Vec::new(),
+            gone: routes,
+        };
+        self.out.send(round).await.is_ok()
     }
 
     /// Sends a Fetch to every idle leader that has ready partitions; returns the earliest moment a

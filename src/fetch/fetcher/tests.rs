@@ -398,6 +398,43 @@ async fn a_paused_partition_is_not_fetched_until_resumed() {
     h.stop().await;
 }
 
+/// A partition whose source topic is gone is not fetched (no metadata asked for it either) and
+/// the producer is told, so that its metric series go; listed again, it continues where it stood.
+#[tokio::test(start_paused = true)]
+async fn a_gone_partition_is_reported_and_not_fetched_until_back() {
+    let (a, b) = (route(0), route(1));
+    let source = FakeSource::with_logs(&[a.source(), b.source()], 2);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&a, &b], 0);
+    let first = h.collect(Duration::from_secs(2)).await;
+    assert_eq!(first[&a.source()], (offsets(0, 6), 6));
+    h.control.send(FetchControl::Gone(vec![a.clone()])).unwrap();
+    let told = tokio::time::timeout(Duration::from_secs(5), h.rounds.recv())
+        .await
+        .expect("the producer is told")
+        .unwrap();
+    assert_eq!(told.gone, vec![a.clone()]);
+    assert!(told.chunks.is_empty());
+    source.append(&a.source(), 2);
+    source.append(&b.source(), 2);
+    let refreshes = source.model().refreshes;
+    let while_gone = h.collect(Duration::from_secs(5)).await;
+    assert!(
+        !while_gone.contains_key(&a.source()),
+        "a gone partition was fetched"
+    );
+    assert_eq!(while_gone[&b.source()], (offsets(6, 12), 12));
+    assert_eq!(
+        source.model().refreshes,
+        refreshes,
+        "metadata asked for a gone topic"
+    );
+    h.control.send(FetchControl::Back(a.clone())).unwrap();
+    let back = h.collect(Duration::from_secs(5)).await;
+    assert_eq!(back[&a.source()], (offsets(6, 12), 12));
+    h.stop().await;
+}
+
 /// Transport failures and a refused partition are retried with backoff, never skipped: once the
 /// source answers, every batch is handed on, in order.
 #[tokio::test(start_paused = true)]

@@ -270,6 +270,15 @@ impl<C: ProduceTarget> TaskProducer<C> {
     fn intake(&mut self, round: FetchedRound) {
         let bytes: usize = round.chunks.iter().map(|c| c.bytes()).sum();
         self.bytes.taken(bytes);
+        for route in round.gone {
+            // Whatever is still queued is delivered; it just is not counted any more.
+            if let Some(queue) = self.queues.get_mut(&route.remote()) {
+                queue.metrics = None;
+            }
+            if let Some(m) = &self.metrics {
+                m.forget(&route.remote_topic, route.partition);
+            }
+        }
         for chunk in round.chunks {
             let key = chunk.route.remote();
             if self.standing_of(&key) == Standing::Halted {
@@ -277,13 +286,17 @@ impl<C: ProduceTarget> TaskProducer<C> {
             }
             let route = chunk.route.clone();
             let metrics = &self.metrics;
-            let queue = self.queues.entry(key.clone()).or_insert_with(|| {
-                let mut q = PartitionQueue::new(route.clone());
-                q.metrics = metrics
+            let queue = self
+                .queues
+                .entry(key.clone())
+                .or_insert_with(|| PartitionQueue::new(route.clone()));
+            // Resolved at the partition's first data, and again after its topic was gone and came
+            // back (its series were dropped then).
+            if queue.metrics.is_none() {
+                queue.metrics = metrics
                     .as_ref()
                     .map(|m| m.partition(&route.remote_topic, route.partition));
-                q
-            });
+            }
             if let Some(m) = &queue.metrics {
                 let now = crate::clock::now_ms();
                 for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {

@@ -288,6 +288,7 @@ fn round(route: &Arc<Route>, offset: i64) -> FetchedRound {
             next_offset: offset + 3,
             source_end: offset + 3,
         }],
+        gone: Vec::new(),
     }
 }
 
@@ -559,6 +560,8 @@ async fn a_refused_partition_is_parked_retried_after_30_s_and_resumed() {
             FetchControl::Pause(r) => format!("pause {r}"),
             FetchControl::Resume(r) => format!("resume {r}"),
             FetchControl::Add(_) => "add".into(),
+            FetchControl::Gone(_) => "gone".into(),
+            FetchControl::Back(r) => format!("back {r}"),
         });
     }
     assert_eq!(
