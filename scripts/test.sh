@@ -17,15 +17,17 @@ step "Prerequisites"
 missing=()
 # curl scrapes the metrics endpoint in the e2e tests. openssl and keytool (JDK) make the security tests' certificates (scripts/gen-test-certs.sh).
 # python3 runs the OAUTHBEARER tests' token endpoint and the load-test report.
-# promtool (Debian's prometheus package) checks and unit-tests deploy/'s alert rules and dashboard.
-for tool in java javac keytool mvn openssl curl python3 promtool; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+# promtool (Debian's prometheus package) checks and unit-tests deploy/'s alert rules and dashboard;
+# the prometheus server itself scrapes strait with those rules in an e2e test.
+# chromium (headless) loads the status page in an e2e test.
+for tool in java javac keytool mvn openssl curl python3 promtool prometheus chromium; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing Java 17, Maven, openssl, curl, python3 and prometheus (missing: ${missing[*]})"
+    echo "installing Java 17, Maven, openssl, curl, python3, prometheus and chromium (missing: ${missing[*]})"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl curl python3 prometheus >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven openssl curl python3 prometheus chromium >/dev/null
   else
-    fail "missing ${missing[*]}: install Java 17 (JDK), Maven, openssl, curl, python3 and prometheus (for promtool)"
+    fail "missing ${missing[*]}: install Java 17 (JDK), Maven, openssl, curl, python3, prometheus (server and promtool) and chromium"
   fi
 fi
 command -v cargo >/dev/null || fail "missing cargo: install Rust (https://rustup.rs)"

@@ -162,6 +162,7 @@ where
         }
         let metrics = metrics_listener.map(|listener| {
             let metrics = crate::metrics::Metrics::new();
+            tokio::spawn(metrics.clone().sample_history(shutdown.clone()));
             tokio::spawn(crate::serve::serve(
                 listener,
                 crate::metrics::routes::routes(metrics.clone()),

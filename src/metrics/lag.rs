@@ -74,7 +74,7 @@ impl LagState {
     }
 
     /// (records, ms) lagging at `now_ms`; None before the first fetch.
-    fn lag_at(&self, now_ms: i64) -> Option<(i64, i64)> {
+    pub(crate) fn lag_at(&self, now_ms: i64) -> Option<(i64, i64)> {
         let end = self.end.load(Ordering::Relaxed);
         let replicated = self.replicated.load(Ordering::Relaxed);
         if end == UNKNOWN || replicated == UNKNOWN {
@@ -179,6 +179,14 @@ impl<L: Clone + Hash + Eq> Age<L> {
         }
     }
 
+    /// Every label set's age at `now_ms`.
+    pub(crate) fn ages(&self, now_ms: i64) -> Vec<(L, i64)> {
+        lock(&self.last)
+            .iter()
+            .map(|(l, t)| (l.clone(), (now_ms - t).max(0)))
+            .collect()
+    }
+
     /// Good as of `timestamp_ms` (an older time never replaces a newer one).
     pub(crate) fn seen(&self, labels: &L, timestamp_ms: i64) {
         let mut last = lock(&self.last);
@@ -192,11 +200,7 @@ where
     L: EncodeLabelSet + Clone + Hash + Eq + Debug + Send + Sync + 'static,
 {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let now = crate::clock::now_ms();
-        let ages: Vec<(L, i64)> = lock(&self.last)
-            .iter()
-            .map(|(l, t)| (l.clone(), (now - t).max(0)))
-            .collect();
+        let ages = self.ages(crate::clock::now_ms());
         if ages.is_empty() {
             return Ok(());
         }

@@ -11,6 +11,8 @@
 
 mod lag;
 pub mod routes;
+pub mod snapshot;
+mod status_page;
 pub(crate) mod window;
 
 use std::sync::Arc;
@@ -111,6 +113,10 @@ struct Inner {
     connector_status: Family<ConnectorStatusLabels, Gauge>,
     task_status: Family<TaskStatusLabels, Gauge>,
     status_series: std::sync::Mutex<StatusSeries>,
+    /// Every partition's record count and lag, for the status page (the same handles the
+    /// scrape reads).
+    rows: std::sync::Mutex<std::collections::HashMap<PartitionLabels, (Counter, Arc<LagState>)>>,
+    history: snapshot::History,
     record_count: Family<PartitionLabels, Counter>,
     byte_count: Family<PartitionLabels, Counter>,
     latency: Arc<WindowedFamily<PartitionLabels>>,
@@ -275,6 +281,8 @@ impl Metrics {
                 connector_status,
                 task_status,
                 status_series: std::sync::Mutex::new(StatusSeries::default()),
+                rows: Default::default(),
+                history: Default::default(),
                 record_count,
                 byte_count,
                 latency,
@@ -293,10 +301,13 @@ impl Metrics {
     /// allocated here, never on the data path).
     pub fn partition(&self, labels: PartitionLabels) -> PartitionMetrics {
         let i = &self.inner;
+        let records = i.record_count.get_or_create(&labels).clone();
+        let lag = i.lag.get_or_create(&labels);
+        crate::locks::lock(&i.rows).insert(labels.clone(), (records.clone(), lag.clone()));
         PartitionMetrics {
-            records: i.record_count.get_or_create(&labels).clone(),
+            records,
             exporter_records: i.exporter_record_count.get_or_create(&labels).clone(),
-            lag: i.lag.get_or_create(&labels),
+            lag,
             bytes: i.byte_count.get_or_create(&labels).clone(),
             latency: i.latency.get_or_create(&labels),
             latency_histogram: i
@@ -319,6 +330,7 @@ impl Metrics {
         i.latency.remove(labels);
         i.age.remove(labels);
         i.lag.remove(labels);
+        crate::locks::lock(&i.rows).remove(labels);
     }
 
     /// The handles of one flow (`source->target`): the parked-partitions gauge, and the way to
@@ -496,217 +508,4 @@ impl PartitionMetrics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_metrics_render_with_mm2_labels() {
-        let m = Metrics::new();
-        let flow = m.flow("primary", "secondary");
-        let p = flow.partition("primary.orders", 3);
-        p.acked(10, 700, 1_000, 1_250);
-        p.acked(5, 300, 2_000, 2_100);
-        p.fetched(1_000, 1_040);
-        flow.parked(1);
-        flow.parked(1);
-        flow.parked(-1);
-        let herder = FlowLabels {
-            source: "primary".into(),
-            target: "secondary".into(),
-        };
-        m.heartbeat(&herder, 1_700_000_000_000);
-        m.heartbeat(&herder, 1_700_000_001_000);
-        m.checkpoint_latency(
-            &CheckpointLabels {
-                source: "primary".into(),
-                target: "secondary".into(),
-                group: "g1".into(),
-                topic: "primary.orders".into(),
-                partition: 3,
-            },
-            42,
-        );
-        let text = m.render().unwrap();
-        let labels =
-            r#"{source="primary",target="secondary",topic="primary.orders",partition="3"}"#;
-        assert!(
-            text.contains(&format!("mm2_source_record_count_total{labels} 15\n")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("mm2_source_batch_byte_count_total{labels} 1000\n")),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "mm2_source_replication_latency_ms{labels} 100.0\n"
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "mm2_source_replication_latency_ms_max{labels} 250.0\n"
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "mm2_source_replication_latency_ms_min{labels} 100.0\n"
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "mm2_source_replication_latency_ms_avg{labels} 175.0\n"
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!("mm2_source_record_age_ms{labels} 40.0\n")),
-            "{text}"
-        );
-        assert!(text.contains(r#"mm2_checkpoint_latency_ms{source="primary",target="secondary",group="g1",topic="primary.orders",partition="3"} 42.0"#), "{text}");
-        assert!(
-            text.contains(r#"strait_partitions_parked{source="primary",target="secondary"} 1"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"strait_heartbeats_emitted_total{source="primary",target="secondary"} 2"#
-            ),
-            "{text}"
-        );
-        assert!(text.contains(r#"strait_heartbeat_last_emitted_timestamp_ms{source="primary",target="secondary"} 1700000001000"#), "{text}");
-        assert!(
-            text.contains("# TYPE mm2_source_record_count_total counter"),
-            "{text}"
-        );
-        assert!(
-            text.contains("# TYPE mm2_source_replication_latency_ms_avg gauge"),
-            "{text}"
-        );
-        // The same measurements under the JMX exporter's names, as gauges.
-        for line in [
-            format!("kafka_connect_mirror_mirrorsourceconnector_record_count{labels} 15\n"),
-            format!(
-                "kafka_connect_mirror_mirrorsourceconnector_replication_latency_ms_avg{labels} 175.0\n"
-            ),
-            format!("kafka_connect_mirror_mirrorsourceconnector_record_age_ms{labels} 40.0\n"),
-            r#"kafka_connect_mirror_mirrorcheckpointconnector_checkpoint_latency_ms_max{source="primary",target="secondary",group="g1",topic="primary.orders",partition="3"} 42.0"#.to_string(),
-            "# TYPE kafka_connect_mirror_mirrorsourceconnector_record_count gauge".to_string(),
-            "# TYPE kafka_connect_mirror_heartbeat_connector_freshness_ms gauge".to_string(),
-        ] {
-            assert!(text.contains(&line), "{line} in {text}");
-        }
-    }
-
-    /// Group names may hold any character; the exposition escapes them.
-    #[test]
-    fn group_names_are_escaped() {
-        let m = Metrics::new();
-        let labels = CheckpointLabels {
-            source: "a".into(),
-            target: "b".into(),
-            group: "we\"ird\\g\n".into(),
-            topic: "a.t".into(),
-            partition: 0,
-        };
-        m.checkpoint_latency(&labels, 1);
-        let text = m.render().unwrap();
-        assert!(text.contains(r#"group="we\"ird\\g\n""#), "{text}");
-    }
-
-    #[test]
-    fn handles_are_shared_per_label_set() {
-        let m = Metrics::new();
-        let flow = m.flow("a", "b");
-        flow.partition("a.t", 0).acked(1, 1, 0, 0);
-        flow.partition("a.t", 0).acked(2, 1, 0, 0);
-        let text = m.render().unwrap();
-        assert!(text.contains(r#"mm2_source_record_count_total{source="a",target="b",topic="a.t",partition="0"} 3"#), "{text}");
-    }
-
-    /// Latencies of every partition of a flow land in one histogram per flow, whose cumulative
-    /// buckets give percentiles (`histogram_quantile`).
-    #[test]
-    fn latency_histograms_are_per_flow_and_cumulative() {
-        let m = Metrics::new();
-        let flow = m.flow("a", "b");
-        flow.partition("a.t", 0).acked(1, 1, 1_000, 1_250);
-        flow.partition("a.t", 1).acked(1, 1, 2_000, 2_100);
-        flow.partition("a.u", 0).acked(1, 1, 0, 70_000);
-        let checkpoint = CheckpointLabels {
-            source: "a".into(),
-            target: "b".into(),
-            group: "g".into(),
-            topic: "a.t".into(),
-            partition: 0,
-        };
-        m.checkpoint_latency(&checkpoint, 3);
-        let text = m.render().unwrap();
-        for line in [
-            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="50"} 0"#,
-            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="100"} 1"#,
-            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="250"} 2"#,
-            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="60000"} 2"#,
-            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="300000"} 3"#,
-            r#"strait_replication_latency_ms_bucket{source="a",target="b",le="+Inf"} 3"#,
-            r#"strait_replication_latency_ms_count{source="a",target="b"} 3"#,
-            r#"strait_replication_latency_ms_sum{source="a",target="b"} 70350.0"#,
-            r#"strait_checkpoint_latency_ms_bucket{source="a",target="b",le="2"} 0"#,
-            r#"strait_checkpoint_latency_ms_bucket{source="a",target="b",le="5"} 1"#,
-        ] {
-            assert!(text.contains(line), "{line} in {text}");
-        }
-        assert_eq!(
-            text.matches("strait_replication_latency_ms_count{").count(),
-            1
-        );
-    }
-
-    /// A partition whose topic is gone leaves the scrape entirely; used again, it comes back.
-    #[test]
-    fn a_forgotten_partition_leaves_the_scrape() {
-        let m = Metrics::new();
-        let flow = m.flow("a", "b");
-        let gone = flow.partition("a.gone", 0);
-        gone.acked(1, 1, 0, 5);
-        gone.lag_fetched(10, 0, [(9, 0)].into_iter());
-        flow.partition("a.kept", 0).acked(1, 1, 0, 5);
-        assert!(m.render().unwrap().contains(r#"topic="a.gone""#));
-        flow.forget("a.gone", 0);
-        let text = m.render().unwrap();
-        assert!(!text.contains(r#"topic="a.gone""#), "{text}");
-        assert!(text.contains(r#"topic="a.kept""#), "{text}");
-        flow.partition("a.gone", 0).acked(2, 1, 0, 5);
-        assert!(m.render().unwrap().contains(
-            r#"mm2_source_record_count_total{source="a",target="b",topic="a.gone",partition="0"} 2"#
-        ));
-    }
-
-    /// An idle partition's window gauges are left out (Kafka would show NaN); its last value stays.
-    #[test]
-    fn empty_windows_are_left_out_of_the_scrape() {
-        let m = Metrics::new();
-        let flow = m.flow("a", "b");
-        let p = flow.partition("a.t", 0);
-        p.lag_fetched(10, 0, [(9, 0)].into_iter());
-        let labels = r#"{source="a",target="b",topic="a.t",partition="0"}"#;
-        let text = m.render().unwrap();
-        assert!(!text.contains("NaN"), "{text}");
-        assert!(
-            text.contains(&format!("mm2_source_replication_latency_ms{labels} 0")),
-            "{text}"
-        );
-        assert!(
-            !text.contains(&format!("mm2_source_replication_latency_ms_max{labels}")),
-            "{text}"
-        );
-        p.acked(1, 1, 0, 5);
-        let text = m.render().unwrap();
-        assert!(
-            text.contains(&format!("mm2_source_replication_latency_ms_max{labels} 5")),
-            "{text}"
-        );
-    }
-}
+mod tests;

@@ -19,6 +19,7 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 pub fn routes(metrics: Metrics) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
+        .route("/status", get(status_page))
         // Fastest: the text shrinks about 20-fold even so, for a fraction of the CPU of level 6.
         .layer(
             CompressionLayer::new()
@@ -26,6 +27,11 @@ pub fn routes(metrics: Metrics) -> Router {
                 .quality(CompressionLevel::Fastest),
         )
         .with_state(metrics)
+}
+
+/// `GET /status`: the HTML status page.
+async fn status_page(State(metrics): State<Metrics>) -> Response {
+    axum::response::Html(super::status_page::render(&metrics.snapshot())).into_response()
 }
 
 /// `GET /metrics`.

@@ -134,6 +134,25 @@ impl PartitionQueue {
         }
     }
 
+    /// Records a fetched chunk of this partition in its metrics (record age per batch, and the
+    /// lag's source end and pending batches); nothing when metrics are off.
+    pub(crate) fn note_fetched(&self, chunk: &crate::fetch::Chunk) {
+        let Some(m) = &self.metrics else {
+            return;
+        };
+        let now = crate::clock::now_ms();
+        for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {
+            m.fetched(b.header.max_timestamp, now);
+        }
+        let first = chunk.batches.first();
+        m.lag_fetched(
+            chunk.source_end,
+            first.map_or(chunk.next_offset, |b| b.header.base_offset),
+            (chunk.batches.iter())
+                .map(|b| (b.header.last_offset(), b.header.first_record_timestamp())),
+        );
+    }
+
     /// Rewrites `batches` under the current producer identity and appends them; `next_offset` is
     /// the progress mark reached once they are all acknowledged. Returns the mark to record at once
     /// when nothing is queued before it and nothing was added (only markers were fetched).

@@ -17,6 +17,7 @@ mod prometheus;
 mod replication;
 mod security;
 mod status;
+mod status_page;
 mod support;
 mod topic_sync;
 

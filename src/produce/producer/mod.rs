@@ -285,7 +285,6 @@ impl<C: ProduceTarget> TaskProducer<C> {
                 continue;
             }
             let route = chunk.route.clone();
-            let metrics = &self.metrics;
             let queue = self
                 .queues
                 .entry(key.clone())
@@ -293,23 +292,10 @@ impl<C: ProduceTarget> TaskProducer<C> {
             // Resolved at the partition's first data, and again after its topic was gone and came
             // back (its series were dropped then).
             if queue.metrics.is_none() {
-                queue.metrics = metrics
-                    .as_ref()
+                queue.metrics = (self.metrics.as_ref())
                     .map(|m| m.partition(&route.remote_topic, route.partition));
             }
-            if let Some(m) = &queue.metrics {
-                let now = crate::clock::now_ms();
-                for b in chunk.batches.iter().filter(|b| !b.header.is_control()) {
-                    m.fetched(b.header.max_timestamp, now);
-                }
-                let first = chunk.batches.first();
-                m.lag_fetched(
-                    chunk.source_end,
-                    first.map_or(chunk.next_offset, |b| b.header.base_offset),
-                    (chunk.batches.iter())
-                        .map(|b| (b.header.last_offset(), b.header.first_record_timestamp())),
-                );
-            }
+            queue.note_fetched(&chunk);
             match queue.push(
                 chunk.batches,
                 chunk.next_offset,

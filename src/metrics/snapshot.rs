@@ -1,0 +1,156 @@
+//! What the status page shows, read from the same state the scrape reads (so its numbers are the
+//! metrics' numbers): per partition the records replicated and the lag, per flow the heartbeat
+//! freshness, per group partition the checkpoint lag, the connectors' states, and a short history
+//! of each flow's lag for the page's plot, sampled every [`SAMPLE_EVERY`] for [`HISTORY`].
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{CheckpointLabels, FlowLabels, Metrics, PartitionLabels};
+use crate::locks::lock;
+
+/// How often the lag history is sampled.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+/// How far back the lag history reaches.
+pub const HISTORY: Duration = Duration::from_secs(600);
+
+/// One replicated partition as the scrape shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionRow {
+    /// Its labels (flow, remote topic, partition).
+    pub labels: PartitionLabels,
+    /// `mm2_source_record_count_total`.
+    pub records: u64,
+    /// `..._replication_lag_records` and `..._replication_lag_ms`; None before the first fetch.
+    pub lag: Option<(i64, i64)>,
+}
+
+/// One sample of the lag history: per flow (`source->target`), the largest partition lag in ms
+/// and the records lagging in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagSample {
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// Flow name -> (max lag ms, total lag records).
+    pub flows: BTreeMap<String, (i64, i64)>,
+}
+
+/// Everything the status page shows, at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// When it was taken, ms since the epoch.
+    pub at_ms: i64,
+    /// Partitions, sorted by flow, topic and partition.
+    pub partitions: Vec<PartitionRow>,
+    /// Heartbeat freshness per herder, ms (`..._heartbeat_connector_freshness_ms`).
+    pub heartbeats: Vec<(FlowLabels, i64)>,
+    /// Checkpoint lag per group partition, ms (`..._checkpoint_connector_lag_ms`).
+    pub checkpoints: Vec<(CheckpointLabels, i64)>,
+    /// Connector name and state, as `kafka_connect_connector_status` labels them.
+    pub connectors: Vec<(String, String)>,
+    /// The lag history, oldest first.
+    pub history: Vec<LagSample>,
+}
+
+/// The flow name of a pair of aliases, as strait names flows everywhere.
+pub fn flow_name(source: &str, target: &str) -> String {
+    format!("{source}->{target}")
+}
+
+impl Metrics {
+    /// Reads everything the status page shows.
+    pub fn snapshot(&self) -> Snapshot {
+        let now = crate::clock::now_ms();
+        let i = &self.inner;
+        let mut partitions: Vec<PartitionRow> = lock(&i.rows)
+            .iter()
+            .map(|(labels, (records, lag))| PartitionRow {
+                labels: labels.clone(),
+                records: records.get(),
+                lag: lag.lag_at(now),
+            })
+            .collect();
+        partitions.sort_by(|a, b| {
+            let key = |r: &PartitionRow| {
+                (
+                    r.labels.source.clone(),
+                    r.labels.target.clone(),
+                    r.labels.topic.clone(),
+                    r.labels.partition,
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        let mut heartbeats = i.freshness.ages(now);
+        heartbeats.sort_by(|a, b| (&a.0.source, &a.0.target).cmp(&(&b.0.source, &b.0.target)));
+        let mut checkpoints = i.checkpoint_lag.ages(now);
+        checkpoints.sort_by(|a, b| {
+            let key = |c: &CheckpointLabels| {
+                (
+                    c.source.clone(),
+                    c.target.clone(),
+                    c.group.clone(),
+                    c.topic.clone(),
+                    c.partition,
+                )
+            };
+            key(&a.0).cmp(&key(&b.0))
+        });
+        let mut connectors: Vec<(String, String)> = lock(&i.status_series)
+            .connectors
+            .iter()
+            .map(|c| (c.connector.clone(), c.status.clone()))
+            .collect();
+        connectors.sort();
+        Snapshot {
+            at_ms: now,
+            partitions,
+            heartbeats,
+            checkpoints,
+            connectors,
+            history: lock(&i.history).iter().cloned().collect(),
+        }
+    }
+
+    /// Adds one sample of every flow's lag to the history, dropping samples older than
+    /// [`HISTORY`].
+    pub(crate) fn sample_lag(&self, now_ms: i64) {
+        let mut flows: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for (labels, (_, lag)) in lock(&self.inner.rows).iter() {
+            let Some((records, ms)) = lag.lag_at(now_ms) else {
+                continue;
+            };
+            let flow = flows
+                .entry(flow_name(&labels.source, &labels.target))
+                .or_default();
+            flow.0 = flow.0.max(ms);
+            flow.1 += records;
+        }
+        let mut history = lock(&self.inner.history);
+        history.push_back(LagSample {
+            at_ms: now_ms,
+            flows,
+        });
+        let oldest = now_ms - HISTORY.as_millis() as i64;
+        while history.front().is_some_and(|s| s.at_ms < oldest) {
+            history.pop_front();
+        }
+    }
+
+    /// Samples the lag history every [`SAMPLE_EVERY`] until `shutdown` (run beside the metrics
+    /// listener).
+    pub async fn sample_history(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(SAMPLE_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => self.sample_lag(crate::clock::now_ms()),
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+}
+
+/// The history kept: a bounded queue of samples.
+pub(crate) type History = std::sync::Mutex<VecDeque<LagSample>>;
