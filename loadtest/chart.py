@@ -1,151 +1,60 @@
 #!/usr/bin/env python3
-"""A dependency-free PNG bar chart for loadtest/report.py (no plotting library is installed on the
-benchmark machines): horizontal bars in panels, drawn into an RGB raster with a built-in 5x7 pixel font
-and written with zlib + struct as a plain PNG.
+"""The benchmark chart for loadtest/report.py, drawn with matplotlib: one horizontal bar panel per
+measurement (throughput, CPU per GB, memory, latency...), strait and Java MM2 side by side, each
+panel on its own scale, the measured text at the end of each bar.
 
   chart.py OUT.png < panels.json
 
-panels.json: {"title": str, "subtitle": str, "panels": [{"title": str, "bars": [{"label": str,
-"value": float, "text": str, "color": "strait"|"mm2"|"ceiling"|"other"}]}]}
-Each panel scales its bars to its own largest value (so panels with different units sit side by side).
+panels.json: {"title": str, "subtitle": str, "footer": str, "panels": [{"title": str, "bars":
+[{"label": str, "value": float, "text": str, "color": "strait"|"mm2"|"ceiling"|"other"}]}]}
+A bar whose value is missing or 0 is drawn empty with its text (or "n/a").
 """
 import json
-import struct
 import sys
-import zlib
 
-FONT = {
-    "A": ["01110", "10001", "10001", "11111", "10001", "10001", "10001"],
-    "B": ["11110", "10001", "10001", "11110", "10001", "10001", "11110"],
-    "C": ["01110", "10001", "10000", "10000", "10000", "10001", "01110"],
-    "D": ["11110", "10001", "10001", "10001", "10001", "10001", "11110"],
-    "E": ["11111", "10000", "10000", "11110", "10000", "10000", "11111"],
-    "F": ["11111", "10000", "10000", "11110", "10000", "10000", "10000"],
-    "G": ["01110", "10001", "10000", "10111", "10001", "10001", "01111"],
-    "H": ["10001", "10001", "10001", "11111", "10001", "10001", "10001"],
-    "I": ["01110", "00100", "00100", "00100", "00100", "00100", "01110"],
-    "J": ["00111", "00010", "00010", "00010", "00010", "10010", "01100"],
-    "K": ["10001", "10010", "10100", "11000", "10100", "10010", "10001"],
-    "L": ["10000", "10000", "10000", "10000", "10000", "10000", "11111"],
-    "M": ["10001", "11011", "10101", "10101", "10001", "10001", "10001"],
-    "N": ["10001", "10001", "11001", "10101", "10011", "10001", "10001"],
-    "O": ["01110", "10001", "10001", "10001", "10001", "10001", "01110"],
-    "P": ["11110", "10001", "10001", "11110", "10000", "10000", "10000"],
-    "Q": ["01110", "10001", "10001", "10001", "10101", "10010", "01101"],
-    "R": ["11110", "10001", "10001", "11110", "10100", "10010", "10001"],
-    "S": ["01111", "10000", "10000", "01110", "00001", "00001", "11110"],
-    "T": ["11111", "00100", "00100", "00100", "00100", "00100", "00100"],
-    "U": ["10001", "10001", "10001", "10001", "10001", "10001", "01110"],
-    "V": ["10001", "10001", "10001", "10001", "10001", "01010", "00100"],
-    "W": ["10001", "10001", "10001", "10101", "10101", "10101", "01010"],
-    "X": ["10001", "10001", "01010", "00100", "01010", "10001", "10001"],
-    "Y": ["10001", "10001", "01010", "00100", "00100", "00100", "00100"],
-    "Z": ["11111", "00001", "00010", "00100", "01000", "10000", "11111"],
-    "0": ["01110", "10001", "10011", "10101", "11001", "10001", "01110"],
-    "1": ["00100", "01100", "00100", "00100", "00100", "00100", "01110"],
-    "2": ["01110", "10001", "00001", "00010", "00100", "01000", "11111"],
-    "3": ["11111", "00010", "00100", "00010", "00001", "10001", "01110"],
-    "4": ["00010", "00110", "01010", "10010", "11111", "00010", "00010"],
-    "5": ["11111", "10000", "11110", "00001", "00001", "10001", "01110"],
-    "6": ["00110", "01000", "10000", "11110", "10001", "10001", "01110"],
-    "7": ["11111", "00001", "00010", "00100", "01000", "01000", "01000"],
-    "8": ["01110", "10001", "10001", "01110", "10001", "10001", "01110"],
-    "9": ["01110", "10001", "10001", "01111", "00001", "00010", "01100"],
-    " ": ["00000"] * 7,
-    ".": ["00000", "00000", "00000", "00000", "00000", "01100", "01100"],
-    ",": ["00000", "00000", "00000", "00000", "01100", "00100", "01000"],
-    ":": ["00000", "01100", "01100", "00000", "01100", "01100", "00000"],
-    ";": ["00000", "01100", "01100", "00000", "01100", "00100", "01000"],
-    "/": ["00000", "00001", "00010", "00100", "01000", "10000", "00000"],
-    "%": ["11000", "11001", "00010", "00100", "01000", "10011", "00011"],
-    "(": ["00010", "00100", "01000", "01000", "01000", "00100", "00010"],
-    ")": ["01000", "00100", "00010", "00010", "00010", "00100", "01000"],
-    "-": ["00000", "00000", "00000", "11111", "00000", "00000", "00000"],
-    "+": ["00000", "00100", "00100", "11111", "00100", "00100", "00000"],
-    "=": ["00000", "00000", "11111", "00000", "11111", "00000", "00000"],
-    "_": ["00000", "00000", "00000", "00000", "00000", "00000", "11111"],
-    "<": ["00010", "00100", "01000", "10000", "01000", "00100", "00010"],
-    ">": ["01000", "00100", "00010", "00001", "00010", "00100", "01000"],
-    "*": ["00000", "00100", "10101", "01110", "10101", "00100", "00000"],
-    "'": ["00100", "00100", "01000", "00000", "00000", "00000", "00000"],
-    "#": ["01010", "01010", "11111", "01010", "11111", "01010", "01010"],
-    "?": ["01110", "10001", "00001", "00010", "00100", "00000", "00100"],
-}
-COLORS = {"strait": (31, 119, 180), "mm2": (214, 39, 40), "ceiling": (120, 120, 120), "other": (44, 160, 44)}
-BG, FG, GRID = (255, 255, 255), (20, 20, 20), (225, 225, 225)
+import matplotlib
+
+matplotlib.use("Agg")  # no display on benchmark machines
+import matplotlib.pyplot as plt  # noqa: E402
+
+COLORS = {"strait": "#1f77b4", "mm2": "#d62728", "ceiling": "#7f7f7f", "other": "#9467bd"}
 
 
-class Canvas:
-    def __init__(self, w, h):
-        self.w, self.h = w, h
-        self.px = bytearray(bytes(BG) * (w * h))
-
-    def rect(self, x0, y0, x1, y1, c):
-        x0, x1 = max(0, int(x0)), min(self.w, int(x1))
-        y0, y1 = max(0, int(y0)), min(self.h, int(y1))
-        if x1 <= x0:
-            return
-        row = bytes(c) * (x1 - x0)
-        for y in range(y0, y1):
-            i = (y * self.w + x0) * 3
-            self.px[i:i + len(row)] = row
-
-    def text(self, x, y, s, scale=2, c=FG):
-        for ch in s:
-            g = FONT.get(ch.upper(), FONT["?"])
-            for r, bits in enumerate(g):
-                for k, b in enumerate(bits):
-                    if b == "1":
-                        self.rect(x + k * scale, y + r * scale, x + (k + 1) * scale, y + (r + 1) * scale, c)
-            x += 6 * scale
-        return x
-
-    def png(self):
-        raw = b"".join(b"\x00" + bytes(self.px[y * self.w * 3:(y + 1) * self.w * 3]) for y in range(self.h))
-
-        def chunk(kind, data):
-            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", self.w, self.h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def text_w(s, scale=2):
-    return len(s) * 6 * scale
-
-
-def draw(spec):
+def draw(spec, out):
     panels = [p for p in spec["panels"] if p["bars"]]
-    label_w = max([text_w(b["label"]) for p in panels for b in p["bars"]] + [200]) + 20
-    bar_area, bar_h, gap = 420, 22, 6
-    value_w = max([text_w(b.get("text") or "n/a") for p in panels for b in p["bars"]] + [160]) + 30
-    width = max(20 + label_w + bar_area + value_w, max([text_w(p["title"]) for p in panels] + [0]) + 40)
-    height = 80 + sum(40 + len(p["bars"]) * (bar_h + gap) + 14 for p in panels) + 40
-    cv = Canvas(width, height)
-    cv.text(20, 16, spec.get("title", ""), scale=3)
-    cv.text(20, 50, spec.get("subtitle", ""), scale=1)
-    y = 80
-    for p in panels:
-        cv.text(20, y, p["title"], scale=2)
-        y += 28
-        top = max((b["value"] or 0) for b in p["bars"]) or 1
-        x0 = 20 + label_w
-        cv.rect(x0, y - 4, x0 + 1, y + len(p["bars"]) * (bar_h + gap), GRID)
-        for b in p["bars"]:
-            cv.text(30, y + 4, b["label"], scale=2)
-            v = b["value"] or 0
-            wbar = max(1, int(bar_area * v / top)) if v > 0 else 0
-            cv.rect(x0, y, x0 + wbar, y + bar_h, COLORS.get(b.get("color"), COLORS["other"]))
-            cv.text(x0 + wbar + 8, y + 4, b.get("text") or ("n/a" if not v else f"{v:g}"), scale=2)
-            y += bar_h + gap
-        y += 26
-    cv.text(20, height - 28, spec.get("footer", ""), scale=1)
-    return cv.png()
+    if not panels:
+        panels = [{"title": "no measurements", "bars": []}]
+    heights = [max(1, len(p["bars"])) * 0.45 + 0.9 for p in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, sum(heights) + 1.6),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig.suptitle(spec.get("title", ""), fontsize=15, fontweight="bold", x=0.02, ha="left")
+    fig.text(0.02, 1 - 0.55 / (sum(heights) + 1.6), spec.get("subtitle", ""), fontsize=8, ha="left")
+    for ax, p in zip(axes[:, 0], panels):
+        bars = p["bars"]
+        labels = [b["label"] for b in bars]
+        values = [b.get("value") or 0 for b in bars]
+        colors = [COLORS.get(b.get("color"), COLORS["other"]) for b in bars]
+        ys = range(len(bars))
+        ax.barh(ys, values, color=colors, height=0.7)
+        ax.set_yticks(list(ys), labels)
+        ax.invert_yaxis()
+        ax.set_title(p["title"], fontsize=11, loc="left")
+        top = max(values + [0]) or 1
+        ax.set_xlim(0, top * 1.35)
+        for y, b, v in zip(ys, bars, values):
+            ax.text(v + top * 0.01, y, b.get("text") or ("n/a" if not v else f"{v:g}"),
+                    va="center", fontsize=9)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(axis="x", labelsize=8)
+    fig.text(0.02, 0.005, spec.get("footer", ""), fontsize=7, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.8 / (sum(heights) + 1.6)))
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
 
 
 def main():
     spec = json.load(sys.stdin)
-    with open(sys.argv[1], "wb") as f:
-        f.write(draw(spec))
+    draw(spec, sys.argv[1])
 
 
 if __name__ == "__main__":

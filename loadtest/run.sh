@@ -101,6 +101,10 @@ work="${LOADTEST_DIR:-$root/target/loadtest/run}"
 step() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*"; }
 fail() { printf '\nloadtest: %s\n' "$*" >&2; exit 1; }
 
+# The chart is drawn with matplotlib (loadtest/chart.py): checked now, not after an hour of measuring.
+python3 -c 'import matplotlib' 2>/dev/null \
+  || fail "python3 has no matplotlib (the chart needs it): python3 -m pip install matplotlib, or apt-get install python3-matplotlib"
+
 step "Kafka jars"
 jars="$(scripts/kafka-jars.sh)"
 export STRAIT_KAFKA_JARS="$jars"

@@ -30,6 +30,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fail "missing ${missing[*]}: install Java 17 (JDK), Maven, openssl, curl, python3, prometheus (server and promtool) and chromium"
   fi
 fi
+# matplotlib draws the load-test chart (loadtest/chart.py, run by the smoke below): PyPI, else apt.
+if ! python3 -c 'import matplotlib' 2>/dev/null; then
+  echo "installing matplotlib"
+  python3 -m pip install --quiet matplotlib >/dev/null 2>&1 \
+    || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-matplotlib >/dev/null; } || true
+  python3 -c 'import matplotlib' 2>/dev/null \
+    || fail "python3 has no matplotlib: python3 -m pip install matplotlib (or apt-get install python3-matplotlib)"
+fi
 command -v cargo >/dev/null || fail "missing cargo: install Rust (https://rustup.rs)"
 for comp in rustfmt clippy; do
   sub="${comp/rustfmt/fmt}"
