@@ -131,8 +131,11 @@ fn status_page_in_chromium_shows_the_metrics_numbers() {
             "lag of partition {part}"
         );
     }
+    // The flow's row adds up its partitions (its total may hold more than this topic: MM2's rules
+    // replicate the source's `heartbeats` topic, which other tests may have created).
     let flow = format!("data-flow=\"{alias}-&gt;secondary\"");
-    assert_eq!(cell(&dom, &flow, "records"), "75", "the flow's total");
+    let total: u64 = cell(&dom, &flow, "records").parse().unwrap();
+    assert!(total >= 75, "the flow's total {total}");
     assert!(
         dom.contains(&format!(
             "data-group=\"{group}\" data-topic=\"{remote}\" data-partition=\"0\""

@@ -119,6 +119,26 @@ fn source_topic_config_changes_reach_the_remote_topic_with_both_apis() {
     }
 }
 
+/// A flow `alias->mirror` of `topics` from the secured cluster (plaintext, the super user) back to
+/// itself as `mirror` (connected as `mirror` says), without heartbeats or checkpoints.
+fn secure_to_itself(alias: &str, topics: &str, mirror: &str, extra: &str) -> String {
+    format!(
+        "clusters = {alias}, mirror\n\
+         {alias}.bootstrap.servers = {b}\n\
+         {mirror}\
+         {alias}->mirror.enabled = true\n\
+         {alias}->mirror.topics = {topics}\n\
+         replication.factor = 1\n\
+         offset.storage.replication.factor = 1\n\
+         offset.storage.partitions = 2\n\
+         offset-syncs.topic.replication.factor = 1\n\
+         emit.heartbeats.enabled = false\n\
+         emit.checkpoints.enabled = false\n\
+         {extra}",
+        b = secure().cluster.bootstrap()
+    )
+}
+
 /// `kafka-acls --list --topic TOPIC` on the secured cluster: (principal, operation, permission).
 fn acls_of(topic: &str) -> Vec<(String, String, String)> {
     let out = secure()
@@ -201,20 +221,11 @@ fn source_topic_acls_reach_the_remote_topic_with_mm2s_rewrite() {
         "prefixed",
     ]);
     let alias = unique("acl");
-    let config = format!(
-        "clusters = {alias}, mirror\n\
-         {alias}.bootstrap.servers = {b}\n\
-         mirror.bootstrap.servers = {b}\n\
-         {alias}->mirror.enabled = true\n\
-         {alias}->mirror.topics = {topic}\n\
-         replication.factor = 1\n\
-         offset.storage.replication.factor = 1\n\
-         offset.storage.partitions = 2\n\
-         offset-syncs.topic.replication.factor = 1\n\
-         emit.heartbeats.enabled = false\n\
-         emit.checkpoints.enabled = false\n\
-         sync.topic.acls.interval.seconds = 2\n",
-        b = c.bootstrap()
+    let config = secure_to_itself(
+        &alias,
+        &topic,
+        &format!("mirror.bootstrap.servers = {}\n", c.bootstrap()),
+        "sync.topic.acls.interval.seconds = 2\n",
     );
     let mut strait = Strait::start(&config, &[]);
     let remote = format!("{alias}.{topic}");
@@ -248,5 +259,101 @@ fn source_topic_acls_reach_the_remote_topic_with_mm2s_rewrite() {
     // Later passes add nothing and delete nothing.
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(acls_of(&remote), want);
+    stop_cleanly(&mut strait);
+}
+
+/// The target refuses one remote topic's configs (an ACL denies strait's SASL user AlterConfigs on
+/// it, on the StandardAuthorizer cluster): strait reports that topic with the broker's reason,
+/// the other topic's configs are synced, and both topics' records still arrive.
+#[test]
+fn a_topic_whose_configs_the_target_refuses_is_reported_and_the_others_sync() {
+    let s = secure();
+    let c = &s.cluster;
+    let alias = unique("cfgdeny");
+    let (ok, denied) = (unique("cfgok"), unique("cfgdenied"));
+    let remote_denied = format!("{alias}.{denied}");
+    for t in [&ok, &denied] {
+        c.create_topic(t, 1, 1, &[("retention.ms", "3600000")]);
+        c.produce(t, 1, 10, "none", 23);
+    }
+    // The remote topic exists already; strait's user may do everything on it but alter its
+    // configs (an ACL on it ends allow.everyone.if.no.acl.found there, hence the ALLOW ALL).
+    c.create_topic(&remote_denied, 1, 1, &[]);
+    for (kind, op) in [
+        ("--allow-principal", "All"),
+        ("--deny-principal", "AlterConfigs"),
+    ] {
+        c.tool(
+            "kafka.admin.AclCommand",
+            &[
+                "--add",
+                "--force",
+                kind,
+                "User:strait-plain",
+                "--operation",
+                op,
+                "--topic",
+                &remote_denied,
+            ],
+        )
+        .ok();
+    }
+    let mirror = format!(
+        "mirror.bootstrap.servers = 127.0.0.1:{sasl}\n\
+         mirror.security.protocol = SASL_SSL\n\
+         mirror.sasl.mechanism = PLAIN\n\
+         mirror.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"strait-plain\" password=\"{pw}\";\n\
+         mirror.ssl.truststore.location = {ts}\n\
+         mirror.ssl.truststore.password = {tspw}\n",
+        sasl = s.sasl_ssl_port(),
+        pw = s.secret("sasl-plain-password"),
+        ts = s.file("truststore.jks"),
+        tspw = s.secret("store-password"),
+    );
+    let config = secure_to_itself(
+        &alias,
+        &format!("{ok}, {denied}"),
+        &mirror,
+        "sync.topic.acls.enabled = false\nsync.topic.configs.interval.seconds = 2\n",
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let remote_ok = format!("{alias}.{ok}");
+    wait_until(
+        Duration::from_secs(90),
+        "both topics copied and the allowed one's configs synced",
+        || {
+            strait.assert_running();
+            c.end_offsets(&remote_ok).values().sum::<i64>() == 10
+                && c.end_offsets(&remote_denied).values().sum::<i64>() == 10
+                && c.topic_configs(&remote_ok)
+                    .get("retention.ms")
+                    .map(String::as_str)
+                    == Some("3600000")
+        },
+    );
+    strait.wait_for_log(
+        "the target refused this topic's configs",
+        Duration::from_secs(30),
+    );
+    let refusal = strait
+        .log()
+        .lines()
+        .find(|l| l.contains("the target refused this topic's configs"))
+        .unwrap()
+        .to_string();
+    assert!(refusal.contains(&remote_denied), "{refusal}");
+    assert!(
+        refusal.contains("TopicAuthorizationFailed") || refusal.contains("authoriz"),
+        "the broker's reason: {refusal}"
+    );
+    assert!(!refusal.contains(&remote_ok), "{refusal}");
+    assert_eq!(
+        c.topic_configs(&remote_denied).get("retention.ms"),
+        None,
+        "the refused topic kept its own configs"
+    );
+    for secret in s.all_secrets() {
+        assert!(!strait.log().contains(&secret), "a secret in the log");
+    }
     stop_cleanly(&mut strait);
 }
