@@ -122,6 +122,11 @@ fn source_topic_config_changes_reach_the_remote_topic_with_both_apis() {
 /// A flow `alias->mirror` of `topics` from the secured cluster (plaintext, the super user) back to
 /// itself as `mirror` (connected as `mirror` says), without heartbeats or checkpoints.
 fn secure_to_itself(alias: &str, topics: &str, mirror: &str, extra: &str) -> String {
+    secured_to_itself(&secure().cluster, alias, topics, mirror, extra)
+}
+
+/// [`secure_to_itself`] on any secured cluster `c`.
+fn secured_to_itself(c: &Cluster, alias: &str, topics: &str, mirror: &str, extra: &str) -> String {
     format!(
         "clusters = {alias}, mirror\n\
          {alias}.bootstrap.servers = {b}\n\
@@ -135,14 +140,30 @@ fn secure_to_itself(alias: &str, topics: &str, mirror: &str, extra: &str) -> Str
          emit.heartbeats.enabled = false\n\
          emit.checkpoints.enabled = false\n\
          {extra}",
-        b = secure().cluster.bootstrap()
+        b = c.bootstrap()
+    )
+}
+
+/// `mirror.*` keys connecting as the SASL PLAIN user `strait-plain` (not a super user) on port
+/// `sasl` of a secured cluster.
+fn as_plain_user(sasl: u16) -> String {
+    let s = secure();
+    format!(
+        "mirror.bootstrap.servers = 127.0.0.1:{sasl}\n\
+         mirror.security.protocol = SASL_SSL\n\
+         mirror.sasl.mechanism = PLAIN\n\
+         mirror.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"strait-plain\" password=\"{pw}\";\n\
+         mirror.ssl.truststore.location = {ts}\n\
+         mirror.ssl.truststore.password = {tspw}\n",
+        pw = s.secret("sasl-plain-password"),
+        ts = s.file("truststore.jks"),
+        tspw = s.secret("store-password"),
     )
 }
 
 /// `kafka-acls --list --topic TOPIC` on the secured cluster: (principal, operation, permission).
-fn acls_of(topic: &str) -> Vec<(String, String, String)> {
-    let out = secure()
-        .cluster
+fn acls_of(c: &Cluster, topic: &str) -> Vec<(String, String, String)> {
+    let out = c
         .tool("kafka.admin.AclCommand", &["--list", "--topic", topic])
         .ok()
         .stdout_str();
@@ -252,13 +273,13 @@ fn source_topic_acls_reach_the_remote_topic_with_mm2s_rewrite() {
         "the rewritten ACLs on the remote topic",
         || {
             strait.assert_running();
-            last = acls_of(&remote);
+            last = acls_of(&secure().cluster, &remote);
             last == want
         },
     );
     // Later passes add nothing and delete nothing.
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(acls_of(&remote), want);
+    assert_eq!(acls_of(&secure().cluster, &remote), want);
     stop_cleanly(&mut strait);
 }
 
@@ -298,18 +319,7 @@ fn a_topic_whose_configs_the_target_refuses_is_reported_and_the_others_sync() {
         )
         .ok();
     }
-    let mirror = format!(
-        "mirror.bootstrap.servers = 127.0.0.1:{sasl}\n\
-         mirror.security.protocol = SASL_SSL\n\
-         mirror.sasl.mechanism = PLAIN\n\
-         mirror.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"strait-plain\" password=\"{pw}\";\n\
-         mirror.ssl.truststore.location = {ts}\n\
-         mirror.ssl.truststore.password = {tspw}\n",
-        sasl = s.sasl_ssl_port(),
-        pw = s.secret("sasl-plain-password"),
-        ts = s.file("truststore.jks"),
-        tspw = s.secret("store-password"),
-    );
+    let mirror = as_plain_user(s.sasl_ssl_port());
     let config = secure_to_itself(
         &alias,
         &format!("{ok}, {denied}"),
@@ -356,4 +366,89 @@ fn a_topic_whose_configs_the_target_refuses_is_reported_and_the_others_sync() {
         assert!(!strait.log().contains(&secret), "a secret in the log");
     }
     stop_cleanly(&mut strait);
+}
+
+/// The target refuses to create ACLs (on a secured cluster of its own, strait's SASL user is
+/// denied Alter on the cluster, which CreateAcls needs): the refusal is reported, the remote topic
+/// gets no ACL, and replication goes on (every record arrives).
+#[test]
+fn acls_the_target_refuses_are_reported_and_replication_goes_on() {
+    let s = secure();
+    let certs = s.certs.display().to_string();
+    let (c, base) = Cluster::start_with(&unique("aclrefused"), 1, 4, &["--secure", &certs]);
+    let topic = unique("aclrefused");
+    c.create_topic(&topic, 1, 1, &[]);
+    c.produce(&topic, 1, 12, "lz4", 41);
+    let acl = |args: &[&str]| {
+        let mut all = vec!["--add", "--force"];
+        all.extend_from_slice(args);
+        c.tool("kafka.admin.AclCommand", &all).ok();
+    };
+    acl(&[
+        "--allow-principal",
+        "User:alice",
+        "--operation",
+        "Read",
+        "--topic",
+        &topic,
+    ]);
+    // Everything on the cluster but Alter (an ACL there ends allow.everyone.if.no.acl.found for it).
+    acl(&[
+        "--allow-principal",
+        "User:strait-plain",
+        "--operation",
+        "All",
+        "--cluster",
+    ]);
+    acl(&[
+        "--deny-principal",
+        "User:strait-plain",
+        "--operation",
+        "Alter",
+        "--cluster",
+    ]);
+    let alias = unique("aclref");
+    let config = secured_to_itself(
+        &c,
+        &alias,
+        &topic,
+        &as_plain_user(base + 3),
+        "sync.topic.configs.enabled = false\nsync.topic.acls.interval.seconds = 2\n",
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let remote = format!("{alias}.{topic}");
+    wait_until(
+        Duration::from_secs(90),
+        "every record on the remote topic",
+        || {
+            strait.assert_running();
+            c.end_offsets(&remote).values().sum::<i64>() == 12
+        },
+    );
+    assert_same_records(
+        &c.dump(&remote, 12, false),
+        &expected_records(41, 1, 0, 12),
+        true,
+    );
+    wait_until(Duration::from_secs(60), "the refusal in the log", || {
+        let log = strait.log();
+        log.contains("the target refused a topic ACL")
+            || log.contains("cannot create topic ACLs on the target")
+    });
+    let log = strait.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("refused a topic ACL") || l.contains("cannot create topic ACLs"))
+        .unwrap();
+    assert!(
+        line.to_lowercase().contains("authoriz"),
+        "the broker's reason: {line}"
+    );
+    assert_eq!(acls_of(&c, &remote), vec![], "no ACL was created");
+    strait.assert_running();
+    for secret in s.all_secrets() {
+        assert!(!log.contains(&secret), "a secret in the log");
+    }
+    stop_cleanly(&mut strait);
+    c.kill_all();
 }
