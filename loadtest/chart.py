@@ -47,7 +47,7 @@ def draw(spec, out):
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="x", labelsize=8)
     fig.text(0.02, 0.005, spec.get("footer", ""), fontsize=7, ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.8 / (sum(heights) + 1.6)))
+    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.45 / (sum(heights) + 1.6)))
     fig.savefig(out, dpi=110)
     plt.close(fig)
 

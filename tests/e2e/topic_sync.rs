@@ -161,6 +161,13 @@ fn as_plain_user(sasl: u16) -> String {
     )
 }
 
+/// `kafka-acls --add --force ARGS` on `c`.
+fn add_acl(c: &Cluster, args: &[&str]) {
+    let mut all = vec!["--add", "--force"];
+    all.extend_from_slice(args);
+    c.tool("kafka.admin.AclCommand", &all).ok();
+}
+
 /// `kafka-acls --list --topic TOPIC` on the secured cluster: (principal, operation, permission).
 fn acls_of(c: &Cluster, topic: &str) -> Vec<(String, String, String)> {
     let out = c
@@ -194,11 +201,7 @@ fn source_topic_acls_reach_the_remote_topic_with_mm2s_rewrite() {
     let c = &s.cluster;
     let topic = unique("aclsync");
     c.create_topic(&topic, 1, 1, &[]);
-    let add = |args: &[&str]| {
-        let mut all = vec!["--add", "--force"];
-        all.extend_from_slice(args);
-        c.tool("kafka.admin.AclCommand", &all).ok();
-    };
+    let add = |args: &[&str]| add_acl(c, args);
     add(&[
         "--allow-principal",
         "User:alice",
@@ -304,11 +307,9 @@ fn a_topic_whose_configs_the_target_refuses_is_reported_and_the_others_sync() {
         ("--allow-principal", "All"),
         ("--deny-principal", "AlterConfigs"),
     ] {
-        c.tool(
-            "kafka.admin.AclCommand",
+        add_acl(
+            c,
             &[
-                "--add",
-                "--force",
                 kind,
                 "User:strait-plain",
                 "--operation",
@@ -316,8 +317,7 @@ fn a_topic_whose_configs_the_target_refuses_is_reported_and_the_others_sync() {
                 "--topic",
                 &remote_denied,
             ],
-        )
-        .ok();
+        );
     }
     let mirror = as_plain_user(s.sasl_ssl_port());
     let config = secure_to_itself(
@@ -379,11 +379,7 @@ fn acls_the_target_refuses_are_reported_and_replication_goes_on() {
     let topic = unique("aclrefused");
     c.create_topic(&topic, 1, 1, &[]);
     c.produce(&topic, 1, 12, "lz4", 41);
-    let acl = |args: &[&str]| {
-        let mut all = vec!["--add", "--force"];
-        all.extend_from_slice(args);
-        c.tool("kafka.admin.AclCommand", &all).ok();
-    };
+    let acl = |args: &[&str]| add_acl(&c, args);
     acl(&[
         "--allow-principal",
         "User:alice",
