@@ -59,9 +59,9 @@ pub(crate) enum FetchControl {
     Pause(Arc<Route>),
     /// Fetch this partition again.
     Resume(Arc<Route>),
-    /// The source topic of these partitions is gone (deleted): stop fetching them, keeping where
-    /// they stood, and tell the producer.
-    Gone(Vec<Arc<Route>>),
+    /// The source topic of this partition is gone (deleted): stop fetching it, keeping where it
+    /// stood, and tell the producer.
+    Gone(Arc<Route>),
     /// A gone partition's topic is listed again: fetch it from where it stood.
     Back(Arc<Route>),
 }

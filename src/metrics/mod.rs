@@ -29,7 +29,7 @@ use window::{Alias, WindowStat, WindowedFamily};
 
 /// Labels of a replicated partition, as MM2's source metrics with `add.source.alias.to.metrics`
 /// (always carrying `source`, the 4.0 behaviour).
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct PartitionLabels {
     /// Source cluster alias.
     pub source: String,
@@ -42,7 +42,7 @@ pub struct PartitionLabels {
 }
 
 /// Labels of a checkpointed group partition, as MM2's `MirrorCheckpointConnector` metrics.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct CheckpointLabels {
     /// Source cluster alias.
     pub source: String,
@@ -57,12 +57,22 @@ pub struct CheckpointLabels {
 }
 
 /// Labels of a flow or heartbeat herder (`source->target`).
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct FlowLabels {
     /// Source cluster alias.
     pub source: String,
     /// Target cluster alias.
     pub target: String,
+}
+
+impl FlowLabels {
+    /// The flow of a partition or group partition (its `source` and `target`).
+    fn of(source: &str, target: &str) -> FlowLabels {
+        FlowLabels {
+            source: source.to_string(),
+            target: target.to_string(),
+        }
+    }
 }
 
 /// Labels of a connector's status, as the common JMX-exporter rules (Strimzi's) name Connect's
@@ -190,7 +200,7 @@ impl Metrics {
         ));
         registry.register_collector(Box::new(checkpoint_latency.clone()));
         // MM2's windowed min/max/avg cannot give percentiles; these histograms, one per flow (not
-        // per partition: 17 series per flow whatever its size), can.
+        // per partition: 19 series per flow whatever its size), can.
         let latency_histogram: Family<FlowLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(new_latency_histogram);
         registry.register(
@@ -312,10 +322,7 @@ impl Metrics {
             latency: i.latency.get_or_create(&labels),
             latency_histogram: i
                 .latency_histogram
-                .get_or_create(&FlowLabels {
-                    source: labels.source.clone(),
-                    target: labels.target.clone(),
-                })
+                .get_or_create(&FlowLabels::of(&labels.source, &labels.target))
                 .clone(),
             age: i.age.get_or_create(&labels),
         }
@@ -336,10 +343,7 @@ impl Metrics {
     /// The handles of one flow (`source->target`): the parked-partitions gauge, and the way to
     /// resolve its partitions' handles.
     pub fn flow(&self, source: &str, target: &str) -> FlowMetrics {
-        let labels = FlowLabels {
-            source: source.to_string(),
-            target: target.to_string(),
-        };
+        let labels = FlowLabels::of(source, target);
         FlowMetrics {
             parked: self.inner.parked.get_or_create(&labels).clone(),
             labels,
@@ -355,10 +359,7 @@ impl Metrics {
             .record(latency_ms as f64);
         self.inner
             .checkpoint_latency_histogram
-            .get_or_create(&FlowLabels {
-                source: labels.source.clone(),
-                target: labels.target.clone(),
-            })
+            .get_or_create(&FlowLabels::of(&labels.source, &labels.target))
             .observe(latency_ms as f64);
     }
 

@@ -27,6 +27,36 @@ pub struct PartitionRow {
     pub lag: Option<(i64, i64)>,
 }
 
+/// One flow's partitions added up.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FlowTotals {
+    /// Partitions replicating.
+    pub partitions: usize,
+    /// Records replicated.
+    pub records: u64,
+    /// Records lagging, all partitions together.
+    pub lag_records: i64,
+    /// The largest partition lag, ms.
+    pub max_lag_ms: i64,
+}
+
+/// `rows` added up per flow (`source->target`).
+pub fn flow_totals(rows: &[PartitionRow]) -> BTreeMap<String, FlowTotals> {
+    let mut flows: BTreeMap<String, FlowTotals> = BTreeMap::new();
+    for row in rows {
+        let f = flows
+            .entry(flow_name(&row.labels.source, &row.labels.target))
+            .or_default();
+        f.partitions += 1;
+        f.records += row.records;
+        if let Some((records, ms)) = row.lag {
+            f.lag_records += records;
+            f.max_lag_ms = f.max_lag_ms.max(ms);
+        }
+    }
+    flows
+}
+
 /// One sample of the lag history: per flow (`source->target`), the largest partition lag in ms
 /// and the records lagging in all.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,44 +90,28 @@ pub fn flow_name(source: &str, target: &str) -> String {
 }
 
 impl Metrics {
-    /// Reads everything the status page shows.
-    pub fn snapshot(&self) -> Snapshot {
-        let now = crate::clock::now_ms();
-        let i = &self.inner;
-        let mut partitions: Vec<PartitionRow> = lock(&i.rows)
+    /// Every partition's row at `now_ms`, sorted by flow, topic and partition.
+    fn partition_rows(&self, now_ms: i64) -> Vec<PartitionRow> {
+        let mut rows: Vec<PartitionRow> = lock(&self.inner.rows)
             .iter()
             .map(|(labels, (records, lag))| PartitionRow {
                 labels: labels.clone(),
                 records: records.get(),
-                lag: lag.lag_at(now),
+                lag: lag.lag_at(now_ms),
             })
             .collect();
-        partitions.sort_by(|a, b| {
-            let key = |r: &PartitionRow| {
-                (
-                    r.labels.source.clone(),
-                    r.labels.target.clone(),
-                    r.labels.topic.clone(),
-                    r.labels.partition,
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        rows.sort_by(|a, b| a.labels.cmp(&b.labels));
+        rows
+    }
+
+    /// Reads everything the status page shows.
+    pub fn snapshot(&self) -> Snapshot {
+        let now = crate::clock::now_ms();
+        let i = &self.inner;
         let mut heartbeats = i.freshness.ages(now);
-        heartbeats.sort_by(|a, b| (&a.0.source, &a.0.target).cmp(&(&b.0.source, &b.0.target)));
+        heartbeats.sort();
         let mut checkpoints = i.checkpoint_lag.ages(now);
-        checkpoints.sort_by(|a, b| {
-            let key = |c: &CheckpointLabels| {
-                (
-                    c.source.clone(),
-                    c.target.clone(),
-                    c.group.clone(),
-                    c.topic.clone(),
-                    c.partition,
-                )
-            };
-            key(&a.0).cmp(&key(&b.0))
-        });
+        checkpoints.sort();
         let mut connectors: Vec<(String, String)> = lock(&i.status_series)
             .connectors
             .iter()
@@ -106,7 +120,7 @@ impl Metrics {
         connectors.sort();
         Snapshot {
             at_ms: now,
-            partitions,
+            partitions: self.partition_rows(now),
             heartbeats,
             checkpoints,
             connectors,
@@ -117,17 +131,10 @@ impl Metrics {
     /// Adds one sample of every flow's lag to the history, dropping samples older than
     /// [`HISTORY`].
     pub(crate) fn sample_lag(&self, now_ms: i64) {
-        let mut flows: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for (labels, (_, lag)) in lock(&self.inner.rows).iter() {
-            let Some((records, ms)) = lag.lag_at(now_ms) else {
-                continue;
-            };
-            let flow = flows
-                .entry(flow_name(&labels.source, &labels.target))
-                .or_default();
-            flow.0 = flow.0.max(ms);
-            flow.1 += records;
-        }
+        let flows = flow_totals(&self.partition_rows(now_ms))
+            .into_iter()
+            .map(|(flow, t)| (flow, (t.max_lag_ms, t.lag_records)))
+            .collect();
         let mut history = lock(&self.inner.history);
         history.push_back(LagSample {
             at_ms: now_ms,

@@ -9,7 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use maud::{html, Markup, DOCTYPE};
 
-use super::snapshot::{flow_name, Snapshot, HISTORY};
+use super::snapshot::{flow_name, flow_totals, Snapshot, HISTORY};
 
 /// Plot size in CSS pixels.
 const PLOT_W: f64 = 720.0;
@@ -25,27 +25,10 @@ th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}\
 th:first-child,td:first-child{text-align:left}\
 .bad{background:#fdd}.ok{background:#dfd}";
 
-/// Per flow: partitions, records replicated, records lagging, largest lag in ms.
-fn flow_totals(s: &Snapshot) -> BTreeMap<String, (usize, u64, i64, i64)> {
-    let mut flows: BTreeMap<String, (usize, u64, i64, i64)> = BTreeMap::new();
-    for row in &s.partitions {
-        let f = flows
-            .entry(flow_name(&row.labels.source, &row.labels.target))
-            .or_default();
-        f.0 += 1;
-        f.1 += row.records;
-        if let Some((records, ms)) = row.lag {
-            f.2 += records;
-            f.3 = f.3.max(ms);
-        }
-    }
-    flows
-}
-
 /// The page for `s`.
 pub(super) fn render(s: &Snapshot) -> String {
     let at = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(s.at_ms.max(0) as u64));
-    let flows = flow_totals(s);
+    let flows = flow_totals(&s.partitions);
     let freshness: BTreeMap<String, i64> = s
         .heartbeats
         .iter()
@@ -68,13 +51,13 @@ pub(super) fn render(s: &Snapshot) -> String {
                 h2 { "Flows" }
                 table id="flows" {
                     tr { th { "flow" } th { "partitions" } th { "records replicated" } th { "records lagging" } th { "max lag (ms)" } th { "heartbeat freshness (ms)" } }
-                    @for (name, (parts, records, lag_records, lag_ms)) in &flows {
+                    @for (name, t) in &flows {
                         tr data-flow=(name) {
                             td { (name) }
-                            td class="partitions" { (parts) }
-                            td class="records" { (records) }
-                            td class="lag-records" { (lag_records) }
-                            td class="lag-ms" { (lag_ms) }
+                            td class="partitions" { (t.partitions) }
+                            td class="records" { (t.records) }
+                            td class="lag-records" { (t.lag_records) }
+                            td class="lag-ms" { (t.max_lag_ms) }
                             td class="freshness" { @match freshness.get(name) { Some(age) => (age), None => "-" } }
                         }
                     }

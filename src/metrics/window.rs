@@ -238,11 +238,11 @@ where
         for (name, help, pick) in &parts {
             let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             for (labels, snap) in &snapshots {
-                if pick(snap).is_nan() {
+                let value = pick(snap);
+                if value.is_nan() {
                     continue;
                 }
-                let family = metric.encode_family(labels)?;
-                ConstGauge::new(pick(snap)).encode(family)?;
+                ConstGauge::new(value).encode(metric.encode_family(labels)?)?;
             }
         }
         Ok(())

@@ -339,7 +339,7 @@ fn notice_deleted_topics(
         .collect();
     deleted.sort();
     for route in deleted {
-        send(route, FetchControl::Gone(vec![Arc::new(route.clone())]));
+        send(route, FetchControl::Gone(Arc::new(route.clone())));
         gone.insert(route.clone());
     }
     let back: Vec<Route> = gone

@@ -143,12 +143,11 @@ impl<C: FetchSource> Fetcher<C> {
                     }
                 }
                 cmd = self.control.recv() => match cmd {
-                    Some(FetchControl::Gone(routes)) => {
-                        if !self.gone(routes).await {
+                    Some(cmd) => {
+                        if !self.apply(cmd).await {
                             break;
                         }
                     }
-                    Some(cmd) => self.apply(cmd),
                     None => break,
                 },
                 _ = sleep_until_or_forever(next_retry), if next_retry.is_some() => {}
@@ -158,7 +157,8 @@ impl<C: FetchSource> Fetcher<C> {
         debug!(task = self.task, "fetcher stopped");
     }
 
-    fn apply(&mut self, cmd: FetchControl) {
+    /// Carries out one command; false when the producer is gone (a gone partition is told to it).
+    async fn apply(&mut self, cmd: FetchControl) -> bool {
         match cmd {
             FetchControl::Add(parts) => {
                 for (route, offset) in parts {
@@ -197,24 +197,19 @@ impl<C: FetchSource> Fetcher<C> {
                     p.retry_at = None;
                 }
             }
-            FetchControl::Gone(_) => {} // async: see `gone`
-        }
-    }
-
-    /// Stops fetching `routes`, whose source topic is gone, and tells the producer; false when
-    /// the producer is gone.
-    async fn gone(&mut self, routes: Vec<Arc<Route>>) -> bool {
-        for route in &routes {
-            if let Some(p) = self.positions.get_mut(&route.source()) {
-                warn!(task = self.task, partition = %route, offset = p.next_offset, "the source topic is gone (deleted); this partition stops replicating and its metric series are dropped");
-                p.gone = true;
+            FetchControl::Gone(route) => {
+                if let Some(p) = self.positions.get_mut(&route.source()) {
+                    warn!(task = self.task, partition = %route, offset = p.next_offset, "the source topic is gone (deleted); this partition stops replicating and its metric series are dropped");
+                    p.gone = true;
+                }
+                let round = FetchedRound {
+                    chunks: Vec::new(),
+                    gone: vec![route],
+                };
+                return self.out.send(round).await.is_ok();
             }
         }
-        let round = FetchedRound {
-            chunks: Vec::new(),
-            gone: routes,
-        };
-        self.out.send(round).await.is_ok()
+        true
     }
 
     /// Sends a Fetch to every idle leader that has ready partitions; returns the earliest moment a

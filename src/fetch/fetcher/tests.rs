@@ -408,7 +408,7 @@ async fn a_gone_partition_is_reported_and_not_fetched_until_back() {
     h.add(&[&a, &b], 0);
     let first = h.collect(Duration::from_secs(2)).await;
     assert_eq!(first[&a.source()], (offsets(0, 6), 6));
-    h.control.send(FetchControl::Gone(vec![a.clone()])).unwrap();
+    h.control.send(FetchControl::Gone(a.clone())).unwrap();
     let told = tokio::time::timeout(Duration::from_secs(5), h.rounds.recv())
         .await
         .expect("the producer is told")

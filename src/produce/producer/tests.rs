@@ -560,7 +560,7 @@ async fn a_refused_partition_is_parked_retried_after_30_s_and_resumed() {
             FetchControl::Pause(r) => format!("pause {r}"),
             FetchControl::Resume(r) => format!("resume {r}"),
             FetchControl::Add(_) => "add".into(),
-            FetchControl::Gone(_) => "gone".into(),
+            FetchControl::Gone(r) => format!("gone {r}"),
             FetchControl::Back(r) => format!("back {r}"),
         });
     }
