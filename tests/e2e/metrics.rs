@@ -1,76 +1,10 @@
 //! The Prometheus endpoint (`strait run --metrics-listen`), scraped with `curl` (a witness strait did
 //! not write): MM2's source metrics per remote partition and the checkpoint latency per group.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
 use crate::support::*;
-
-/// One sample of the text exposition: metric name, labels, value.
-#[derive(Debug, Clone)]
-struct Sample {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: f64,
-}
-
-/// Parses the Prometheus text format (label values here never contain quotes or commas).
-fn parse(text: &str) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let Some((series, value)) = line.rsplit_once(' ') else {
-            continue;
-        };
-        let (name, labels) = match series.split_once('{') {
-            Some((n, rest)) => (n, rest.trim_end_matches('}')),
-            None => (series, ""),
-        };
-        let labels = labels
-            .split(',')
-            .filter(|kv| !kv.is_empty())
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-            .collect();
-        let value = match value {
-            "NaN" => f64::NAN,
-            v => v.parse().unwrap_or(f64::NAN),
-        };
-        out.push(Sample {
-            name: name.to_string(),
-            labels,
-            value,
-        });
-    }
-    out
-}
-
-fn scrape(port: u16) -> Option<String> {
-    let out = Command::new("curl")
-        .args(["-sS", "--fail", "--max-time", "5"])
-        .arg(format!("http://127.0.0.1:{port}/metrics"))
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Values of `name` whose labels include every `(key, value)` of `want`.
-fn values(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> Vec<f64> {
-    samples
-        .iter()
-        .filter(|s| s.name == name)
-        .filter(|s| {
-            want.iter()
-                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|s| s.value)
-        .collect()
-}
 
 /// Replicates 3 x 40 records (a `LogAppendTime` source topic, so batch timestamps are the source's
 /// append time and the latency is real) with checkpoints every second for a committed group, and

@@ -50,17 +50,6 @@ fn cell(dom: &str, marker: &str, class: &str) -> String {
     row[at..at + row[at..].find('<').unwrap()].to_string()
 }
 
-/// The value of a sample line `name{labels} value` of a scrape, for the series whose label text
-/// contains every one of `want`.
-fn scraped(text: &str, name: &str, want: &[String]) -> String {
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
-        .find(|l| want.iter().all(|w| l.contains(w.as_str())))
-        .and_then(|l| l.rsplit_once(' '))
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| panic!("{name} {want:?} not in the scrape:\n{text}"))
-}
-
 /// strait copies a topic with a checkpointed group; once it is on the target, Chromium loads
 /// the page: no console message, a non-empty screenshot, and for every partition the records
 /// replicated and lagging equal the scrape's `mm2_source_record_count_total` and
@@ -100,33 +89,38 @@ fn status_page_in_chromium_shows_the_metrics_numbers() {
     let url = format!("http://127.0.0.1:{port}/status");
     // The page and the scrape must describe the same settled state: wait until every partition's
     // count is final in the scrape.
-    let labels = |part: i32| {
-        vec![
-            format!("topic=\"{remote}\""),
-            format!("partition=\"{part}\""),
-        ]
+    let scraped = |samples: &[Sample], name: &str, part: i32| -> Vec<f64> {
+        let part = part.to_string();
+        values(
+            samples,
+            name,
+            &[("topic", remote.as_str()), ("partition", &part)],
+        )
     };
-    let mut text = String::new();
+    let mut samples = Vec::new();
     wait_until(Duration::from_secs(60), "final counts on /metrics", || {
-        text = curl_text(port, "/metrics");
-        (0..3).all(|part| scraped(&text, "mm2_source_record_count_total", &labels(part)) == "25")
+        samples = parse(&scrape(port).unwrap_or_default());
+        (0..3).all(|part| scraped(&samples, "mm2_source_record_count_total", part) == [25.0])
     });
+    let shown = |dom: &str, marker: &str, class: &str| -> Vec<f64> {
+        vec![cell(dom, marker, class).parse().unwrap()]
+    };
 
     let (dom, console) = chromium(&url, &["--dump-dom"]);
     assert_eq!(console, Vec::<String>::new(), "console messages");
     for part in 0..3 {
         let marker = format!("data-topic=\"{remote}\" data-partition=\"{part}\"");
         assert_eq!(
-            cell(&dom, &marker, "records"),
-            scraped(&text, "mm2_source_record_count_total", &labels(part)),
+            shown(&dom, &marker, "records"),
+            scraped(&samples, "mm2_source_record_count_total", part),
             "records of partition {part}"
         );
         assert_eq!(
-            cell(&dom, &marker, "lag-records"),
+            shown(&dom, &marker, "lag-records"),
             scraped(
-                &text,
+                &samples,
                 "kafka_connect_mirror_source_connector_replication_lag_records",
-                &labels(part)
+                part
             ),
             "lag of partition {part}"
         );

@@ -66,12 +66,3 @@ pub fn curl_send(
     let _ = std::fs::remove_file(&out);
     (code, serde_json::from_str(&body).unwrap_or_default())
 }
-
-/// `curl http://127.0.0.1:PORT/PATH`: the body as text (panics unless it answered 2xx).
-pub fn curl_text(port: u16, path: &str) -> String {
-    let mut cmd = std::process::Command::new("curl");
-    cmd.args(["-sS", "--fail", &format!("http://127.0.0.1:{port}{path}")]);
-    run_with_timeout(cmd, &format!("curl {path}"), Duration::from_secs(30))
-        .ok()
-        .stdout_str()
-}
