@@ -90,24 +90,25 @@ pub fn flow_name(source: &str, target: &str) -> String {
 }
 
 impl Metrics {
-    /// Every partition's row at `now_ms`, sorted by flow, topic and partition.
+    /// Every partition's row at `now_ms`, in no order.
     fn partition_rows(&self, now_ms: i64) -> Vec<PartitionRow> {
-        let mut rows: Vec<PartitionRow> = lock(&self.inner.rows)
+        lock(&self.inner.rows)
             .iter()
             .map(|(labels, (records, lag))| PartitionRow {
                 labels: labels.clone(),
                 records: records.get(),
                 lag: lag.lag_at(now_ms),
             })
-            .collect();
-        rows.sort_by(|a, b| a.labels.cmp(&b.labels));
-        rows
+            .collect()
     }
 
     /// Reads everything the status page shows.
     pub fn snapshot(&self) -> Snapshot {
         let now = crate::clock::now_ms();
         let i = &self.inner;
+        // Sorted for the page only: the history sampler needs no order.
+        let mut partitions = self.partition_rows(now);
+        partitions.sort_by(|a, b| a.labels.cmp(&b.labels));
         let mut heartbeats = i.freshness.ages(now);
         heartbeats.sort();
         let mut checkpoints = i.checkpoint_lag.ages(now);
@@ -120,7 +121,7 @@ impl Metrics {
         connectors.sort();
         Snapshot {
             at_ms: now,
-            partitions: self.partition_rows(now),
+            partitions,
             heartbeats,
             checkpoints,
             connectors,
