@@ -15,7 +15,9 @@ use bytes::{Bytes, BytesMut};
 
 use super::sequence::{next_sequence, ProducerIdentity};
 use crate::plan::Route;
-use crate::records::{rewrite_for_target, Batch, RecordsError, Rewritten, UpstreamOffsets};
+use crate::records::{
+    rewrite_for_target, split_in_two, Batch, RecordsError, Rewritten, UpstreamOffsets,
+};
 
 /// Requests in flight per target leader: the idempotent producer's ordering guarantee holds for up
 /// to 5 (the broker remembers the last 5 batches of each producer and partition).
@@ -116,6 +118,9 @@ pub struct PartitionQueue {
     pub confirmed: bool,
     /// Sequence number of the next batch encoded for this partition under the current identity.
     pub next_sequence: i32,
+    /// The smallest batch the target refused as too large: later batches this big are cut before
+    /// they are sent (see [`PartitionQueue::too_large`]).
+    pub too_large_at: Option<usize>,
     /// The partition's metric handles, resolved once by the producer (None when metrics are off).
     pub metrics: Option<crate::metrics::PartitionMetrics>,
 }
@@ -130,6 +135,7 @@ impl PartitionQueue {
             bytes: 0,
             confirmed: false,
             next_sequence: 0,
+            too_large_at: None,
             metrics: None,
         }
     }
@@ -166,8 +172,7 @@ impl PartitionQueue {
         for batch in batches {
             if let Some((bytes, written)) = self.encode(&batch, identity)? {
                 *next_id += 1;
-                self.bytes += bytes.len();
-                self.entries.push_back(Entry {
+                let entry = Entry {
                     id: *next_id,
                     bytes,
                     mark: None,
@@ -176,7 +181,12 @@ impl PartitionQueue {
                     upstream: written.upstream,
                     base_offset: None,
                     max_timestamp: batch.header.max_timestamp,
-                });
+                };
+                let limit = self.too_large_at;
+                for piece in cut_below(entry, limit, next_id)? {
+                    self.bytes += piece.bytes.len();
+                    self.entries.push_back(piece);
+                }
             }
         }
         match self.entries.back_mut() {
@@ -243,6 +253,43 @@ impl PartitionQueue {
         self.failure = std::mem::take(&mut self.failure).merge(failure);
     }
 
+    /// The target refused entry `id` as too large (its `max.message.bytes` is below the batch):
+    /// the entry is cut in two in place (same sequence numbers in all, so nothing else in the
+    /// queue changes) and the partition retries; batches at least this large are cut before they
+    /// are sent from now on. A single record that is too large cannot be cut: the partition is
+    /// refused with `why`. Returns whether the entry was cut.
+    pub fn too_large(
+        &mut self,
+        id: u64,
+        why: &str,
+        next_id: &mut u64,
+    ) -> Result<bool, RecordsError> {
+        let Some(at) = self.entries.iter().position(|e| e.id == id) else {
+            return Ok(false);
+        };
+        let size = self.entries[at].bytes.len();
+        let pieces = match split_entry(&self.entries[at], next_id)? {
+            Some(pieces) => pieces,
+            None => {
+                self.fail(
+                    id,
+                    Failure::Refused(format!(
+                        "{why}: a single record of {size} bytes is larger than the target topic accepts (max.message.bytes)"
+                    )),
+                );
+                return Ok(false);
+            }
+        };
+        self.too_large_at = Some(self.too_large_at.map_or(size, |s| s.min(size)));
+        self.entries.remove(at);
+        for (k, piece) in pieces.into_iter().enumerate() {
+            self.entries.insert(at + k, piece);
+        }
+        self.bytes = self.entries.iter().map(|e| e.bytes.len()).sum();
+        self.failure = std::mem::take(&mut self.failure).merge(Failure::Retry);
+        Ok(true)
+    }
+
     /// Allows sending again: every unacknowledged entry is resent in order.
     pub fn resume(&mut self) {
         for e in self.entries.iter_mut() {
@@ -300,6 +347,72 @@ impl PartitionQueue {
         self.confirmed = false;
         Ok(())
     }
+}
+
+/// `entry` cut in halves until every piece is smaller than `limit` (or a single record); the
+/// entry itself when it already is.
+fn cut_below(
+    entry: Entry,
+    limit: Option<usize>,
+    next_id: &mut u64,
+) -> Result<Vec<Entry>, RecordsError> {
+    let Some(limit) = limit else {
+        return Ok(vec![entry]);
+    };
+    let mut done = Vec::new();
+    let mut todo = vec![entry];
+    while let Some(e) = todo.pop() {
+        match (e.bytes.len() >= limit)
+            .then(|| split_entry(&e, next_id))
+            .transpose()?
+            .flatten()
+        {
+            Some([a, b]) => {
+                todo.push(b);
+                todo.push(a);
+            }
+            None => done.push(e),
+        }
+    }
+    Ok(done)
+}
+
+/// The two halves of an unacknowledged entry (see [`split_in_two`]); the first keeps its id, the
+/// second takes a new one and its progress mark. `None` for a single record.
+fn split_entry(e: &Entry, next_id: &mut u64) -> Result<Option<[Entry; 2]>, RecordsError> {
+    let Some([a, b]) = split_in_two(&Batch::from_bytes(e.bytes.clone())?)? else {
+        return Ok(None);
+    };
+    let first_records = a.header.records_count;
+    let upstream_a = UpstreamOffsets {
+        first: e.upstream.first,
+        jumps: (e.upstream.jumps.iter())
+            .filter(|(j, _)| *j < first_records)
+            .copied()
+            .collect(),
+    };
+    let upstream_b = UpstreamOffsets {
+        first: e.upstream.offset_of(first_records),
+        jumps: (e.upstream.jumps.iter())
+            .filter(|(j, _)| *j > first_records)
+            .map(|(j, o)| (j - first_records, *o))
+            .collect(),
+    };
+    *next_id += 1;
+    let piece = |batch: Batch, id: u64, mark: Option<i64>, upstream: UpstreamOffsets| Entry {
+        id,
+        records: batch.header.records_count,
+        max_timestamp: batch.header.max_timestamp,
+        bytes: batch.bytes,
+        mark,
+        state: EntryState::Unsent,
+        upstream,
+        base_offset: None,
+    };
+    Ok(Some([
+        piece(a, e.id, None, upstream_a),
+        piece(b, *next_id, e.mark, upstream_b),
+    ]))
 }
 
 #[cfg(test)]
@@ -467,5 +580,46 @@ mod tests {
             Failure::Refused("x".into())
         );
         assert_eq!(Failure::None.merge(Failure::Sequence), Failure::Sequence);
+    }
+
+    /// A batch the target refuses as too large is cut in place: the halves keep the sequence
+    /// numbers (so nothing else is re-encoded), the second carries the progress mark and the
+    /// source offsets follow; later batches that large are cut before they are sent; one record
+    /// too large is a refusal.
+    #[test]
+    fn a_batch_refused_as_too_large_is_cut_and_later_ones_before_sending() {
+        let identity = ProducerIdentity::new(Some((9, 0)));
+        let mut id = 0;
+        let mut q = queue();
+        q.push(vec![batch(0, 8)], 8, &identity, &mut id).unwrap();
+        q.push(vec![batch(8, 1)], 9, &identity, &mut id).unwrap();
+        let size = q.entries[0].bytes.len();
+        q.next_to_send().unwrap().state = EntryState::InFlight;
+        assert!(q.too_large(1, "MessageTooLarge", &mut id).unwrap());
+        assert_eq!(q.failure, Failure::Retry);
+        assert_eq!(q.too_large_at, Some(size));
+        let shape: Vec<(i32, i32, Option<i64>, i64)> = (q.entries.iter())
+            .map(|e| (base_sequence(e), e.records, e.mark, e.upstream.first))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![(0, 4, None, 0), (4, 4, Some(8), 4), (8, 1, Some(9), 8)]
+        );
+        assert_eq!(
+            q.bytes,
+            q.entries.iter().map(|e| e.bytes.len()).sum::<usize>()
+        );
+        let ids: std::collections::HashSet<u64> = q.entries.iter().map(|e| e.id).collect();
+        assert_eq!(ids.len(), 3, "every entry keeps a distinct id");
+        // The next batch as large is cut before it is ever sent.
+        q.push(vec![batch(9, 8)], 17, &identity, &mut id).unwrap();
+        let cut: Vec<(i32, i32)> = (q.entries.iter().skip(3))
+            .map(|e| (base_sequence(e), e.records))
+            .collect();
+        assert_eq!(cut, vec![(9, 4), (13, 4)]);
+        // A single record the target refuses cannot be cut.
+        let single = q.entries[2].id;
+        assert!(!q.too_large(single, "MessageTooLarge", &mut id).unwrap());
+        assert!(matches!(&q.failure, Failure::Refused(why) if why.contains("single record")));
     }
 }

@@ -13,6 +13,9 @@ pub(super) enum Verdict {
     Done,
     /// Not appended, and why.
     Fail(Failure),
+    /// Not appended because the batch is larger than the target topic accepts: cut it and retry
+    /// (the broker's error text attached).
+    TooLarge(String),
 }
 
 /// Classifies one partition's produce result.
@@ -29,6 +32,9 @@ pub(super) fn verdict(r: &PartitionResult) -> Verdict {
             | ResponseError::InvalidProducerEpoch
             | ResponseError::ProducerFenced,
         ) => Verdict::Fail(Failure::Sequence),
+        Some(e @ (ResponseError::MessageTooLarge | ResponseError::RecordListTooLarge)) => {
+            Verdict::TooLarge(format!("{e:?}"))
+        }
         Some(e) if e.is_retriable() => Verdict::Fail(Failure::Retry),
         Some(e) => Verdict::Fail(Failure::Refused(match &r.message {
             Some(m) => format!("{e:?}: {m}"),
@@ -72,10 +78,8 @@ mod tests {
             verdict(&result(19)),
             Verdict::Fail(Failure::Retry)
         )); // NOT_ENOUGH_REPLICAS
-        assert!(matches!(
-            verdict(&result(10)),
-            Verdict::Fail(Failure::Refused(_))
-        )); // MESSAGE_TOO_LARGE
+        assert!(matches!(verdict(&result(10)), Verdict::TooLarge(_))); // MESSAGE_TOO_LARGE
+        assert!(matches!(verdict(&result(18)), Verdict::TooLarge(_))); // RECORD_LIST_TOO_LARGE
         assert!(matches!(
             verdict(&result(29)),
             Verdict::Fail(Failure::Refused(_))

@@ -11,6 +11,7 @@
 //!   delete-horizon bits, CRC). Only a batch from a compacted topic, whose offsets have gaps and
 //!   which a broker would reject as "Inconsistent batch offset range", is decompressed, renumbered
 //!   and recompressed with the same codec, every record otherwise byte-identical.
+//! * [`split_in_two`] cuts a produce-ready batch the target refuses as too large into halves.
 //! * [`AbortedFilter`] implements `read_committed` the way the Java consumer does, so aborted
 //!   transactional data and control markers never reach the target.
 //! * [`record`] holds the small record walker and codec wrappers the two paths above need, and
@@ -23,12 +24,14 @@ pub(crate) mod batch;
 pub(crate) mod control;
 pub(crate) mod record;
 pub(crate) mod rewrite;
+pub(crate) mod split;
 
 pub use batch::{split_batches, Batch, BatchHeader, Compression, SplitBatches};
 pub(crate) use control::AbortedFilter;
 pub(crate) use record::decode_records;
 pub(crate) use rewrite::trim_before;
 pub use rewrite::{rewrite_for_target, ProducerFields, Rewritten, UpstreamOffsets};
+pub(crate) use split::split_in_two;
 
 /// Everything that can be wrong with record bytes handed to this module.
 ///

@@ -145,7 +145,7 @@ pub fn rewrite_for_target(
         }));
     }
 
-    let kept = renumbered_block_from(batch, i64::MIN, Deltas::Renumber)?;
+    let kept = renumbered_block_from(batch, i64::MIN..i64::MAX, Deltas::Renumber)?;
     let block = kept.block;
     let batch_length = i32::try_from(HEADER_SIZE - LOG_OVERHEAD + block.len())
         .map_err(|_| RecordsError::corrupt(h.base_offset, "renumbered batch exceeds 2 GiB"))?;
@@ -173,7 +173,7 @@ pub fn rewrite_for_target(
 
 /// How [`renumbered_block_from`] numbers the records it keeps.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Deltas {
+pub(super) enum Deltas {
     /// Offset deltas 0..n-1 (what a producer sends; gaps disappear).
     Renumber,
     /// Offset deltas relative to the first kept record (a source-shaped batch; gaps stay).
@@ -181,27 +181,31 @@ enum Deltas {
 }
 
 /// What [`renumbered_block_from`] kept.
-struct Kept {
+pub(super) struct Kept {
     /// The new records block, compressed with the batch's codec.
-    block: Vec<u8>,
+    pub(super) block: Vec<u8>,
     /// Records kept.
-    count: i32,
+    pub(super) count: i32,
     /// Absolute offset of the first kept record.
-    first_offset: Option<i64>,
+    pub(super) first_offset: Option<i64>,
     /// Absolute offset of the last kept record.
-    last_offset: Option<i64>,
+    pub(super) last_offset: Option<i64>,
     /// `(index, offset)` of kept records whose offset does not follow the previous kept one's.
-    jumps: Vec<(i32, i64)>,
+    pub(super) jumps: Vec<(i32, i64)>,
     /// Largest timestamp delta among kept records.
-    max_timestamp_delta: Option<i64>,
+    pub(super) max_timestamp_delta: Option<i64>,
 }
 
-/// The records of `batch` at or after absolute offset `from`, re-emitted with new offset deltas
+/// The records of `batch` whose absolute offset lies in `keep`, re-emitted with new offset deltas
 /// (see [`Deltas`]) and compressed with the batch's codec.
 ///
 /// Each record keeps its attribute byte, timestamp-delta bytes, key, value and header bytes
 /// verbatim; only the offset-delta varint and the record-length varint in front are re-encoded.
-fn renumbered_block_from(batch: &Batch, from: i64, deltas: Deltas) -> Result<Kept, RecordsError> {
+pub(super) fn renumbered_block_from(
+    batch: &Batch,
+    keep: std::ops::Range<i64>,
+    deltas: Deltas,
+) -> Result<Kept, RecordsError> {
     let h = &batch.header;
     let codec = h.compression()?;
     let block = uncompressed_block(batch)?;
@@ -231,7 +235,7 @@ fn renumbered_block_from(batch: &Batch, from: i64, deltas: Deltas) -> Result<Kep
             .checked_add(1)
             .ok_or_else(|| RecordsError::corrupt(h.base_offset, "more than 2^31 records"))?;
         let offset = h.base_offset.saturating_add(i64::from(delta));
-        if offset < from {
+        if !keep.contains(&offset) {
             continue;
         }
         let first = *first_offset.get_or_insert(offset);
@@ -303,7 +307,7 @@ pub(crate) fn trim_before(batch: &Batch, from: i64) -> Result<Option<Batch>, Rec
         return Ok(None);
     }
     super::batch::verify_crc(batch)?;
-    let kept = renumbered_block_from(batch, from, Deltas::Rebase)?;
+    let kept = renumbered_block_from(batch, from..i64::MAX, Deltas::Rebase)?;
     let (Some(first_offset), Some(last_offset)) = (kept.first_offset, kept.last_offset) else {
         return Ok(None);
     };

@@ -9,6 +9,7 @@ mod connect;
 mod connect_state;
 mod failback;
 mod failover;
+mod faults;
 mod heartbeats;
 mod interop;
 mod metrics;

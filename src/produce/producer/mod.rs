@@ -581,6 +581,20 @@ impl<C: ProduceTarget> TaskProducer<C> {
                         let _ = self.control.send(FetchControl::Resume(queue.route.clone()));
                     }
                 }
+                Some(Verdict::TooLarge(why)) => {
+                    let before = queue.too_large_at;
+                    match queue.too_large(id, &why, &mut self.next_id) {
+                        // Said once per smaller size refused, not once per batch cut.
+                        Ok(true) if queue.too_large_at != before => {
+                            warn!(task = self.task, partition = %queue.route, error = %why, refused_bytes = queue.too_large_at, "the target refuses batches this large (max.message.bytes); cutting them in two and retrying")
+                        }
+                        Ok(_) => {}
+                        Err(e) => queue.fail(
+                            id,
+                            Failure::Refused(format!("{why}; cannot cut the batch: {e}")),
+                        ),
+                    }
+                }
                 Some(Verdict::Fail(f)) => queue.fail(id, f),
                 None => queue.fail(id, Failure::Retry),
             }

@@ -349,6 +349,8 @@ pub struct BatchInfo {
     /// The batch's max timestamp line: (`CreateTime`|`LogAppendTime`, value).
     pub timestamp_type: String,
     pub max_timestamp: i64,
+    /// The batch's bytes in the log.
+    pub size: usize,
 }
 
 /// What the Java client's `transactions` mode wrote.

@@ -475,6 +475,7 @@ pub fn parse_batches(out: &str) -> Vec<BatchInfo> {
                 is_control: get("isControl:") == "true",
                 timestamp_type,
                 max_timestamp,
+                size: get("size:").parse().unwrap(),
             }
         })
         .collect()

@@ -1,0 +1,92 @@
+//! Faults of a real deployment that strait must survive or surface, one at a time, against real
+//! Kafka 3.9 (the chaos suite, `tests/e2e/chaos.rs`, mixes them). Every assertion reads the
+//! clusters with Kafka's own tools.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+/// Waits until every partition of `remote` on the target has `source`'s end offsets.
+fn wait_caught_up(source: &str, remote: &str, strait: &mut Strait) {
+    let p = pair();
+    let want = p.primary.end_offsets(source);
+    wait_until(
+        Duration::from_secs(120),
+        &format!("{remote} to reach {source}'s end offsets {want:?}"),
+        || {
+            strait.assert_running();
+            p.secondary.has_topic(remote) && p.secondary.end_offsets(remote) == want
+        },
+    );
+}
+
+/// An operator lowers the remote topic's `max.message.bytes` below the source's batches while
+/// strait replicates (uncompressed and lz4): strait cuts each refused batch (and, from then on,
+/// every batch that large) into smaller ones, and every record still arrives byte-identical, in
+/// order, at its source offset; no batch on the target is over the limit.
+#[test]
+fn batches_larger_than_the_targets_max_message_bytes_are_cut_and_every_record_arrives() {
+    let p = pair();
+    let prefix = unique("cut");
+    const LIMIT: usize = 3000;
+    let codecs = ["none", "lz4"];
+    for (n, codec) in codecs.iter().enumerate() {
+        let t = format!("{prefix}-{codec}");
+        p.primary.create_topic(&t, 2, 1, &[]);
+        p.primary.produce(&t, 2, 200, codec, 40 + n as i64);
+    }
+    // Config sync would set the remote topic's configs back to the source's (MM2 does the same).
+    let mut strait = Strait::start(
+        &flow_config(
+            "cut",
+            &format!("topics = {prefix}-.*\nsync.topic.configs.enabled = false"),
+        ),
+        &[],
+    );
+    for codec in codecs {
+        let t = format!("{prefix}-{codec}");
+        wait_caught_up(&t, &format!("cut.{t}"), &mut strait);
+        p.secondary.alter_topic_config(
+            &format!("cut.{t}"),
+            &[("max.message.bytes", &LIMIT.to_string())],
+            &[],
+        );
+    }
+    for (n, codec) in codecs.iter().enumerate() {
+        let t = format!("{prefix}-{codec}");
+        p.primary
+            .produce_from(&t, 2, 200, 600, codec, 40 + n as i64);
+    }
+    for (n, codec) in codecs.iter().enumerate() {
+        let t = format!("{prefix}-{codec}");
+        let remote = format!("cut.{t}");
+        wait_caught_up(&t, &remote, &mut strait);
+        let source = p.primary.dump(&t, 1600, false);
+        assert_same_records(&source, &expected_records(40 + n as i64, 2, 0, 800), true);
+        assert_same_records(&p.secondary.dump(&remote, 1600, false), &source, true);
+        for partition in 0..2 {
+            let late = |b: &BatchInfo| b.base_offset >= 200;
+            let source_batches = p.primary.batches(&t, partition);
+            assert!(
+                source_batches
+                    .iter()
+                    .filter(|b| late(b))
+                    .any(|b| b.size > LIMIT),
+                "the test needs source batches over {LIMIT} bytes: {source_batches:?}"
+            );
+            let target = p.secondary.batches(&remote, partition);
+            let over: Vec<&BatchInfo> = target
+                .iter()
+                .filter(|b| late(b) && b.size > LIMIT)
+                .collect();
+            assert!(over.is_empty(), "{remote}-{partition}: {over:?}");
+            assert!(target.iter().all(|b| b.codec == *codec), "{target:?}");
+        }
+    }
+    assert!(
+        strait.log().contains("cutting them in two"),
+        "{}",
+        strait.log_tail(30)
+    );
+    stop_cleanly(&mut strait);
+}
