@@ -4,6 +4,7 @@
 #
 #   kafka-cluster.sh start --name NAME --dir DIR --nodes 1|3 --port-base P [--owner-pid PID]
 #                          [--prop key=value]... [--timeout SECONDS] [--secure CERTDIR]
+#                          [--proxy-base Q]
 #       Node k (1..N) listens PLAINTEXT on 127.0.0.1:P+k-1 and CONTROLLER on 127.0.0.1:P+N+k-1.
 #       --secure CERTDIR (material of scripts/gen-test-certs.sh, generated there if missing): node k
 #       also listens SSL with required client certificates (mTLS) on 127.0.0.1:P+2N+k-1 and SASL_SSL
@@ -12,6 +13,10 @@
 #       127.0.0.1:P+3N+k-1, with the StandardAuthorizer (super users: ANONYMOUS, i.e. the PLAINTEXT
 #       and controller listeners, and the mTLS client CN=strait-client; others are allowed on
 #       resources without ACLs). Inter-broker and controller traffic stay PLAINTEXT.
+#       --proxy-base Q (not with --secure): node k also listens PLAINTEXT as listener EXTERNAL on
+#       127.0.0.1:P+2N+k-1 and advertises it as 127.0.0.1:Q+k-1, where a fault-injecting TCP proxy
+#       (toxiproxy, tests/chaos.rs) forwards to it; clients bootstrapping through the proxy stay
+#       behind it, while inter-broker traffic and clients of the PLAINTEXT port bypass it.
 #       Writes DIR/node-k/server.properties, formats DIR/node-k/data, starts the JVMs in the background
 #       (own session, stdin/stdout/stderr detached), waits until Admin.describeCluster lists all N brokers,
 #       then prints `bootstrap=127.0.0.1:P,...` on stdout (also kept in DIR/bootstrap).
@@ -33,7 +38,7 @@ die() { echo "kafka-cluster: $*" >&2; exit 1; }
 log() { echo "kafka-cluster: $*" >&2; }
 
 cmd="${1:-}"; [ -n "$cmd" ] && shift || true
-name=""; dir=""; nodes=""; port_base=""; owner=""; node=""; kill_now=0; all_under=""; timeout=180; secure="" 
+name=""; dir=""; nodes=""; port_base=""; owner=""; node=""; kill_now=0; all_under=""; timeout=180; secure=""; proxy_base="" 
 props=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,6 +53,7 @@ while [ $# -gt 0 ]; do
     --kill) kill_now=1; shift ;;
     --all-under) all_under="$2"; shift 2 ;;
     --secure) secure="$2"; shift 2 ;;
+    --proxy-base) proxy_base="$2"; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -108,13 +114,17 @@ write_props() { # K
     echo "controller.quorum.voters=$voters"
     if [ -n "${SECURE:-}" ]; then
       secure_props "$k"
+    elif [ -n "${PROXY_BASE:-}" ]; then
+      local eport=$((PORT_BASE + 2 * NODES + k - 1)) pport=$((PROXY_BASE + k - 1))
+      echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,EXTERNAL://127.0.0.1:$eport"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port,EXTERNAL://127.0.0.1:$pport"
     else
       echo "listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
     fi
     echo "inter.broker.listener.name=PLAINTEXT"
     echo "controller.listener.names=CONTROLLER"
-    echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+    echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
     echo "log.dirs=$nd/data"
     if [ "$NODES" -gt 1 ]; then
       # Topic-level defaults only where they differ from Kafka's own, so that a 1-node cluster reports
@@ -287,6 +297,10 @@ do_start() {
         mkdir -p "$secure"; secure="$(cd "$secure" && pwd)"
         bash "$root/scripts/gen-test-certs.sh" "$secure" || die "gen-test-certs.sh $secure failed"
         echo "SECURE='$secure'"
+      fi
+      if [ -n "$proxy_base" ]; then
+        [ -z "$secure" ] || die "--proxy-base and --secure do not go together"
+        echo "PROXY_BASE=$proxy_base"
       fi
     } > "$dir/cluster.env.tmp"
     if [ "${#props[@]}" -gt 0 ]; then printf '%s\n' "${props[@]}" > "$dir/extra.properties"; fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # strait's full check, as CI runs it (.ci/run): prerequisites, Kafka jars, cargo fmt --check,
-# cargo clippy -D warnings, cargo test (unit tests and the e2e binary, which starts its own real Kafka
-# clusters), and a smoke of the benchmark harness (loadtest/run.sh --smoke on the debug build: every
+# cargo clippy -D warnings, cargo test (unit tests, the e2e binary, which starts its own real Kafka
+# clusters, and the CI-sized chaos run of tests/chaos.rs, with its own clusters behind toxiproxy),
+# and a smoke of the benchmark harness (loadtest/run.sh --smoke on the debug build: every
 # scenario once on tiny volumes, no numbers checked). Every broker started here is stopped at the end,
 # whatever happened. STRAIT_SKIP_LOADTEST_SMOKE=1 skips the smoke (e.g. with a cargo test filter).
 # Usage: scripts/test.sh [extra cargo test args, e.g. -- harness_]
@@ -53,6 +54,18 @@ step "Kafka jars"
 STRAIT_KAFKA_JARS="$(scripts/kafka-jars.sh)" || fail "could not fetch the Kafka jars from Maven Central"
 export STRAIT_KAFKA_JARS
 echo "$STRAIT_KAFKA_JARS"
+
+step "toxiproxy (the chaos suite's fault-injecting TCP proxy)"
+tools="${CARGO_TARGET_DIR:-target}/tools"
+case "$tools" in /*) ;; *) tools="$root/$tools" ;; esac
+if [ ! -x "$tools/toxiproxy-server" ]; then
+  command -v go >/dev/null || fail "missing go: install Go (https://go.dev/dl) to build toxiproxy"
+  mkdir -p "$tools"
+  GOBIN="$tools" go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.5.0 \
+    || fail "go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.5.0 failed"
+  mv "$tools/server" "$tools/toxiproxy-server"
+fi
+echo "$tools/toxiproxy-server"
 
 step "Rust dependencies"
 # --locked: a Cargo.lock that no longer matches Cargo.toml fails here instead of being re-resolved

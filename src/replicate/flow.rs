@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 use super::config_sync::ConfigSync;
 use super::connections::FlowConnections;
 use super::task::Task;
-use super::topics::TopicSync;
+use super::topics::{Discovered, TopicSync};
 use super::RunError;
 use crate::config::{FlowConfig, OffsetSyncsConfig};
 use crate::fetch::settings::StartAt;
@@ -40,6 +40,8 @@ pub(crate) async fn run_flow(
 ) -> Result<(), RunError> {
     let name = cfg.label();
     status.set(&name, FlowState::Starting);
+    // The flow's own: it also stops everything it started when it refuses to run.
+    let shutdown = shutdown.child_token();
 
     let conns = FlowConnections::build(&cfg).map_err(|source| RunError::Connections {
         flow: name.clone(),
@@ -133,6 +135,7 @@ pub(crate) async fn run_flow(
     let mut assignment = Assignment::new(cfg.tasks_max.max(1));
     let mut known: HashSet<Route> = HashSet::new();
     let mut gone: HashSet<Route> = HashSet::new();
+    let mut same_cluster = None;
     loop {
         let mut again = cfg.refresh_topics;
         // A discovery pass can wait out a whole request timeout per cluster (unreachable
@@ -142,6 +145,15 @@ pub(crate) async fn run_flow(
             _ = shutdown.cancelled() => break,
         };
         match discovered {
+            Ok(Discovered {
+                same_cluster: Some(id),
+                ..
+            }) => {
+                error!(flow = %name, cluster_id = %id, "the source and the target are the same cluster; refusing to replicate (check their bootstrap.servers)");
+                same_cluster = Some(id);
+                shutdown.cancel();
+                break;
+            }
             Ok(found) => {
                 if found.incomplete {
                     again = Some(RETRY_DISCOVERY);
@@ -226,6 +238,12 @@ pub(crate) async fn run_flow(
         let _ = writer.await;
     }
     let _ = flusher.await;
+    if let Some(cluster_id) = same_cluster {
+        return Err(RunError::SameCluster {
+            flow: name,
+            cluster_id,
+        });
+    }
     info!(flow = %name, "stopped");
     status.set(&name, FlowState::Stopped);
     Ok(())

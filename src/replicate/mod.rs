@@ -42,6 +42,15 @@ pub enum RunError {
         #[source]
         source: crate::offsets::progress::ProgressError,
     },
+    /// The source and target aliases name one cluster (same cluster id): replicating would copy the
+    /// flow's own remote topics again without end, so the flow refuses to run.
+    #[error("flow {flow}: the source and the target are the same cluster (cluster id {cluster_id}); check their bootstrap.servers")]
+    SameCluster {
+        /// `source->target`.
+        flow: String,
+        /// The one cluster's id.
+        cluster_id: String,
+    },
     /// The flow's task panicked or was cancelled.
     #[error("flow {flow}: ended abnormally")]
     Aborted {
@@ -59,6 +68,7 @@ impl RunError {
         match self {
             RunError::Connections { flow, .. }
             | RunError::Progress { flow, .. }
+            | RunError::SameCluster { flow, .. }
             | RunError::Aborted { flow, .. } => flow,
         }
     }

@@ -25,6 +25,10 @@ pub(crate) struct Discovered {
     /// Every topic the source listed, selected or not, ready or not: a partition whose topic is
     /// missing here was deleted.
     pub(crate) listed: HashSet<String>,
+    /// The cluster id, when the source and the target are one cluster (two aliases for the same
+    /// brokers): nothing was prepared, and the flow must not run (it would replicate its own remote
+    /// topics again, `a.t`, `a.a.t`, ..., without end).
+    pub(crate) same_cluster: Option<String>,
 }
 
 /// Discovers source topics and prepares their remote topics.
@@ -59,11 +63,19 @@ impl TopicSync {
             selected.insert(name.clone(), (remote, topic.partitions.len() as i32));
         }
         let remotes: Vec<String> = selected.values().map(|(r, _)| r.clone()).collect();
-        let target = if remotes.is_empty() {
-            None
-        } else {
-            Some(self.target.refresh_metadata(Some(&remotes)).await?)
-        };
+        // Asked even without remote topics: its cluster id tells whether it is the source.
+        let target = Some(self.target.refresh_metadata(Some(&remotes)).await?);
+        if let (Some(s), Some(t)) = (
+            &source.cluster_id,
+            target.as_ref().and_then(|t| t.cluster_id.as_ref()),
+        ) {
+            if s == t {
+                return Ok(Discovered {
+                    same_cluster: Some(s.clone()),
+                    ..Discovered::default()
+                });
+            }
+        }
         let remote_count = |name: &str| -> i32 {
             target
                 .as_ref()

@@ -90,3 +90,35 @@ fn batches_larger_than_the_targets_max_message_bytes_are_cut_and_every_record_ar
     );
     stop_cleanly(&mut strait);
 }
+
+/// Two aliases for one cluster (a copy-paste slip in `bootstrap.servers`): the flow would copy its
+/// own remote topics again without end, so strait refuses it by cluster id, says why, creates no
+/// remote topic and exits non-zero.
+#[test]
+fn a_target_that_is_the_source_cluster_is_refused() {
+    let p = pair();
+    let t = unique("self");
+    p.secondary.create_topic(&t, 1, 3, &[]);
+    p.secondary.produce(&t, 1, 10, "none", 5);
+    let config = format!(
+        "clusters = here, there\n\
+         here.bootstrap.servers = {b}\n\
+         there.bootstrap.servers = {b}\n\
+         here->there.enabled = true\n\
+         there->here.enabled = false\n\
+         topics = {t}\n",
+        b = p.secondary.bootstrap()
+    );
+    let mut strait = Strait::start(&config, &[]);
+    let status = strait
+        .wait(Duration::from_secs(90))
+        .unwrap_or_else(|| panic!("still running:\n{}", strait.log_tail(30)));
+    assert!(!status.success(), "{}", strait.log_tail(30));
+    let log = strait.log();
+    assert!(
+        log.contains("the source and the target are the same cluster (cluster id "),
+        "{}",
+        strait.log_tail(30)
+    );
+    assert!(!p.secondary.has_topic(&format!("here.{t}")));
+}

@@ -19,7 +19,8 @@
 //! shared pair, topics, offsets, nodes), `records` (writing with the Java test client, reading with
 //! the console consumer, the data generator), `groups` (consumer groups, MirrorClient), `strait`
 //! (the process under test), `secure` (the TLS/SASL cluster), `token_endpoint` (the OAuth server).
-#![allow(dead_code)]
+// Shared by the e2e and chaos binaries, each of which uses a part.
+#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +43,7 @@ mod scrape;
 mod secure;
 mod strait;
 mod token_endpoint;
+mod toxiproxy;
 
 pub use cluster::*;
 pub use curl::*;
@@ -51,6 +53,7 @@ pub use scrape::*;
 pub use secure::*;
 pub use strait::*;
 pub use token_endpoint::*;
+pub use toxiproxy::*;
 
 // ------------------------------------------------------------------------------------------------
 // Paths and process helpers
