@@ -47,6 +47,43 @@ pub(crate) struct FetchedRound {
     /// Partitions whose source topic is gone: the producer drops their metric series (they come
     /// back if the topic does).
     pub(crate) gone: Vec<Arc<Route>>,
+    /// Partitions whose position the fetcher moved because the source log no longer holds it
+    /// (for the metrics: never a silent reset).
+    pub(crate) resets: Vec<SourceReset>,
+}
+
+/// Why the fetcher moved a partition's position other than by reading on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResetReason {
+    /// The source topic was deleted and created again (a new topic id): its partitions start
+    /// where `auto.offset.reset` says, as a new topic's do.
+    Recreated,
+    /// Retention (or DeleteRecords) removed records before they were copied: they are lost.
+    Retention,
+    /// The source log ends before the position (truncated by an unclean election, or a topic
+    /// recreated while strait was not running): reset per `auto.offset.reset`.
+    Truncated,
+}
+
+impl ResetReason {
+    /// The metric label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            ResetReason::Recreated => "recreated",
+            ResetReason::Retention => "retention",
+            ResetReason::Truncated => "truncated",
+        }
+    }
+}
+
+/// One partition position moved by the fetcher (see [`ResetReason`]).
+#[derive(Debug, Clone)]
+pub(crate) struct SourceReset {
+    /// Why.
+    pub(crate) reason: ResetReason,
+    /// Source records skipped without being copied (only [`ResetReason::Retention`] loses any
+    /// that existed; a recreated or truncated log's old records are gone from the source).
+    pub(crate) lost: i64,
 }
 
 /// Commands to a task's fetcher from the flow (new partitions) and from the task's producer

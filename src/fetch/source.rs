@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use uuid::Uuid;
 
 use crate::protocol::admin::{list_offsets, OffsetSpec};
 use crate::protocol::{ClusterClient, ProtocolError, TopicPartition};
@@ -24,6 +25,9 @@ pub(crate) trait FetchSource: Send + Sync + 'static {
 
     /// The leader of `tp` in the cached metadata.
     fn leader(&self, tp: &TopicPartition) -> Option<i32>;
+
+    /// The id of `topic` in the cached metadata (a recreated topic has a new one).
+    fn topic_id(&self, topic: &str) -> Option<Uuid>;
 
     /// Refreshes the cached metadata of `topics` (leaders may have moved).
     fn refresh_metadata(
@@ -52,6 +56,10 @@ impl FetchSource for ClusterClient {
 
     fn leader(&self, tp: &TopicPartition) -> Option<i32> {
         self.metadata().leader(&tp.topic, tp.partition)
+    }
+
+    fn topic_id(&self, topic: &str) -> Option<Uuid> {
+        self.metadata().topic_id(topic)
     }
 
     async fn refresh_metadata(&self, topics: &[String]) -> Result<(), ProtocolError> {

@@ -56,6 +56,17 @@ pub struct CheckpointLabels {
     pub partition: i32,
 }
 
+/// Labels of a flow's source-position resets: the flow and why.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct ResetLabels {
+    /// Source cluster alias.
+    pub source: String,
+    /// Target cluster alias.
+    pub target: String,
+    /// `recreated`, `retention` or `truncated` (docs/metrics.md).
+    pub reason: String,
+}
+
 /// Labels of a flow or heartbeat herder (`source->target`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct FlowLabels {
@@ -137,6 +148,8 @@ struct Inner {
     heartbeats: Family<FlowLabels, Counter>,
     heartbeat_last: Family<FlowLabels, Gauge>,
     parked: Family<FlowLabels, Gauge>,
+    source_resets: Family<ResetLabels, Counter>,
+    source_records_lost: Family<FlowLabels, Counter>,
 }
 
 /// The process's metrics: one registry shared by every flow, task and emitter. Cloning is cheap.
@@ -233,6 +246,18 @@ impl Metrics {
             "Partitions of the flow whose replication is paused because the target refuses their data (not in MM2)",
             parked.clone(),
         );
+        let source_resets = Family::<ResetLabels, Counter>::default();
+        registry.register(
+            "strait_source_partition_resets",
+            "Times a partition's fetch position was moved because the source log no longer held it: topic recreated, records deleted by retention before they were copied, or log truncated (not in MM2)",
+            source_resets.clone(),
+        );
+        let source_records_lost = Family::<FlowLabels, Counter>::default();
+        registry.register(
+            "strait_source_records_lost",
+            "Source records deleted (retention, DeleteRecords) before strait copied them (not in MM2)",
+            source_records_lost.clone(),
+        );
         // MM2's attributes again under the names the common JMX-exporter rules (Strimzi's
         // `kafka.connect.mirror<type=MirrorSourceConnector, ...><>([a-z-_]+)` ->
         // `kafka_connect_mirror_mirrorsourceconnector_$4`) give them.
@@ -303,6 +328,8 @@ impl Metrics {
                 heartbeats,
                 heartbeat_last,
                 parked,
+                source_resets,
+                source_records_lost,
             }),
         }
     }
@@ -458,6 +485,26 @@ impl FlowMetrics {
     /// A partition was parked (`+1`) or resumed (`-1`).
     pub fn parked(&self, delta: i64) {
         self.parked.inc_by(delta);
+    }
+
+    /// The fetcher moved a partition's position for `reason` (a label of `ResetReason`), skipping
+    /// `lost` records that were never copied.
+    pub fn source_reset(&self, reason: &str, lost: i64) {
+        let inner = &self.metrics.inner;
+        inner
+            .source_resets
+            .get_or_create(&ResetLabels {
+                source: self.labels.source.clone(),
+                target: self.labels.target.clone(),
+                reason: reason.to_string(),
+            })
+            .inc();
+        if lost > 0 {
+            inner
+                .source_records_lost
+                .get_or_create(&self.labels)
+                .inc_by(lost as u64);
+        }
     }
 }
 

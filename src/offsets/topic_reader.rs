@@ -116,6 +116,7 @@ pub(crate) async fn read_records(
         let req = fetch_request::build(
             &[PartitionFetch {
                 topic: topic.to_string(),
+                topic_id: client.metadata().topic_id(topic).unwrap_or_default(),
                 partition,
                 offset,
                 max_bytes,

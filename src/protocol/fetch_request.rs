@@ -1,9 +1,12 @@
-//! Building Fetch requests (v4-v12: topics by name) for many partitions of one leader. Used by a
-//! task's fetcher and by the readers of internal topics alike.
+//! Building Fetch requests for many partitions of one leader: topics by name (v4-v12) and by id
+//! (v13), both filled in, so that the version the connection negotiates picks its own. By id, a
+//! topic deleted and created again under the same name is answered UNKNOWN_TOPIC_ID instead of
+//! with the new topic's records. Used by a task's fetcher and by the readers of internal topics.
 
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::{BrokerId, FetchRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
+use uuid::Uuid;
 
 /// The request-wide limits of a Fetch (the consumer's `fetch.*` and `isolation.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,8 @@ pub(crate) struct FetchLimits {
 pub(crate) struct PartitionFetch {
     /// Topic name.
     pub(crate) topic: String,
+    /// Topic id (nil where the broker gave none; such a broker does not speak Fetch v13).
+    pub(crate) topic_id: Uuid,
     /// Partition number.
     pub(crate) partition: i32,
     /// First offset wanted.
@@ -48,6 +53,7 @@ pub(crate) fn build(parts: &[PartitionFetch], settings: &FetchLimits) -> FetchRe
             _ => topics.push(
                 FetchTopic::default()
                     .with_topic(TopicName(StrBytes::from_string(p.topic.clone())))
+                    .with_topic_id(p.topic_id)
                     .with_partitions(vec![partition]),
             ),
         }
@@ -81,18 +87,21 @@ mod tests {
         let parts = vec![
             PartitionFetch {
                 topic: "a".into(),
+                topic_id: Uuid::from_u128(0xa),
                 partition: 0,
                 offset: 5,
                 max_bytes: 100,
             },
             PartitionFetch {
                 topic: "a".into(),
+                topic_id: Uuid::from_u128(0xa),
                 partition: 3,
                 offset: 9,
                 max_bytes: 100,
             },
             PartitionFetch {
                 topic: "b".into(),
+                topic_id: Uuid::from_u128(0xb),
                 partition: 1,
                 offset: 0,
                 max_bytes: 7000,
@@ -101,6 +110,7 @@ mod tests {
         let req = build(&parts, &settings(true));
         assert_eq!(req.topics.len(), 2);
         assert_eq!(req.topics[0].partitions.len(), 2);
+        assert_eq!(req.topics[1].topic_id, Uuid::from_u128(0xb));
         assert_eq!(req.topics[0].partitions[1].fetch_offset, 9);
         assert_eq!(req.topics[1].partitions[0].partition_max_bytes, 7000);
         assert_eq!(req.isolation_level, 1);

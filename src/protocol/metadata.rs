@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::MetadataResponse;
+use uuid::Uuid;
 
 /// A cluster's metadata as of one refresh.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,6 +33,9 @@ pub struct TopicMetadata {
     pub error: Option<ResponseError>,
     /// Whether this is an internal topic (`__consumer_offsets`, `__transaction_state`).
     pub is_internal: bool,
+    /// The topic's id (KIP-516), `None` from a broker that has none: a topic deleted and created
+    /// again under the same name gets a new one, so this is how a recreated topic is told apart.
+    pub id: Option<Uuid>,
     /// Partition index -> partition metadata.
     pub partitions: BTreeMap<i32, PartitionMetadata>,
     /// The generation of the refresh that last updated this topic: invalidating generation `g`
@@ -88,6 +92,7 @@ impl Metadata {
                     TopicMetadata {
                         error: ResponseError::try_from_code(t.error_code),
                         is_internal: t.is_internal,
+                        id: (!t.topic_id.is_nil()).then_some(t.topic_id),
                         partitions,
                         generation,
                     },
@@ -121,6 +126,11 @@ impl Metadata {
     pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
         let p = self.topics.get(topic)?.partitions.get(&partition)?;
         (p.leader >= 0).then_some(p.leader)
+    }
+
+    /// The id of a topic this snapshot knows, if the broker gave one.
+    pub fn topic_id(&self, topic: &str) -> Option<Uuid> {
+        self.topics.get(topic)?.id
     }
 
     /// Number of partitions of a topic, if known and without a topic-level error.

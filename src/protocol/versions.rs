@@ -1,17 +1,18 @@
 //! Which version of each API strait speaks. The `kafka-protocol` crate can encode newer versions than
-//! we want: Fetch v13+ and Produce v13+ address topics by id instead of name, and the rest of strait
-//! works with names. So each API has a cap here, and the version used on a connection is the highest
+//! we want: Produce v13+ addresses topics by id instead of name, and the rest of strait works with
+//! names. Fetch v13 (by id) is used: its requests carry both, see `fetch_request`. So each API has a cap here, and the version used on a connection is the highest
 //! one in (crate range) ∩ (cap) ∩ (what the broker advertised in ApiVersions).
 
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::VersionRange;
 
 /// Our highest version for `api`, or `None` when strait does not cap it (the crate's range is used).
-/// Fetch <= 12 and Produce <= 11 keep topics addressed by name; the others are the newest versions
+/// Fetch <= 13 (v14+ add replica state strait does not need) and Produce <= 11 (names); the others
+/// are the newest versions
 /// Kafka 3.x brokers speak whose fields strait has been written against.
 pub(crate) fn cap(api: ApiKey) -> Option<i16> {
     match api {
-        ApiKey::Fetch => Some(12),
+        ApiKey::Fetch => Some(13),
         ApiKey::Produce => Some(11),
         ApiKey::Metadata => Some(12),
         ApiKey::ListOffsets => Some(8),
@@ -70,7 +71,7 @@ mod tests {
         // Kafka 3.9 advertises Fetch 0..17 and Produce 0..11.
         assert_eq!(
             pick(ApiKey::Fetch, FetchRequest::VERSIONS, r(0, 17)),
-            Some(12)
+            Some(13)
         );
         assert_eq!(
             pick(ApiKey::Produce, ProduceRequest::VERSIONS, r(0, 11)),
@@ -104,6 +105,6 @@ mod tests {
     fn uncapped_api_uses_crate_range() {
         assert_eq!(pick(ApiKey::DeleteRecords, r(2, 10), r(0, 9)), Some(9));
         assert_eq!(ours(ApiKey::DeleteRecords, r(2, 10)), r(2, 10));
-        assert_eq!(ours(ApiKey::Fetch, r(4, 18)), r(4, 12));
+        assert_eq!(ours(ApiKey::Fetch, r(4, 18)), r(4, 13));
     }
 }

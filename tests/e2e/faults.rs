@@ -122,3 +122,71 @@ fn a_target_that_is_the_source_cluster_is_refused() {
     );
     assert!(!p.secondary.has_topic(&format!("here.{t}")));
 }
+
+/// A source topic deleted and created again under the same name while strait replicates it, the
+/// new topic soon holding more records than the old position: strait notices the new topic id,
+/// says so, counts it (`strait_source_partition_resets_total{reason="recreated"}`), and replicates
+/// the new topic from its first record (`auto.offset.reset = earliest`, MM2's), after the old one's
+/// records on the remote topic; nothing of the new topic is skipped.
+#[test]
+fn a_recreated_source_topic_is_noticed_and_replicated_from_its_start() {
+    let p = pair();
+    let t = unique("recreated");
+    p.primary.create_topic(&t, 2, 1, &[]);
+    p.primary.produce(&t, 2, 100, "lz4", 61);
+    let port = free_port_base(1);
+    let listen = format!("127.0.0.1:{port}");
+    let mut strait = Strait::start(
+        &flow_config("re", &format!("topics = {t}")),
+        &["--metrics-listen", &listen],
+    );
+    let remote = format!("re.{t}");
+    wait_caught_up(&t, &remote, &mut strait);
+    p.primary.delete_topic(&t);
+    wait_until(Duration::from_secs(60), "the topic to be gone", || {
+        !p.primary.has_topic(&t)
+    });
+    p.primary.create_topic(&t, 2, 1, &[]);
+    p.primary.produce(&t, 2, 300, "zstd", 62);
+    let want: std::collections::BTreeMap<i32, i64> = [(0, 400), (1, 400)].into();
+    wait_until(
+        Duration::from_secs(120),
+        "the old and the new topic's records on the remote topic",
+        || {
+            strait.assert_running();
+            p.secondary.end_offsets(&remote) == want
+        },
+    );
+    let target = p.secondary.dump(&remote, 800, false);
+    for partition in 0..2 {
+        let got: Vec<DumpedRecord> = target
+            .iter()
+            .filter(|r| r.partition == partition)
+            .cloned()
+            .collect();
+        let mut expected = expected_records(61, 2, 0, 100);
+        expected.retain(|r| r.partition == partition);
+        let mut new = expected_records(62, 2, 0, 300);
+        new.retain(|r| r.partition == partition);
+        for r in &mut new {
+            r.offset += 100;
+        }
+        expected.extend(new);
+        assert_same_records(&got, &expected, true);
+    }
+    assert!(
+        strait
+            .log()
+            .contains("the source topic was deleted and created again"),
+        "{}",
+        strait.log_tail(30)
+    );
+    let samples = parse(&scrape(port).expect("scrape"));
+    let resets = values(
+        &samples,
+        "strait_source_partition_resets_total",
+        &[("source", "re"), ("reason", "recreated")],
+    );
+    assert_eq!(resets, vec![2.0], "one reset per partition");
+    stop_cleanly(&mut strait);
+}

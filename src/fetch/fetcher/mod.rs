@@ -12,12 +12,13 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
+use uuid::Uuid;
 
 use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes};
 use super::response::{interpret, PartitionOutcome};
 use super::settings::{FetchSettings, StartAt};
 use super::source::FetchSource;
-use super::{FetchControl, FetchedRound};
+use super::{FetchControl, FetchedRound, ResetReason, SourceReset};
 use crate::plan::Route;
 use crate::protocol::admin::OffsetSpec;
 use crate::protocol::fetch_request::{self as request, PartitionFetch};
@@ -36,6 +37,9 @@ struct Position {
     paused: bool,
     /// Its source topic is gone: not fetched, no metadata asked for it.
     gone: bool,
+    /// The id of the source topic this position is in (learnt from metadata at the first fetch):
+    /// metadata naming another id means the topic was deleted and created again.
+    topic_id: Option<Uuid>,
     retry_at: Option<Instant>,
     failures: u32,
 }
@@ -98,6 +102,8 @@ pub(crate) struct Fetcher<C: FetchSource = ClusterClient> {
     /// Turns the order of partitions in successive requests, so that a response cut short by its
     /// byte limit does not always favour the same partitions.
     rotation: usize,
+    /// Positions moved since the last round, for the producer's metrics.
+    resets: Vec<SourceReset>,
 }
 
 impl<C: FetchSource> Fetcher<C> {
@@ -122,6 +128,7 @@ impl<C: FetchSource> Fetcher<C> {
             positions: BTreeMap::new(),
             bytes,
             rotation: 0,
+            resets: Vec::new(),
         }
     }
 
@@ -132,6 +139,15 @@ impl<C: FetchSource> Fetcher<C> {
         let mut busy: HashMap<i32, usize> = HashMap::new();
         loop {
             let next_retry = self.issue(&mut in_flight, &mut busy).await;
+            if !self.resets.is_empty() {
+                let round = FetchedRound {
+                    resets: std::mem::take(&mut self.resets),
+                    ..FetchedRound::default()
+                };
+                if self.out.send(round).await.is_err() {
+                    break;
+                }
+            }
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
@@ -173,6 +189,7 @@ impl<C: FetchSource> Fetcher<C> {
                             in_flight: false,
                             paused: false,
                             gone: false,
+                            topic_id: None,
                             retry_at: None,
                             failures: 0,
                         },
@@ -203,8 +220,8 @@ impl<C: FetchSource> Fetcher<C> {
                     p.gone = true;
                 }
                 let round = FetchedRound {
-                    chunks: Vec::new(),
                     gone: vec![route],
+                    ..FetchedRound::default()
                 };
                 return self.out.send(round).await.is_ok();
             }
@@ -220,6 +237,17 @@ impl<C: FetchSource> Fetcher<C> {
         busy: &mut HashMap<i32, usize>,
     ) -> Option<Instant> {
         let now = Instant::now();
+        let mut recreated: Vec<TopicPartition> = Vec::new();
+        for (key, pos) in self.positions.iter_mut().filter(|(_, p)| p.ready(now)) {
+            match (pos.topic_id, self.client.topic_id(&key.topic)) {
+                (None, id) => pos.topic_id = id,
+                (Some(old), Some(new)) if old != new => recreated.push(key.clone()),
+                _ => {}
+            }
+        }
+        if !recreated.is_empty() {
+            self.restart_recreated(recreated).await;
+        }
         let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
         for (key, pos) in self.positions.iter_mut() {
@@ -254,6 +282,7 @@ impl<C: FetchSource> Fetcher<C> {
                     p.in_flight = true;
                     parts.push(PartitionFetch {
                         topic: p.route.source_topic.clone(),
+                        topic_id: p.topic_id.unwrap_or_default(),
                         partition: p.route.partition,
                         offset: p.next_offset,
                         max_bytes: p.max_bytes,
@@ -314,8 +343,22 @@ impl<C: FetchSource> Fetcher<C> {
         let mut out_of_range: Vec<TopicPartition> = Vec::new();
         let mut stale_topics: Vec<String> = Vec::new();
         for topic in &response.responses {
+            // Fetch v13+ answers by topic id, older versions by name.
+            let name = if topic.topic.0.is_empty() {
+                let by_id = keys.iter().find(|k| {
+                    self.positions
+                        .get(*k)
+                        .is_some_and(|p| p.topic_id == Some(topic.topic_id))
+                });
+                match by_id {
+                    Some(k) => k.topic.clone(),
+                    None => continue,
+                }
+            } else {
+                topic.topic.0.to_string()
+            };
             for data in &topic.partitions {
-                let key = TopicPartition::new(topic.topic.0.to_string(), data.partition_index);
+                let key = TopicPartition::new(name.clone(), data.partition_index);
                 let Some(pos) = self.positions.get_mut(&key) else {
                     continue;
                 };
@@ -413,6 +456,10 @@ impl<C: FetchSource> Fetcher<C> {
                     lost = start - pos.next_offset,
                     "DATA GAP: the source deleted records before they were replicated; resuming at the earliest available offset"
                 );
+                self.resets.push(SourceReset {
+                    reason: ResetReason::Retention,
+                    lost: start - pos.next_offset,
+                });
                 pos.next_offset = start;
             } else {
                 let to = match self.settings.start_at {
@@ -427,8 +474,55 @@ impl<C: FetchSource> Fetcher<C> {
                     resume_at = to,
                     "the source log is shorter than what was already replicated (truncated or recreated); resetting per auto.offset.reset"
                 );
+                self.resets.push(SourceReset {
+                    reason: ResetReason::Truncated,
+                    lost: 0,
+                });
                 pos.next_offset = to;
             }
+            pos.retry_at = None;
+        }
+    }
+}
+
+impl<C: FetchSource> Fetcher<C> {
+    /// Moves partitions whose source topic was deleted and created again (metadata names a new
+    /// topic id) to where `auto.offset.reset` starts a new topic, saying so loudly: the old topic's
+    /// records are gone from the source, and the new topic's must be copied, never skipped because
+    /// the old position happens to exist in it. A partition whose new log bounds cannot be read
+    /// keeps its old id and is tried again.
+    async fn restart_recreated(&mut self, keys: Vec<TopicPartition>) {
+        let spec = match self.settings.start_at {
+            StartAt::Earliest => OffsetSpec::Earliest,
+            StartAt::Latest => OffsetSpec::Latest,
+        };
+        let starts = self.client.list_offsets(&keys, spec).await;
+        for key in keys {
+            let new_id = self.client.topic_id(&key.topic);
+            let Some(pos) = self.positions.get_mut(&key) else {
+                continue;
+            };
+            let Some(Ok(start)) = starts.get(&key) else {
+                let delay = pos.back_off(self.retry_backoff);
+                warn!(partition = %pos.route, retry_in = ?delay, "the source topic was recreated and its new log bounds could not be read; retrying");
+                continue;
+            };
+            error!(
+                partition = %pos.route,
+                old_topic_id = %pos.topic_id.unwrap_or_default(),
+                new_topic_id = %new_id.unwrap_or_default(),
+                old_position = pos.next_offset,
+                resume_at = *start,
+                "the source topic was deleted and created again (new topic id); replicating the new topic from where auto.offset.reset starts a new topic"
+            );
+            self.resets.push(SourceReset {
+                reason: ResetReason::Recreated,
+                lost: 0,
+            });
+            pos.topic_id = new_id;
+            pos.next_offset = *start;
+            pos.max_bytes = self.settings.partition_max_bytes;
+            pos.failures = 0;
             pos.retry_at = None;
         }
     }

@@ -24,6 +24,7 @@ use crate::records::test_support::{build_batch, encode_block, hand_records, Hand
 const NOT_LEADER: i16 = 6;
 const OFFSET_OUT_OF_RANGE: i16 = 1;
 const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// One partition's log: batches of three records from `start`.
 #[derive(Default)]
@@ -56,6 +57,9 @@ struct Model {
     transport_failures: usize,
     fetches: Vec<Seen>,
     refreshes: usize,
+    /// Topic ids, when the model plays a broker that has them (Fetch v13: answers by id).
+    ids: HashMap<String, Uuid>,
+    cached_ids: HashMap<String, Uuid>,
 }
 
 #[derive(Clone, Default)]
@@ -95,6 +99,22 @@ impl FakeSource {
         }
     }
 
+    /// The topic of `tp` gets an id (the broker speaks Fetch v13, and metadata knows it).
+    fn with_id(self, topic: &str, id: u128) -> Self {
+        let mut m = self.model();
+        m.ids.insert(topic.into(), Uuid::from_u128(id));
+        m.cached_ids = m.ids.clone();
+        drop(m);
+        self
+    }
+
+    /// The topic of `tp` is deleted and created again: a new id, an empty log from offset 0.
+    fn recreate(&self, tp: &TopicPartition, id: u128) {
+        let mut m = self.model();
+        m.ids.insert(tp.topic.clone(), Uuid::from_u128(id));
+        m.logs.insert(tp.clone(), Log::default());
+    }
+
     /// Retention deletes everything before `offset`.
     fn delete_before(&self, tp: &TopicPartition, offset: i64) {
         let mut m = self.model();
@@ -115,6 +135,9 @@ impl FakeSource {
         let mut topics = Vec::new();
         for t in &req.topics {
             let mut partitions = Vec::new();
+            // By id (v13) when the request has one: a stale id is refused.
+            let by_id = !t.topic_id.is_nil();
+            let stale = by_id && m.ids.get(t.topic.0.as_str()) != Some(&t.topic_id);
             for p in &t.partitions {
                 let tp = TopicPartition::new(t.topic.0.to_string(), p.partition);
                 seen.offsets.push((tp.clone(), p.fetch_offset));
@@ -123,6 +146,8 @@ impl FakeSource {
                 let log = &m.logs[&tp];
                 let code = if let Some(code) = injected {
                     code
+                } else if stale {
+                    UNKNOWN_TOPIC_ID
                 } else if m.leaders.get(&tp) != Some(&leader) {
                     NOT_LEADER
                 } else if p.fetch_offset < log.start || p.fetch_offset > log.end() {
@@ -149,9 +174,15 @@ impl FakeSource {
                 }
                 partitions.push(data);
             }
+            let name = if by_id {
+                String::new()
+            } else {
+                t.topic.0.to_string()
+            };
             topics.push(
                 FetchableTopicResponse::default()
-                    .with_topic(TopicName(StrBytes::from_string(t.topic.0.to_string())))
+                    .with_topic(TopicName(StrBytes::from_string(name)))
+                    .with_topic_id(t.topic_id)
                     .with_partitions(partitions),
             );
         }
@@ -169,10 +200,15 @@ impl FetchSource for FakeSource {
         self.model().cached_leaders.get(tp).copied()
     }
 
+    fn topic_id(&self, topic: &str) -> Option<Uuid> {
+        self.model().cached_ids.get(topic).copied()
+    }
+
     async fn refresh_metadata(&self, _topics: &[String]) -> Result<(), ProtocolError> {
         let mut m = self.model();
         m.refreshes += 1;
         m.cached_leaders = m.leaders.clone();
+        m.cached_ids = m.ids.clone();
         Ok(())
     }
 
@@ -253,6 +289,8 @@ struct Harness {
     held: Arc<TaskBytes>,
     shutdown: CancellationToken,
     run: tokio::task::JoinHandle<()>,
+    /// Every position reset the fetcher reported, in order.
+    resets: Vec<ResetReason>,
 }
 
 fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness {
@@ -276,6 +314,7 @@ fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness
         held,
         shutdown,
         run,
+        resets: Vec::new(),
     }
 }
 
@@ -295,6 +334,7 @@ impl Harness {
             tokio::select! {
                 round = self.rounds.recv() => {
                     let Some(round) = round else { break };
+                    self.resets.extend(round.resets.iter().map(|r| r.reason));
                     for c in round.chunks {
                         self.held.taken(c.bytes());
                         let e = out.entry(c.route.source()).or_default();
@@ -432,6 +472,49 @@ async fn a_gone_partition_is_reported_and_not_fetched_until_back() {
     h.control.send(FetchControl::Back(a.clone())).unwrap();
     let back = h.collect(Duration::from_secs(5)).await;
     assert_eq!(back[&a.source()], (offsets(6, 12), 12));
+    h.stop().await;
+}
+
+/// A source topic deleted and created again while strait fetches it, and grown past the old
+/// position: by id (Fetch v13) the broker refuses the old topic, metadata names a new id, and the
+/// partition starts the new topic from its start (`auto.offset.reset = earliest`), reported as a
+/// reset, instead of reading on from the old position and skipping the new topic's first records.
+#[tokio::test(start_paused = true)]
+async fn a_recreated_source_topic_is_replicated_from_its_start_and_reported() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 2).with_id("orders", 1);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&r], 0);
+    let first = h.collect(Duration::from_secs(2)).await;
+    assert_eq!(first[&r.source()], (offsets(0, 6), 6));
+    source.recreate(&r.source(), 2);
+    source.append(&r.source(), 4);
+    let after = h.collect(Duration::from_secs(5)).await;
+    assert_eq!(
+        after[&r.source()],
+        (offsets(0, 12), 12),
+        "the new topic, whole"
+    );
+    assert_eq!(h.resets, vec![ResetReason::Recreated]);
+    // Read on by the new id: more records of the new topic follow, nothing reset again.
+    source.append(&r.source(), 1);
+    let more = h.collect(Duration::from_secs(2)).await;
+    assert_eq!(more[&r.source()], (offsets(12, 15), 15));
+    assert_eq!(h.resets.len(), 1);
+    h.stop().await;
+}
+
+/// Retention overtaking the copy is reported as a reset that lost records (the metric counts them).
+#[tokio::test(start_paused = true)]
+async fn retention_overtaking_the_copy_is_reported_with_what_was_lost() {
+    let r = route(0);
+    let source = FakeSource::with_logs(&[r.source()], 4);
+    source.delete_before(&r.source(), 6);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&r], 0);
+    let got = h.collect(Duration::from_secs(3)).await;
+    assert_eq!(got[&r.source()], (offsets(6, 12), 12));
+    assert_eq!(h.resets, vec![ResetReason::Retention]);
     h.stop().await;
 }
 

@@ -288,7 +288,7 @@ fn round(route: &Arc<Route>, offset: i64) -> FetchedRound {
             next_offset: offset + 3,
             source_end: offset + 3,
         }],
-        gone: Vec::new(),
+        ..FetchedRound::default()
     }
 }
 
