@@ -12,6 +12,8 @@ pub mod clock;
 pub mod config;
 pub mod connect;
 pub(crate) mod fetch;
+#[cfg(test)]
+mod fuzz;
 pub mod launch;
 pub(crate) mod locks;
 pub mod metrics;

@@ -36,6 +36,11 @@ const LAYERS: &[(&str, &[&str])] = &[
             "fetch", "offsets", "plan", "produce", "protocol", "secret", "security",
         ],
     ),
+    // Test-only: the fuzz targets, over every parser of outside input.
+    (
+        "fuzz",
+        &["config", "fetch", "offsets", "plan", "protocol", "records"],
+    ),
     (
         "operate",
         &["clock", "config", "offsets", "protocol", "security"],

@@ -265,4 +265,15 @@ mod tests {
         );
         assert!(!dbg.contains("hunter2"), "{dbg}");
     }
+
+    /// Fuzz target (see src/fuzz.rs for how targets run): any text is parsed or refused with an
+    /// error, never a panic.
+    #[test]
+    fn fuzz_jaas() {
+        bolero::check!().for_each(|input: &[u8]| {
+            if let Ok(text) = std::str::from_utf8(input) {
+                let _ = parse(text);
+            }
+        });
+    }
 }
