@@ -50,6 +50,10 @@ pub(crate) struct FetchedRound {
     /// Partitions whose position the fetcher moved because the source log no longer holds it
     /// (for the metrics: never a silent reset).
     pub(crate) resets: Vec<SourceReset>,
+    /// Partition answers that held a corrupt batch (fetched again, or stopped: `halted`).
+    pub(crate) corrupt_fetches: u32,
+    /// Partitions stopped for good because their source batch is corrupt every time.
+    pub(crate) halted: Vec<Arc<Route>>,
 }
 
 /// Why the fetcher moved a partition's position other than by reading on.

@@ -8,7 +8,7 @@ use kafka_protocol::ResponseError;
 
 use super::Chunk;
 use crate::plan::Route;
-use crate::records::{split_batches, trim_before, AbortedFilter, RecordsError};
+use crate::records::{split_batches, trim_before, verify_crc, AbortedFilter, RecordsError};
 
 /// What the fetcher should do with one partition after a response.
 #[derive(Debug)]
@@ -20,6 +20,8 @@ pub(crate) enum PartitionOutcome {
         chunk: Option<Chunk>,
         /// A batch larger than the partition byte limit was cut off: fetch again with this limit.
         needed_max_bytes: Option<i32>,
+        /// A corrupt batch ended the chunk early (the next fetch starts at it).
+        corrupt: Option<RecordsError>,
     },
     /// The fetch offset is outside the source log (deleted by retention, or the log was truncated).
     OutOfRange,
@@ -45,6 +47,7 @@ pub(crate) fn interpret(
         return PartitionOutcome::Data {
             chunk: None,
             needed_max_bytes: None,
+            corrupt: None,
         };
     };
     let split = match split_batches(records) {
@@ -61,6 +64,7 @@ pub(crate) fn interpret(
     });
     let mut next_offset = fetch_offset;
     let mut forward = Vec::with_capacity(split.batches.len());
+    let mut corrupt = None;
     for batch in split.batches.iter() {
         let last = batch.header.last_offset();
         if last < fetch_offset {
@@ -88,6 +92,16 @@ pub(crate) fn interpret(
             }
             continue;
         }
+        // The one CRC check of the data path (the producer's rewrite trusts it): a corrupt batch
+        // is never forwarded. What came before it is; the next fetch starts at it.
+        if let Err(e) = verify_crc(batch) {
+            if forward.is_empty() {
+                return PartitionOutcome::Corrupt(e);
+            }
+            next_offset = batch.header.base_offset;
+            corrupt = Some(e);
+            break;
+        }
         forward.push(batch.clone());
     }
     let needed_max_bytes = if split.batches.is_empty() && split.truncated_tail {
@@ -109,6 +123,7 @@ pub(crate) fn interpret(
     PartitionOutcome::Data {
         chunk,
         needed_max_bytes,
+        corrupt,
     }
 }
 
@@ -239,6 +254,23 @@ mod tests {
         assert_eq!(bases, vec![0, 4]);
     }
 
+    /// A batch failing its CRC is never forwarded: the batches before it are, and the next fetch
+    /// starts at it; a corrupt first batch is a `Corrupt` answer.
+    #[test]
+    fn a_corrupt_batch_stops_the_chunk_before_it() {
+        let mut bad = batch(3, 3, -1, false, None);
+        let last = bad.len() - 1;
+        bad[last] ^= 0x40;
+        let d = data(&[batch(0, 3, -1, false, None), bad.clone()], vec![]);
+        let (bases, next) = chunk_of(interpret(&route(), 0, &d, false));
+        assert_eq!((bases, next), (vec![0], 3));
+        let d = data(&[bad], vec![]);
+        assert!(matches!(
+            interpret(&route(), 3, &d, false),
+            PartitionOutcome::Corrupt(RecordsError::CorruptBatch { offset: 3, .. })
+        ));
+    }
+
     #[test]
     fn only_markers_still_moves_the_position() {
         let d = data(&[batch(10, 1, 7, true, Some(1))], vec![]);
@@ -266,6 +298,7 @@ mod tests {
         cut.truncate(100);
         match interpret(&route(), 0, &data(&[cut], vec![]), false) {
             PartitionOutcome::Data {
+                corrupt: None,
                 chunk: None,
                 needed_max_bytes: Some(n),
             } => assert_eq!(n, full),

@@ -150,6 +150,8 @@ struct Inner {
     parked: Family<FlowLabels, Gauge>,
     source_resets: Family<ResetLabels, Counter>,
     source_records_lost: Family<FlowLabels, Counter>,
+    corrupt_fetches: Family<FlowLabels, Counter>,
+    halted: Family<FlowLabels, Gauge>,
 }
 
 /// The process's metrics: one registry shared by every flow, task and emitter. Cloning is cheap.
@@ -258,6 +260,18 @@ impl Metrics {
             "Source records deleted (retention, DeleteRecords) before strait copied them (not in MM2)",
             source_records_lost.clone(),
         );
+        let corrupt_fetches = Family::<FlowLabels, Counter>::default();
+        registry.register(
+            "strait_source_corrupt_fetches",
+            "Partition answers from the source that held a batch failing its CRC check (not forwarded; fetched again) (not in MM2)",
+            corrupt_fetches.clone(),
+        );
+        let halted = Family::<FlowLabels, Gauge>::default();
+        registry.register(
+            "strait_partitions_halted",
+            "Partitions of the flow stopped until restart: a source batch corrupt on every fetch, or one that cannot be forwarded (not in MM2)",
+            halted.clone(),
+        );
         // MM2's attributes again under the names the common JMX-exporter rules (Strimzi's
         // `kafka.connect.mirror<type=MirrorSourceConnector, ...><>([a-z-_]+)` ->
         // `kafka_connect_mirror_mirrorsourceconnector_$4`) give them.
@@ -330,6 +344,8 @@ impl Metrics {
                 parked,
                 source_resets,
                 source_records_lost,
+                corrupt_fetches,
+                halted,
             }),
         }
     }
@@ -485,6 +501,25 @@ impl FlowMetrics {
     /// A partition was parked (`+1`) or resumed (`-1`).
     pub fn parked(&self, delta: i64) {
         self.parked.inc_by(delta);
+    }
+
+    /// `answers` partition answers held a corrupt batch, and `halted` partitions stopped for good.
+    pub fn corrupt(&self, answers: u32, halted: usize) {
+        let inner = &self.metrics.inner;
+        if answers > 0 {
+            inner
+                .corrupt_fetches
+                .get_or_create(&self.labels)
+                .inc_by(u64::from(answers));
+        }
+        self.halted(halted);
+    }
+
+    /// `n` more partitions of the flow stopped until restart.
+    pub fn halted(&self, n: usize) {
+        if n > 0 {
+            (self.metrics.inner.halted.get_or_create(&self.labels)).inc_by(n as i64);
+        }
     }
 
     /// The fetcher moved a partition's position for `reason` (a label of `ResetReason`), skipping

@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use super::sequence::{next_sequence, ProducerIdentity};
 use crate::plan::Route;
 use crate::records::{
-    rewrite_for_target, split_in_two, Batch, RecordsError, Rewritten, UpstreamOffsets,
+    rewrite_verified, split_in_two, Batch, RecordsError, Rewritten, UpstreamOffsets,
 };
 
 /// Requests in flight per target leader: the idempotent producer's ordering guarantee holds for up
@@ -308,7 +308,8 @@ impl PartitionQueue {
         identity: &ProducerIdentity,
     ) -> Result<Option<(Bytes, Rewritten)>, RecordsError> {
         let mut out = BytesMut::with_capacity(batch.bytes.len());
-        match rewrite_for_target(batch, identity.fields(self.next_sequence), &mut out)? {
+        // The fetcher verified the source CRC (and re-encoding starts from our own bytes).
+        match rewrite_verified(batch, identity.fields(self.next_sequence), &mut out)? {
             Some(written) => {
                 if identity.is_idempotent() {
                     self.next_sequence = next_sequence(self.next_sequence, written.records);

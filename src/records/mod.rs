@@ -26,11 +26,12 @@ pub(crate) mod record;
 pub(crate) mod rewrite;
 pub(crate) mod split;
 
+pub(crate) use batch::verify_crc;
 pub use batch::{split_batches, Batch, BatchHeader, Compression, SplitBatches};
 pub(crate) use control::AbortedFilter;
 pub(crate) use record::decode_records;
-pub(crate) use rewrite::trim_before;
 pub use rewrite::{rewrite_for_target, ProducerFields, Rewritten, UpstreamOffsets};
+pub(crate) use rewrite::{rewrite_verified, trim_before};
 pub(crate) use split::split_in_two;
 
 /// Everything that can be wrong with record bytes handed to this module.

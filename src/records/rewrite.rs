@@ -97,6 +97,25 @@ pub fn rewrite_for_target(
     producer: ProducerFields,
     out: &mut BytesMut,
 ) -> Result<Option<Rewritten>, RecordsError> {
+    rewrite(batch, producer, out, true)
+}
+
+/// [`rewrite_for_target`] for a batch whose CRC the caller already verified: the fetcher checks
+/// every batch it hands on (`fetch::response`), so the data path pays for one CRC pass, not two.
+pub(crate) fn rewrite_verified(
+    batch: &Batch,
+    producer: ProducerFields,
+    out: &mut BytesMut,
+) -> Result<Option<Rewritten>, RecordsError> {
+    rewrite(batch, producer, out, false)
+}
+
+fn rewrite(
+    batch: &Batch,
+    producer: ProducerFields,
+    out: &mut BytesMut,
+    verify: bool,
+) -> Result<Option<Rewritten>, RecordsError> {
     // The bytes are the authority: `Batch` fields are public, so re-read the 61-byte header
     // rather than trust a possibly edited copy.
     let batch = &Batch {
@@ -116,7 +135,9 @@ pub fn rewrite_for_target(
     }
     // One straight hardware pass; the new CRC below is a second one over the unchanged block,
     // far cheaper than `crc32c_combine` (2 us against 22 us for 16 KiB, see benches/).
-    super::batch::verify_crc(batch)?;
+    if verify {
+        super::batch::verify_crc(batch)?;
+    }
     if h.is_control() || h.records_count == 0 {
         return Ok(None);
     }

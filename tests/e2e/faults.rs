@@ -190,3 +190,89 @@ fn a_recreated_source_topic_is_noticed_and_replicated_from_its_start() {
     assert_eq!(resets, vec![2.0], "one reset per partition");
     stop_cleanly(&mut strait);
 }
+
+/// A batch corrupt in the source log itself (a byte flipped in the segment file, as a failing disk
+/// would; the broker serves it as it is): strait never forwards it, fetches it again, and after five
+/// corrupt answers stops that partition with an error naming the offset
+/// (`strait_partitions_halted` 1); every record before the batch arrives, and the other partition
+/// replicates whole.
+#[test]
+fn a_batch_corrupt_in_the_source_log_stops_its_partition_after_the_records_before_it() {
+    let p = pair();
+    let t = unique("corrupt");
+    p.primary.create_topic(&t, 2, 1, &[]);
+    p.primary.produce(&t, 2, 200, "none", 71);
+    let batches = p.primary.batches(&t, 0);
+    let bad = batches
+        .iter()
+        .find(|b| b.base_offset >= 100 && b.size > 100)
+        .unwrap_or_else(|| panic!("no batch past offset 100: {batches:?}"))
+        .clone();
+    let segment = p
+        .primary
+        .dir()
+        .expect("the primary's files")
+        .join(format!("node-1/data/{t}-0/00000000000000000000.log"));
+    {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&segment)
+            .unwrap();
+        let at = bad.position + bad.size as u64 / 2;
+        let mut byte = [0u8];
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.read_exact(&mut byte).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(&[byte[0] ^ 0x20]).unwrap();
+    }
+    let port = free_port_base(1);
+    let mut strait = Strait::start(
+        &flow_config("crc", &format!("topics = {t}")),
+        &["--metrics-listen", &format!("127.0.0.1:{port}")],
+    );
+    let remote = format!("crc.{t}");
+    let want: std::collections::BTreeMap<i32, i64> = [(0, bad.base_offset), (1, 200)].into();
+    wait_until(
+        Duration::from_secs(120),
+        "everything but the corrupt batch and what follows it",
+        || {
+            strait.assert_running();
+            p.secondary.has_topic(&remote) && p.secondary.end_offsets(&remote) == want
+        },
+    );
+    strait.wait_for_log(
+        "the source holds a corrupt batch (the same one on every fetch)",
+        Duration::from_secs(60),
+    );
+    let log = strait.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("the source holds a corrupt batch"))
+        .unwrap();
+    assert!(
+        line.contains(&format!("offset={}", bad.base_offset)) && line.contains(&format!("{t}-0")),
+        "{line}"
+    );
+    let target = p
+        .secondary
+        .dump(&remote, bad.base_offset as usize + 200, false);
+    let mut expected = expected_records(71, 2, 0, 200);
+    expected.retain(|r| r.partition == 1 || r.offset < bad.base_offset);
+    assert_same_records(&target, &expected, true);
+    let samples = parse(&scrape(port).expect("scrape"));
+    assert_eq!(
+        values(&samples, "strait_partitions_halted", &[("source", "crc")]),
+        vec![1.0]
+    );
+    let corrupt = values(
+        &samples,
+        "strait_source_corrupt_fetches_total",
+        &[("source", "crc")],
+    );
+    assert!(corrupt.first().is_some_and(|n| *n >= 5.0), "{corrupt:?}");
+    stop_cleanly(&mut strait);
+    // The corrupt segment must not trouble a later restart of the shared primary.
+    p.primary.delete_topic(&t);
+}

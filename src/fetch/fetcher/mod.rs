@@ -28,6 +28,11 @@ use crate::protocol::{sleep_until_or_forever, ClusterClient, ProtocolError};
 /// Longest wait before a partition that keeps failing is tried again.
 const MAX_PARTITION_BACKOFF: Duration = Duration::from_secs(30);
 
+/// Fetches in a row that return a corrupt batch at the same offset before the partition stops: a
+/// corruption on the way (a flipped bit past TCP's checksum) goes away when fetched again, one in the
+/// source log does not.
+const CORRUPT_FETCHES_BEFORE_STOP: u32 = 5;
+
 /// Where one partition stands.
 struct Position {
     route: Arc<Route>,
@@ -37,6 +42,10 @@ struct Position {
     paused: bool,
     /// Its source topic is gone: not fetched, no metadata asked for it.
     gone: bool,
+    /// Stopped for good (a batch corrupt every time it was fetched): not fetched until restart.
+    halted: bool,
+    /// The offset last answered with a corrupt batch, and how many fetches in a row did.
+    corrupt: Option<(i64, u32)>,
     /// The id of the source topic this position is in (learnt from metadata at the first fetch):
     /// metadata naming another id means the topic was deleted and created again.
     topic_id: Option<Uuid>,
@@ -46,7 +55,11 @@ struct Position {
 
 impl Position {
     fn ready(&self, now: Instant) -> bool {
-        !self.in_flight && !self.paused && !self.gone && self.retry_at.is_none_or(|t| t <= now)
+        !self.in_flight
+            && !self.paused
+            && !self.gone
+            && !self.halted
+            && self.retry_at.is_none_or(|t| t <= now)
     }
 
     fn back_off(&mut self, base: Duration) -> Duration {
@@ -189,6 +202,8 @@ impl<C: FetchSource> Fetcher<C> {
                             in_flight: false,
                             paused: false,
                             gone: false,
+                            halted: false,
+                            corrupt: None,
                             topic_id: None,
                             retry_at: None,
                             failures: 0,
@@ -371,9 +386,15 @@ impl<C: FetchSource> Fetcher<C> {
                     PartitionOutcome::Data {
                         chunk,
                         needed_max_bytes,
+                        corrupt,
                     } => {
                         pos.failures = 0;
                         pos.retry_at = None;
+                        pos.corrupt = None;
+                        if let Some(e) = corrupt {
+                            round.corrupt_fetches += 1;
+                            warn!(partition = %pos.route, error = %e, "corrupt data from the source; forwarding what came before it, fetching it again");
+                        }
                         match needed_max_bytes {
                             Some(n) => {
                                 debug!(partition = %pos.route, bytes = n, "raising partition fetch size for a large batch");
@@ -397,8 +418,20 @@ impl<C: FetchSource> Fetcher<C> {
                         error!(cluster = %self.client.cluster_name(), partition = %pos.route, error = ?e, retry_in = ?delay, "fetch refused by the source broker; this partition is not replicating");
                     }
                     PartitionOutcome::Corrupt(e) => {
-                        let delay = pos.back_off(self.retry_backoff);
-                        error!(partition = %pos.route, offset = pos.next_offset, error = %e, retry_in = ?delay, "corrupt data from the source; not forwarding it");
+                        round.corrupt_fetches += 1;
+                        let times = match pos.corrupt {
+                            Some((at, n)) if at == pos.next_offset => n + 1,
+                            _ => 1,
+                        };
+                        pos.corrupt = Some((pos.next_offset, times));
+                        if times >= CORRUPT_FETCHES_BEFORE_STOP {
+                            pos.halted = true;
+                            round.halted.push(pos.route.clone());
+                            error!(partition = %pos.route, offset = pos.next_offset, fetches = times, error = %e, "the source holds a corrupt batch (the same one on every fetch); this partition stops here, everything before it is replicated; check the source log (kafka-dump-log --deep-iteration), then restart strait");
+                        } else {
+                            let delay = pos.back_off(self.retry_backoff);
+                            warn!(partition = %pos.route, offset = pos.next_offset, error = %e, retry_in = ?delay, "corrupt data from the source; not forwarding it, fetching it again");
+                        }
                     }
                 }
             }
@@ -409,7 +442,7 @@ impl<C: FetchSource> Fetcher<C> {
         if !out_of_range.is_empty() {
             self.reset_out_of_range(out_of_range).await;
         }
-        if !round.chunks.is_empty() {
+        if !round.chunks.is_empty() || round.corrupt_fetches > 0 {
             let bytes = round.chunks.iter().map(|c| c.bytes()).sum();
             self.bytes.handed_over(bytes);
             if self.out.send(round).await.is_err() {

@@ -60,6 +60,9 @@ struct Model {
     /// Topic ids, when the model plays a broker that has them (Fetch v13: answers by id).
     ids: HashMap<String, Uuid>,
     cached_ids: HashMap<String, Uuid>,
+    /// Batches (partition, base offset) served with a flipped byte, this many more times (u32::MAX:
+    /// corrupt in the log itself).
+    corrupt: HashMap<(TopicPartition, i64), u32>,
 }
 
 #[derive(Clone, Default)]
@@ -162,10 +165,20 @@ impl FakeSource {
                 if code == 0 {
                     let mut out = BytesMut::new();
                     let limit = usize::try_from(p.partition_max_bytes).unwrap_or(0);
+                    let mut served: Vec<(i64, usize)> = Vec::new();
                     for (o, b) in &log.batches {
                         let fits = out.len() + b.len() <= limit.min(budget);
                         if *o + 3 > p.fetch_offset && (out.is_empty() || fits) {
                             out.extend_from_slice(b);
+                            served.push((*o, out.len() - 1));
+                        }
+                    }
+                    for (o, last) in served {
+                        if let Some(n) = m.corrupt.get_mut(&(tp.clone(), o)) {
+                            if *n > 0 {
+                                *n = n.saturating_sub(u32::from(*n != u32::MAX));
+                                out[last] ^= 0x40;
+                            }
                         }
                     }
                     budget = budget.saturating_sub(out.len());
@@ -291,6 +304,9 @@ struct Harness {
     run: tokio::task::JoinHandle<()>,
     /// Every position reset the fetcher reported, in order.
     resets: Vec<ResetReason>,
+    /// Corrupt answers and stopped partitions the fetcher reported.
+    corrupt_fetches: u32,
+    halted: Vec<TopicPartition>,
 }
 
 fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness {
@@ -315,6 +331,8 @@ fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness
         shutdown,
         run,
         resets: Vec::new(),
+        corrupt_fetches: 0,
+        halted: Vec::new(),
     }
 }
 
@@ -335,6 +353,8 @@ impl Harness {
                 round = self.rounds.recv() => {
                     let Some(round) = round else { break };
                     self.resets.extend(round.resets.iter().map(|r| r.reason));
+                    self.corrupt_fetches += round.corrupt_fetches;
+                    self.halted.extend(round.halted.iter().map(|r| r.source()));
                     for c in round.chunks {
                         self.held.taken(c.bytes());
                         let e = out.entry(c.route.source()).or_default();
@@ -501,6 +521,41 @@ async fn a_recreated_source_topic_is_replicated_from_its_start_and_reported() {
     let more = h.collect(Duration::from_secs(2)).await;
     assert_eq!(more[&r.source()], (offsets(12, 15), 15));
     assert_eq!(h.resets.len(), 1);
+    h.stop().await;
+}
+
+/// A batch corrupted on the way (twice) is fetched again and delivered once, in order; one corrupt
+/// in the source log stops its partition after five fetches, with what came before it delivered,
+/// while the other partition keeps flowing.
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_batch_is_fetched_again_and_a_persistent_one_stops_its_partition() {
+    let (a, b) = (route(0), route(1));
+    let source = FakeSource::with_logs(&[a.source(), b.source()], 4);
+    source.model().corrupt.insert((a.source(), 3), 2);
+    source.model().corrupt.insert((b.source(), 6), u32::MAX);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&a, &b], 0);
+    let got = h.collect(Duration::from_secs(60)).await;
+    assert_eq!(
+        got[&a.source()],
+        (offsets(0, 12), 12),
+        "a: every batch, once"
+    );
+    assert_eq!(
+        got[&b.source()],
+        (offsets(0, 6), 6),
+        "b: up to the corrupt batch"
+    );
+    assert_eq!(h.halted, vec![b.source()]);
+    // a: the answer at 0 (cut before the bad batch), one at 3; b: the one at 0, five at 6.
+    assert_eq!(h.corrupt_fetches, 2 + 6);
+    source.append(&a.source(), 1);
+    let more = h.collect(Duration::from_secs(5)).await;
+    assert_eq!(more[&a.source()], (offsets(12, 15), 15));
+    assert!(
+        !more.contains_key(&b.source()),
+        "a stopped partition is not fetched"
+    );
     h.stop().await;
 }
 

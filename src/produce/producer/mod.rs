@@ -282,6 +282,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
             for r in &round.resets {
                 m.source_reset(r.reason.label(), r.lost);
             }
+            m.corrupt(round.corrupt_fetches, round.halted.len());
         }
         for chunk in round.chunks {
             let key = chunk.route.remote();
@@ -312,6 +313,9 @@ impl<C: ProduceTarget> TaskProducer<C> {
                     error!(task = self.task, partition = %route, error = %e, "a source batch cannot be forwarded; this partition stops here (data before it is still delivered) until strait is restarted");
                     let _ = self.control.send(FetchControl::Pause(route));
                     set_standing(&mut self.standing, &key, Standing::Halted);
+                    if let Some(m) = &self.metrics {
+                        m.halted(1);
+                    }
                 }
             }
         }

@@ -354,6 +354,8 @@ pub struct BatchInfo {
     pub max_timestamp: i64,
     /// The batch's bytes in the log.
     pub size: usize,
+    /// Where the batch starts in its segment file.
+    pub position: u64,
 }
 
 /// What the Java client's `transactions` mode wrote.

@@ -476,6 +476,7 @@ pub fn parse_batches(out: &str) -> Vec<BatchInfo> {
                 timestamp_type,
                 max_timestamp,
                 size: get("size:").parse().unwrap(),
+                position: get("position:").parse().unwrap(),
             }
         })
         .collect()
