@@ -811,13 +811,7 @@ mod tests {
 
     #[test]
     fn trimming_keeps_only_records_a_consumer_from_that_offset_sees() {
-        for codec in [
-            Compression::None,
-            Compression::Gzip,
-            Compression::Snappy,
-            Compression::Lz4,
-            Compression::Zstd,
-        ] {
+        for codec in CODECS {
             let src = Batch::from_bytes(kp_batch(&[40, 41, 42, 43, 44], codec, KpOpts::default()))
                 .unwrap();
             assert_eq!(trim_before(&src, 40).unwrap().unwrap().bytes, src.bytes);

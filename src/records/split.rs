@@ -81,7 +81,7 @@ mod tests {
 
     use super::*;
     use crate::records::batch::verify_crc;
-    use crate::records::test_support::{kp_batch, KpOpts};
+    use crate::records::test_support::{kp_batch, KpOpts, CODECS};
     use crate::records::{decode_records, rewrite_for_target, Compression, ProducerFields};
 
     /// A produce-ready batch of `n` records (offsets with a gap, so rewriting renumbers them).
@@ -108,13 +108,7 @@ mod tests {
     /// again keeps working down to one record.
     #[test]
     fn halves_keep_every_record_and_their_sequences_follow() {
-        for codec in [
-            Compression::None,
-            Compression::Gzip,
-            Compression::Snappy,
-            Compression::Lz4,
-            Compression::Zstd,
-        ] {
+        for codec in CODECS {
             let whole = ready(7, codec, i32::MAX - 1);
             let records = decode_records(&whole).unwrap();
             let [a, b] = split_in_two(&whole).unwrap().unwrap();
