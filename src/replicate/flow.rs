@@ -136,6 +136,7 @@ pub(crate) async fn run_flow(
     let mut known: HashSet<Route> = HashSet::new();
     let mut gone: HashSet<Route> = HashSet::new();
     let mut same_cluster = None;
+    let mut warned_one_cluster = false;
     loop {
         let mut again = cfg.refresh_topics;
         // A discovery pass can wait out a whole request timeout per cluster (unreachable
@@ -146,15 +147,19 @@ pub(crate) async fn run_flow(
         };
         match discovered {
             Ok(Discovered {
-                same_cluster: Some(id),
+                same_cluster: Some(refused),
                 ..
             }) => {
-                error!(flow = %name, cluster_id = %id, "the source and the target are the same cluster; refusing to replicate (check their bootstrap.servers)");
-                same_cluster = Some(id);
+                error!(flow = %name, cluster_id = %refused.cluster_id, topic = %refused.topic, remote = %refused.remote, "the source and the target are the same cluster and the topic filter selects the flow's own remote topics; refusing to replicate them again without end (check bootstrap.servers and topics)");
+                same_cluster = Some(refused);
                 shutdown.cancel();
                 break;
             }
             Ok(found) => {
+                if found.one_cluster && !warned_one_cluster {
+                    warned_one_cluster = true;
+                    warn!(flow = %name, "the source and the target are the same cluster; replicating inside it (the topic filter never selects the flow's own remote topics)");
+                }
                 if found.incomplete {
                     again = Some(RETRY_DISCOVERY);
                 }
@@ -238,10 +243,12 @@ pub(crate) async fn run_flow(
         let _ = writer.await;
     }
     let _ = flusher.await;
-    if let Some(cluster_id) = same_cluster {
+    if let Some(refused) = same_cluster {
         return Err(RunError::SameCluster {
             flow: name,
-            cluster_id,
+            cluster_id: refused.cluster_id,
+            topic: refused.topic,
+            remote: refused.remote,
         });
     }
     info!(flow = %name, "stopped");

@@ -42,14 +42,19 @@ pub enum RunError {
         #[source]
         source: crate::offsets::progress::ProgressError,
     },
-    /// The source and target aliases name one cluster (same cluster id): replicating would copy the
-    /// flow's own remote topics again without end, so the flow refuses to run.
-    #[error("flow {flow}: the source and the target are the same cluster (cluster id {cluster_id}); check their bootstrap.servers")]
+    /// The source and target aliases name one cluster (same cluster id) and the topic filter
+    /// selects the flow's own remote topics: it would copy them again without end, so the flow
+    /// refuses to run.
+    #[error("flow {flow}: the source and the target are the same cluster (cluster id {cluster_id}) and `topics` selects the flow's own remote topics ({topic} would be copied to {remote}, and {remote} again); check bootstrap.servers and topics")]
     SameCluster {
         /// `source->target`.
         flow: String,
         /// The one cluster's id.
         cluster_id: String,
+        /// A selected source topic.
+        topic: String,
+        /// Its remote topic, which the filter selects too.
+        remote: String,
     },
     /// The flow's task panicked or was cancelled.
     #[error("flow {flow}: ended abnormally")]

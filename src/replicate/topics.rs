@@ -25,10 +25,24 @@ pub(crate) struct Discovered {
     /// Every topic the source listed, selected or not, ready or not: a partition whose topic is
     /// missing here was deleted.
     pub(crate) listed: HashSet<String>,
-    /// The cluster id, when the source and the target are one cluster (two aliases for the same
-    /// brokers): nothing was prepared, and the flow must not run (it would replicate its own remote
-    /// topics again, `a.t`, `a.a.t`, ..., without end).
-    pub(crate) same_cluster: Option<String>,
+    /// The source and the target are one cluster (two aliases for the same brokers) and the flow
+    /// would select its own remote topics: it would replicate them again, `a.t`, `a.a.t`, ...,
+    /// without end. Nothing was prepared, and the flow must not run.
+    pub(crate) same_cluster: Option<SameCluster>,
+    /// The source and the target are one cluster, but the topic filter never selects the flow's
+    /// own remote topics (replication inside one cluster, e.g. to rename): allowed, with a warning.
+    pub(crate) one_cluster: bool,
+}
+
+/// Why a flow inside one cluster is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SameCluster {
+    /// The one cluster's id.
+    pub(crate) cluster_id: String,
+    /// A source topic whose remote topic the flow would select again.
+    pub(crate) topic: String,
+    /// That remote topic.
+    pub(crate) remote: String,
 }
 
 /// Discovers source topics and prepares their remote topics.
@@ -65,15 +79,28 @@ impl TopicSync {
         let remotes: Vec<String> = selected.values().map(|(r, _)| r.clone()).collect();
         // Asked even without remote topics: its cluster id tells whether it is the source.
         let target = Some(self.target.refresh_metadata(Some(&remotes)).await?);
+        let mut one_cluster = false;
         if let (Some(s), Some(t)) = (
             &source.cluster_id,
             target.as_ref().and_then(|t| t.cluster_id.as_ref()),
         ) {
             if s == t {
-                return Ok(Discovered {
-                    same_cluster: Some(s.clone()),
-                    ..Discovered::default()
+                // Heartbeat topics are left out: MM2 replicates them whatever the filter says, and
+                // their growing chain (`a.heartbeats`, `a.a.heartbeats`) is how it traces hops.
+                let looping = selected.iter().find(|(name, (remote, _))| {
+                    !cfg.policy.is_heartbeats_topic(name) && cfg.should_replicate_topic(remote)
                 });
+                if let Some((topic, (remote, _))) = looping {
+                    return Ok(Discovered {
+                        same_cluster: Some(SameCluster {
+                            cluster_id: s.clone(),
+                            topic: topic.clone(),
+                            remote: remote.clone(),
+                        }),
+                        ..Discovered::default()
+                    });
+                }
+                one_cluster = true;
             }
         }
         let remote_count = |name: &str| -> i32 {
@@ -86,6 +113,7 @@ impl TopicSync {
 
         let mut out = Discovered {
             listed: source.topics.keys().cloned().collect(),
+            one_cluster,
             ..Discovered::default()
         };
         let missing: Vec<String> = selected
