@@ -255,7 +255,8 @@ fn prometheus_scrapes_strait_every_shipped_expression_has_data_and_alerts_fire_a
         || {
             strait.assert_running();
             lag = prom.firing("StraitReplicationLagHigh");
-            lag.iter().any(|l| l["topic"] == remote.as_str())
+            // Both partitions (each alert fires on its own evaluation, seconds apart).
+            lag.iter().filter(|l| l["topic"] == remote.as_str()).count() == 2
                 && !prom.firing("StraitHeartbeatsStale").is_empty()
         },
     );

@@ -217,8 +217,24 @@ public final class StraitChaos {
         d.writeInt(b.length); d.write(b);
     }
 
+    /** What the checker keeps of a record: its key, a digest of everything a consumer sees but the
+     *  offset, and its offset (for the examples). Small, so a long run's records fit the heap. */
+    static final class Rec {
+        final String key;
+        final byte[] digest;
+        final long offset;
+
+        Rec(ConsumerRecord<byte[], byte[]> r) {
+            key = r.key() == null ? "<null>" : new String(r.key(), StandardCharsets.UTF_8);
+            try {
+                digest = Arrays.copyOf(java.security.MessageDigest.getInstance("SHA-256").digest(content(r)), 16);
+            } catch (java.security.NoSuchAlgorithmException e) { throw new RuntimeException(e); }
+            offset = r.offset();
+        }
+    }
+
     /** Every record of every partition of `topic`, read_committed, in offset order. */
-    static TreeMap<Integer, List<ConsumerRecord<byte[], byte[]>>> readAll(String bootstrap, String topic) {
+    static TreeMap<Integer, List<Rec>> readAll(String bootstrap, String topic) {
         Properties pr = new Properties();
         pr.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         pr.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -226,7 +242,7 @@ public final class StraitChaos {
         pr.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
         pr.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         pr.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        TreeMap<Integer, List<ConsumerRecord<byte[], byte[]>>> out = new TreeMap<>();
+        TreeMap<Integer, List<Rec>> out = new TreeMap<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(pr)) {
             List<TopicPartition> tps = new ArrayList<>();
             List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(60));
@@ -240,7 +256,7 @@ public final class StraitChaos {
                 boolean done = true;
                 for (TopicPartition tp : tps) if (c.position(tp) < ends.get(tp)) done = false;
                 if (done) break;
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) out.get(r.partition()).add(r);
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) out.get(r.partition()).add(new Rec(r));
             }
         }
         return out;
@@ -270,29 +286,29 @@ public final class StraitChaos {
             var tgt = readAll(target, prefix + topic);
             for (var e : src.entrySet()) {
                 int p = e.getKey();
-                List<ConsumerRecord<byte[], byte[]>> s = e.getValue();
+                List<Rec> s = e.getValue();
                 Map<String, Integer> index = new HashMap<>(s.size() * 2);
-                for (int i = 0; i < s.size(); i++) index.put(new String(s.get(i).key(), StandardCharsets.UTF_8), i);
+                for (int i = 0; i < s.size(); i++) index.put(s.get(i).key, i);
                 boolean[] seen = new boolean[s.size()];
                 int furthest = -1;
                 c.source += s.size();
-                for (ConsumerRecord<byte[], byte[]> r : tgt.getOrDefault(p, List.of())) {
+                for (Rec r : tgt.getOrDefault(p, List.of())) {
                     c.target++;
-                    String key = r.key() == null ? "<null>" : new String(r.key(), StandardCharsets.UTF_8);
+                    String key = r.key;
                     Integer i = index.get(key);
-                    if (i == null) { c.unknown++; c.example("unknown " + key + " at target offset " + p + ":" + r.offset()); continue; }
-                    if (!Arrays.equals(content(r), content(s.get(i)))) {
-                        c.changed++; c.example("changed " + key + " at target offset " + p + ":" + r.offset());
+                    if (i == null) { c.unknown++; c.example("unknown " + key + " at target offset " + p + ":" + r.offset); continue; }
+                    if (!Arrays.equals(r.digest, s.get(i).digest)) {
+                        c.changed++; c.example("changed " + key + " at target offset " + p + ":" + r.offset);
                     }
-                    if (seen[i]) { c.duplicated++; c.example("duplicate " + key + " at target offset " + p + ":" + r.offset()); continue; }
+                    if (seen[i]) { c.duplicated++; c.example("duplicate " + key + " at target offset " + p + ":" + r.offset); continue; }
                     seen[i] = true;
-                    if (i < furthest) { c.outOfOrder++; c.example("out of order " + key + " at target offset " + p + ":" + r.offset()); }
+                    if (i < furthest) { c.outOfOrder++; c.example("out of order " + key + " at target offset " + p + ":" + r.offset); }
                     furthest = Math.max(furthest, i);
                 }
                 for (int i = 0; i < s.size(); i++) {
                     if (!seen[i]) {
                         c.lost++;
-                        c.example("lost " + new String(s.get(i).key(), StandardCharsets.UTF_8) + " (source offset " + p + ":" + s.get(i).offset() + ")");
+                        c.example("lost " + s.get(i).key + " (source offset " + p + ":" + s.get(i).offset + ")");
                     }
                 }
             }
