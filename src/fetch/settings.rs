@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::protocol::admin::OffsetSpec;
 use crate::protocol::fetch_request::FetchLimits;
 
 /// Fetch settings taken from the source consumer config (`A.consumer.*` and friends).
@@ -31,6 +32,16 @@ pub(crate) enum StartAt {
     Earliest,
     /// The log end offset (`latest`).
     Latest,
+}
+
+impl StartAt {
+    /// The log bound a new partition starts at, as a ListOffsets asks for it.
+    pub(crate) fn offset_spec(self) -> OffsetSpec {
+        match self {
+            StartAt::Earliest => OffsetSpec::Earliest,
+            StartAt::Latest => OffsetSpec::Latest,
+        }
+    }
 }
 
 impl FetchSettings {

@@ -282,10 +282,11 @@ impl PartitionQueue {
         };
         self.too_large_at = Some(self.too_large_at.map_or(size, |s| s.min(size)));
         self.entries.remove(at);
+        self.bytes -= size;
         for (k, piece) in pieces.into_iter().enumerate() {
+            self.bytes += piece.bytes.len();
             self.entries.insert(at + k, piece);
         }
-        self.bytes = self.entries.iter().map(|e| e.bytes.len()).sum();
         self.failure = std::mem::take(&mut self.failure).merge(Failure::Retry);
         Ok(true)
     }
@@ -363,11 +364,12 @@ fn cut_below(
     let mut done = Vec::new();
     let mut todo = vec![entry];
     while let Some(e) = todo.pop() {
-        match (e.bytes.len() >= limit)
-            .then(|| split_entry(&e, next_id))
-            .transpose()?
-            .flatten()
-        {
+        let halves = if e.bytes.len() >= limit {
+            split_entry(&e, next_id)?
+        } else {
+            None
+        };
+        match halves {
             Some([a, b]) => {
                 todo.push(b);
                 todo.push(a);
@@ -384,21 +386,7 @@ fn split_entry(e: &Entry, next_id: &mut u64) -> Result<Option<[Entry; 2]>, Recor
     let Some([a, b]) = split_in_two(&Batch::from_bytes(e.bytes.clone())?)? else {
         return Ok(None);
     };
-    let first_records = a.header.records_count;
-    let upstream_a = UpstreamOffsets {
-        first: e.upstream.first,
-        jumps: (e.upstream.jumps.iter())
-            .filter(|(j, _)| *j < first_records)
-            .copied()
-            .collect(),
-    };
-    let upstream_b = UpstreamOffsets {
-        first: e.upstream.offset_of(first_records),
-        jumps: (e.upstream.jumps.iter())
-            .filter(|(j, _)| *j > first_records)
-            .map(|(j, o)| (j - first_records, *o))
-            .collect(),
-    };
+    let (upstream_a, upstream_b) = e.upstream.split_at(a.header.records_count);
     *next_id += 1;
     let piece = |batch: Batch, id: u64, mark: Option<i64>, upstream: UpstreamOffsets| Entry {
         id,

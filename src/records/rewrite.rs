@@ -78,6 +78,28 @@ impl UpstreamOffsets {
             .unwrap_or((0, self.first));
         o + i64::from(index - j)
     }
+
+    /// The source offsets of records `..at` and of records `at..` (renumbered from 0), for a
+    /// batch cut in two at record `at`.
+    pub(crate) fn split_at(&self, at: i32) -> (UpstreamOffsets, UpstreamOffsets) {
+        let first = UpstreamOffsets {
+            first: self.first,
+            jumps: self
+                .jumps
+                .iter()
+                .filter(|(j, _)| *j < at)
+                .copied()
+                .collect(),
+        };
+        let second = UpstreamOffsets {
+            first: self.offset_of(at),
+            jumps: (self.jumps.iter())
+                .filter(|(j, _)| *j > at)
+                .map(|(j, o)| (j - at, *o))
+                .collect(),
+        };
+        (first, second)
+    }
 }
 
 /// Appends to `out` the produce-ready copy of `batch`, or returns `None` for a batch that must not

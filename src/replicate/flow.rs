@@ -16,7 +16,6 @@ use super::task::Task;
 use super::topics::{Discovered, TopicSync};
 use super::RunError;
 use crate::config::{FlowConfig, OffsetSyncsConfig};
-use crate::fetch::settings::StartAt;
 use crate::fetch::FetchControl;
 use crate::metrics::Metrics;
 use crate::offsets::checkpoints::CheckpointEmitter;
@@ -24,7 +23,7 @@ use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
 use crate::plan::assignment::Assignment;
 use crate::plan::Route;
-use crate::protocol::admin::{list_offsets, OffsetSpec};
+use crate::protocol::admin::list_offsets;
 use crate::protocol::TopicPartition;
 use crate::protocol::{Backoff, ClusterClient, ConnectionSettings};
 
@@ -150,7 +149,7 @@ pub(crate) async fn run_flow(
                 same_cluster: Some(refused),
                 ..
             }) => {
-                error!(flow = %name, cluster_id = %refused.cluster_id, topic = %refused.topic, remote = %refused.remote, "the source and the target are the same cluster and the topic filter selects the flow's own remote topics; refusing to replicate them again without end (check bootstrap.servers and topics)");
+                // Said once, by whoever runs the flow, as this RunError.
                 same_cluster = Some(refused);
                 shutdown.cancel();
                 break;
@@ -394,14 +393,10 @@ async fn assign(
         .map(Route::source)
         .filter(|k| !saved.contains_key(k))
         .collect();
-    let spec = match cfg.fetch.start_at {
-        StartAt::Earliest => OffsetSpec::Earliest,
-        StartAt::Latest => OffsetSpec::Latest,
-    };
     let listed = if unsaved.is_empty() {
         Default::default()
     } else {
-        list_offsets(source, &unsaved, spec).await
+        list_offsets(source, &unsaved, cfg.fetch.start_at.offset_spec()).await
     };
     let mut complete = true;
     let mut startable: Vec<(Route, i64)> = Vec::new();

@@ -78,12 +78,9 @@ impl TopicSync {
         }
         let remotes: Vec<String> = selected.values().map(|(r, _)| r.clone()).collect();
         // Asked even without remote topics: its cluster id tells whether it is the source.
-        let target = Some(self.target.refresh_metadata(Some(&remotes)).await?);
+        let target = self.target.refresh_metadata(Some(&remotes)).await?;
         let mut one_cluster = false;
-        if let (Some(s), Some(t)) = (
-            &source.cluster_id,
-            target.as_ref().and_then(|t| t.cluster_id.as_ref()),
-        ) {
+        if let (Some(s), Some(t)) = (&source.cluster_id, &target.cluster_id) {
             if s == t {
                 // Heartbeat topics are left out: MM2 replicates them whatever the filter says, and
                 // their growing chain (`a.heartbeats`, `a.a.heartbeats`) is how it traces hops.
@@ -104,9 +101,7 @@ impl TopicSync {
             }
         }
         let remote_count = |name: &str| -> i32 {
-            target
-                .as_ref()
-                .and_then(|m| m.topics.get(name))
+            (target.topics.get(name))
                 .filter(|t| t.error.is_none())
                 .map_or(0, |t| t.partitions.len() as i32)
         };

@@ -9,15 +9,8 @@ use crate::support::*;
 /// Waits until every partition of `remote` on the target has `source`'s end offsets.
 fn wait_caught_up(source: &str, remote: &str, strait: &mut Strait) {
     let p = pair();
-    let want = p.primary.end_offsets(source);
-    wait_until(
-        Duration::from_secs(120),
-        &format!("{remote} to reach {source}'s end offsets {want:?}"),
-        || {
-            strait.assert_running();
-            p.secondary.has_topic(remote) && p.secondary.end_offsets(remote) == want
-        },
-    );
+    let timeout = Duration::from_secs(120);
+    wait_until_copied(&p.primary, source, &p.secondary, remote, strait, timeout);
 }
 
 /// An operator lowers the remote topic's `max.message.bytes` below the source's batches while

@@ -31,20 +31,7 @@ fn delete_records(cluster: &Cluster, topic: &str, partition: i32, before: i64) {
 /// Waits until every partition of `remote` on the target has the source topic's end offset.
 fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Duration) {
     let p = pair();
-    let want = p.primary.end_offsets(source);
-    let mut last = BTreeMap::new();
-    wait_until(
-        timeout,
-        &format!("{remote} to reach {source}'s end offsets {want:?}"),
-        || {
-            strait.assert_running();
-            if !p.secondary.has_topic(remote) {
-                return false;
-            }
-            last = p.secondary.end_offsets(remote);
-            last == want
-        },
-    );
+    wait_until_copied(&p.primary, source, &p.secondary, remote, strait, timeout);
 }
 
 /// Byte identity across every codec: keys (null too), null values (tombstones), repeated header keys,

@@ -89,11 +89,7 @@ fn source_topic(topic: &str, per_partition: u64, seed: i64) {
 /// Waits until `remote` has `source`'s end offsets (strait must keep running).
 fn wait_copied(source: &str, remote: &str, strait: &mut Strait, timeout: Duration) {
     let c = &secure().cluster;
-    let want = c.end_offsets(source);
-    wait_until(timeout, &format!("{remote} to reach {want:?}"), || {
-        strait.assert_running();
-        c.has_topic(remote) && c.end_offsets(remote) == want
-    });
+    wait_until_copied(c, source, c, remote, strait, timeout);
 }
 
 /// Byte-identical records on the target, read with Kafka's console consumer.

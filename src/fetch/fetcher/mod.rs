@@ -357,16 +357,15 @@ impl<C: FetchSource> Fetcher<C> {
         let mut round = FetchedRound::default();
         let mut out_of_range: Vec<TopicPartition> = Vec::new();
         let mut stale_topics: Vec<String> = Vec::new();
+        // Fetch v13+ answers by topic id, older versions by name: the ids this request asked for.
+        let names_by_id: HashMap<Uuid, &str> = keys
+            .iter()
+            .filter_map(|k| Some((self.positions.get(k)?.topic_id?, k.topic.as_str())))
+            .collect();
         for topic in &response.responses {
-            // Fetch v13+ answers by topic id, older versions by name.
             let name = if topic.topic.0.is_empty() {
-                let by_id = keys.iter().find(|k| {
-                    self.positions
-                        .get(*k)
-                        .is_some_and(|p| p.topic_id == Some(topic.topic_id))
-                });
-                match by_id {
-                    Some(k) => k.topic.clone(),
+                match names_by_id.get(&topic.topic_id) {
+                    Some(name) => name.to_string(),
                     None => continue,
                 }
             } else {
@@ -525,11 +524,9 @@ impl<C: FetchSource> Fetcher<C> {
     /// the old position happens to exist in it. A partition whose new log bounds cannot be read
     /// keeps its old id and is tried again.
     async fn restart_recreated(&mut self, keys: Vec<TopicPartition>) {
-        let spec = match self.settings.start_at {
-            StartAt::Earliest => OffsetSpec::Earliest,
-            StartAt::Latest => OffsetSpec::Latest,
-        };
-        let starts = self.client.list_offsets(&keys, spec).await;
+        let starts = (self.client)
+            .list_offsets(&keys, self.settings.start_at.offset_spec())
+            .await;
         for key in keys {
             let new_id = self.client.topic_id(&key.topic);
             let Some(pos) = self.positions.get_mut(&key) else {

@@ -315,3 +315,24 @@ pub fn moved_to(report: &serde_json::Value) -> BTreeMap<(String, i32), i64> {
         })
         .collect()
 }
+
+/// Waits until every partition of `remote` on `to` has the end offsets `source` has on `from`,
+/// strait running all along.
+pub fn wait_until_copied(
+    from: &Cluster,
+    source: &str,
+    to: &Cluster,
+    remote: &str,
+    strait: &mut Strait,
+    timeout: Duration,
+) {
+    let want = from.end_offsets(source);
+    wait_until(
+        timeout,
+        &format!("{remote} to reach {source}'s end offsets {want:?}"),
+        || {
+            strait.assert_running();
+            to.has_topic(remote) && to.end_offsets(remote) == want
+        },
+    );
+}
