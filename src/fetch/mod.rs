@@ -54,6 +54,13 @@ pub(crate) struct FetchedRound {
     pub(crate) corrupt_fetches: u32,
     /// Partitions stopped for good because their source batch is corrupt every time.
     pub(crate) halted: Vec<Arc<Route>>,
+    /// Remote topics the fetcher was told to copy again ([`FetchControl::Restart`]): a barrier.
+    /// Every chunk of theirs before this round is from the old positions, every one after it from
+    /// the new ones.
+    pub(crate) restarting: Vec<String>,
+    /// Partitions the fetcher moved back to the source's earliest offset after a
+    /// [`FetchControl::Restart`], with that offset (before any chunk from there).
+    pub(crate) restarted: Vec<(Arc<Route>, i64)>,
 }
 
 /// Why the fetcher moved a partition's position other than by reading on.
@@ -105,4 +112,8 @@ pub(crate) enum FetchControl {
     Gone(Arc<Route>),
     /// A gone partition's topic is listed again: fetch it from where it stood.
     Back(Arc<Route>),
+    /// This remote topic was deleted on the target: copy every partition of this task that goes
+    /// to it again from the source's earliest offset, dropping what is in flight from the old
+    /// positions, and say so ([`FetchedRound::restarting`], then [`FetchedRound::restarted`]).
+    Restart(String),
 }

@@ -290,7 +290,7 @@ impl ProgressStore {
 
     /// Notes that every record of `route` before `next_offset` is on the target.
     pub(crate) fn record(&self, route: &Route, next_offset: i64) {
-        if next_offset <= 0 {
+        if next_offset < 0 {
             return;
         }
         let mut dirty = lock(&self.dirty);

@@ -125,6 +125,12 @@ impl Standing {
         }
     }
 
+    /// Whether the partition counts in `strait_partitions_parked` (parked, or not yet accepted
+    /// since).
+    pub(super) fn is_parked(self) -> bool {
+        matches!(self, Standing::Parked { .. }) || self.is_recovering()
+    }
+
     fn is_recovering(self) -> bool {
         matches!(
             self,

@@ -8,6 +8,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::ResponseError;
+use uuid::Uuid;
 
 use crate::offsets::progress::ProgressStore;
 use crate::plan::Route;
@@ -19,6 +21,17 @@ use crate::protocol::{ClusterClient, ProtocolError, TopicPartition};
 pub(crate) type PendingProduce =
     Pin<Box<dyn Future<Output = Result<(i16, ProduceResponse), ProtocolError>> + Send>>;
 
+/// What the cached target metadata says of a remote topic: how a deleted one is noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemoteTopic {
+    /// It exists with this topic id (a topic deleted and created again gets a new one).
+    Id(Uuid),
+    /// The broker says it does not exist.
+    Absent,
+    /// Not in the metadata, or from a broker without topic ids: nothing can be told.
+    Unknown,
+}
+
 /// The target cluster as the producer uses it.
 pub(crate) trait ProduceTarget: Send + Sync + 'static {
     /// The cluster's alias, for logs.
@@ -29,6 +42,9 @@ pub(crate) trait ProduceTarget: Send + Sync + 'static {
 
     /// The leader of `tp` in the cached metadata.
     fn leader(&self, tp: &TopicPartition) -> Option<i32>;
+
+    /// What the cached metadata says of `topic` (see [`RemoteTopic`]).
+    fn remote_topic(&self, topic: &str) -> RemoteTopic;
 
     /// Refreshes the cached metadata of `topics` (leaders may have moved).
     fn refresh_metadata(
@@ -64,6 +80,16 @@ impl ProduceTarget for ClusterClient {
 
     fn leader(&self, tp: &TopicPartition) -> Option<i32> {
         self.metadata().leader(&tp.topic, tp.partition)
+    }
+
+    fn remote_topic(&self, topic: &str) -> RemoteTopic {
+        match self.metadata().topics.get(topic) {
+            Some(t) if t.error == Some(ResponseError::UnknownTopicOrPartition) => {
+                RemoteTopic::Absent
+            }
+            Some(t) if t.error.is_none() => t.id.map_or(RemoteTopic::Unknown, RemoteTopic::Id),
+            _ => RemoteTopic::Unknown,
+        }
     }
 
     async fn refresh_metadata(&self, topics: &[String]) -> Result<(), ProtocolError> {

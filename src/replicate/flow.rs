@@ -3,7 +3,7 @@
 //! partition to a task (existing partitions never move: no rebalances).
 
 use super::status::{FlowState, StatusBoard};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,18 +12,19 @@ use tracing::{error, info, warn};
 
 use super::config_sync::ConfigSync;
 use super::connections::FlowConnections;
-use super::task::Task;
+use super::task::{Task, TaskShared};
 use super::topics::{Discovered, TopicSync};
 use super::RunError;
 use crate::config::{FlowConfig, OffsetSyncsConfig};
 use crate::fetch::FetchControl;
-use crate::metrics::Metrics;
+use crate::metrics::{FlowMetrics, Metrics};
 use crate::offsets::checkpoints::CheckpointEmitter;
 use crate::offsets::offset_syncs::{OffsetSyncLog, OffsetSyncSettings};
 use crate::offsets::progress::{ProgressError, ProgressStore, SavedProgress};
 use crate::plan::assignment::Assignment;
 use crate::plan::Route;
-use crate::protocol::admin::list_offsets;
+use crate::produce::producer::RemoteTopicWatch;
+use crate::protocol::admin::{list_offsets, OffsetSpec};
 use crate::protocol::TopicPartition;
 use crate::protocol::{Backoff, ClusterClient, ConnectionSettings};
 
@@ -88,18 +89,16 @@ pub(crate) async fn run_flow(
         _ => None,
     };
     let flow_metrics = metrics.as_ref().map(|m| m.flow(&cfg.source, &cfg.target));
+    // A task that finds a remote topic deleted asks for a discovery now, which creates it again.
+    let watch = Arc::new(RemoteTopicWatch::default());
+    let shared = TaskShared {
+        progress: progress.clone(),
+        sync_log: sync_log.clone(),
+        metrics: flow_metrics.clone(),
+        watch: watch.clone(),
+    };
     let tasks: Vec<Task> = (0..cfg.tasks_max.max(1))
-        .map(|i| {
-            Task::spawn(
-                i,
-                &cfg,
-                &conns,
-                progress.clone(),
-                sync_log.clone(),
-                flow_metrics.clone(),
-                shutdown.clone(),
-            )
-        })
+        .map(|i| Task::spawn(i, &cfg, &conns, shared.clone(), shutdown.clone()))
         .collect();
 
     let source_admin = ClusterClient::new(conns.source_admin.clone());
@@ -107,6 +106,7 @@ pub(crate) async fn run_flow(
         source_admin.clone(),
         ClusterClient::new(conns.target_admin.clone()),
         cfg.target_admin.request_timeout,
+        watch.clone(),
     );
     // Topic config sync runs beside discovery, over the topics discovery made ready.
     let (replicated, replicated_rx) = tokio::sync::watch::channel(BTreeMap::new());
@@ -183,7 +183,7 @@ pub(crate) async fn run_flow(
                         done = assign(
                             &cfg,
                             &source_admin,
-                            &saved,
+                            Resume { saved: &saved, progress: &progress, created: &found.created, metrics: flow_metrics.as_ref() },
                             fresh,
                             &mut assignment,
                             &mut known,
@@ -216,6 +216,7 @@ pub(crate) async fn run_flow(
         };
         tokio::select! {
             _ = wait => {}
+            _ = watch.rediscover_asked() => {}
             _ = shutdown.cancelled() => break,
         }
     }
@@ -377,31 +378,62 @@ fn notice_deleted_topics(
     }
 }
 
+/// What decides where a new partition starts.
+struct Resume<'a> {
+    /// Progress saved by earlier runs.
+    saved: &'a SavedProgress,
+    /// Where progress is recorded (a partition whose remote topic was lost starts again, saved).
+    progress: &'a ProgressStore,
+    /// Remote topics the discovery pass just created.
+    created: &'a HashSet<String>,
+    metrics: Option<&'a FlowMetrics>,
+}
+
 /// Finds where each new partition starts (saved progress, else `auto.offset.reset`) and pins it to
-/// a task. Returns false when some partition could not be started yet (it is retried next pass).
+/// a task. A partition with saved progress whose remote topic had to be created was deleted on the
+/// target while strait was not running: it starts again at the source's earliest offset, said and
+/// counted. Returns false when some partition could not be started yet (retried next pass).
 async fn assign(
     cfg: &FlowConfig,
     source: &ClusterClient,
-    saved: &SavedProgress,
+    resume: Resume<'_>,
     fresh: Vec<Route>,
     assignment: &mut Assignment,
     known: &mut HashSet<Route>,
     tasks: &[Task],
 ) -> bool {
-    let unsaved: Vec<TopicPartition> = fresh
-        .iter()
-        .map(Route::source)
-        .filter(|k| !saved.contains_key(k))
+    let lost_remote = |r: &Route| resume.created.contains(&r.remote_topic);
+    let saved: HashMap<TopicPartition, i64> = (fresh.iter())
+        .filter(|r| !lost_remote(r))
+        .filter_map(|r| Some((r.source(), *resume.saved.get(&r.source())?)))
         .collect();
-    let listed = if unsaved.is_empty() {
+    let recopy: Vec<TopicPartition> = (fresh.iter())
+        .filter(|r| lost_remote(r) && resume.saved.contains_key(&r.source()))
+        .map(Route::source)
+        .collect();
+    let unsaved: Vec<TopicPartition> = (fresh.iter())
+        .map(Route::source)
+        .filter(|k| !saved.contains_key(k) && !recopy.contains(k))
+        .collect();
+    let mut listed = if unsaved.is_empty() {
         Default::default()
     } else {
         list_offsets(source, &unsaved, cfg.fetch.start_at.offset_spec()).await
     };
+    if !recopy.is_empty() {
+        listed.extend(list_offsets(source, &recopy, OffsetSpec::Earliest).await);
+    }
     let mut complete = true;
     let mut startable: Vec<(Route, i64)> = Vec::new();
     for route in fresh {
         let key = route.source();
+        if let (true, Some(Ok(start))) = (recopy.contains(&key), listed.get(&key)) {
+            error!(partition = %route, remote = %route.remote_topic, saved = resume.saved.get(&key).copied().unwrap_or_default(), from = *start, "the remote topic was deleted on the target while strait was not running (it had to be created again): the records copied there are gone; copying the partition again from the source's earliest offset");
+            resume.progress.record(&route, *start);
+            if let Some(m) = resume.metrics {
+                m.source_reset("target_deleted", 0);
+            }
+        }
         let start = match saved.get(&key) {
             Some(o) => Some(*o),
             None => match listed.get(&key) {

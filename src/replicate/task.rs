@@ -16,7 +16,7 @@ use crate::fetch::FetchControl;
 use crate::metrics::FlowMetrics;
 use crate::offsets::offset_syncs::OffsetSyncLog;
 use crate::offsets::progress::ProgressStore;
-use crate::produce::producer::{AckReports, TaskProducer};
+use crate::produce::producer::{AckReports, RemoteTopicWatch, TaskProducer};
 use crate::protocol::{Backoff, ClusterClient};
 
 /// Fetched rounds a task may hold before fetching waits for the target: backpressure. The task's
@@ -30,15 +30,26 @@ pub(crate) struct Task {
     join: JoinHandle<()>,
 }
 
+/// What a flow's tasks share: where they report what landed, and how they hear of remote topics.
+#[derive(Clone)]
+pub(crate) struct TaskShared {
+    /// The flow's progress store.
+    pub(crate) progress: Arc<ProgressStore>,
+    /// The flow's offset-sync log (None when offset-syncs are off).
+    pub(crate) sync_log: Option<Arc<OffsetSyncLog>>,
+    /// The flow's metrics (None when `--metrics-listen` is not given).
+    pub(crate) metrics: Option<FlowMetrics>,
+    /// Shared with topic discovery (see [`RemoteTopicWatch`]).
+    pub(crate) watch: Arc<RemoteTopicWatch>,
+}
+
 impl Task {
     /// Starts task `index` of `cfg`'s flow, connecting as `conns` say.
     pub(crate) fn spawn(
         index: usize,
         cfg: &FlowConfig,
         conns: &FlowConnections,
-        progress: Arc<ProgressStore>,
-        sync_log: Option<Arc<OffsetSyncLog>>,
-        metrics: Option<FlowMetrics>,
+        shared: TaskShared,
         shutdown: CancellationToken,
     ) -> Task {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
@@ -65,10 +76,11 @@ impl Task {
             round_rx,
             control_tx.clone(),
             AckReports {
-                progress,
-                syncs: sync_log,
-                metrics,
+                progress: shared.progress,
+                syncs: shared.sync_log,
+                metrics: shared.metrics,
                 held: bytes,
+                watch: shared.watch,
             },
         );
         let join = tokio::spawn(async move {

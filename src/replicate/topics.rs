@@ -4,12 +4,14 @@
 //! as MM2's `MirrorSourceConnector` does at start and every `refresh.topics.interval.seconds`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{error, info, warn};
 
 use crate::config::FlowConfig;
 use crate::plan::Route;
+use crate::produce::producer::RemoteTopicWatch;
 use crate::protocol::admin::{
     create_partitions, create_topics, describe_topic_configs, ConfigEntry, NewTopic,
 };
@@ -32,6 +34,9 @@ pub(crate) struct Discovered {
     /// The source and the target are one cluster, but the topic filter never selects the flow's
     /// own remote topics (replication inside one cluster, e.g. to rename): allowed, with a warning.
     pub(crate) one_cluster: bool,
+    /// Remote topics this pass created: a partition with saved progress whose remote topic had
+    /// to be created was deleted on the target while strait was not running.
+    pub(crate) created: HashSet<String>,
 }
 
 /// Why a flow inside one cluster is refused.
@@ -50,15 +55,23 @@ pub(crate) struct TopicSync {
     source: ClusterClient,
     target: ClusterClient,
     timeout: Duration,
+    /// Told before remote topics are created, so that producers look at their topic ids again.
+    watch: Arc<RemoteTopicWatch>,
 }
 
 impl TopicSync {
     /// Uses `source` and `target` admin clients.
-    pub(crate) fn new(source: ClusterClient, target: ClusterClient, timeout: Duration) -> Self {
+    pub(crate) fn new(
+        source: ClusterClient,
+        target: ClusterClient,
+        timeout: Duration,
+        watch: Arc<RemoteTopicWatch>,
+    ) -> Self {
         TopicSync {
             source,
             target,
             timeout,
+            watch,
         }
     }
 
@@ -121,7 +134,10 @@ impl TopicSync {
             let mut ready = remote_count(remote);
             if ready == 0 {
                 match created.get(name) {
-                    Some(Ok(())) => ready = *partitions,
+                    Some(Ok(())) => {
+                        ready = *partitions;
+                        out.created.insert(remote.clone());
+                    }
                     Some(Err(e)) => {
                         error!(topic = %name, remote = %remote, error = %e, "cannot create the remote topic; retrying at the next refresh");
                         out.incomplete = true;
@@ -185,6 +201,7 @@ impl TopicSync {
                 configs: entries,
             });
         }
+        self.watch.creating();
         for (remote, result) in create_topics(&self.target, &new_topics, self.timeout).await {
             if result.is_ok() {
                 info!(remote = %remote, "remote topic ready");

@@ -272,3 +272,99 @@ fn a_batch_corrupt_in_the_source_log_stops_its_partition_after_the_records_befor
     // The corrupt segment must not trouble a later restart of the shared primary.
     p.primary.delete_topic(&t);
 }
+
+/// An operator deletes the remote topic on the target while strait replicates into it: strait
+/// notices (the target says the topic is gone, or shows it under a new topic id), stops writing to
+/// it, has topic discovery create it again, and copies its partitions again from the source's start:
+/// the new remote topic holds every source record once, byte-identical, at its source offset,
+/// including the ones copied before the deletion; the reset is logged and counted per partition.
+#[test]
+fn a_remote_topic_deleted_on_the_target_is_copied_again_whole() {
+    let p = pair();
+    let t = unique("target-deleted");
+    p.primary.create_topic(&t, 2, 1, &[]);
+    p.primary.produce(&t, 2, 100, "lz4", 71);
+    let port = free_port_base(1);
+    let listen = format!("127.0.0.1:{port}");
+    let mut strait = Strait::start(
+        &flow_config("td", &format!("topics = {t}")),
+        &["--metrics-listen", &listen],
+    );
+    let remote = format!("td.{t}");
+    wait_caught_up(&t, &remote, &mut strait);
+    p.secondary.delete_topic(&remote);
+    wait_until(
+        Duration::from_secs(60),
+        "the remote topic to be gone",
+        || !p.secondary.has_topic(&remote),
+    );
+    p.primary.produce(&t, 2, 200, "gzip", 72);
+    let want: std::collections::BTreeMap<i32, i64> = [(0, 300), (1, 300)].into();
+    wait_until(
+        Duration::from_secs(120),
+        "every source record on the new remote topic",
+        || {
+            strait.assert_running();
+            p.secondary.end_offsets(&remote) == want
+        },
+    );
+    let target = p.secondary.dump(&remote, 600, false);
+    for partition in 0..2 {
+        let got: Vec<DumpedRecord> = target
+            .iter()
+            .filter(|r| r.partition == partition)
+            .cloned()
+            .collect();
+        let mut expected = expected_records(71, 2, 0, 100);
+        let mut new = expected_records(72, 2, 0, 200);
+        for r in &mut new {
+            r.offset += 100;
+        }
+        expected.extend(new);
+        expected.retain(|r| r.partition == partition);
+        assert_same_records(&got, &expected, true);
+    }
+    assert!(
+        strait
+            .log()
+            .contains("the remote topic was deleted on the target"),
+        "{}",
+        strait.log_tail(30)
+    );
+    let samples = parse(&scrape(port).expect("scrape"));
+    let resets = values(
+        &samples,
+        "strait_source_partition_resets_total",
+        &[("source", "td"), ("reason", "target_deleted")],
+    );
+    assert_eq!(resets, vec![2.0], "one reset per partition");
+    stop_cleanly(&mut strait);
+
+    // Deleted while strait is not running: its saved progress is past what the new remote topic
+    // holds, so the partitions start again from the source's start, not from the saved progress.
+    p.secondary.delete_topic(&remote);
+    wait_until(
+        Duration::from_secs(60),
+        "the remote topic to be gone",
+        || !p.secondary.has_topic(&remote),
+    );
+    let mut strait = Strait::start(&flow_config("td", &format!("topics = {t}")), &[]);
+    wait_until(
+        Duration::from_secs(120),
+        "every source record on the remote topic created again",
+        || {
+            strait.assert_running();
+            p.secondary.end_offsets(&remote) == want
+        },
+    );
+    let again = p.secondary.dump(&remote, 600, false);
+    assert_eq!(again, target, "the same records at the same offsets");
+    assert!(
+        strait
+            .log()
+            .contains("deleted on the target while strait was not running"),
+        "{}",
+        strait.log_tail(30)
+    );
+    stop_cleanly(&mut strait);
+}

@@ -16,11 +16,10 @@ use uuid::Uuid;
 
 use super::budget::{fetch_max_bytes, min_fetch_bytes, TaskBytes};
 use super::response::{interpret, PartitionOutcome};
-use super::settings::{FetchSettings, StartAt};
+use super::settings::FetchSettings;
 use super::source::FetchSource;
-use super::{FetchControl, FetchedRound, ResetReason, SourceReset};
+use super::{FetchControl, FetchedRound, SourceReset};
 use crate::plan::Route;
-use crate::protocol::admin::OffsetSpec;
 use crate::protocol::fetch_request::{self as request, PartitionFetch};
 use crate::protocol::TopicPartition;
 use crate::protocol::{sleep_until_or_forever, ClusterClient, ProtocolError};
@@ -44,6 +43,9 @@ struct Position {
     gone: bool,
     /// Stopped for good (a batch corrupt every time it was fetched): not fetched until restart.
     halted: bool,
+    /// To be copied again from the source's earliest offset (its remote topic was deleted): not
+    /// fetched from the old position, and an answer still in flight from there is dropped.
+    restart: bool,
     /// The offset last answered with a corrupt batch, and how many fetches in a row did.
     corrupt: Option<(i64, u32)>,
     /// The id of the source topic this position is in (learnt from metadata at the first fetch):
@@ -59,6 +61,7 @@ impl Position {
             && !self.paused
             && !self.gone
             && !self.halted
+            && !self.restart
             && self.retry_at.is_none_or(|t| t <= now)
     }
 
@@ -117,6 +120,8 @@ pub(crate) struct Fetcher<C: FetchSource = ClusterClient> {
     rotation: usize,
     /// Positions moved since the last round, for the producer's metrics.
     resets: Vec<SourceReset>,
+    /// Partitions restarted at the source's earliest offset since the last round.
+    restarted: Vec<(Arc<Route>, i64)>,
 }
 
 impl<C: FetchSource> Fetcher<C> {
@@ -142,6 +147,7 @@ impl<C: FetchSource> Fetcher<C> {
             bytes,
             rotation: 0,
             resets: Vec::new(),
+            restarted: Vec::new(),
         }
     }
 
@@ -152,9 +158,10 @@ impl<C: FetchSource> Fetcher<C> {
         let mut busy: HashMap<i32, usize> = HashMap::new();
         loop {
             let next_retry = self.issue(&mut in_flight, &mut busy).await;
-            if !self.resets.is_empty() {
+            if !self.resets.is_empty() || !self.restarted.is_empty() {
                 let round = FetchedRound {
                     resets: std::mem::take(&mut self.resets),
+                    restarted: std::mem::take(&mut self.restarted),
                     ..FetchedRound::default()
                 };
                 if self.out.send(round).await.is_err() {
@@ -203,6 +210,7 @@ impl<C: FetchSource> Fetcher<C> {
                             paused: false,
                             gone: false,
                             halted: false,
+                            restart: false,
                             corrupt: None,
                             topic_id: None,
                             retry_at: None,
@@ -228,6 +236,20 @@ impl<C: FetchSource> Fetcher<C> {
                     p.failures = 0;
                     p.retry_at = None;
                 }
+            }
+            FetchControl::Restart(remote_topic) => {
+                for p in self.positions.values_mut() {
+                    if p.route.remote_topic == remote_topic {
+                        p.restart = true;
+                        p.paused = false;
+                        p.retry_at = None;
+                    }
+                }
+                let round = FetchedRound {
+                    restarting: vec![remote_topic],
+                    ..FetchedRound::default()
+                };
+                return self.out.send(round).await.is_ok();
             }
             FetchControl::Gone(route) => {
                 if let Some(p) = self.positions.get_mut(&route.source()) {
@@ -262,6 +284,13 @@ impl<C: FetchSource> Fetcher<C> {
         }
         if !recreated.is_empty() {
             self.restart_recreated(recreated).await;
+        }
+        let restart: Vec<TopicPartition> = (self.positions.iter())
+            .filter(|(_, p)| p.restart && !p.in_flight && p.retry_at.is_none_or(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !restart.is_empty() {
+            self.restart_at_earliest(restart).await;
         }
         let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
         let mut missing: Vec<String> = Vec::new();
@@ -376,6 +405,10 @@ impl<C: FetchSource> Fetcher<C> {
                 let Some(pos) = self.positions.get_mut(&key) else {
                     continue;
                 };
+                if pos.restart {
+                    // Fetched from the old position before the restart was asked for.
+                    continue;
+                }
                 match interpret(
                     &pos.route,
                     pos.next_offset,
@@ -464,99 +497,8 @@ impl<C: FetchSource> Fetcher<C> {
     fn leader_of(&self, key: &TopicPartition) -> Option<i32> {
         self.client.leader(key)
     }
-
-    /// Moves partitions whose fetch offset left the source log back inside it, reporting loudly any
-    /// records that were deleted before they could be copied.
-    async fn reset_out_of_range(&mut self, keys: Vec<TopicPartition>) {
-        let earliest = self.client.list_offsets(&keys, OffsetSpec::Earliest).await;
-        let latest = self.client.list_offsets(&keys, OffsetSpec::Latest).await;
-        for key in keys {
-            let Some(pos) = self.positions.get_mut(&key) else {
-                continue;
-            };
-            let (Some(Ok(start)), Some(Ok(end))) = (earliest.get(&key), latest.get(&key)) else {
-                let delay = pos.back_off(self.retry_backoff);
-                warn!(partition = %pos.route, retry_in = ?delay, "offset out of range and the log bounds could not be read; retrying");
-                continue;
-            };
-            let (start, end) = (*start, *end);
-            if pos.next_offset < start {
-                error!(
-                    partition = %pos.route,
-                    from = pos.next_offset,
-                    to = start,
-                    lost = start - pos.next_offset,
-                    "DATA GAP: the source deleted records before they were replicated; resuming at the earliest available offset"
-                );
-                self.resets.push(SourceReset {
-                    reason: ResetReason::Retention,
-                    lost: start - pos.next_offset,
-                });
-                pos.next_offset = start;
-            } else {
-                let to = match self.settings.start_at {
-                    StartAt::Earliest => start,
-                    StartAt::Latest => end,
-                };
-                error!(
-                    partition = %pos.route,
-                    position = pos.next_offset,
-                    log_start = start,
-                    log_end = end,
-                    resume_at = to,
-                    "the source log is shorter than what was already replicated (truncated or recreated); resetting per auto.offset.reset"
-                );
-                self.resets.push(SourceReset {
-                    reason: ResetReason::Truncated,
-                    lost: 0,
-                });
-                pos.next_offset = to;
-            }
-            pos.retry_at = None;
-        }
-    }
 }
 
-impl<C: FetchSource> Fetcher<C> {
-    /// Moves partitions whose source topic was deleted and created again (metadata names a new
-    /// topic id) to where `auto.offset.reset` starts a new topic, saying so loudly: the old topic's
-    /// records are gone from the source, and the new topic's must be copied, never skipped because
-    /// the old position happens to exist in it. A partition whose new log bounds cannot be read
-    /// keeps its old id and is tried again.
-    async fn restart_recreated(&mut self, keys: Vec<TopicPartition>) {
-        let starts = (self.client)
-            .list_offsets(&keys, self.settings.start_at.offset_spec())
-            .await;
-        for key in keys {
-            let new_id = self.client.topic_id(&key.topic);
-            let Some(pos) = self.positions.get_mut(&key) else {
-                continue;
-            };
-            let Some(Ok(start)) = starts.get(&key) else {
-                let delay = pos.back_off(self.retry_backoff);
-                warn!(partition = %pos.route, retry_in = ?delay, "the source topic was recreated and its new log bounds could not be read; retrying");
-                continue;
-            };
-            error!(
-                partition = %pos.route,
-                old_topic_id = %pos.topic_id.unwrap_or_default(),
-                new_topic_id = %new_id.unwrap_or_default(),
-                old_position = pos.next_offset,
-                resume_at = *start,
-                "the source topic was deleted and created again (new topic id); replicating the new topic from where auto.offset.reset starts a new topic"
-            );
-            self.resets.push(SourceReset {
-                reason: ResetReason::Recreated,
-                lost: 0,
-            });
-            pos.topic_id = new_id;
-            pos.next_offset = *start;
-            pos.max_bytes = self.settings.partition_max_bytes;
-            pos.failures = 0;
-            pos.retry_at = None;
-        }
-    }
-}
-
+mod moves;
 #[cfg(test)]
 mod tests;

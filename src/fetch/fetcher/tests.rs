@@ -17,6 +17,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
+use crate::fetch::settings::StartAt;
+use crate::fetch::ResetReason;
+use crate::protocol::admin::OffsetSpec;
 use crate::fetch::source::PendingFetch;
 use crate::records::batch::Compression;
 use crate::records::test_support::{build_batch, encode_block, hand_records, HandHeader};
@@ -307,6 +310,8 @@ struct Harness {
     /// Corrupt answers and stopped partitions the fetcher reported.
     corrupt_fetches: u32,
     halted: Vec<TopicPartition>,
+    /// Restart barriers (remote topics) and restarted partitions with their new start, in order.
+    restarts: Vec<String>,
 }
 
 fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness {
@@ -333,6 +338,7 @@ fn start(source: &FakeSource, settings: FetchSettings, budget: usize) -> Harness
         resets: Vec::new(),
         corrupt_fetches: 0,
         halted: Vec::new(),
+        restarts: Vec::new(),
     }
 }
 
@@ -355,6 +361,8 @@ impl Harness {
                     self.resets.extend(round.resets.iter().map(|r| r.reason));
                     self.corrupt_fetches += round.corrupt_fetches;
                     self.halted.extend(round.halted.iter().map(|r| r.source()));
+                    self.restarts.extend(round.restarting.iter().map(|t| format!("barrier {t}")));
+                    self.restarts.extend(round.restarted.iter().map(|(r, o)| format!("{r} from {o}")));
                     for c in round.chunks {
                         self.held.taken(c.bytes());
                         let e = out.entry(c.route.source()).or_default();
@@ -658,4 +666,34 @@ fn rotation_turns_topics_and_partitions_and_keeps_topics_together() {
     let mut empty = Vec::new();
     rotate_by_topic(&mut empty, 3);
     assert!(empty.is_empty());
+}
+
+/// The remote topic was deleted on the target: told to restart it, the fetcher sends a barrier at
+/// once, moves every partition of this task going to that remote topic to the source's log start
+/// (not 0: retention moved it), reports each, and hands on the partitions again from there.
+#[tokio::test(start_paused = true)]
+async fn a_restarted_remote_topic_is_fetched_again_from_the_source_log_start() {
+    let (a, b) = (route(0), route(1));
+    let source = FakeSource::with_logs(&[a.source(), b.source()], 4);
+    source.delete_before(&a.source(), 3);
+    source.delete_before(&b.source(), 3);
+    let mut h = start(&source, settings(), 8 << 20);
+    h.add(&[&a, &b], 3);
+    let first = h.collect(Duration::from_secs(2)).await;
+    assert_eq!(first[&a.source()], (offsets(3, 12), 12));
+    h.control
+        .send(FetchControl::Restart("primary.orders".into()))
+        .unwrap();
+    let again = h.collect(Duration::from_secs(5)).await;
+    assert_eq!(
+        h.restarts,
+        vec![
+            "barrier primary.orders".to_string(),
+            format!("{a} from 3"),
+            format!("{b} from 3")
+        ]
+    );
+    assert_eq!(again[&a.source()], (offsets(3, 12), 12));
+    assert_eq!(again[&b.source()], (offsets(3, 12), 12));
+    h.stop().await;
 }

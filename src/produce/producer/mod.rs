@@ -6,7 +6,7 @@
 //! duplicates), retried under a new producer id when the target lost ours, or parked (fetching
 //! paused, error logged, retried every 30 s) when the target refuses the data. Never skipped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +16,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
+use uuid::Uuid;
 
+use self::recopy::Recopy;
+pub(crate) use self::recopy::RemoteTopicWatch;
 use super::queue::{Failure, PartitionQueue, MAX_IN_FLIGHT};
 use super::sequence::ProducerIdentity;
 use super::settings::ProduceSettings;
@@ -54,6 +57,8 @@ pub(crate) struct AckReports {
     pub(crate) metrics: Option<FlowMetrics>,
     /// What the task holds between fetch and acknowledgement: the fetcher sizes its Fetches by it.
     pub(crate) held: Arc<TaskBytes>,
+    /// Shared with topic discovery: how a deleted remote topic is noticed and created again.
+    pub(crate) watch: Arc<RemoteTopicWatch>,
 }
 
 /// One task's produce side, writing to `C` (the target cluster; a stand-in in unit tests).
@@ -82,6 +87,17 @@ pub(crate) struct TaskProducer<C: ProduceTarget = ClusterClient> {
     metadata_retry_at: Option<Instant>,
     /// What the task holds between fetch and acknowledgement, shared with its fetcher.
     bytes: Arc<TaskBytes>,
+    /// The topic id each remote topic written to had when first seen: another id (or none) later
+    /// means it was deleted on the target.
+    remote_ids: HashMap<String, Uuid>,
+    /// Ids of remote topics known deleted (a lagging broker may still show one).
+    retired_ids: HashSet<Uuid>,
+    /// Remote topics deleted on the target, being copied again (see `recopy`).
+    recopy: HashMap<String, Recopy>,
+    /// Shared with topic discovery (see [`RemoteTopicWatch`]).
+    watch: Arc<RemoteTopicWatch>,
+    /// Discovery's creation count when the producer last read the target metadata for it.
+    creations_seen: u64,
 }
 
 impl<C: ProduceTarget> TaskProducer<C> {
@@ -114,6 +130,11 @@ impl<C: ProduceTarget> TaskProducer<C> {
             resetting: false,
             metadata_retry_at: None,
             bytes: reports.held,
+            remote_ids: HashMap::new(),
+            retired_ids: HashSet::new(),
+            recopy: HashMap::new(),
+            watch: reports.watch,
+            creations_seen: 0,
         }
     }
 
@@ -141,6 +162,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
                 deadline = Some(Instant::now() + SHUTDOWN_GRACE);
             }
             self.settle().await;
+            self.advance_recopies().await;
             self.send_waves().await;
             if deadline.is_some()
                 && self.waves.is_empty()
@@ -160,6 +182,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
                 deadline,
                 self.metadata_retry_at,
                 self.standing.values().filter_map(|s| s.wake_at()).min(),
+                self.recopy_wake_at(),
             ]
             .into_iter()
             .flatten()
@@ -215,7 +238,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
     /// Whether `key`'s partition is parked (the target refuses it) or halted (an unforwardable
     /// batch): its queue sends nothing for now.
     fn is_stopped(&self, key: &TopicPartition) -> bool {
-        self.standing_of(key).is_stopped()
+        self.standing_of(key).is_stopped() || self.is_held(&key.topic)
     }
 
     /// Where `key`'s partition stands (flowing when the producer has no entry for it).
@@ -269,6 +292,12 @@ impl<C: ProduceTarget> TaskProducer<C> {
     fn intake(&mut self, round: FetchedRound) {
         let bytes: usize = round.chunks.iter().map(|c| c.bytes()).sum();
         self.bytes.taken(bytes);
+        for topic in &round.restarting {
+            self.restarting(topic);
+        }
+        for (route, start) in &round.restarted {
+            self.restarted(route, *start);
+        }
         for route in round.gone {
             // Whatever is still queued is delivered; it just is not counted any more.
             if let Some(queue) = self.queues.get_mut(&route.remote()) {
@@ -286,7 +315,8 @@ impl<C: ProduceTarget> TaskProducer<C> {
         }
         for chunk in round.chunks {
             let key = chunk.route.remote();
-            if self.standing_of(&key) == Standing::Halted {
+            // A deleted remote topic's chunks from before the fetcher's restart are dropped.
+            if self.standing_of(&key) == Standing::Halted || self.drops_chunks(&key.topic) {
                 continue;
             }
             let route = chunk.route.clone();
@@ -360,8 +390,9 @@ impl<C: ProduceTarget> TaskProducer<C> {
             // Leaders may have moved: routing reads the cached snapshot, so refresh it now.
             stale.sort();
             stale.dedup();
-            if let Err(e) = self.client.refresh_metadata(&stale).await {
-                warn!(task = self.task, error = %e, "target metadata refresh failed");
+            match self.client.refresh_metadata(&stale).await {
+                Ok(()) => self.look_at_remote_topics(&stale),
+                Err(e) => warn!(task = self.task, error = %e, "target metadata refresh failed"),
             }
         }
         if self.resetting && self.waves.is_empty() {
@@ -411,6 +442,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
         if self.resetting {
             return;
         }
+        self.learn_remote_ids().await;
         let limit = if self.identity.is_idempotent() {
             MAX_IN_FLIGHT
         } else {
@@ -421,6 +453,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
         for (key, queue) in &self.queues {
             if queue.failure != Failure::None
                 || self.standing.get(key) == Some(&Standing::Halted)
+                || self.recopy.contains_key(&key.topic)
                 || !queue
                     .entries
                     .iter()
@@ -440,8 +473,9 @@ impl<C: ProduceTarget> TaskProducer<C> {
         if !missing.is_empty() && refresh_due {
             missing.sort();
             missing.dedup();
-            if let Err(e) = self.client.refresh_metadata(&missing).await {
-                warn!(task = self.task, error = %e, "target metadata refresh failed");
+            match self.client.refresh_metadata(&missing).await {
+                Ok(()) => self.look_at_remote_topics(&missing),
+                Err(e) => warn!(task = self.task, error = %e, "target metadata refresh failed"),
             }
             // Leaders of a just-created topic appear a moment later; look again soon.
             self.metadata_retry_at = Some(Instant::now() + self.client.retry_backoff());
@@ -521,5 +555,6 @@ pub(super) fn set_standing(
 }
 
 mod answers;
+mod recopy;
 #[cfg(test)]
 mod tests;

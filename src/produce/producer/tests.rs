@@ -14,12 +14,12 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{AckReports, TaskProducer};
+use super::{AckReports, RemoteTopicWatch, TaskProducer};
 use crate::fetch::budget::TaskBytes;
 use crate::fetch::{Chunk, FetchControl, FetchedRound};
 use crate::plan::Route;
 use crate::produce::settings::ProduceSettings;
-use crate::produce::target::{PendingProduce, ProduceTarget, ProgressLog};
+use crate::produce::target::{PendingProduce, ProduceTarget, ProgressLog, RemoteTopic};
 use crate::protocol::{Backoff, ProtocolError, TopicPartition};
 use crate::records::batch::{split_batches, Compression};
 use crate::records::test_support::{build_batch, encode_block, hand_records, HandHeader};
@@ -28,6 +28,7 @@ use crate::records::Batch;
 /// Base timestamp of the batch at source offset 0 (each batch's is `T0 + its offset`).
 const T0: i64 = 1_700_000_000_000;
 
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 const NOT_LEADER: i16 = 6;
 const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
 const OUT_OF_ORDER_SEQUENCE: i16 = 45;
@@ -75,6 +76,10 @@ struct Model {
     silent: bool,
     /// How long an answer takes.
     latency: Duration,
+    /// What each topic really is (its id, or absent), and what the producer's cache shows (a
+    /// refresh copies it).
+    ids: HashMap<String, RemoteTopic>,
+    cached_ids: HashMap<String, RemoteTopic>,
 }
 
 #[derive(Clone, Default)]
@@ -119,6 +124,8 @@ impl FakeTarget {
         let lost = injected == Some(LOST_ANSWER);
         let code = if let Some(code) = injected.filter(|_| !lost) {
             code
+        } else if m.ids.get(&tp.topic) == Some(&RemoteTopic::Absent) {
+            UNKNOWN_TOPIC_OR_PARTITION
         } else if m.leaders.get(tp) != Some(&leader) {
             NOT_LEADER
         } else {
@@ -168,10 +175,15 @@ impl ProduceTarget for FakeTarget {
         self.model().cached_leaders.get(tp).copied()
     }
 
+    fn remote_topic(&self, topic: &str) -> RemoteTopic {
+        (self.model().cached_ids.get(topic).copied()).unwrap_or(RemoteTopic::Unknown)
+    }
+
     async fn refresh_metadata(&self, _topics: &[String]) -> Result<(), ProtocolError> {
         let mut m = self.model();
         m.refreshes += 1;
         m.cached_leaders = m.leaders.clone();
+        m.cached_ids = m.ids.clone();
         Ok(())
     }
 
@@ -239,16 +251,18 @@ impl ProduceTarget for FakeTarget {
     fn throttle(&self, _leader: i32, _ms: i32) {}
 }
 
-/// Progress as recorded: the last `next_offset` per source partition.
+/// Progress as recorded: the last `next_offset` per source partition, and the offsets a test
+/// lets it go back to (a partition copied again).
 #[derive(Default)]
-struct Progress(Mutex<HashMap<TopicPartition, i64>>);
+struct Progress(Mutex<HashMap<TopicPartition, i64>>, Mutex<Vec<i64>>);
 
 impl ProgressLog for Progress {
     fn record(&self, route: &Route, next_offset: i64) {
         let mut marks = self.0.lock().unwrap();
         let tp = route.source();
         assert!(
-            marks.get(&tp).is_none_or(|&m| m <= next_offset),
+            marks.get(&tp).is_none_or(|&m| m <= next_offset)
+                || self.1.lock().unwrap().contains(&next_offset),
             "progress of {tp} went backwards"
         );
         marks.insert(tp, next_offset);
@@ -326,6 +340,7 @@ fn start(target: &FakeTarget, budget: usize) -> Harness {
             syncs: None,
             metrics: None,
             held: held.clone(),
+            watch: Arc::new(RemoteTopicWatch::default()),
         },
     );
     let shutdown = CancellationToken::new();
@@ -562,6 +577,7 @@ async fn a_refused_partition_is_parked_retried_after_30_s_and_resumed() {
             FetchControl::Add(_) => "add".into(),
             FetchControl::Gone(r) => format!("gone {r}"),
             FetchControl::Back(r) => format!("back {r}"),
+            FetchControl::Restart(t) => format!("restart {t}"),
         });
     }
     assert_eq!(
@@ -639,4 +655,173 @@ async fn shutdown_gives_up_after_the_grace_period() {
         "waited {waited:?}"
     );
     assert_eq!(h.progress.of(&r), None);
+}
+
+/// The remote topic deleted on the target mid-copy: the producer stops writing to it, asks for a
+/// topic discovery (which creates it again), drops what it held for it, has the fetcher start the
+/// partition again from the source's start, drops chunks still fetched from the old position, and
+/// the new remote topic gets every record once, in order; progress goes back to the start first.
+#[tokio::test(start_paused = true)]
+async fn a_deleted_remote_topic_is_copied_again_from_the_source_start() {
+    let r = route(0);
+    let topic = r.remote_topic.clone();
+    let target = FakeTarget::with_partitions(&[r.remote()]);
+    let (old, new) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+    target
+        .model()
+        .ids
+        .insert(topic.clone(), RemoteTopic::Id(old));
+    target
+        .model()
+        .cached_ids
+        .insert(topic.clone(), RemoteTopic::Id(old));
+    let progress = Arc::new(Progress::default());
+    progress.1.lock().unwrap().push(0);
+    let (rounds_tx, mut control, watch, run) = start_watched(&target, &progress);
+    for o in [0, 3] {
+        rounds_tx.send(round(&r, o)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(target.appended(&r.remote()), vec![0, 3]);
+
+    // An operator deletes the remote topic: its records are gone.
+    {
+        let mut m = target.model();
+        m.ids.insert(topic.clone(), RemoteTopic::Absent);
+        m.log.clear();
+        m.expected.clear();
+    }
+    rounds_tx.send(round(&r, 6)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), watch.rediscover_asked())
+        .await
+        .expect("a topic discovery was asked for");
+    // Fetched from the old position before the restart: never written.
+    rounds_tx.send(round(&r, 9)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        control.try_recv().is_err(),
+        "no restart before the topic exists again"
+    );
+    assert!(target.appended(&r.remote()).is_empty());
+
+    // Discovery creates it again (a new id); the producer restarts the partition.
+    target
+        .model()
+        .ids
+        .insert(topic.clone(), RemoteTopic::Id(new));
+    let restart = tokio::time::timeout(Duration::from_secs(5), control.recv())
+        .await
+        .expect("the fetcher was told to restart");
+    assert!(matches!(restart, Some(FetchControl::Restart(t)) if t == topic));
+    // The fetcher: a chunk fetched before the barrier (dropped), the barrier, the new start, and
+    // the partition from there.
+    rounds_tx.send(round(&r, 12)).await.unwrap();
+    rounds_tx
+        .send(FetchedRound {
+            restarting: vec![topic.clone()],
+            ..FetchedRound::default()
+        })
+        .await
+        .unwrap();
+    rounds_tx
+        .send(FetchedRound {
+            restarted: vec![(r.clone(), 0)],
+            ..FetchedRound::default()
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(progress.of(&r), Some(0), "progress went back to the start");
+    for o in offsets(0, 5) {
+        rounds_tx.send(round(&r, o)).await.unwrap();
+    }
+    drop(rounds_tx);
+    finish(run).await;
+    assert_eq!(target.appended(&r.remote()), offsets(0, 5));
+    assert_eq!(progress.of(&r), Some(15));
+}
+
+/// A producer over `target` that the test feeds as its fetcher would, watching what it asks for.
+fn start_watched(
+    target: &FakeTarget,
+    progress: &Arc<Progress>,
+) -> (
+    mpsc::Sender<FetchedRound>,
+    mpsc::UnboundedReceiver<FetchControl>,
+    Arc<RemoteTopicWatch>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (rounds_tx, rounds_rx) = mpsc::channel(16);
+    let (control_tx, control) = mpsc::unbounded_channel();
+    let watch = Arc::new(RemoteTopicWatch::default());
+    let producer = TaskProducer::new(
+        0,
+        target.clone(),
+        ProduceSettings {
+            acks: -1,
+            request_timeout: Duration::from_secs(30),
+            max_request_size: 1 << 20,
+            linger: Duration::ZERO,
+            task_budget: 8 << 20,
+        },
+        Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
+        rounds_rx,
+        control_tx,
+        AckReports {
+            progress: progress.clone(),
+            syncs: None,
+            metrics: None,
+            held: Arc::new(TaskBytes::new(8 << 20)),
+            watch: watch.clone(),
+        },
+    );
+    let run = tokio::spawn(producer.run(CancellationToken::new()));
+    (rounds_tx, control, watch, run)
+}
+
+/// A broker whose metadata lags says a remote topic just created does not exist: the producer
+/// holds that topic's writes while it checks again, finds the same topic id, and writes on:
+/// nothing dropped, nothing restarted, every batch once and in order.
+#[tokio::test(start_paused = true)]
+async fn a_remote_topic_missing_from_one_metadata_answer_is_not_taken_for_deleted() {
+    let r = route(0);
+    let topic = r.remote_topic.clone();
+    let target = FakeTarget::with_partitions(&[r.remote()]);
+    let id = uuid::Uuid::from_u128(7);
+    target
+        .model()
+        .ids
+        .insert(topic.clone(), RemoteTopic::Id(id));
+    target
+        .model()
+        .cached_ids
+        .insert(topic.clone(), RemoteTopic::Id(id));
+    let progress = Arc::new(Progress::default());
+    let (rounds_tx, mut control, _watch, run) = start_watched(&target, &progress);
+    rounds_tx.send(round(&r, 0)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // One answer from a lagging broker: the partition is unknown, and so is the topic.
+    {
+        let mut m = target.model();
+        m.inject
+            .entry(r.remote())
+            .or_default()
+            .push_back(UNKNOWN_TOPIC_OR_PARTITION);
+        m.ids.insert(topic.clone(), RemoteTopic::Absent);
+    }
+    rounds_tx.send(round(&r, 3)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    target
+        .model()
+        .ids
+        .insert(topic.clone(), RemoteTopic::Id(id));
+    for o in offsets(6, 4) {
+        rounds_tx.send(round(&r, o)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    drop(rounds_tx);
+    finish(run).await;
+    assert_eq!(target.appended(&r.remote()), offsets(0, 6));
+    assert!(control.try_recv().is_err(), "nothing restarted");
+    assert_eq!(progress.of(&r), Some(18));
 }
