@@ -4,7 +4,7 @@
 #
 #   kafka-cluster.sh start --name NAME --dir DIR --nodes 1|3 --port-base P [--owner-pid PID]
 #                          [--prop key=value]... [--timeout SECONDS] [--secure CERTDIR]
-#                          [--proxy-base Q]
+#                          [--proxy-base Q] [--data-size MB]
 #       Node k (1..N) listens PLAINTEXT on 127.0.0.1:P+k-1 and CONTROLLER on 127.0.0.1:P+N+k-1.
 #       --secure CERTDIR (material of scripts/gen-test-certs.sh, generated there if missing): node k
 #       also listens SSL with required client certificates (mTLS) on 127.0.0.1:P+2N+k-1 and SASL_SSL
@@ -17,6 +17,9 @@
 #       127.0.0.1:P+2N+k-1 and advertises it as 127.0.0.1:Q+k-1, where a fault-injecting TCP proxy
 #       (toxiproxy, tests/chaos.rs) forwards to it; clients bootstrapping through the proxy stay
 #       behind it, while inter-broker traffic and clients of the PLAINTEXT port bypass it.
+#       --data-size MB: each node's data directory is a tmpfs of MB megabytes (needs root), so that a
+#       test can fill a broker's disk (the broker then takes its log dir offline and stops) and give it
+#       more room (mount -o remount,size=...) before starting it again.
 #       Writes DIR/node-k/server.properties, formats DIR/node-k/data, starts the JVMs in the background
 #       (own session, stdin/stdout/stderr detached), waits until Admin.describeCluster lists all N brokers,
 #       then prints `bootstrap=127.0.0.1:P,...` on stdout (also kept in DIR/bootstrap).
@@ -38,7 +41,7 @@ die() { echo "kafka-cluster: $*" >&2; exit 1; }
 log() { echo "kafka-cluster: $*" >&2; }
 
 cmd="${1:-}"; [ -n "$cmd" ] && shift || true
-name=""; dir=""; nodes=""; port_base=""; owner=""; node=""; kill_now=0; all_under=""; timeout=180; secure=""; proxy_base="" 
+name=""; dir=""; nodes=""; port_base=""; owner=""; node=""; kill_now=0; all_under=""; timeout=180; secure=""; proxy_base=""; data_size="" 
 props=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
     --all-under) all_under="$2"; shift 2 ;;
     --secure) secure="$2"; shift 2 ;;
     --proxy-base) proxy_base="$2"; shift 2 ;;
+    --data-size) data_size="$2"; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -107,6 +111,10 @@ write_props() { # K
   local port=$((PORT_BASE + k - 1)) cport=$((PORT_BASE + NODES + k - 1))
   local isr=1; [ "$NODES" -ge 3 ] && isr=2
   mkdir -p "$nd/data" "$nd/logs"
+  if [ -n "$data_size" ] && ! mountpoint -q "$nd/data"; then
+    mount -t tmpfs -o "size=${data_size}m" tmpfs "$nd/data" \
+      || die "--data-size: cannot mount a tmpfs on $nd/data (needs root)"
+  fi
   {
     echo "# $NAME node $k, written by scripts/kafka-cluster.sh"
     echo "process.roles=broker,controller"

@@ -9,15 +9,18 @@
 //! - Faults, one at a time with gaps between: strait `kill -9` and restart, strait `SIGSTOP` for
 //!   30 s, `kill -9` and restart of a source or target broker, leader moves (reassignment then
 //!   preferred-leader election), network cuts, added latency and stalls between strait and either
-//!   cluster, and the target's `max.message.bytes` lowered below the source's batches.
+//!   cluster, the target's `max.message.bytes` lowered below the source's batches, a remote topic
+//!   deleted on the target, a source topic deleted and created again, and retention overtaking
+//!   the copy (DeleteRecords on the source while strait is paused).
 //! - Then the producer stops, faults heal, strait catches up, and the checker compares every
 //!   record (key, value, headers, timestamp, order per partition) read `read_committed` on both.
 //!
 //! Expected: 0 lost, 0 out of order, 0 changed, 0 unknown; duplicates only after a strait `kill -9`
-//! (docs/reliability.md). The report (seed, faults, counts) is printed and written to
+//! (docs/reliability.md); every record the source deleted before strait copied it reported in a
+//! `DATA GAP` error (records the source deleted after they were copied stay on the target). The report (seed, faults, counts) is printed and written to
 //! `target/e2e/<run>/chaos-report-<seed>.json`.
 //!
-//! Size: `STRAIT_CHAOS_SECONDS` of faults (default 180, the CI run), `STRAIT_CHAOS_SEED`
+//! Size: `STRAIT_CHAOS_SECONDS` of faults (default 240, the CI run), `STRAIT_CHAOS_SEED`
 //! (default 15), `STRAIT_CHAOS_RATE` records/s (default 200). `scripts/chaos.sh --minutes N` runs
 //! a long one.
 
@@ -105,17 +108,71 @@ impl Side {
 enum Fault {
     StraitKill,
     StraitPause,
-    BrokerKill { target: bool, node: usize },
-    LeaderMove { target: bool },
-    NetCut { target: bool },
-    Latency { target: bool, ms: u64 },
-    Stall { target: bool },
+    BrokerKill {
+        target: bool,
+        node: usize,
+    },
+    LeaderMove {
+        target: bool,
+    },
+    NetCut {
+        target: bool,
+    },
+    Latency {
+        target: bool,
+        ms: u64,
+    },
+    Stall {
+        target: bool,
+    },
     SmallerMaxMessageBytes,
+    /// An operator deletes a remote topic on the target.
+    TargetTopicDeleted,
+    /// Retention overtakes the copy: strait paused, the source deletes every record of
+    /// [`RETENTION_TOPIC`] it holds (DeleteRecords to the high watermark).
+    SourceRetention,
+    /// [`RECREATED_TOPIC`] deleted on the source and created again.
+    SourceRecreated,
 }
+
+/// Secrets in strait's config (unused on these PLAINTEXT clusters, but read and resolved like any
+/// other): none may appear in any log of the run.
+const CANARIES: [&str; 3] = [
+    "chaos-secret-jaas-5d81c",
+    "chaos-secret-key-0b7e2",
+    "chaos-secret-trust-e4a96",
+];
+
+/// Every file under `dir` but the configs (which hold the secrets) that contains a canary.
+fn files_with_secrets(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            found.extend(files_with_secrets(&path));
+        } else if path.extension().is_none_or(|x| x != "properties") {
+            let bytes = fs::read(&path).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            if CANARIES.iter().any(|c| text.contains(c)) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// The topic whose records the source deletes before they are copied: plain, so that its sequence
+/// numbers are its offsets and the checker's gap is exactly what strait must report.
+const RETENTION_TOPIC: &str = "chaos-none";
+/// The topic deleted on the source and created again.
+const RECREATED_TOPIC: &str = "chaos-lz4";
 
 impl Fault {
     /// Kinds of fault (the `kind` of [`Fault::of`]).
-    const KINDS: u32 = 8;
+    const KINDS: u32 = 11;
 
     /// A fault of `kind` with seeded parameters.
     fn of(kind: u32, rng: &mut StdRng) -> Fault {
@@ -134,24 +191,31 @@ impl Fault {
                 ms: rng.random_range(50..=300),
             },
             6 => Fault::Stall { target },
-            _ => Fault::SmallerMaxMessageBytes,
+            7 => Fault::SmallerMaxMessageBytes,
+            8 => Fault::TargetTopicDeleted,
+            9 => Fault::SourceRetention,
+            _ => Fault::SourceRecreated,
         }
     }
 }
 
 /// The schedule: every kind once in a seeded order (so that even a short run injects each), then
 /// seeded picks, broker kills and network cuts twice as likely, the `max.message.bytes` change
-/// only once.
+/// only once, the topic deletions and retention half as likely as the others.
 fn schedule(rng: &mut StdRng) -> impl Iterator<Item = u32> + '_ {
     use rand::seq::SliceRandom;
     let mut first: Vec<u32> = (0..Fault::KINDS).collect();
     first.shuffle(rng);
     let mut rest_rng = StdRng::seed_from_u64(rng.random());
     first.into_iter().chain(std::iter::from_fn(move || {
-        Some(match rest_rng.random_range(0..9) {
-            7 => 2,
-            8 => 4,
-            k => k.min(Fault::KINDS - 2),
+        Some(match rest_rng.random_range(0..20) {
+            k @ 0..=6 => k,
+            7 | 8 => 2,
+            9 | 10 => 4,
+            11 => 8,
+            12 => 9,
+            13 => 10,
+            k => k - 14,
         })
     }))
 }
@@ -225,6 +289,38 @@ fn move_leaders(cluster: &Cluster, topic: &str) {
     );
 }
 
+/// Deletes every record `topic` holds on `cluster` (DeleteRecords to each partition's high
+/// watermark), as retention does to records older than its limit.
+fn delete_records(cluster: &Cluster, topic: &str) {
+    let partitions: Vec<Value> = (0..3)
+        .map(|p| json!({"topic": topic, "partition": p, "offset": -1}))
+        .collect();
+    let file = run_dir().join(format!("{topic}-{}-delete.json", epoch_ms()));
+    fs::write(
+        &file,
+        json!({"version": 1, "partitions": partitions}).to_string(),
+    )
+    .unwrap();
+    cluster
+        .tool(
+            "org.apache.kafka.tools.DeleteRecordsCommand",
+            &["--offset-json-file", file.to_str().unwrap()],
+        )
+        .ok();
+}
+
+/// The records strait reported lost (its `DATA GAP` errors) for `topic`, over every run.
+fn reported_gap(log: &str, topic: &str) -> u64 {
+    let partition = format!("partition={topic}-");
+    log.lines()
+        .filter(|l| l.contains("DATA GAP") && l.contains(&partition))
+        .filter_map(|l| {
+            let rest = &l[l.find(" lost=")? + 6..];
+            rest.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
 /// The Java checker's report of the two clusters.
 fn check(source: &Side, target: &Side) -> Value {
     let topics: Vec<&str> = TOPICS.iter().map(|t| t.0).collect();
@@ -261,6 +357,7 @@ fn start_producer(
     seconds: u64,
     rate: u64,
     seed: u64,
+    stop_file: &std::path::Path,
 ) -> (Child, std::path::PathBuf) {
     let spec: Vec<String> = TOPICS
         .iter()
@@ -282,6 +379,8 @@ fn start_producer(
             &seconds.to_string(),
             "--seed",
             &seed.to_string(),
+            "--stop-file",
+            stop_file.to_str().unwrap(),
         ])
         .env("STRAIT_KAFKA_JARS", jars())
         .stdin(Stdio::null())
@@ -294,7 +393,7 @@ fn start_producer(
 
 #[test]
 fn chaos_every_record_arrives_once_in_order_through_faults() {
-    let seconds: u64 = env_or("STRAIT_CHAOS_SECONDS", 180);
+    let seconds: u64 = env_or("STRAIT_CHAOS_SECONDS", 240);
     let seed: u64 = env_or("STRAIT_CHAOS_SEED", 15);
     let rate: u64 = env_or("STRAIT_CHAOS_RATE", 200);
     let mut rng = StdRng::seed_from_u64(seed);
@@ -318,11 +417,20 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
          src.consumer.isolation.level = read_committed\n\
          replication.factor = 3\n\
          tasks.max = 2\n\
-         sync.topic.acls.enabled = false\n",
+         sync.topic.acls.enabled = false\n\
+         src.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username=\"chaos\" password=\"{}\";\n\
+         tgt.ssl.key.password = {}\n\
+         tgt.ssl.truststore.password = {}\n",
         source.proxied(),
-        target.proxied()
+        target.proxied(),
+        CANARIES[0],
+        CANARIES[1],
+        CANARIES[2],
     );
-    let (mut producer, producer_out) = start_producer(&source, seconds, rate, seed);
+    // The producer writes while faults are injected: until the stop file exists (or far too long).
+    let stop_file = run_dir().join("chaos-producer.stop");
+    let (mut producer, producer_out) =
+        start_producer(&source, seconds * 10 + 3600, rate, seed, &stop_file);
     let mut strait = Strait::start(&config, &[]);
     let started = Instant::now();
     let mut faults: Vec<String> = Vec::new();
@@ -330,7 +438,8 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
     let mut kinds = schedule(&mut rng);
     let mut rng = StdRng::seed_from_u64(seed.wrapping_add(1));
     thread::sleep(Duration::from_secs(10));
-    while started.elapsed() < Duration::from_secs(seconds) {
+    // Every kind at least once, however slow this machine is today.
+    while started.elapsed() < Duration::from_secs(seconds) || faults.len() < Fault::KINDS as usize {
         let fault = Fault::of(kinds.next().unwrap(), &mut rng);
         let at = started.elapsed().as_secs();
         let hold = Duration::from_secs(rng.random_range(5..=15));
@@ -403,6 +512,29 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
                 }
                 let _ = write!(note, " ({} {} s)", side_name(t), hold.as_secs());
             }
+            Fault::TargetTopicDeleted => {
+                let remote = format!("src.{}", TOPICS[rng.random_range(0..TOPICS.len())].0);
+                target.cluster.delete_topic(&remote);
+                let _ = write!(note, " ({remote})");
+            }
+            Fault::SourceRetention => {
+                strait.signal("STOP");
+                thread::sleep(Duration::from_secs(3));
+                delete_records(&source.cluster, RETENTION_TOPIC);
+                thread::sleep(Duration::from_secs(1));
+                strait.signal("CONT");
+                let _ = write!(note, " ({RETENTION_TOPIC}, strait paused 4 s)");
+            }
+            Fault::SourceRecreated => {
+                source.cluster.delete_topic(RECREATED_TOPIC);
+                wait_until(Duration::from_secs(60), "the topic deleted", || {
+                    !source.cluster.has_topic(RECREATED_TOPIC)
+                });
+                source
+                    .cluster
+                    .create_topic(RECREATED_TOPIC, 3, 3, &[("min.insync.replicas", "2")]);
+                let _ = write!(note, " ({RECREATED_TOPIC})");
+            }
             Fault::SmallerMaxMessageBytes => {
                 for (t, _, _) in TOPICS {
                     let remote = format!("src.{t}");
@@ -421,7 +553,7 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
         strait.assert_running();
         thread::sleep(Duration::from_secs(rng.random_range(2..=8)));
     }
-    // The producer stops on its own after `seconds`.
+    fs::write(&stop_file, b"").unwrap();
     let status = producer.wait().unwrap();
     let produced: Value = serde_json::from_str(fs::read_to_string(&producer_out).unwrap().trim())
         .unwrap_or(Value::Null);
@@ -435,6 +567,15 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
         report = check(&source, &target);
     }
     stop_cleanly(&mut strait);
+    // Records of the retention topic deleted on the source before strait copied them: every one
+    // must have been reported (a kill -9 after the report may report some twice).
+    let gap = report["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == RETENTION_TOPIC)
+        .map_or(0, |t| t["deleted_uncopied"].as_u64().unwrap());
+    let reported = reported_gap(&strait.log(), RETENTION_TOPIC);
     let summary = json!({
         "seed": seed,
         "seconds": seconds,
@@ -448,6 +589,9 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
         "out_of_order": total(&report, "out_of_order"),
         "changed": total(&report, "changed"),
         "unknown": total(&report, "unknown"),
+        "deleted_on_source": total(&report, "deleted_on_source"),
+        "retention_gap": gap,
+        "retention_gap_reported": reported,
         "topics": report["topics"],
     });
     fs::write(
@@ -466,4 +610,13 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
     if strait_kills == 0 {
         assert_eq!(total(&report, "duplicated"), 0, "{summary}");
     }
+    assert!(
+        gap <= reported,
+        "records deleted before they were copied, not all reported: {summary}"
+    );
+    let leaked = files_with_secrets(run_dir());
+    assert!(
+        leaked.is_empty(),
+        "a secret of strait's config is in {leaked:?}"
+    );
 }

@@ -368,3 +368,86 @@ fn a_remote_topic_deleted_on_the_target_is_copied_again_whole() {
     );
     stop_cleanly(&mut strait);
 }
+
+/// Whether node `k` of `cluster` has a live broker process.
+fn node_alive(cluster: &Cluster, k: usize) -> bool {
+    let pid_file = cluster.dir().unwrap().join(format!("node-{k}/pid"));
+    std::fs::read_to_string(pid_file)
+        .ok()
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{}", pid.trim())).exists())
+}
+
+/// Unmounts a test's tmpfs, even when the test fails.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// The target broker's disk fills up while strait writes to it (a 24 MB tmpfs): the broker takes
+/// its only log dir offline (KafkaStorageException) and stops. strait keeps retrying, naming the
+/// failure, and loses nothing: once the operator gives the disk more room and starts the broker
+/// again, every record arrives, byte-identical, at its source offset.
+#[test]
+fn a_full_disk_on_the_target_loses_nothing_and_replication_resumes_after_room_is_made() {
+    let p = pair();
+    let (target, _) = Cluster::start_with(&unique("fulldisk"), 1, 2, &["--data-size", "24"]);
+    let data = target.dir().unwrap().join("node-1/data");
+    let _unmount = Unmount(data.clone());
+    let alias = unique("fd");
+    let t = unique("fulldisk");
+    p.primary.create_topic(&t, 1, 1, &[]);
+    let text = flow_config(
+        &alias,
+        &format!("topics = {t}\noffset.storage.replication.factor = 1\nsecondary->{alias}.emit.heartbeats.enabled = false\n"),
+    )
+    .replace(
+        &format!("secondary.bootstrap.servers = {}", p.secondary.bootstrap()),
+        &format!("secondary.bootstrap.servers = {}", target.bootstrap()),
+    )
+    .replace("replication.factor = 3", "replication.factor = 1");
+    let mut strait = Strait::start(&text, &[]);
+    // About 35 MB of records: more than the target's disk holds.
+    p.primary.produce(&t, 1, 150_000, "none", 81);
+    wait_until(
+        Duration::from_secs(180),
+        "the target broker to stop on its full disk",
+        || {
+            strait.assert_running();
+            !node_alive(&target, 1)
+        },
+    );
+    let broker_log = std::fs::read_to_string(target.dir().unwrap().join("node-1/logs/server.log"))
+        .unwrap_or_default();
+    assert!(
+        broker_log.contains("No space left on device"),
+        "the broker stopped for another reason"
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    strait.assert_running();
+    let status = std::process::Command::new("mount")
+        .args(["-o", "remount,size=256m"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(status.success(), "remount the target's disk larger");
+    target.start_node(1);
+    let remote = format!("{alias}.{t}");
+    wait_until(
+        Duration::from_secs(240),
+        "every record on the target after the disk got room",
+        || {
+            strait.assert_running();
+            target.end_offsets(&remote).get(&0) == Some(&150_000)
+        },
+    );
+    let got = target.dump(&remote, 150_000, false);
+    assert_same_records(&got, &expected_records(81, 1, 0, 150_000), true);
+    stop_cleanly(&mut strait);
+    target.kill_all();
+}

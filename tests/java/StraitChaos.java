@@ -19,7 +19,11 @@
  *       source's records, the target's, and how many were lost (on the source, never on the target),
  *       duplicated (on the target more than once), out of order (arrived on the target after a record
  *       that follows it on the source), changed (same key, other bytes) and unknown (on the target,
- *       not on the source), with the first examples of each.
+ *       not on the source, and not a record the source deleted), with the first examples of each.
+ *       Records the source no longer holds (DeleteRecords, or a topic deleted and created again)
+ *       are told apart by their sequence number, below the first one the source holds: on the
+ *       target they count as deleted_on_source, and missing from it as deleted_uncopied (the gap a
+ *       replicator must report; in transactional topics it also counts aborted records).
  */
 
 import java.nio.charset.StandardCharsets;
@@ -263,7 +267,7 @@ public final class StraitChaos {
     }
 
     static final class Count {
-        long source, target, lost, duplicated, outOfOrder, changed, unknown;
+        long source, target, lost, duplicated, outOfOrder, changed, unknown, deletedOnSource, deletedUncopied;
         final List<String> examples = new ArrayList<>();
 
         void example(String s) { if (examples.size() < 10) examples.add(s); }
@@ -273,8 +277,14 @@ public final class StraitChaos {
             for (String e : examples) ex.append(ex.length() == 0 ? "" : ",").append('"').append(e.replace("\"", "'")).append('"');
             return "{\"topic\":\"" + topic + "\",\"source\":" + source + ",\"target\":" + target + ",\"lost\":" + lost
                 + ",\"duplicated\":" + duplicated + ",\"out_of_order\":" + outOfOrder + ",\"changed\":" + changed
-                + ",\"unknown\":" + unknown + ",\"examples\":[" + ex + "]}";
+                + ",\"unknown\":" + unknown + ",\"deleted_on_source\":" + deletedOnSource
+                + ",\"deleted_uncopied\":" + deletedUncopied + ",\"examples\":[" + ex + "]}";
         }
+    }
+
+    /** The sequence number n of a witness key "t/p/n", or -1. */
+    static long seq(String key) {
+        try { return Long.parseLong(key.substring(key.lastIndexOf('/') + 1)); } catch (RuntimeException e) { return -1; }
     }
 
     static void check(Map<String, String> f) {
@@ -292,10 +302,19 @@ public final class StraitChaos {
                 boolean[] seen = new boolean[s.size()];
                 int furthest = -1;
                 c.source += s.size();
+                // Sequence numbers below the source's first were written and deleted since.
+                long firstSeq = s.isEmpty() ? Long.MAX_VALUE : seq(s.get(0).key);
+                java.util.BitSet deletedSeen = new java.util.BitSet();
                 for (Rec r : tgt.getOrDefault(p, List.of())) {
                     c.target++;
                     String key = r.key;
                     Integer i = index.get(key);
+                    long n = seq(key);
+                    if (i == null && n >= 0 && n < firstSeq && key.startsWith(topic + "/" + p + "/")) {
+                        c.deletedOnSource++;
+                        if (n <= Integer.MAX_VALUE) deletedSeen.set((int) n);
+                        continue;
+                    }
                     if (i == null) { c.unknown++; c.example("unknown " + key + " at target offset " + p + ":" + r.offset); continue; }
                     if (!Arrays.equals(r.digest, s.get(i).digest)) {
                         c.changed++; c.example("changed " + key + " at target offset " + p + ":" + r.offset);
@@ -305,6 +324,7 @@ public final class StraitChaos {
                     if (i < furthest) { c.outOfOrder++; c.example("out of order " + key + " at target offset " + p + ":" + r.offset); }
                     furthest = Math.max(furthest, i);
                 }
+                if (firstSeq != Long.MAX_VALUE) c.deletedUncopied += firstSeq - deletedSeen.cardinality();
                 for (int i = 0; i < s.size(); i++) {
                     if (!seen[i]) {
                         c.lost++;
