@@ -18,9 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::fetch::settings::StartAt;
+use crate::fetch::source::PendingFetch;
 use crate::fetch::ResetReason;
 use crate::protocol::admin::OffsetSpec;
-use crate::fetch::source::PendingFetch;
 use crate::records::batch::Compression;
 use crate::records::test_support::{build_batch, encode_block, hand_records, HandHeader};
 
