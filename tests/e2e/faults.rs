@@ -13,6 +13,30 @@ fn wait_caught_up(source: &str, remote: &str, strait: &mut Strait) {
     wait_until_copied(&p.primary, source, &p.secondary, remote, strait, timeout);
 }
 
+/// Asserts that each of `partitions` partitions of `got` holds the test producer's `first` run
+/// (seed, records per partition) and then its `then` run, byte-identical, at offsets from 0.
+fn assert_one_run_then_another(
+    got: &[DumpedRecord],
+    partitions: i32,
+    first: (i64, u64),
+    then: (i64, u64),
+) {
+    for partition in 0..partitions {
+        let got: Vec<DumpedRecord> = (got.iter())
+            .filter(|r| r.partition == partition)
+            .cloned()
+            .collect();
+        let mut expected = expected_records(first.0, partitions, 0, first.1);
+        let mut new = expected_records(then.0, partitions, 0, then.1);
+        for r in &mut new {
+            r.offset += first.1 as i64;
+        }
+        expected.extend(new);
+        expected.retain(|r| r.partition == partition);
+        assert_same_records(&got, &expected, true);
+    }
+}
+
 /// An operator lowers the remote topic's `max.message.bytes` below the source's batches while
 /// strait replicates (uncompressed and lz4): strait cuts each refused batch (and, from then on,
 /// every batch that large) into smaller ones, and every record still arrives byte-identical, in
@@ -154,22 +178,7 @@ fn a_recreated_source_topic_is_noticed_and_replicated_from_its_start() {
         },
     );
     let target = p.secondary.dump(&remote, 800, false);
-    for partition in 0..2 {
-        let got: Vec<DumpedRecord> = target
-            .iter()
-            .filter(|r| r.partition == partition)
-            .cloned()
-            .collect();
-        let mut expected = expected_records(61, 2, 0, 100);
-        expected.retain(|r| r.partition == partition);
-        let mut new = expected_records(62, 2, 0, 300);
-        new.retain(|r| r.partition == partition);
-        for r in &mut new {
-            r.offset += 100;
-        }
-        expected.extend(new);
-        assert_same_records(&got, &expected, true);
-    }
+    assert_one_run_then_another(&target, 2, (61, 100), (62, 300));
     assert!(
         strait
             .log()
@@ -309,21 +318,7 @@ fn a_remote_topic_deleted_on_the_target_is_copied_again_whole() {
         },
     );
     let target = p.secondary.dump(&remote, 600, false);
-    for partition in 0..2 {
-        let got: Vec<DumpedRecord> = target
-            .iter()
-            .filter(|r| r.partition == partition)
-            .cloned()
-            .collect();
-        let mut expected = expected_records(71, 2, 0, 100);
-        let mut new = expected_records(72, 2, 0, 200);
-        for r in &mut new {
-            r.offset += 100;
-        }
-        expected.extend(new);
-        expected.retain(|r| r.partition == partition);
-        assert_same_records(&got, &expected, true);
-    }
+    assert_one_run_then_another(&target, 2, (71, 100), (72, 200));
     assert!(
         strait
             .log()

@@ -216,14 +216,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
             if let Some(Recopy::Suspect { look_at, .. }) = self.recopy.get_mut(&topic) {
                 *look_at = now + LOOK_AGAIN;
             }
-            if self
-                .client
-                .refresh_metadata(std::slice::from_ref(&topic))
-                .await
-                .is_ok()
-            {
-                self.look_at_remote_topics(std::slice::from_ref(&topic));
-            }
+            self.reread(&topic).await;
         }
         let waiting: Vec<String> = (self.recopy.iter())
             .filter(|(_, r)| matches!(r, Recopy::Waiting { .. }))
@@ -235,14 +228,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
                 if !due {
                     continue;
                 }
-                if self
-                    .client
-                    .refresh_metadata(std::slice::from_ref(&topic))
-                    .await
-                    .is_ok()
-                {
-                    self.look_at_remote_topics(std::slice::from_ref(&topic));
-                }
+                self.reread(&topic).await;
                 if !self.remote_ids.contains_key(&topic) {
                     self.recopy.insert(
                         topic.clone(),
@@ -274,6 +260,14 @@ impl<C: ProduceTarget> TaskProducer<C> {
             info!(task = self.task, remote = %topic, "the remote topic exists again; copying its partitions again from the source's earliest offset");
             self.recopy.insert(topic.clone(), Recopy::Restarting);
             let _ = self.control.send(FetchControl::Restart(topic));
+        }
+    }
+
+    /// Reads the target metadata of `topic` again and looks at what it says.
+    async fn reread(&mut self, topic: &str) {
+        let topics = [topic.to_string()];
+        if self.client.refresh_metadata(&topics).await.is_ok() {
+            self.look_at_remote_topics(&topics);
         }
     }
 
