@@ -607,9 +607,14 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
     for field in ["lost", "out_of_order", "changed", "unknown"] {
         assert_eq!(total(&report, field), 0, "{field}: {summary}");
     }
-    if strait_kills == 0 {
-        assert_eq!(total(&report, "duplicated"), 0, "{summary}");
-    }
+    // The docs' promise: a crash re-copies what was copied since the last progress write (1 s),
+    // which, while strait catches up after an outage, is at most the outage's backlog: the longest
+    // fault here holds 30 s (SIGSTOP), so 35 s of the producer's rate per kill bounds it.
+    let bound = strait_kills * rate * 35;
+    assert!(
+        total(&report, "duplicated") <= bound,
+        "more duplicates than {strait_kills} kills may re-copy ({bound}): {summary}"
+    );
     assert!(
         gap <= reported,
         "records deleted before they were copied, not all reported: {summary}"
