@@ -2,6 +2,7 @@
 //! sent in multi-partition Produce requests to the target leaders as an idempotent producer, with
 //! retries that cannot duplicate; progress is recorded only for what the target acknowledged.
 
+mod joining;
 pub(crate) mod producer;
 pub mod queue;
 pub mod sequence;

@@ -54,6 +54,13 @@ pub struct Entry {
     pub base_offset: Option<i64>,
     /// The batch's max timestamp (its newest record), for the replication latency metric.
     pub max_timestamp: i64,
+    /// Whether it was ever put in a request: only batches never sent may be joined, since a batch
+    /// the broker may have appended must be resent byte for byte to be de-duplicated.
+    pub sent: bool,
+    /// The source producer id of a batch that may be joined with its neighbours of the same source
+    /// producer; `None` for a source batch that keeps its own framing (transactional, log-append
+    /// time, with a delete horizon). See `produce::joining`.
+    pub join_key: Option<i64>,
 }
 
 /// A batch that is on the target, for offset-syncs: its records, their source offsets and the
@@ -181,6 +188,8 @@ impl PartitionQueue {
                     upstream: written.upstream,
                     base_offset: None,
                     max_timestamp: batch.header.max_timestamp,
+                    sent: false,
+                    join_key: super::joining::join_key(&batch.header),
                 };
                 let limit = self.too_large_at;
                 for piece in cut_below(entry, limit, next_id)? {
@@ -397,6 +406,8 @@ fn split_entry(e: &Entry, next_id: &mut u64) -> Result<Option<[Entry; 2]>, Recor
         state: EntryState::Unsent,
         upstream,
         base_offset: None,
+        sent: e.sent,
+        join_key: e.join_key,
     };
     Ok(Some([
         piece(a, e.id, None, upstream_a),

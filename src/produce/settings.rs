@@ -21,4 +21,8 @@ pub(crate) struct ProduceSettings {
     /// may hold between fetching them from the source and the target's acknowledgement. It bounds
     /// a task's memory and, on a long round trip, its throughput (bytes in flight / round trip).
     pub(crate) task_budget: usize,
+    /// `strait.batch.join.enabled` (default true): whether small batches waiting for the target
+    /// are joined into one (see `produce::joining`); false forwards every source batch framed as
+    /// it was.
+    pub(crate) join_small_batches: bool,
 }

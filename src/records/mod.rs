@@ -12,6 +12,8 @@
 //!   which a broker would reject as "Inconsistent batch offset range", is decompressed, renumbered
 //!   and recompressed with the same codec, every record otherwise byte-identical.
 //! * [`split_in_two`] cuts a produce-ready batch the target refuses as too large into halves.
+//! * [`join`] joins small produce-ready batches waiting for the target into one (unless the
+//!   operator asks for exact batch forwarding), each record unchanged.
 //! * [`AbortedFilter`] implements `read_committed` the way the Java consumer does, so aborted
 //!   transactional data and control markers never reach the target.
 //! * [`record`] holds the small record walker and codec wrappers the two paths above need, and
@@ -22,6 +24,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod control;
+pub(crate) mod join;
 pub(crate) mod record;
 pub(crate) mod rewrite;
 pub(crate) mod split;
@@ -29,6 +32,7 @@ pub(crate) mod split;
 pub(crate) use batch::verify_crc;
 pub use batch::{split_batches, Batch, BatchHeader, Compression, SplitBatches};
 pub(crate) use control::AbortedFilter;
+pub(crate) use join::{can_join, join};
 pub(crate) use record::decode_records;
 pub use rewrite::{rewrite_for_target, ProducerFields, Rewritten, UpstreamOffsets};
 pub(crate) use rewrite::{rewrite_verified, trim_before};

@@ -147,7 +147,6 @@ pub(crate) fn put_varint(out: &mut BytesMut, value: i32) {
 }
 
 /// Appends Java's `ByteUtils.writeVarlong` encoding of `value`.
-#[cfg(test)]
 pub(crate) fn put_varlong(out: &mut BytesMut, value: i64) {
     let mut v = ((value << 1) ^ (value >> 63)) as u64;
     while v & !0x7f != 0 {

@@ -67,6 +67,19 @@ pub struct UpstreamOffsets {
 }
 
 impl UpstreamOffsets {
+    /// Extends these offsets (of a batch of `records` records) with `next`'s, whose records follow
+    /// in one joined batch: a jump where `next` does not continue where this one ends (offsets
+    /// skipped on the source: transaction markers, compacted records), and `next`'s own jumps,
+    /// shifted.
+    pub(crate) fn append(&mut self, records: i32, next: &UpstreamOffsets) {
+        let expected = self.offset_of(records - 1) + 1;
+        if next.first != expected {
+            self.jumps.push((records, next.first));
+        }
+        self.jumps
+            .extend(next.jumps.iter().map(|(j, o)| (j + records, *o)));
+    }
+
     /// The source offset of forwarded record `index`.
     pub fn offset_of(&self, index: i32) -> i64 {
         let (j, o) = self

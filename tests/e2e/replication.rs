@@ -36,24 +36,18 @@ fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Dur
 
 /// Byte identity across every codec: keys (null too), null values (tombstones), repeated header keys,
 /// header null values, explicit timestamps, 6 partitions; compared record by record with what a
-/// Kafka console consumer reads on the source, and with what the Java producer wrote. The codec of
-/// every batch on the target is the source's (no recompression), and the remote topic got the
-/// source's partitions, `replication.factor` and copied configs (minus MM2's default exclusions).
+/// Kafka console consumer reads on the source, and with what the Java producer wrote. Each source
+/// partition holds two small batches or more (two producer runs), which strait joins by default
+/// (`strait.batch.join.enabled`): the target holds fewer batches, every one of the source's codec
+/// (records recompressed with it, never another), and the same records at the same offsets. The
+/// remote topic got the source's partitions, `replication.factor` and copied configs (minus MM2's
+/// default exclusions).
 #[test]
 fn replicates_every_codec_byte_identical_in_order() {
     let p = pair();
     let prefix = unique("bytes");
     let codecs = ["none", "gzip", "snappy", "lz4", "zstd"];
-    for (n, codec) in codecs.iter().enumerate() {
-        let t = format!("{prefix}-{codec}");
-        p.primary.create_topic(
-            &t,
-            6,
-            1,
-            &[("retention.ms", "604800123"), ("min.insync.replicas", "1")],
-        );
-        assert_eq!(p.primary.produce(&t, 6, 120, codec, 100 + n as i64), 720);
-    }
+    produce_in_two_runs(&p.primary, &prefix, &codecs);
     let mut strait = Strait::start(
         &flow_config("bi", &format!("topics = {prefix}-.*\ntasks.max = 3")),
         &[],
@@ -75,20 +69,21 @@ fn replicates_every_codec_byte_identical_in_order() {
         assert_same_records(&source, &expected_records(100 + n as i64, 6, 0, 120), true);
         // Offsets too: a plain topic keeps its offsets one to one.
         assert_same_records(&target, &source, true);
-        for partition in [0, 5] {
+        let (mut source_batches, mut target_batches) = (0, 0);
+        for partition in 0..6 {
             let batches = p.secondary.batches(&remote, partition);
             assert!(!batches.is_empty());
             assert!(
                 batches.iter().all(|b| b.codec == *codec),
                 "{remote}-{partition}: {batches:?}"
             );
-            let source_batches = p.primary.batches(&t, partition);
-            assert_eq!(
-                batches.len(),
-                source_batches.len(),
-                "batches are forwarded as they are, not re-batched"
-            );
+            target_batches += batches.len();
+            source_batches += p.primary.batches(&t, partition).len();
         }
+        assert!(
+            target_batches < source_batches,
+            "{remote}: small waiting batches are joined ({target_batches} on the target, {source_batches} on the source)"
+        );
         let d = p.secondary.describe(&remote);
         assert_eq!(d.partitions, 6);
         assert_eq!(d.replication_factor, 3);
@@ -100,6 +95,71 @@ fn replicates_every_codec_byte_identical_in_order() {
             !d.configs.contains_key("min.insync.replicas"),
             "excluded by config.properties.exclude: {:?}",
             d.configs
+        );
+    }
+    stop_cleanly(&mut strait);
+}
+
+/// `<prefix>-<codec>` for every codec: 6 partitions, records 0..120 of each (seed 100 + the
+/// codec's index) written by two producer runs, so that every partition holds two batches or more.
+fn produce_in_two_runs(cluster: &Cluster, prefix: &str, codecs: &[&str]) {
+    for (n, codec) in codecs.iter().enumerate() {
+        let t = format!("{prefix}-{codec}");
+        cluster.create_topic(
+            &t,
+            6,
+            1,
+            &[("retention.ms", "604800123"), ("min.insync.replicas", "1")],
+        );
+        for start in [0, 60] {
+            let seed = 100 + n as i64;
+            assert_eq!(cluster.produce_from(&t, 6, start, 60, codec, seed), 360);
+        }
+    }
+}
+
+/// `strait.batch.join.enabled = false` (exact batch forwarding): every batch on the target is one
+/// of the source's, with its records, in the same order, and nothing recompressed.
+#[test]
+fn exact_batch_forwarding_keeps_every_source_batch() {
+    let p = pair();
+    let prefix = unique("framing");
+    let codecs = ["none", "zstd"];
+    produce_in_two_runs(&p.primary, &prefix, &codecs);
+    let mut strait = Strait::start(
+        &flow_config(
+            "ex",
+            &format!("topics = {prefix}-.*\nex->secondary.strait.batch.join.enabled = false"),
+        ),
+        &[],
+    );
+    for codec in codecs {
+        let t = format!("{prefix}-{codec}");
+        wait_replicated(
+            &t,
+            &format!("ex.{t}"),
+            &mut strait,
+            Duration::from_secs(120),
+        );
+        for partition in 0..6 {
+            let framing = |batches: Vec<BatchInfo>| -> Vec<(i64, i64, String)> {
+                (batches.into_iter())
+                    .map(|b| (b.base_offset, b.count, b.codec))
+                    .collect()
+            };
+            let source = framing(p.primary.batches(&t, partition));
+            assert!(source.len() >= 2, "{t}-{partition}: {source:?}");
+            assert_eq!(
+                framing(p.secondary.batches(&format!("ex.{t}"), partition)),
+                source,
+                "batches are forwarded as they are, not joined"
+            );
+        }
+        let source = p.primary.dump(&t, 720, false);
+        assert_same_records(
+            &p.secondary.dump(&format!("ex.{t}"), 720, false),
+            &source,
+            true,
         );
     }
     stop_cleanly(&mut strait);

@@ -82,6 +82,8 @@ rows! { ROWS;
         "an offset sync at least every N records, as MM2";
     EMIT_OFFSET_SYNCS_ENABLED = "emit.offset-syncs.enabled", Connector, Boolean, Value("true"), Acts,
         "whether the flow writes offset-syncs (checkpoints need them)";
+    BATCH_JOIN_ENABLED = "strait.batch.join.enabled", Connector, Boolean, Value("true"), Acts,
+        "strait's own key: whether small source batches waiting for the target are joined into one (records unchanged; `false`: every source batch is forwarded with its own framing)";
     ADD_SOURCE_ALIAS_TO_METRICS = "add.source.alias.to.metrics", Connector, Any, Unset, Ignored(why::SOURCE_ALIAS_METRICS), "";
     // MirrorCheckpointConfig
     GROUPS = "groups", Connector, Regexes, Value(DEFAULT_GROUPS), Acts,

@@ -35,7 +35,7 @@ pub(crate) const NO_EFFECT: &str =
     "accepted for compatibility; strait's data path does not need it";
 /// `batch.size`: batches are forwarded as fetched.
 pub(crate) const BATCH_SIZE: &str =
-    "strait forwards fetched record batches as they are, so there is no batching to size";
+    "strait forwards fetched record batches as they are (small waiting ones joined, up to 256 KiB: `strait.batch.join.enabled`), so there is no batching to size";
 /// `max.poll.records`: there is no poll loop.
 pub(crate) const MAX_POLL_RECORDS: &str =
     "strait forwards whole fetched batches, there is no poll loop to bound";

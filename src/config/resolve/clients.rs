@@ -104,6 +104,8 @@ impl Ctx<'_> {
             max_request_size: self.int(p, &keys::MAX_REQUEST_SIZE)? as usize,
             linger: self.millis(p, &keys::LINGER_MS)?,
             task_budget: usize::try_from(self.int(p, &keys::BUFFER_MEMORY)?).unwrap_or(usize::MAX),
+            // A connector key (`strait.batch.join.enabled`), set by the flow.
+            join_small_batches: true,
         })
     }
 

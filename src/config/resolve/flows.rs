@@ -111,7 +111,8 @@ impl Ctx<'_> {
         let target_admin =
             self.connection(&clients.target_admin, &flow, "target admin", enabled_by)?;
         let fetch = self.fetch(&clients.source_consumer)?;
-        let produce = self.produce(&clients.target_producer)?;
+        let mut produce = self.produce(&clients.target_producer)?;
+        produce.join_small_batches = self.boolean(&conn, &keys::BATCH_JOIN_ENABLED)?;
         let offset_storage = self.offset_storage(s, t)?;
         let mut warnings = Vec::new();
         let offset_syncs = self.offset_syncs(&conn, &flow, s, t, &policy, enabled_by)?;

@@ -77,6 +77,24 @@ fn setting<'a>(c: &'a ClientConfig, key: &str) -> &'a str {
 
 const BASE: &str = "clusters = a, b\na.bootstrap.servers = a:9092\nb.bootstrap.servers = b:9092\na->b.enabled = true\n";
 
+/// `strait.batch.join.enabled`: small waiting batches are joined unless a flow (or every flow)
+/// asks for exact batch forwarding; anything but a boolean fails at start, at its line.
+#[test]
+fn batch_joining_is_on_unless_a_flow_turns_it_off() {
+    assert!(ok(BASE).flows[0].produce.join_small_batches);
+    let c = ok(&format!("{BASE}a->b.strait.batch.join.enabled = false\n"));
+    assert!(!c.flows[0].produce.join_small_batches);
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+    let c = ok(&format!("{BASE}strait.batch.join.enabled = false\n"));
+    assert!(!c.flows[0].produce.join_small_batches);
+    err_at(
+        &format!("{BASE}strait.batch.join.enabled = sometimes\n"),
+        5,
+        "strait.batch.join.enabled",
+        "true",
+    );
+}
+
 /// `buffer.memory` of the worker producer sets the task byte budget, with the producer's
 /// precedence (`T.producer.*`, then `S->T.producer.override.*`); unset, the budget is 8 MiB.
 #[test]

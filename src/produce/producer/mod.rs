@@ -482,6 +482,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
         }
         let timeout_ms =
             i32::try_from(self.settings.request_timeout.as_millis()).unwrap_or(i32::MAX);
+        let join = self.settings.join_small_batches;
         for (leader, keys) in by_leader {
             while self.waves_per_leader.get(&leader).copied().unwrap_or(0) < limit {
                 let mut parts = Vec::new();
@@ -492,6 +493,11 @@ impl<C: ProduceTarget> TaskProducer<C> {
                         continue;
                     };
                     let route = queue.route.clone();
+                    if join {
+                        if let Err(e) = queue.join_waiting() {
+                            debug!(task = self.task, partition = %route, error = %e, "cannot join the waiting batches; sending them one by one");
+                        }
+                    }
                     let Some(entry) = queue.next_to_send() else {
                         continue;
                     };
@@ -499,6 +505,7 @@ impl<C: ProduceTarget> TaskProducer<C> {
                         break;
                     }
                     entry.state = super::queue::EntryState::InFlight;
+                    entry.sent = true;
                     bytes += entry.bytes.len();
                     sent.push((key.clone(), entry.id));
                     parts.push(PartitionRecords {

@@ -41,6 +41,7 @@ const LOST_ANSWER: i16 = -1;
 #[derive(Debug, Clone, PartialEq)]
 struct Appended {
     source_offset: i64,
+    records: i32,
     producer_id: i64,
     sequence: i32,
     leader: i32,
@@ -153,6 +154,7 @@ impl FakeTarget {
         let base = log.len() as i64 * 100;
         log.push(Appended {
             source_offset,
+            records: h.records_count,
             producer_id: h.producer_id,
             sequence: h.base_sequence,
             leader,
@@ -316,7 +318,13 @@ struct Harness {
     run: tokio::task::JoinHandle<()>,
 }
 
+/// A producer forwarding every batch framed as it came (`strait.batch.join.enabled = false`): the
+/// model tells batches apart by their source offset.
 fn start(target: &FakeTarget, budget: usize) -> Harness {
+    start_with(target, budget, false)
+}
+
+fn start_with(target: &FakeTarget, budget: usize, join_small_batches: bool) -> Harness {
     let (rounds_tx, rounds_rx) = mpsc::channel(16);
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let progress = Arc::new(Progress::default());
@@ -327,6 +335,7 @@ fn start(target: &FakeTarget, budget: usize) -> Harness {
         max_request_size: 1 << 20,
         linger: Duration::ZERO,
         task_budget: budget,
+        join_small_batches,
     };
     let producer = TaskProducer::new(
         0,
@@ -404,6 +413,35 @@ async fn not_leader_refreshes_metadata_and_resends_to_the_new_leader() {
         "no new producer id for a leader move"
     );
     assert_eq!(progress.of(&r), Some(18));
+}
+
+/// With joining on, the small batches that wait while the target answers leave as one batch:
+/// every record lands once, in order, with contiguous sequences, and progress reaches the end.
+#[tokio::test(start_paused = true)]
+async fn small_batches_waiting_for_the_target_are_joined_and_land_once() {
+    let r = route(0);
+    let target = FakeTarget::with_partitions(&[r.remote()]);
+    target.model().latency = Duration::from_millis(50);
+    let h = start_with(&target, 8 << 20, true);
+    let progress = h.progress.clone();
+    h.deliver(offsets(0, 40).iter().map(|&o| round(&r, o)).collect())
+        .await;
+
+    let m = target.model();
+    let log = &m.log[&r.remote()];
+    assert!(
+        log.len() < 40,
+        "{} appends for 40 source batches",
+        log.len()
+    );
+    assert_eq!(log[0].source_offset, 0);
+    let mut sequence = 0;
+    for a in log {
+        assert_eq!(a.sequence, sequence, "{log:?}");
+        sequence += a.records;
+    }
+    assert_eq!(sequence, 120, "every record once");
+    assert_eq!(progress.of(&r), Some(120));
 }
 
 /// OUT_OF_ORDER_SEQUENCE means the target lost track of this producer: the producer takes a new
@@ -763,6 +801,7 @@ fn start_watched(
             max_request_size: 1 << 20,
             linger: Duration::ZERO,
             task_budget: 8 << 20,
+            join_small_batches: false,
         },
         Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
         rounds_rx,
