@@ -9,7 +9,8 @@ import sys
 from collections import OrderedDict
 
 NAMES = {"strait": "strait", "mm2": "Java MM2", "ceiling": "ceiling (raw produce of the same batches)",
-         "pperf": "ProducerPerformance (reference)", "floor": "probe alone, one cluster (floor)"}
+         "pperf": "ProducerPerformance (reference)", "floor": "probe alone, one cluster (floor)",
+         "strait-exact": "strait, exact batch forwarding (`strait.batch.join.enabled = false`)"}
 
 
 def fmt(x, nd=1):
@@ -203,12 +204,12 @@ def main():
           "no replicator: what the measurement itself costs on this machine. **CPU %** = the replicator's CPU "
           "over the probe's run / its wall time; **target broker CPU %** the same for the target broker. Records per "
           "batch are counted in the log segments of the source topic and of the remote topic on the target "
-          "(strait forwards the source's batches; MM2's producer makes its own).")
+          "(strait forwards the source's batches, joining small ones that wait; MM2's producer makes its own).")
         for codec, d in lat:
             p("")
             p("| codec | replicator | rate asked / achieved | records measured | p50 ms | p99 ms | p99.9 ms | max ms | replicator CPU % | RSS MB | target broker CPU % | records per batch, source / target |")
             p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for what in ("floor", "strait", "mm2"):
+            for what in ("floor", "strait", "strait-exact", "mm2"):
                 for r in d.get(what, []):
                     cpu_pct = 100 * r["cpu_s"] / float(a.latency_seconds) if r.get("cpu_s") is not None else None
                     bcpu_pct = (100 * r["broker_cpu_s"] / float(a.latency_seconds)
@@ -234,7 +235,8 @@ def main():
             chart.append({"title": f"Replication latency p99 at {a.rate} records/s, {codec} (ms, lower is better)",
                           "bars": [{"label": NAMES[w], "value": x.get("p99_ms"),
                                     "text": f"p99 {x.get('p99_ms')} ms, p50 {x.get('p50_ms')} ms, p99.9 {x.get('p999_ms')} ms",
-                                    "color": w} for w, x in (("floor", (d.get("floor") or [{}])[0]), ("strait", s), ("mm2", m)) if x]})
+                                    "color": w} for w, x in (("floor", (d.get("floor") or [{}])[0]), ("strait", s),
+                                                              ("strait-exact", (d.get("strait-exact") or [{}])[0]), ("mm2", m)) if x]})
         p("")
 
     # ---- many partitions

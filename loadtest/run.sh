@@ -22,6 +22,8 @@
 #   --latency-linger "MS.." latency: the source producer's linger.ms, one measurement each (default "0 5":
 #                       Kafka 3.9's default and Kafka 4.0's). It decides how many records each source batch
 #                       holds, and strait forwards batches as they are
+#   --latency-exact     latency: also run strait with `strait.batch.join.enabled = false` (every source
+#                       batch forwarded with its own framing), after strait
 #   --target-warmup S   latency: before each replicator starts, ProducerPerformance writes to a scratch topic
 #                       of the fresh target at the probe's rate for S seconds, so that the target broker's
 #                       JIT warm-up is not part of either replicator's tail (default 20; 0 = none)
@@ -58,7 +60,7 @@ orig_args="$*"
 
 gb=2; size=1024; parts=12; codecs="lz4 none"; replicators="strait mm2"; tasks=2
 ceiling=1; build=1; timeout=1800; out=""; smoke=0; scenarios="catchup latency partitions"; repeat=1
-pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10; lat_lingers="0 5"; target_warmup=20
+pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10; lat_lingers="0 5"; target_warmup=20; lat_exact=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios="$2"; shift 2 ;;
@@ -69,6 +71,7 @@ while [ $# -gt 0 ]; do
     --latency-seconds) lat_secs="$2"; shift 2 ;;
     --latency-codec) lat_codec="$2"; shift 2 ;;
     --latency-linger) lat_lingers="$2"; shift 2 ;;
+    --latency-exact) lat_exact=1; shift ;;
     --target-warmup) target_warmup="$2"; shift 2 ;;
     --idle-partitions) idle_parts="$2"; shift 2 ;;
     --idle-seconds) idle_secs="$2"; shift 2 ;;
@@ -213,7 +216,7 @@ cpu = round(b["cpu_s"] - a["cpu_s"], 2) if a["cpu_s"] is not None and b["cpu_s"]
 print(json.dumps({sys.argv[3]: cpu, "rss_mb": b["rss_mb"], "hwm_mb": b["hwm_mb"]}))' "$@"; }
 ones() { printf '1 %.0s' $(seq "$1"); }
 
-write_config() { # file topic codec linger.ms
+write_config() { # file topic codec linger.ms [extra line]
   cat >"$1" <<EOF
 # Benchmark flow: one topic, nothing else. Read by strait and by Java MM2 alike.
 clusters = primary, secondary
@@ -242,7 +245,7 @@ checkpoints.topic.replication.factor = 1
 
 # Client tuning. Java MM2 uses all of these (Connect's defaults are one request in flight, no
 # batching to speak of); strait uses the consumer fetch sizes and lists the producer batching keys as
-# having no effect (it forwards the source's batches as they are). linger.ms is 10 for catch-up
+# having no effect (it forwards the source's batches, joining small ones that wait). linger.ms is 10 for catch-up
 # (throughput) and 0 (Connect's default) for the latency and many-partition scenarios.
 primary.consumer.max.poll.records = 5000
 primary.consumer.fetch.max.bytes = 52428800
@@ -256,6 +259,7 @@ secondary.producer.acks = all
 secondary.producer.enable.idempotence = true
 secondary.producer.max.in.flight.requests.per.connection = 5
 secondary.producer.max.request.size = 8388608
+${5:-}
 EOF
 }
 
@@ -362,7 +366,10 @@ run_latency() { # name linger
   create_topic "$primary" "$topic"
   create_topic "$secondary" "primary.$topic"
   cfg="$work/$topic.properties"; log="$work/$topic.log"; res="$work/$topic.json"
-  write_config "$cfg" "$topic" "$lat_codec" 0
+  local extra=""
+  # strait-exact: strait forwarding every source batch with its own framing (no joining).
+  [ "$name" = strait-exact ] && extra="primary->secondary.strait.batch.join.enabled = false"
+  write_config "$cfg" "$topic" "$lat_codec" 0 "$extra"
   start_replicator "$name" "$cfg" "$log"
   # Ready = one record per partition, written after the start, has arrived on the target.
   scripts/test-client.sh produce --bootstrap "$primary" --topic "$topic" --partitions "$parts" --per-partition 1 >/dev/null
@@ -378,10 +385,11 @@ run_latency() { # name linger
   sed 's/^/   result: /' "$res"
   stop_replicator
   [ -s "$res" ] || echo '{}' >"$res"
-  # How the source producer batched (strait forwards batches as they are, one per partition per request).
+  # How the source producer batched.
   local batches target_batches
   batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$work/primary/node-1/data" --topic "$topic")"
-  # How the target was written: strait's batches are the source's; MM2's producer re-batches.
+  # How the target was written: strait forwards the source's batches (small waiting ones joined unless
+  # strait-exact); MM2's producer re-batches.
   target_batches="$(python3 "$root/loadtest/kwatch.py" batches --dir "$sec_dir/node-1/data" --topic "primary.$topic" \
     | sed 's/"source_/"target_/g')"
   echo "   source batches: $batches; target batches: $target_batches"
@@ -447,7 +455,10 @@ for scenario in $scenarios; do
     latency)
       for linger in $lat_lingers; do
         run_latency_floor "$linger"
-        for r in $replicators; do run_latency "$r" "$linger"; done
+        for r in $replicators; do
+          run_latency "$r" "$linger"
+          if [ "$r" = strait ] && [ "$lat_exact" = 1 ]; then run_latency strait-exact "$linger"; fi
+        done
       done ;;
     partitions)
       for n in $idle_parts; do
