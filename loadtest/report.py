@@ -13,6 +13,13 @@ NAMES = {"strait": "strait", "mm2": "Java MM2", "ceiling": "ceiling (raw produce
          "strait-exact": "strait, exact batch forwarding (`strait.batch.join.enabled = false`)"}
 
 
+def absent(r):
+    """What a chart bar shows instead of a value for a replicator that did not catch up: "did not
+    start" when not one record arrived (a bar of 0 would read as a measurement), else how far it got."""
+    done = r.get("records_done") or 0
+    return "did not start" if done == 0 else f"did not catch up ({done:,} records)"
+
+
 def fmt(x, nd=1):
     if x is None:
         return "n/a"
@@ -133,7 +140,8 @@ def main():
                             name += " (under 3 s of data: MB/s over wall time)"
                         if not ok:
                             name += f" (did not catch up: {r.get('records_done', 0):,} of {nrec:,} records)"
-                        row[what] = {"mbps": mbps, "cpu": cpu, "rss": r.get("hwm_mb")}
+                        row[what] = {"mbps": mbps, "cpu": cpu, "rss": r.get("hwm_mb") if ok else None,
+                                     "why": None if ok else absent(r)}
                         if what == "ceiling":  # the loader's own CPU and memory are not the point
                             cpu = cpud = None
                             r = dict(r, hwm_mb=None)
@@ -175,12 +183,15 @@ def main():
                 if what in row:
                     v = row[what]["mbps"]
                     bars.append({"label": {"ceiling": "broker ceiling", "strait": "strait", "mm2": "Java MM2"}[what],
-                                 "value": v, "text": f"{v:.1f} MB/s" if v else "n/a", "color": color})
+                                 "value": v, "text": f"{v:.1f} MB/s" if v else (row[what]["why"] or "n/a"),
+                                 "color": color})
             chart.append({"title": f"Catch-up throughput, {codec} (MB/s, higher is better)", "bars": bars})
-            cb = [{"label": NAMES[w], "value": row[w]["cpu"], "text": f"{row[w]['cpu']:.2f}" if row[w]["cpu"] else "n/a",
+            cb = [{"label": NAMES[w], "value": row[w]["cpu"],
+                   "text": f"{row[w]['cpu']:.2f}" if row[w]["cpu"] else (row[w]["why"] or "n/a"),
                    "color": w} for w in ("strait", "mm2") if w in row]
             chart.append({"title": f"Replicator CPU-seconds per GB, {codec} (lower is better)", "bars": cb})
-            rb = [{"label": NAMES[w], "value": row[w]["rss"], "text": f"{row[w]['rss']:.0f} MB" if row[w]["rss"] else "n/a",
+            rb = [{"label": NAMES[w], "value": row[w]["rss"],
+                   "text": f"{row[w]['rss']:.0f} MB" if row[w]["rss"] else (row[w]["why"] or "n/a"),
                    "color": w} for w in ("strait", "mm2") if w in row]
             chart.append({"title": f"Peak resident memory, {codec} (MB, lower is better)", "bars": rb})
 
@@ -239,6 +250,46 @@ def main():
                                                               ("strait-exact", (d.get("strait-exact") or [{}])[0]), ("mm2", m)) if x]})
         p("")
 
+    # ---- distance
+    wan = OrderedDict()  # codec -> rtt -> what -> [json]
+    for g, d in data.items():
+        if g.startswith("wan/") and "/rtt=" in g:
+            codec, rtt = g[len("wan/"):].split("/rtt=")
+            wan.setdefault(codec, OrderedDict())[rtt] = d
+    if wan:
+        p("## Distance: catch-up through a delay proxy (scenario 5)")
+        p("")
+        p("The catch-up of scenario 1, each replicator reaching the source through toxiproxy (`loadtest/wan.sh`): "
+          "the source broker advertises the proxy, so every connection to it crosses the proxy, and a latency toxic "
+          "of RTT/2 each way makes the round trip. *direct* = no proxy; RTT 0 = the proxy with nothing added "
+          "(direct / 0 is the proxy's own cost). **MB/s**, **CPU-s per GB** and **peak RSS** as in scenario 1. "
+          "The proxy adds delay, not loss, and TCP's own windows stay those of loopback.")
+        p("")
+        p("| codec | RTT ms | replicator | MB/s | CPU-s per GB | peak RSS MB | strait / MM2 MB/s |")
+        p("|---|---:|---|---:|---:|---:|---:|")
+        for codec, by_rtt in wan.items():
+            vb = ((data.get(f"wan/{codec}") or {}).get("source") or [{}])[0].get("value_bytes")
+            bars = []
+            for rtt in sorted(by_rtt, key=lambda r: -1 if r == "direct" else int(r)):
+                got = {}
+                for what in ("strait", "mm2"):
+                    for r in by_rtt[rtt].get(what, []):
+                        ok = r.get("caught_up")
+                        ds = r.get("data_s") if (r.get("data_s") or 0) >= 3 else r.get("wall_s")
+                        mbps = vb / 1e6 / ds if ok and vb and ds else None
+                        cpu = r["cpu_s"] / (vb / 1e9) if ok and vb and r.get("cpu_s") is not None else None
+                        got[what] = (mbps, cpu, r.get("hwm_mb") if ok else None)
+                        bars.append({"label": f"{NAMES[what]}, RTT {rtt}", "value": mbps,
+                                     "text": f"{mbps:.1f} MB/s" if mbps else absent(r), "color": what})
+                rr = ratio((got.get("strait") or (None,))[0], (got.get("mm2") or (None,))[0])
+                for what, (mbps, cpu, hwm) in got.items():
+                    p(f"| {codec} | {rtt} | {NAMES[what]} | {fmt(mbps)} | {fmt(cpu, 2)} | {fmt(hwm, 0)} | "
+                      f"{rfmt(rr) if what == 'strait' else ''} |")
+                if rtt in ("50", "100"):
+                    goals.append((f"catch-up strait / MM2 MB/s at {rtt} ms RTT ({codec})", "≥ 3", rfmt(rr), met(rr, 3)))
+            chart.append({"title": f"Catch-up across distance, {codec} (MB/s, higher is better)", "bars": bars})
+        p("")
+
     # ---- many partitions
     parts = [(int(g.split("/", 1)[1]), d) for g, d in data.items() if g.startswith("partitions/")]
     if parts:
@@ -258,7 +309,9 @@ def main():
                     ok = r.get("caught_up")
                     pct = 100 * r["idle_cpu_s"] / r["idle_s"] if r.get("idle_cpu_s") is not None and r.get("idle_s") else None
                     per.setdefault(what, []).append((n, pct, r.get("rss_mb")))
-                    name = NAMES[what] + ("" if ok else f" (did not catch up: {r.get('records_done', 0):,} of {n:,})")
+                    name = NAMES[what] + ("" if ok else f" ({absent(r)} of {n:,})")
+                    if r.get("attempts", 1) > 1:
+                        name += f" (attempt {r['attempts']}; earlier ones did not start)"
                     p(f"| {n:,} | {name} | {fmt(r.get('wall_s'))} | {fmt(pct, 2)} | {fmt(r.get('rss_mb'), 0)} | "
                       f"{fmt(r.get('hwm_mb'), 0)} |")
         p("")
@@ -280,6 +333,9 @@ def main():
             bars = []
             for what in ("strait", "mm2"):
                 for r in d.get(what, []):
+                    if not r.get("caught_up"):
+                        bars.append({"label": NAMES[what], "value": None, "text": absent(r), "color": what})
+                        continue
                     bars.append({"label": NAMES[what], "value": r.get("rss_mb"),
                                  "text": f"{r.get('rss_mb') or 0:.0f} MB, idle CPU "
                                          f"{100 * (r.get('idle_cpu_s') or 0) / (r.get('idle_s') or 1):.1f}%",

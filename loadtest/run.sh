@@ -5,8 +5,8 @@
 # started on exit.
 #
 # Usage: loadtest/run.sh [options]
-#   --scenarios "S..."  which scenarios, in order: catchup latency partitions (default: all three;
-#                       the ceiling runs inside catchup)
+#   --scenarios "S..."  which scenarios, in order: catchup latency partitions wan (default: the first
+#                       three; the ceiling runs inside catchup)
 #   --gb G              catch-up backlog per codec in GB (10^9 bytes of record values; default 2)
 #   --record-size B     record value size in bytes (default 1024)
 #   --partitions N      partitions of the catch-up and latency topics (default 12)
@@ -29,12 +29,15 @@
 #                       JIT warm-up is not part of either replicator's tail (default 20; 0 = none)
 #   --idle-partitions "N.." many partitions: partition counts (default "1000 10000")
 #   --idle-seconds S    many partitions: idle window measured after catch-up (default 30)
+#   --rtts "R.."        distance: round trips between the replicator and the source, in ms, through a
+#                       delay proxy; `direct` = no proxy (default "direct 0 20 50 100")
 #   --no-build          use the binaries in target/ as they are (default: cargo build --release first)
 #   --debug             debug build (target/debug/) instead of release: only for the smoke, numbers meaningless
 #   --timeout S         give up on one replicator run after S seconds (default 1800)
 #   --out FILE          markdown report (default docs/benchmarks/<date>-run.md, chart beside it as .png;
 #                       smoke: target/loadtest/)
-#   --smoke             a few MB, lz4 only, 20 s of latency at 200 records/s, 50 idle partitions:
+#   --smoke             a few MB, lz4 only, 20 s of latency at 200 records/s, 50 idle partitions, 20 ms
+#                       of distance (all four scenarios unless --scenarios says otherwise):
 #                       every step once (for CI: a few minutes)
 # Env: LOADTEST_DIR (work dir, default target/loadtest/run), MM2_HEAP (Java MM2 heap, default 1g),
 # STRAIT_BIN (the strait binary to run, default target/<profile>/strait: e.g. a heap-profiling build).
@@ -51,6 +54,8 @@
 # ingest rate for the same bytes and batches, with no source fetch and no Java client work.
 # Scenario 2 (latency): loadtest/LatencyProbe.java produces at a fixed rate on primary and reads the
 # remote topic on the secondary, recording now - record timestamp in an HdrHistogram.
+# Scenario 5 (distance, loadtest/wan.sh): the catch-up through a delay proxy (toxiproxy) in front of the
+# source, at each --rtts round trip; strait and MM2 on the same backlog.
 # Scenario 4 (many partitions): N partitions with one record each, replicated until caught up, then an
 # idle window: the replicator's CPU in that window and its resident memory.
 set -euo pipefail
@@ -59,11 +64,11 @@ cd "$root"
 orig_args="$*"
 
 gb=2; size=1024; parts=12; codecs="lz4 none"; replicators="strait mm2"; tasks=2
-ceiling=1; build=1; timeout=1800; out=""; smoke=0; scenarios="catchup latency partitions"; repeat=1
-pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10; lat_lingers="0 5"; target_warmup=20; lat_exact=0
+ceiling=1; build=1; timeout=1800; out=""; smoke=0; scenarios="catchup latency partitions"; scenarios_given=0; repeat=1
+pperf=0; profile=release; rate=5000; lat_secs=60; lat_codec=lz4; idle_parts="1000 10000"; idle_secs=30; lat_warmup=10; lat_lingers="0 5"; target_warmup=20; lat_exact=0; wan_rtts="direct 0 20 50 100"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --scenarios) scenarios="$2"; shift 2 ;;
+    --scenarios) scenarios="$2"; scenarios_given=1; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --producer-perf) pperf=1; shift ;;
     --debug) profile=debug; shift ;;
@@ -72,6 +77,7 @@ while [ $# -gt 0 ]; do
     --latency-codec) lat_codec="$2"; shift 2 ;;
     --latency-linger) lat_lingers="$2"; shift 2 ;;
     --latency-exact) lat_exact=1; shift ;;
+    --rtts) wan_rtts="$2"; shift 2 ;;
     --target-warmup) target_warmup="$2"; shift 2 ;;
     --idle-partitions) idle_parts="$2"; shift 2 ;;
     --idle-seconds) idle_secs="$2"; shift 2 ;;
@@ -92,7 +98,8 @@ while [ $# -gt 0 ]; do
 done
 if [ "$smoke" = 1 ]; then
   gb=0.004; codecs="lz4"; parts=3; timeout=180; rate=200; lat_secs=20; lat_warmup=5; target_warmup=3; lat_lingers=0
-  idle_parts=50; idle_secs=5
+  idle_parts=50; idle_secs=5; wan_rtts=20
+  [ "$scenarios_given" = 1 ] || scenarios="catchup latency partitions wan"
   [ -n "$out" ] || out="$root/target/loadtest/smoke.md"
 fi
 [ -n "$out" ] || out="$root/docs/benchmarks/$(date +%F)-run.md"
@@ -144,8 +151,10 @@ kt() { # Kafka tool JVM
   java -Xmx512m -XX:+UseG1GC -Dlog4j.configuration="file:$root/scripts/tools-log4j.properties" -cp "$jars/*" "$@"
 }
 kw() { python3 "$root/loadtest/kwatch.py" "$@"; }
+# shellcheck source=loadtest/wan.sh
+source "$root/loadtest/wan.sh"
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() { local p="$1"; while ! { port_free "$p" && port_free $((p + 1)); }; do p=$((p + 10)); done; echo "$p"; }
+pick_port() { local p="$1"; while ! { port_free "$p" && port_free $((p + 1)) && port_free $((p + 2)); }; do p=$((p + 10)); done; echo "$p"; }
 
 scripts/kafka-cluster.sh stop --all-under "$work" --kill >/dev/null 2>&1 || true
 rm -rf "$work"
@@ -155,6 +164,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "$rpid" ] && kill -0 "$rpid" 2>/dev/null; then kill -KILL "$rpid" 2>/dev/null || true; fi
+  wan_stop_proxy
   step "Stopping the clusters"
   scripts/kafka-cluster.sh stop --all-under "$work" 2>&1 | sed 's/^/   /' || true
   # keep logs, drop the (large) data directories
@@ -171,8 +181,14 @@ cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 
 step "Starting primary"
 p_port="$(pick_port 21092)"
+proxy_args=()
+if [[ " $scenarios " == *" wan "* ]]; then
+  # The distance scenario's proxy listens here; the broker advertises it on its EXTERNAL listener.
+  wan_port="$(pick_port $((p_port + 100)))"
+  proxy_args=(--proxy-base "$wan_port")
+fi
 scripts/kafka-cluster.sh start --name primary --dir "$work/primary" --nodes 1 --port-base "$p_port" \
-  --owner-pid $$ >"$work/primary.start" 2>&1 || { cat "$work/primary.start" >&2; fail "primary did not start"; }
+  "${proxy_args[@]}" --owner-pid $$ >"$work/primary.start" 2>&1 || { cat "$work/primary.start" >&2; fail "primary did not start"; }
 primary="$(cat "$work/primary/bootstrap")"
 echo "   primary at $primary"
 
@@ -220,7 +236,7 @@ write_config() { # file topic codec linger.ms [extra line]
   cat >"$1" <<EOF
 # Benchmark flow: one topic, nothing else. Read by strait and by Java MM2 alike.
 clusters = primary, secondary
-primary.bootstrap.servers = $primary
+primary.bootstrap.servers = ${config_primary:-$primary}
 secondary.bootstrap.servers = $secondary
 primary->secondary.enabled = true
 primary->secondary.topics = $2
@@ -292,12 +308,13 @@ probe_failed() { # what res
 }
 
 # ---- Scenario 1: catch-up ------------------------------------------------------------------------
-run_catchup() { # name codec topic expect rep
-  local name="$1" codec="$2" topic="$3" expect="$4" rep="$5" cfg log res
-  step "catch-up $name, $codec (run $rep/$repeat): fresh target, pre-create primary.$topic, replicate the backlog"
+run_catchup() { # name codec topic expect rep [group, default catchup/<codec>]
+  local name="$1" codec="$2" topic="$3" expect="$4" rep="$5" group="${6:-catchup/$2}" cfg log res tag
+  tag="$(echo "$group" | tr '/=' '--')-$name-$rep"
+  step "$group $name (run $rep/$repeat): fresh target, pre-create primary.$topic, replicate the backlog"
   fresh_secondary
   create_topic "$secondary" "primary.$topic"
-  cfg="$work/$name-$codec-$rep.properties"; log="$work/$name-$codec-$rep.log"; res="$work/$name-$codec-$rep.json"
+  cfg="$work/$tag.properties"; log="$work/$tag.log"; res="$work/$tag.json"
   write_config "$cfg" "$topic" "$codec" 10
   start_replicator "$name" "$cfg" "$log"
   kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$expect" --pid "$rpid" \
@@ -306,7 +323,7 @@ run_catchup() { # name codec topic expect rep
   sed 's/^/   result: /' "$res"
   stop_replicator
   check_caught_up "$name" "$res" "$log"
-  record "catchup/$codec" "$name" "$(jmerge "$(cat "$res")" "{\"rep\": $rep}")"
+  record "$group" "$name" "$(jmerge "$(cat "$res")" "{\"rep\": $rep}")"
 }
 
 # ---- Scenario 3: the target broker's ceiling -----------------------------------------------------
@@ -412,22 +429,36 @@ run_latency_floor() { # linger
 }
 
 # ---- Scenario 4: many mostly idle partitions ---------------------------------------------------
+# Java MM2 on thousands of partitions sometimes never starts copying (its tasks stay unassigned after
+# the first rebalance): such a run is retried on a fresh target, up to 3 attempts, and the report
+# names the attempt. strait gets one attempt.
 run_partitions() { # name n
-  local name="$1" n="$2" topic="idle-$2" cfg log res s0 s1
-  step "many partitions $name: $n partitions, one record each, then $idle_secs s idle"
-  fresh_secondary
-  create_topic "$secondary" "primary.$topic" "$n"
-  cfg="$work/idle-$name-$n.properties"; log="$work/idle-$name-$n.log"; res="$work/idle-$name-$n.json"
-  write_config "$cfg" "$topic" none 0
-  start_replicator "$name" "$cfg" "$log"
-  kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$(ones "$n")" \
-    --pid "$rpid" --start-ns "$start_ns" --timeout "$timeout" --interval 2 --label "$name/$n" >"$res" || true
+  local name="$1" n="$2" topic="idle-$2" cfg log res s0 s1 attempt=1 tries=1
+  [ "$name" = mm2 ] && tries=3
+  while :; do
+    step "many partitions $name: $n partitions, one record each, then $idle_secs s idle (attempt $attempt)"
+    fresh_secondary
+    create_topic "$secondary" "primary.$topic" "$n"
+    cfg="$work/idle-$name-$n.properties"; log="$work/idle-$name-$n-$attempt.log"; res="$work/idle-$name-$n.json"
+    write_config "$cfg" "$topic" none 0
+    start_replicator "$name" "$cfg" "$log"
+    kw wait --bootstrap "$secondary" --topic "primary.$topic" --expect "$(ones "$n")" \
+      --pid "$rpid" --start-ns "$start_ns" --timeout "$timeout" --interval 2 --label "$name/$n" >"$res" || true
+    if [ "$attempt" -lt "$tries" ] && ! grep -q '"caught_up": true' "$res"; then
+      echo "   $name did not catch up on $n partitions (log $log): trying again"
+      stop_replicator
+      attempt=$((attempt + 1))
+      continue
+    fi
+    break
+  done
   check_caught_up "$name" "$res" "$log"
   s0="$(kw sample --pid "$rpid" || true)"
   sleep "$idle_secs"
   s1="$(kw sample --pid "$rpid" || true)"
   stop_replicator
-  record "partitions/$n" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" idle_cpu_s)" "{\"idle_s\": $idle_secs}")"
+  record "partitions/$n" "$name" "$(jmerge "$(cat "$res")" "$(delta "$s0" "$s1" idle_cpu_s)" \
+    "{\"idle_s\": $idle_secs, \"attempts\": $attempt}")"
   echo "   idle: $(tail -n1 "$results" | cut -d' ' -f3-)"
 }
 
@@ -468,6 +499,7 @@ for scenario in $scenarios; do
         for r in $replicators; do run_partitions "$r" "$n"; done
         kt org.apache.kafka.tools.TopicCommand --bootstrap-server "$primary" --delete --topic "idle-$n" >/dev/null || true
       done ;;
+    wan) run_wan ;;
     *) fail "unknown scenario $scenario" ;;
   esac
 done

@@ -3,7 +3,7 @@
 # toxiproxy, faults on a seeded schedule, every record counted by Kafka's own Java clients.
 # Usage: scripts/chaos.sh [--minutes N] [--seed S] [--rate R]     (defaults: 30 minutes, seed 15, 500/s)
 # The report is printed and kept as target/e2e/<run>/chaos-report-<seed>.json; the CI-sized run (3 minutes)
-# is part of scripts/test.sh. Needs what scripts/test.sh installs (Kafka jars, toxiproxy).
+# is part of scripts/test.sh. Needs what scripts/test.sh installs (Kafka jars; toxiproxy is built if missing).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,7 +18,6 @@ while [ $# -gt 0 ]; do
 done
 STRAIT_KAFKA_JARS="${STRAIT_KAFKA_JARS:-$(scripts/kafka-jars.sh)}"
 export STRAIT_KAFKA_JARS
-tools="${CARGO_TARGET_DIR:-target}/tools"
-[ -x "$tools/toxiproxy-server" ] || { echo "chaos.sh: $tools/toxiproxy-server is missing: run scripts/test.sh once (it installs it)" >&2; exit 1; }
+scripts/toxiproxy.sh >/dev/null
 STRAIT_CHAOS_SECONDS=$((minutes * 60)) STRAIT_CHAOS_SEED="$seed" STRAIT_CHAOS_RATE="$rate" \
   cargo test --test chaos -- --nocapture

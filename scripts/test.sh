@@ -56,16 +56,7 @@ export STRAIT_KAFKA_JARS
 echo "$STRAIT_KAFKA_JARS"
 
 step "toxiproxy (the chaos suite's fault-injecting TCP proxy)"
-tools="${CARGO_TARGET_DIR:-target}/tools"
-case "$tools" in /*) ;; *) tools="$root/$tools" ;; esac
-if [ ! -x "$tools/toxiproxy-server" ]; then
-  command -v go >/dev/null || fail "missing go: install Go (https://go.dev/dl) to build toxiproxy"
-  mkdir -p "$tools"
-  GOBIN="$tools" go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.5.0 \
-    || fail "go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.5.0 failed"
-  mv "$tools/server" "$tools/toxiproxy-server"
-fi
-echo "$tools/toxiproxy-server"
+scripts/toxiproxy.sh || fail "toxiproxy could not be installed (see above)"
 
 step "Rust dependencies"
 # --locked: a Cargo.lock that no longer matches Cargo.toml fails here instead of being re-resolved

@@ -6,8 +6,8 @@
 //! (`src/__fuzz__/<target>/`) and then runs random inputs for a second; `scripts/fuzz.sh` runs them
 //! coverage-guided (libFuzzer through `cargo bolero`, nightly) for as long as asked and keeps the
 //! corpus it grows. Every target asserts more than "no panic" where the input allows: a batch that
-//! decodes keeps every record (key, value, headers, timestamp, order) through the rewrite and the
-//! split; an MM2 record that decodes encodes back to what decodes the same.
+//! decodes keeps every record (key, value, headers, timestamp, order) through the rewrite, the
+//! split and the join of the halves; an MM2 record that decodes encodes back to what decodes the same.
 
 use bytes::{Bytes, BytesMut};
 use indexmap::IndexMap;
@@ -23,8 +23,8 @@ use crate::plan::Route;
 use crate::records::record::OwnedRecord;
 use crate::records::test_support::kp_encode;
 use crate::records::{
-    decode_records, rewrite_for_target, split_batches, split_in_two, trim_before, AbortedFilter,
-    Batch, Compression, ProducerFields,
+    can_join, decode_records, join, rewrite_for_target, split_batches, split_in_two, trim_before,
+    AbortedFilter, Batch, Compression, ProducerFields,
 };
 
 /// What a consumer sees of a record, offsets aside.
@@ -36,7 +36,7 @@ fn seen(r: &OwnedRecord) -> OwnedRecord {
 }
 
 /// Every path a fetched batch can take, on whatever `records` holds; where the batch decodes, the
-/// rewrite and the split must keep its records.
+/// rewrite, the split and the join of the halves must keep its records.
 fn exercise_records(records: &Bytes) {
     let Ok(split) = split_batches(records) else {
         return;
@@ -59,6 +59,12 @@ fn exercise_records(records: &Bytes) {
                 let mut halves = decode_records(&a).expect("first half decodes");
                 halves.extend(decode_records(&c).expect("second half decodes"));
                 assert_eq!(halves.iter().map(seen).collect::<Vec<_>>(), want);
+                if can_join(&a.header, &c.header) {
+                    let joined = join(&[a.bytes.clone(), c.bytes.clone()]).expect("halves join");
+                    let joined = Batch::from_bytes(joined).expect("a joined batch parses");
+                    let got = decode_records(&joined).expect("a joined batch decodes");
+                    assert_eq!(got.iter().map(seen).collect::<Vec<_>>(), want);
+                }
             }
         }
         let _ = trim_before(b, b.header.base_offset.saturating_add(1));
