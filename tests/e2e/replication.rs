@@ -37,7 +37,7 @@ fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Dur
 /// Byte identity across every codec: keys (null too), null values (tombstones), repeated header keys,
 /// header null values, explicit timestamps, 6 partitions; compared record by record with what a
 /// Kafka console consumer reads on the source, and with what the Java producer wrote. Each source
-/// partition holds two small batches or more (two producer runs), which strait joins by default
+/// partition holds many small batches of one producer, which strait joins by default
 /// (`strait.batch.join.enabled`): the target holds fewer batches, every one of the source's codec
 /// (records recompressed with it, never another), and the same records at the same offsets. The
 /// remote topic got the source's partitions, `replication.factor` and copied configs (minus MM2's
@@ -47,7 +47,7 @@ fn replicates_every_codec_byte_identical_in_order() {
     let p = pair();
     let prefix = unique("bytes");
     let codecs = ["none", "gzip", "snappy", "lz4", "zstd"];
-    produce_in_two_runs(&p.primary, &prefix, &codecs);
+    produce_small_batches(&p.primary, &prefix, &codecs);
     let mut strait = Strait::start(
         &flow_config("bi", &format!("topics = {prefix}-.*\ntasks.max = 3")),
         &[],
@@ -101,8 +101,9 @@ fn replicates_every_codec_byte_identical_in_order() {
 }
 
 /// `<prefix>-<codec>` for every codec: 6 partitions, records 0..120 of each (seed 100 + the
-/// codec's index) written by two producer runs, so that every partition holds two batches or more.
-fn produce_in_two_runs(cluster: &Cluster, prefix: &str, codecs: &[&str]) {
+/// codec's index) written by one producer in small batches, so that every partition holds many
+/// batches of a few records.
+fn produce_small_batches(cluster: &Cluster, prefix: &str, codecs: &[&str]) {
     for (n, codec) in codecs.iter().enumerate() {
         let t = format!("{prefix}-{codec}");
         cluster.create_topic(
@@ -111,10 +112,11 @@ fn produce_in_two_runs(cluster: &Cluster, prefix: &str, codecs: &[&str]) {
             1,
             &[("retention.ms", "604800123"), ("min.insync.replicas", "1")],
         );
-        for start in [0, 60] {
-            let seed = 100 + n as i64;
-            assert_eq!(cluster.produce_from(&t, 6, start, 60, codec, seed), 360);
-        }
+        let seed = 100 + n as i64;
+        assert_eq!(
+            cluster.produce_in_small_batches(&t, 6, 120, codec, seed),
+            720
+        );
     }
 }
 
@@ -125,7 +127,7 @@ fn exact_batch_forwarding_keeps_every_source_batch() {
     let p = pair();
     let prefix = unique("framing");
     let codecs = ["none", "zstd"];
-    produce_in_two_runs(&p.primary, &prefix, &codecs);
+    produce_small_batches(&p.primary, &prefix, &codecs);
     let mut strait = Strait::start(
         &flow_config(
             "ex",

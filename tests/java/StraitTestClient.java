@@ -8,10 +8,11 @@
  *       Polls Admin.describeCluster through each address of B on its own until every one answers and
  *       lists N brokers (registered and unfenced).
  *   produce      --bootstrap B --topic T --partitions P --per-partition N [--codec C] [--seed S]
- *                [--start-index I] [--key-mod M]
+ *                [--start-index I] [--key-mod M] [--batch-size B]
  *       Sends records I..I+N-1 of every partition p < P to partition p explicitly; record (p, i) is
  *       defined by Gen below (tests/e2e/support/mod.rs mirrors it in Rust as `expected_record`).
  *       With --key-mod M every record gets key "k-<seed>-<p>-<i % M>" (for compacted topics).
+ *       --batch-size B is the producer's batch.size (default 16384): small, it writes many small batches.
  *   produce-stream --bootstrap B --topic T --partitions P --per-partition N --rate R [--seed S]
  *       Live traffic: the records of `produce`, round-robin over the partitions at about R records/s,
  *       until N per partition were sent or the process is killed (a test kills the cluster under it).
@@ -177,7 +178,7 @@ public final class StraitTestClient {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         // Big enough batches and a little linger so that every partition gets multi-record batches.
         p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, "16384");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, str("batch-size", "16384"));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
         // Fail soon on a topic that does not exist instead of blocking every send for a minute.
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");

@@ -222,6 +222,28 @@ impl Cluster {
         self.produce_keyed(topic, partitions, start, per_partition, codec, seed, 0)
     }
 
+    /// Like [`Cluster::produce`], written in small batches (the producer's `batch.size` 1 KiB): every
+    /// partition gets many batches of a few records from one producer.
+    pub fn produce_in_small_batches(
+        &self,
+        topic: &str,
+        partitions: i32,
+        per_partition: u64,
+        codec: &str,
+        seed: i64,
+    ) -> u64 {
+        self.produce_args(
+            topic,
+            partitions,
+            0,
+            per_partition,
+            codec,
+            seed,
+            0,
+            &["--batch-size", "1024"],
+        )
+    }
+
     /// Like [`Cluster::produce_from`]; with `key_mod` > 0 record i of a partition has key
     /// `k-<seed>-<p>-<i % key_mod>` (repeated keys, for compacted topics).
     #[allow(clippy::too_many_arguments)]
@@ -234,6 +256,30 @@ impl Cluster {
         codec: &str,
         seed: i64,
         key_mod: u64,
+    ) -> u64 {
+        self.produce_args(
+            topic,
+            partitions,
+            start,
+            per_partition,
+            codec,
+            seed,
+            key_mod,
+            &[],
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn produce_args(
+        &self,
+        topic: &str,
+        partitions: i32,
+        start: u64,
+        per_partition: u64,
+        codec: &str,
+        seed: i64,
+        key_mod: u64,
+        extra: &[&str],
     ) -> u64 {
         let km = key_mod.to_string();
         let (p, n, s, st) = (
@@ -261,7 +307,10 @@ impl Cluster {
                 &st,
                 "--key-mod",
                 &km,
-            ],
+            ]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect::<Vec<_>>(),
             TOOL_TIMEOUT,
         )
         .ok();
