@@ -308,6 +308,19 @@ probe_failed() { # what res
 }
 
 # ---- Scenario 1: catch-up ------------------------------------------------------------------------
+# The backlog a catch-up replicates: --gb of records into `topic` on primary, before any replicator
+# starts; sets `expect` (the source's end offsets) and records the source's sizes under `group`.
+load_backlog() { # topic codec group
+  local topic="$1" codec="$2" logbytes
+  step "Backlog $codec: $records records of $size B into $topic ($parts partitions) on primary"
+  create_topic "$primary" "$topic"
+  scripts/test-client.sh bulk --bootstrap "$primary" --topic "$topic" --records "$records" --size "$size" \
+    --codec "$codec" | sed 's/^/   loaded: /'
+  expect="$(kw offsets --bootstrap "$primary" --topic "$topic" --partitions "$parts")"
+  logbytes="$(find "$work/primary/node-1/data" -path "*/$topic-*" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
+  echo "   source end offsets: $expect; log bytes on disk: $logbytes"
+  record "$3" source "{\"records\": $records, \"value_bytes\": $((records * size)), \"log_bytes\": $logbytes}"
+}
 run_catchup() { # name codec topic expect rep [group, default catchup/<codec>]
   local name="$1" codec="$2" topic="$3" expect="$4" rep="$5" group="${6:-catchup/$2}" cfg log res tag
   tag="$(echo "$group" | tr '/=' '--')-$name-$rep"
@@ -467,14 +480,7 @@ for scenario in $scenarios; do
     catchup)
       for codec in $codecs; do
         topic="bench-$codec"
-        step "Backlog $codec: $records records of $size B into $topic ($parts partitions) on primary"
-        create_topic "$primary" "$topic"
-        scripts/test-client.sh bulk --bootstrap "$primary" --topic "$topic" --records "$records" --size "$size" \
-          --codec "$codec" | sed 's/^/   loaded: /'
-        expect="$(kw offsets --bootstrap "$primary" --topic "$topic" --partitions "$parts")"
-        logbytes="$(find "$work/primary/node-1/data" -path "*/$topic-*" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
-        echo "   source end offsets: $expect; log bytes on disk: $logbytes"
-        record "catchup/$codec" source "{\"records\": $records, \"value_bytes\": $((records * size)), \"log_bytes\": $logbytes}"
+        load_backlog "$topic" "$codec" "catchup/$codec"
         if [ "$pperf" = 1 ]; then run_producer_perf "$codec"; fi
         for rep in $(seq "$repeat"); do
           if [ "$ceiling" = 1 ]; then run_ceiling "$codec" "$topic" "$expect" "$rep"; fi

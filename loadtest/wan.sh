@@ -1,5 +1,5 @@
 # Scenario 5 (distance), sourced by loadtest/run.sh, which owns the helpers used here (step, kw,
-# create_topic, fresh_secondary, run_catchup, record, pick_port).
+# create_topic, fresh_secondary, load_backlog, run_catchup, record, pick_port).
 #
 # The catch-up of scenario 1, with the replicator reaching the source cluster through a delay proxy:
 # Shopify's toxiproxy (scripts/toxiproxy.sh) in front of the primary's EXTERNAL listener, which the
@@ -50,17 +50,11 @@ wan_set_rtt() { # ms
 
 # The backlog of each codec once, then every replicator at every RTT, one after the other.
 run_wan() {
-  local codec topic expect logbytes rtt r
+  local codec topic rtt r
   wan_start_proxy
   for codec in $codecs; do
     topic="wan-$codec"
-    step "Distance backlog $codec: $records records of $size B into $topic ($parts partitions) on primary"
-    create_topic "$primary" "$topic"
-    scripts/test-client.sh bulk --bootstrap "$primary" --topic "$topic" --records "$records" --size "$size" \
-      --codec "$codec" | sed 's/^/   loaded: /'
-    expect="$(kw offsets --bootstrap "$primary" --topic "$topic" --partitions "$parts")"
-    logbytes="$(find "$work/primary/node-1/data" -path "*/$topic-*" -name '*.log' -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
-    record "wan/$codec" source "{\"records\": $records, \"value_bytes\": $((records * size)), \"log_bytes\": $logbytes}"
+    load_backlog "$topic" "$codec" "wan/$codec"
     for rtt in $wan_rtts; do
       for r in $replicators; do
         if [ "$rtt" = direct ]; then

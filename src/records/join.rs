@@ -19,6 +19,7 @@ use super::batch::{
     RECORDS_COUNT_OFFSET,
 };
 use super::record::{compress, put_varint, put_varlong, uncompressed_block, RecordIter};
+use super::rewrite::all_records_seen;
 use super::RecordsError;
 
 /// Whether `next` may be appended to `prev` in one batch: both plain producer batches of the same
@@ -103,15 +104,7 @@ pub(crate) fn join(parts: &[Bytes]) -> Result<Bytes, RecordsError> {
                 .ok_or_else(|| RecordsError::corrupt(h.base_offset, "more than 2^31 records"))?;
             seen += 1;
         }
-        if seen != h.records_count {
-            return Err(RecordsError::corrupt(
-                h.base_offset,
-                format!(
-                    "batch declares {} records but its block holds {seen}",
-                    h.records_count
-                ),
-            ));
-        }
+        all_records_seen(h, seen)?;
     }
     let block = match codec {
         Compression::None => block.freeze(),

@@ -115,6 +115,21 @@ impl UpstreamOffsets {
     }
 }
 
+/// A batch whose records block held `seen` records is corrupt unless that is the count its header
+/// declares (a short block would otherwise forward fewer records than the source has).
+pub(super) fn all_records_seen(h: &BatchHeader, seen: i32) -> Result<(), RecordsError> {
+    if seen == h.records_count {
+        return Ok(());
+    }
+    Err(RecordsError::corrupt(
+        h.base_offset,
+        format!(
+            "batch declares {} records but its block holds {seen}",
+            h.records_count
+        ),
+    ))
+}
+
 /// Appends to `out` the produce-ready copy of `batch`, or returns `None` for a batch that must not
 /// be forwarded.
 ///
@@ -323,15 +338,7 @@ pub(super) fn renumbered_block_from(
             .checked_add(1)
             .ok_or_else(|| RecordsError::corrupt(h.base_offset, "more than 2^31 records"))?;
     }
-    if seen != h.records_count {
-        return Err(RecordsError::corrupt(
-            h.base_offset,
-            format!(
-                "batch declares {} records but its block holds {seen}",
-                h.records_count
-            ),
-        ));
-    }
+    all_records_seen(h, seen)?;
     let block = match codec {
         Compression::None => new_block.to_vec(),
         c => compress(c, &new_block).map_err(|e| e.at(h.base_offset))?,

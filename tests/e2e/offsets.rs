@@ -288,10 +288,11 @@ fn compacted_topic_failover_is_exact() {
     // Segment 3: a few records with new keys, which roll segment 2 so that it can be cleaned.
     // (Record timestamps grow by 1 ms per index and Kafka rolls segments on record time, so the
     // three appends use indexes 10 s apart.)
-    p.primary.produce_keyed(&t, 1, 0, 300, "lz4", 41, 40);
-    p.primary.produce_keyed(&t, 1, 10_000, 100, "lz4", 41, 7);
+    p.primary.produce_keyed(&t, 1, 0, 300, "lz4", 41, 40, &[]);
     p.primary
-        .produce_keyed(&t, 1, 20_000, 5, "none", 41, 1_000_000);
+        .produce_keyed(&t, 1, 10_000, 100, "lz4", 41, 7, &[]);
+    p.primary
+        .produce_keyed(&t, 1, 20_000, 5, "none", 41, 1_000_000, &[]);
     // Wait until the cleaner cut the hole (it runs every second on the test brokers).
     let mut src: Vec<DumpedRecord> = Vec::new();
     let interior_gap = |src: &[DumpedRecord]| {

@@ -219,7 +219,7 @@ impl Cluster {
         codec: &str,
         seed: i64,
     ) -> u64 {
-        self.produce_keyed(topic, partitions, start, per_partition, codec, seed, 0)
+        self.produce_keyed(topic, partitions, start, per_partition, codec, seed, 0, &[])
     }
 
     /// Like [`Cluster::produce`], written in small batches (the producer's `batch.size` 1 KiB): every
@@ -232,7 +232,7 @@ impl Cluster {
         codec: &str,
         seed: i64,
     ) -> u64 {
-        self.produce_args(
+        self.produce_keyed(
             topic,
             partitions,
             0,
@@ -245,32 +245,10 @@ impl Cluster {
     }
 
     /// Like [`Cluster::produce_from`]; with `key_mod` > 0 record i of a partition has key
-    /// `k-<seed>-<p>-<i % key_mod>` (repeated keys, for compacted topics).
+    /// `k-<seed>-<p>-<i % key_mod>` (repeated keys, for compacted topics); `extra` are more of
+    /// the test client's `produce` options (e.g. `--batch-size`).
     #[allow(clippy::too_many_arguments)]
     pub fn produce_keyed(
-        &self,
-        topic: &str,
-        partitions: i32,
-        start: u64,
-        per_partition: u64,
-        codec: &str,
-        seed: i64,
-        key_mod: u64,
-    ) -> u64 {
-        self.produce_args(
-            topic,
-            partitions,
-            start,
-            per_partition,
-            codec,
-            seed,
-            key_mod,
-            &[],
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn produce_args(
         &self,
         topic: &str,
         partitions: i32,
