@@ -289,26 +289,6 @@ fn move_leaders(cluster: &Cluster, topic: &str) {
     );
 }
 
-/// Deletes every record `topic` holds on `cluster` (DeleteRecords to each partition's high
-/// watermark), as retention does to records older than its limit.
-fn delete_records(cluster: &Cluster, topic: &str) {
-    let partitions: Vec<Value> = (0..3)
-        .map(|p| json!({"topic": topic, "partition": p, "offset": -1}))
-        .collect();
-    let file = run_dir().join(format!("{topic}-{}-delete.json", epoch_ms()));
-    fs::write(
-        &file,
-        json!({"version": 1, "partitions": partitions}).to_string(),
-    )
-    .unwrap();
-    cluster
-        .tool(
-            "org.apache.kafka.tools.DeleteRecordsCommand",
-            &["--offset-json-file", file.to_str().unwrap()],
-        )
-        .ok();
-}
-
 /// The records strait reported lost (its `DATA GAP` errors) for `topic`, over every run.
 fn reported_gap(log: &str, topic: &str) -> u64 {
     let partition = format!("partition={topic}-");
@@ -520,7 +500,10 @@ fn chaos_every_record_arrives_once_in_order_through_faults() {
             Fault::SourceRetention => {
                 strait.signal("STOP");
                 thread::sleep(Duration::from_secs(3));
-                delete_records(&source.cluster, RETENTION_TOPIC);
+                // Every record the topic holds (to each partition's high watermark), as retention does.
+                source
+                    .cluster
+                    .delete_records(RETENTION_TOPIC, &[(0, -1), (1, -1), (2, -1)]);
                 thread::sleep(Duration::from_secs(1));
                 strait.signal("CONT");
                 let _ = write!(note, " ({RETENTION_TOPIC}, strait paused 4 s)");

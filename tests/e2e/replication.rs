@@ -11,23 +11,6 @@ use std::time::Duration;
 
 use crate::support::*;
 
-/// Deletes records of `topic`-`partition` below `before` with Kafka's own DeleteRecordsCommand.
-fn delete_records(cluster: &Cluster, topic: &str, partition: i32, before: i64) {
-    let file = std::env::temp_dir().join(format!("{topic}-delete.json"));
-    std::fs::write(
-        &file,
-        format!(r#"{{"partitions":[{{"topic":"{topic}","partition":{partition},"offset":{before}}}],"version":1}}"#),
-    )
-    .unwrap();
-    cluster
-        .tool(
-            "org.apache.kafka.tools.DeleteRecordsCommand",
-            &["--offset-json-file", file.to_str().unwrap()],
-        )
-        .ok();
-    assert_eq!(cluster.start_offsets(topic)[&partition], before);
-}
-
 /// Waits until every partition of `remote` on the target has the source topic's end offset.
 fn wait_replicated(source: &str, remote: &str, strait: &mut Strait, timeout: Duration) {
     let p = pair();
@@ -609,7 +592,8 @@ fn deleted_source_records_are_reported_as_a_gap() {
     wait_replicated(&t, &remote, &mut strait, Duration::from_secs(60));
     stop_cleanly(&mut strait);
     p.primary.produce_from(&t, 1, 100, 100, "none", 11);
-    delete_records(&p.primary, &t, 0, 150);
+    p.primary.delete_records(&t, &[(0, 150)]);
+    assert_eq!(p.primary.start_offsets(&t)[&0], 150);
     strait.restart(&[]);
     wait_until(
         Duration::from_secs(60),

@@ -202,6 +202,25 @@ impl Cluster {
         kafka_tool(main, &all, TOOL_TIMEOUT)
     }
 
+    /// Deletes the records of `topic` below each `(partition, offset)` with Kafka's own
+    /// DeleteRecordsCommand (offset -1: up to the high watermark), as retention or an operator does.
+    pub fn delete_records(&self, topic: &str, before: &[(i32, i64)]) {
+        let partitions: Vec<serde_json::Value> = (before.iter())
+            .map(|(p, o)| serde_json::json!({"topic": topic, "partition": p, "offset": o}))
+            .collect();
+        let file = run_dir().join(format!("{topic}-{}-delete.json", epoch_ms()));
+        std::fs::write(
+            &file,
+            serde_json::json!({"version": 1, "partitions": partitions}).to_string(),
+        )
+        .unwrap();
+        self.tool(
+            "org.apache.kafka.tools.DeleteRecordsCommand",
+            &["--offset-json-file", file.to_str().unwrap()],
+        )
+        .ok();
+    }
+
     // -- topics ---------------------------------------------------------------------------------
 
     /// `kafka-topics --create`. `rf` -1 means the broker default.
